@@ -1,0 +1,177 @@
+// Package link tracks the state of one connection (QQ, a QueQiao server, an
+// RCON console) and keeps it alive: Supervise redials forever with
+// exponential backoff and jitter, logging each state change once.
+package link
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+)
+
+// ErrNotConnected is returned by calls made while a connection is down.
+var ErrNotConnected = errors.New("not connected")
+
+// State is the observable state of one connection. The zero value is a
+// connection that has never been up. Safe for concurrent use.
+type State struct {
+	mu      sync.Mutex
+	up      bool
+	since   time.Time
+	lastErr string
+	changed chan struct{}
+}
+
+// Snapshot is a State at one instant.
+type Snapshot struct {
+	Up        bool      `json:"up"`
+	Since     time.Time `json:"since,omitzero"` // when it last went up or down
+	LastError string    `json:"last_error,omitempty"`
+}
+
+func (s *State) ch() chan struct{} {
+	if s.changed == nil {
+		s.changed = make(chan struct{})
+	}
+	return s.changed
+}
+
+// Set records a change; err is the reason when going down.
+func (s *State) Set(up bool, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err != nil {
+		s.lastErr = err.Error()
+	}
+	if s.up == up && !s.since.IsZero() {
+		return
+	}
+	s.up = up
+	s.since = time.Now()
+	if up {
+		s.lastErr = ""
+	}
+	close(s.ch())
+	s.changed = make(chan struct{})
+}
+
+// Get returns the current state.
+func (s *State) Get() Snapshot {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return Snapshot{Up: s.up, Since: s.since, LastError: s.lastErr}
+}
+
+// Up reports whether the connection is up.
+func (s *State) Up() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.up
+}
+
+// Changed returns a channel closed at the next change.
+func (s *State) Changed() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ch()
+}
+
+// WaitUp blocks until the connection is up or ctx ends.
+func (s *State) WaitUp(ctx context.Context) error {
+	for {
+		s.mu.Lock()
+		up, ch := s.up, s.ch()
+		s.mu.Unlock()
+		if up {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// Backoff limits (SPEC §4): 1 s doubling to 60 s, with jitter.
+const (
+	MinBackoff = time.Second
+	MaxBackoff = time.Minute
+	// stableAfter is how long a connection must have stayed up for the next
+	// loss to start again at MinBackoff instead of where it left off.
+	stableAfter = 30 * time.Second
+)
+
+// Session is one connection attempt. It calls up() once the connection is
+// established (handshake done) and then blocks until the connection ends,
+// returning why; it returns nil only when ctx ended.
+type Session func(ctx context.Context, up func()) error
+
+// Supervise runs session again and again until ctx ends, waiting with
+// exponential backoff and jitter between attempts, and records the state in
+// st. It logs one line per state change — connected, lost (with the reason),
+// back after N attempts — and not one per failed attempt.
+func Supervise(ctx context.Context, log *slog.Logger, st *State, session Session) {
+	delay := MinBackoff
+	failures := 0 // failed attempts since the connection was last up
+	everUp := false
+	loggedDown := false
+	for {
+		var upAt time.Time
+		err := session(ctx, func() {
+			upAt = time.Now()
+			st.Set(true, nil)
+			switch {
+			case !everUp:
+				log.Info("connected")
+			case failures > 0:
+				log.Info("reconnected", "attempts", failures+1)
+			default:
+				log.Info("reconnected")
+			}
+			everUp, failures, loggedDown = true, 0, false
+		})
+		if ctx.Err() != nil {
+			st.Set(false, nil)
+			return
+		}
+		if err == nil {
+			err = errors.New("session ended")
+		}
+		st.Set(false, err)
+		if !upAt.IsZero() {
+			log.Warn("connection lost, reconnecting", "err", err.Error())
+			loggedDown = true
+			if time.Since(upAt) >= stableAfter {
+				delay = MinBackoff
+			}
+		} else {
+			failures++
+			if !loggedDown {
+				log.Warn("cannot connect, retrying in the background", "err", err.Error())
+				loggedDown = true
+			} else {
+				log.Debug("connect attempt failed", "err", err.Error(), "attempt", failures)
+			}
+		}
+		wait := jitter(delay)
+		delay = min(delay*2, MaxBackoff)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// jitter returns a duration in [d/2, d) ("equal jitter"), so servers that
+// restart together do not all redial at the same instant.
+func jitter(d time.Duration) time.Duration {
+	half := d / 2
+	return half + rand.N(half+1)
+}

@@ -1,0 +1,246 @@
+// Package ws is the one WebSocket session every transport uses (OneBot forward
+// and reverse, QueQiao forward and reverse): exactly one reader and one writer
+// goroutine per connection, as gorilla/websocket requires, pings with a read
+// deadline so a silent peer is noticed, a read limit, a graceful close, and a
+// table of pending requests matched by echo.
+package ws
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// Options tune a session. Zero values take the defaults.
+type Options struct {
+	// ReadLimit is the largest frame accepted (default 4 MiB, SPEC §4).
+	// A larger frame closes the connection with 1009.
+	ReadLimit int64
+	// PingPeriod is how often the writer pings the peer (default 30 s).
+	PingPeriod time.Duration
+	// PongWait is how long the reader waits for any frame, pong included,
+	// before declaring the peer dead (default 75 s).
+	PongWait time.Duration
+	// WriteWait bounds each write (default 10 s).
+	WriteWait time.Duration
+}
+
+func (o Options) withDefaults() Options {
+	if o.ReadLimit <= 0 {
+		o.ReadLimit = 4 << 20
+	}
+	if o.PingPeriod <= 0 {
+		o.PingPeriod = 30 * time.Second
+	}
+	if o.PongWait <= 0 {
+		o.PongWait = 75 * time.Second
+	}
+	if o.WriteWait <= 0 {
+		o.WriteWait = 10 * time.Second
+	}
+	return o
+}
+
+// ErrClosed is returned by Send once the session has ended.
+var ErrClosed = errors.New("websocket session closed")
+
+// Session is one WebSocket connection. Send and Close may be called from any
+// goroutine; Run must be called exactly once.
+type Session struct {
+	conn *websocket.Conn
+	opts Options
+	out  chan []byte
+	done chan struct{} // closed when Run is over
+	once sync.Once
+
+	// Response is the HTTP response of the handshake (dialled sessions only).
+	Response *http.Response
+}
+
+func newSession(c *websocket.Conn, o Options) *Session {
+	o = o.withDefaults()
+	c.SetReadLimit(o.ReadLimit)
+	return &Session{conn: c, opts: o, out: make(chan []byte, 64), done: make(chan struct{})}
+}
+
+// Dial opens a client session. A refused handshake is reported with the HTTP
+// status, e.g. "handshake: 401 Unauthorized".
+func Dial(ctx context.Context, url string, header http.Header, o Options) (*Session, error) {
+	d := websocket.Dialer{HandshakeTimeout: 10 * time.Second}
+	c, resp, err := d.DialContext(ctx, url, header)
+	if err != nil {
+		if resp != nil {
+			body, _ := io.ReadAll(io.LimitReader(resp.Body, 256))
+			resp.Body.Close()
+			msg := resp.Status
+			if len(body) > 0 {
+				msg += ": " + string(body)
+			}
+			return nil, fmt.Errorf("handshake: %s", msg)
+		}
+		return nil, err
+	}
+	s := newSession(c, o)
+	s.Response = resp
+	return s, nil
+}
+
+// Accept upgrades an HTTP request to a server session. Callers check tokens
+// before calling it (SPEC §4: refuse before upgrading).
+func Accept(w http.ResponseWriter, r *http.Request, o Options) (*Session, error) {
+	up := websocket.Upgrader{} // nil CheckOrigin: bots send no Origin header
+	c, err := up.Upgrade(w, r, nil)
+	if err != nil {
+		return nil, err
+	}
+	return newSession(c, o), nil
+}
+
+// RemoteAddr is the peer's address.
+func (s *Session) RemoteAddr() string { return s.conn.RemoteAddr().String() }
+
+// Send queues one text frame for the writer. It fails with ErrClosed once the
+// session is over, or with the context's error.
+func (s *Session) Send(ctx context.Context, frame []byte) error {
+	select {
+	case <-s.done:
+		return ErrClosed
+	default:
+	}
+	select {
+	case s.out <- frame:
+		return nil
+	case <-s.done:
+		return ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Done is closed when the session has ended.
+func (s *Session) Done() <-chan struct{} { return s.done }
+
+// Close sends a close frame with code and reason and drops the connection.
+// Safe from any goroutine and more than once.
+func (s *Session) Close(code int, reason string) {
+	s.once.Do(func() {
+		_ = s.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason),
+			time.Now().Add(time.Second))
+		_ = s.conn.Close()
+	})
+}
+
+// Run reads frames and hands each text frame to onFrame (in the reader
+// goroutine, so onFrame must not block for long), while a writer goroutine
+// sends queued frames and pings. It returns when the connection fails, with
+// the reason, or when ctx ends, after a normal close (1000), with nil.
+func (s *Session) Run(ctx context.Context, onFrame func([]byte)) error {
+	defer close(s.done)
+	writerDone := make(chan error, 1)
+	stopWriter := make(chan struct{})
+	go func() { writerDone <- s.write(stopWriter) }()
+
+	readDone := make(chan error, 1)
+	go func() { readDone <- s.read(onFrame) }()
+
+	var err error
+	select {
+	case err = <-readDone:
+		s.Close(websocket.CloseNormalClosure, "")
+		close(stopWriter)
+		<-writerDone
+	case err = <-writerDone:
+		close(stopWriter)
+		s.Close(websocket.CloseGoingAway, "")
+		<-readDone
+	case <-ctx.Done():
+		close(stopWriter)
+		<-writerDone
+		// A normal close; give the peer a moment to echo it so the reader
+		// ends cleanly, then drop the connection regardless.
+		_ = s.conn.WriteControl(websocket.CloseMessage,
+			websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
+		select {
+		case <-readDone:
+		case <-time.After(time.Second):
+		}
+		s.Close(websocket.CloseNormalClosure, "")
+		<-readDone
+		return nil
+	}
+	return err
+}
+
+func (s *Session) read(onFrame func([]byte)) error {
+	extend := func() { _ = s.conn.SetReadDeadline(time.Now().Add(s.opts.PongWait)) }
+	extend()
+	s.conn.SetPongHandler(func(string) error { extend(); return nil })
+	defaultPing := s.conn.PingHandler()
+	s.conn.SetPingHandler(func(data string) error { extend(); return defaultPing(data) })
+	for {
+		typ, data, err := s.conn.ReadMessage()
+		if err != nil {
+			if errors.Is(err, websocket.ErrReadLimit) {
+				return fmt.Errorf("frame larger than %d bytes: %w", s.opts.ReadLimit, err)
+			}
+			return err
+		}
+		extend()
+		if typ == websocket.TextMessage || typ == websocket.BinaryMessage {
+			onFrame(data)
+		}
+	}
+}
+
+func (s *Session) write(stop <-chan struct{}) error {
+	ping := time.NewTicker(s.opts.PingPeriod)
+	defer ping.Stop()
+	for {
+		select {
+		case <-stop:
+			// Flush what is already queued so a graceful shutdown delivers it.
+			for {
+				select {
+				case f := <-s.out:
+					if err := s.writeFrame(f); err != nil {
+						return err
+					}
+				default:
+					return nil
+				}
+			}
+		case f := <-s.out:
+			if err := s.writeFrame(f); err != nil {
+				return err
+			}
+		case <-ping.C:
+			if err := s.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(s.opts.WriteWait)); err != nil {
+				return fmt.Errorf("ping: %w", err)
+			}
+		}
+	}
+}
+
+func (s *Session) writeFrame(f []byte) error {
+	_ = s.conn.SetWriteDeadline(time.Now().Add(s.opts.WriteWait))
+	if err := s.conn.WriteMessage(websocket.TextMessage, f); err != nil {
+		return fmt.Errorf("write: %w", err)
+	}
+	return nil
+}
+
+// CloseText returns the close code and reason when err is a WebSocket close,
+// e.g. QueQiao's 1008 "Authorization Header is wrong".
+func CloseText(err error) (code int, reason string, ok bool) {
+	var ce *websocket.CloseError
+	if errors.As(err, &ce) {
+		return ce.Code, ce.Text, true
+	}
+	return 0, "", false
+}
