@@ -168,10 +168,11 @@ func (s *Session) Run(ctx context.Context, onFrame func([]byte)) error {
 			websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
 		select {
 		case <-readDone:
+			s.Close(websocket.CloseNormalClosure, "")
 		case <-time.After(time.Second):
+			s.Close(websocket.CloseNormalClosure, "")
+			<-readDone
 		}
-		s.Close(websocket.CloseNormalClosure, "")
-		<-readDone
 		return nil
 	}
 	return err

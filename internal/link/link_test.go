@@ -1,0 +1,183 @@
+package link
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// lockedBuffer collects log output from several goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) lines() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Split(strings.TrimSpace(l.b.String()), "\n")
+}
+
+// A peer down for two minutes costs a handful of log lines, not one per
+// attempt, and the attempts back off exponentially up to a minute.
+func TestSuperviseLogsStateChangesNotAttempts(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var logs lockedBuffer
+		log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
+		var st State
+		var mu sync.Mutex
+		var attempts []time.Time
+		down := true
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			Supervise(ctx, log, &st, func(ctx context.Context, up func()) error {
+				mu.Lock()
+				attempts = append(attempts, time.Now())
+				isDown := down
+				mu.Unlock()
+				if isDown {
+					return errors.New("connection refused")
+				}
+				up()
+				<-ctx.Done()
+				return nil
+			})
+		}()
+
+		start := time.Now()
+		time.Sleep(2 * time.Minute)
+		synctest.Wait()
+		if st.Up() {
+			t.Fatal("state up while the peer is down")
+		}
+		if got := st.Get().LastError; got != "connection refused" {
+			t.Fatalf("LastError = %q", got)
+		}
+		mu.Lock()
+		n := len(attempts)
+		gaps := make([]time.Duration, 0, n)
+		for i := 1; i < n; i++ {
+			gaps = append(gaps, attempts[i].Sub(attempts[i-1]))
+		}
+		down = false
+		mu.Unlock()
+		// 1+2+4+8+16+32+60 s with jitter in [d/2, d): between 5 and 11 tries in 2 min.
+		if n < 5 || n > 11 {
+			t.Fatalf("%d attempts in 2 minutes (gaps %v)", n, gaps)
+		}
+		for i, g := range gaps {
+			if g > MaxBackoff {
+				t.Fatalf("gap %d = %v, above the 60 s cap", i, g)
+			}
+		}
+		if lines := logs.lines(); len(lines) > 2 {
+			t.Fatalf("%d log lines while down:\n%s", len(lines), strings.Join(lines, "\n"))
+		}
+
+		// The peer comes back: one line says so, with the attempt count.
+		time.Sleep(MaxBackoff)
+		synctest.Wait()
+		if !st.Up() {
+			t.Fatal("not up after the peer came back")
+		}
+		lines := logs.lines()
+		last := lines[len(lines)-1]
+		if !strings.Contains(last, "connected") {
+			t.Fatalf("last line %q, want the connection noted", last)
+		}
+		if total := len(lines); total > 8 {
+			t.Fatalf("%d log lines over %v", total, time.Since(start))
+		}
+		cancel()
+		<-done
+		if st.Up() {
+			t.Fatal("state still up after Supervise returned")
+		}
+	})
+}
+
+// After a connection that stayed up for a while drops, the next attempt comes
+// after about a second, not after the backoff reached before.
+func TestSuperviseResetsBackoffAfterStableConnection(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var st State
+		var mu sync.Mutex
+		var attempts []time.Time
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		go Supervise(ctx, slog.New(slog.DiscardHandler), &st, func(ctx context.Context, up func()) error {
+			mu.Lock()
+			attempts = append(attempts, time.Now())
+			n := len(attempts)
+			mu.Unlock()
+			switch {
+			case n <= 5: // fail five times: backoff grows to 16-32 s
+				return errors.New("refused")
+			case n == 6: // then stay up for an hour and drop
+				up()
+				select {
+				case <-time.After(time.Hour):
+				case <-ctx.Done():
+				}
+				return errors.New("reset by peer")
+			}
+			up()
+			<-ctx.Done()
+			return nil
+		})
+		time.Sleep(3 * time.Hour)
+		synctest.Wait()
+		mu.Lock()
+		defer mu.Unlock()
+		if len(attempts) < 7 {
+			t.Fatalf("%d attempts", len(attempts))
+		}
+		if gap := attempts[6].Sub(attempts[5]) - time.Hour; gap > MinBackoff {
+			t.Fatalf("redial %v after a stable hour, want ≤ %v", gap, MinBackoff)
+		}
+	})
+}
+
+func TestStateWaitUpAndChanged(t *testing.T) {
+	var st State
+	ch := st.Changed()
+	done := make(chan error, 1)
+	go func() { done <- st.WaitUp(t.Context()) }()
+	st.Set(true, nil)
+	select {
+	case <-ch:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Changed not closed")
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	st.Set(false, errors.New("gone"))
+	snap := st.Get()
+	if snap.Up || snap.LastError != "gone" || snap.Since.IsZero() {
+		t.Fatalf("snapshot %+v", snap)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if err := st.WaitUp(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("WaitUp on a down link with a done ctx = %v", err)
+	}
+}
