@@ -1,0 +1,16 @@
+// Package format renders messages between QQ and Minecraft, both ways, with
+// no I/O: the relay resolves names and fetches quoted messages first and
+// passes them in.
+//
+// Where things live:
+//   - qq_to_game.go: a QQ message → the game line (sender, reply, and each
+//     segment: text, @, face, image, sticker, voice, video, file, forward, …);
+//   - cards.go: json (ark) and xml cards → "[卡片:标题]";
+//   - faces.go, faces_table.go (generated): QQ face id → name;
+//   - game_to_qq.go: a game event → the QQ line, via the FORMAT_* templates;
+//   - deaths.go, entities.go, advancements.go: the zh_cn tables for death
+//     messages, mob names and advancement titles; translate.go fills their
+//     %s patterns;
+//   - strip.go: colour codes and markdown out;
+//   - fit.go: shortening a component line to a byte budget (RCON tellraw).
+package format

@@ -1,0 +1,60 @@
+package format
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/mcqq/bridge/minecraft"
+	"github.com/mcqq/bridge/qq"
+)
+
+// FuzzQQToGame feeds segments of every type with arbitrary data: rendering
+// never panics, always yields valid JSON in both styles, and Fit keeps the
+// result within budget.
+func FuzzQQToGame(f *testing.F) {
+	types := []string{qq.SegText, qq.SegAt, qq.SegFace, qq.SegImage, qq.SegMFace, qq.SegRecord, qq.SegVideo,
+		qq.SegFile, qq.SegReply, qq.SegForward, qq.SegJSON, qq.SegXML, qq.SegDice, qq.SegRPS, qq.SegPoke,
+		qq.SegShake, qq.SegMarkdown, "onlinefile", ""}
+	keys := []string{"text", "qq", "name", "id", "url", "summary", "sub_type", "subType", "file", "data", "result", "content"}
+
+	f.Add(uint8(0), uint8(0), "hello §a", "x", false)
+	f.Add(uint8(10), uint8(10), `{"prompt":"[分享]x","meta":{"news":{"jumpUrl":"https://a"}}}`, "", true)
+	f.Add(uint8(11), uint8(10), `<msg brief="b" url="http://x"><title>t</title></msg>`, "", false)
+	f.Add(uint8(3), uint8(4), "http://[::1", "[", true)
+	f.Add(uint8(16), uint8(11), "**a** [b](c) ```", "\xff\xfe", false)
+	f.Fuzz(func(t *testing.T, typ, key uint8, value, value2 string, chatImage bool) {
+		s := qq.Segment{
+			Type: types[int(typ)%len(types)],
+			Data: map[string]string{keys[int(key)%len(keys)]: value, keys[(int(key)+1)%len(keys)]: value2},
+		}
+		if s.Type == qq.SegForward {
+			s.Forward = []qq.Message{{Segments: []qq.Segment{qq.Text(value)}}}
+		}
+		if s.Type == qq.SegReply {
+			s.Quoted = &qq.Message{Segments: []qq.Segment{{Type: value2, Data: map[string]string{"text": value}}}}
+		}
+		m := QQMessage{GroupName: value2, Sender: qq.Member{Card: value}, Segments: []qq.Segment{s, s},
+			Reply: &Reply{Author: value2, Quoted: []qq.Segment{s}}}
+		cs := QQToGame(m, Options{ShowGroupName: true, ChatImage: chatImage})
+		for _, style := range []minecraft.Style{minecraft.StyleLegacy, minecraft.StyleModern} {
+			b, err := minecraft.Marshal(cs, style)
+			if err != nil || !json.Valid(b) {
+				t.Fatalf("%s: %v, %s", style, err, b)
+			}
+			// What reaches the game is the JSON, where invalid UTF-8 is
+			// already replaced; a "§" there would be applied as formatting.
+			if strings.Contains(string(b), "§") {
+				t.Fatalf("§ reached the game: %s", b)
+			}
+			fitted := Fit(cs, style, 1000)
+			if fb, _ := minecraft.Marshal(fitted, style); len(fb) > 1000 {
+				t.Fatalf("%s: Fit left %d bytes", style, len(fb))
+			}
+			if text := minecraft.PlainText(fitted); utf8.ValidString(minecraft.PlainText(cs)) && !utf8.ValidString(text) {
+				t.Fatalf("Fit split a character: %q", text)
+			}
+		}
+	})
+}

@@ -1,0 +1,181 @@
+package format
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/mcqq/bridge/minecraft"
+)
+
+// Templates are the FORMAT_* lines a game event becomes in QQ. Placeholders:
+// {server}, {player}, {message}, {text}, {title}, {command}; one that does not
+// apply to an event (e.g. {title} in a chat line) is empty. The relay adds
+// the "[server] " prefix itself, per group.
+type Templates struct {
+	Chat        string // FORMAT_CHAT
+	Join        string // FORMAT_JOIN
+	Quit        string // FORMAT_QUIT
+	Death       string // FORMAT_DEATH
+	Advancement string // FORMAT_ADVANCEMENT
+	Command     string // FORMAT_COMMAND
+}
+
+// DefaultTemplates are the lines of SPEC §2.3.
+func DefaultTemplates() Templates {
+	return Templates{
+		Chat:        "{player}：{message}",
+		Join:        "{player} 加入了游戏",
+		Quit:        "{player} 离开了游戏",
+		Death:       "{text}",
+		Advancement: "{player} 达成了进度 [{title}]",
+		Command:     "{player} 执行了命令 /{command}",
+	}
+}
+
+// placeholderNames are the placeholders a template may use.
+var placeholderNames = []string{"server", "player", "message", "text", "title", "command"}
+
+// Validate reports every unknown placeholder, naming the template's variable,
+// e.g. `FORMAT_CHAT: unknown placeholder {nope}`.
+func (t Templates) Validate() error {
+	var errs []error
+	for _, f := range t.byVariable() {
+		forEachPlaceholder(f.template, func(string) {}, func(name string) {
+			if !isPlaceholder(name) {
+				errs = append(errs, fmt.Errorf("%s: unknown placeholder {%s} (known: {%s})",
+					f.variable, name, strings.Join(placeholderNames, "}, {")))
+			}
+		})
+	}
+	return errors.Join(errs...)
+}
+
+func (t Templates) byVariable() []struct{ variable, template string } {
+	return []struct{ variable, template string }{
+		{"FORMAT_CHAT", t.Chat},
+		{"FORMAT_JOIN", t.Join},
+		{"FORMAT_QUIT", t.Quit},
+		{"FORMAT_DEATH", t.Death},
+		{"FORMAT_ADVANCEMENT", t.Advancement},
+		{"FORMAT_COMMAND", t.Command},
+	}
+}
+
+func isPlaceholder(name string) bool {
+	for _, p := range placeholderNames {
+		if p == name {
+			return true
+		}
+	}
+	return false
+}
+
+// GameToQQ renders a game event as its QQ line. ok is false when the event is
+// not relayed: a hidden advancement (recipe unlocks), an unknown kind, or a
+// template that leaves nothing to say. Colour codes are stripped from the
+// player, message, text and title.
+func GameToQQ(ev minecraft.Event, t Templates) (line string, ok bool) {
+	v := placeholderValues{server: ev.Server, player: StripColor(ev.Player)}
+	var template string
+	switch ev.Kind {
+	case minecraft.Chat:
+		template, v.message = t.Chat, StripColor(ev.Message)
+	case minecraft.Command:
+		template, v.command = t.Command, ev.Message
+	case minecraft.Join:
+		template = t.Join
+	case minecraft.Quit:
+		template = t.Quit
+	case minecraft.Death:
+		template, v.text = t.Death, StripColor(DeathText(ev.Death, ev.Player))
+	case minecraft.Advancement:
+		if ev.Advancement.Hidden {
+			return "", false
+		}
+		template, v.title = t.Advancement, StripColor(AdvancementTitle(ev.Advancement))
+	default:
+		return "", false
+	}
+	line = v.expand(template)
+	if strings.TrimSpace(line) == "" {
+		return "", false
+	}
+	return line, true
+}
+
+type placeholderValues struct {
+	server, player, message, text, title, command string
+}
+
+func (v placeholderValues) lookup(name string) (string, bool) {
+	switch name {
+	case "server":
+		return v.server, true
+	case "player":
+		return v.player, true
+	case "message":
+		return v.message, true
+	case "text":
+		return v.text, true
+	case "title":
+		return v.title, true
+	case "command":
+		return v.command, true
+	}
+	return "", false
+}
+
+// expand fills the template in one pass, so a value that happens to contain
+// "{player}" is not expanded again. An unknown placeholder stays as written
+// (Validate reports it at start-up).
+func (v placeholderValues) expand(template string) string {
+	var b strings.Builder
+	b.Grow(len(template) + len(v.player) + len(v.message) + len(v.text) + len(v.title) + len(v.command))
+	forEachPlaceholder(template, func(literal string) { b.WriteString(literal) }, func(name string) {
+		if value, ok := v.lookup(name); ok {
+			b.WriteString(value)
+		} else {
+			b.WriteString("{" + name + "}")
+		}
+	})
+	return b.String()
+}
+
+// forEachPlaceholder splits a template into literal text and placeholders. A
+// placeholder is "{" + letters, digits or "_" + "}"; any other brace is text.
+func forEachPlaceholder(template string, literal, placeholder func(string)) {
+	for template != "" {
+		open := strings.IndexByte(template, '{')
+		if open < 0 {
+			literal(template)
+			return
+		}
+		name, ok := placeholderAt(template[open:])
+		if !ok {
+			literal(template[:open+1])
+			template = template[open+1:]
+			continue
+		}
+		if open > 0 {
+			literal(template[:open])
+		}
+		placeholder(name)
+		template = template[open+len(name)+2:]
+	}
+}
+
+// placeholderAt reads "{name}" at the start of s.
+func placeholderAt(s string) (name string, ok bool) {
+	for i := 1; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '}':
+			return s[1:i], i > 1
+		case c == '_' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'):
+		default:
+			return "", false
+		}
+	}
+	return "", false
+}

@@ -1,0 +1,103 @@
+package format
+
+import (
+	"regexp"
+	"strings"
+	"unicode/utf8"
+)
+
+// StripColor removes Minecraft formatting codes from game text bound for QQ:
+// every "§x" pair, and "&x" only where x is a colour or format code
+// ([0-9a-fk-orA-FK-OR]) so that ordinary ampersands ("Tom & Jerry") survive.
+// A lone trailing "§" is dropped too.
+func StripColor(s string) string {
+	if !strings.ContainsAny(s, "§&") {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == '§':
+			// Skip the code character, whatever it is.
+			i += size
+			if i < len(s) {
+				_, next := utf8.DecodeRuneInString(s[i:])
+				i += next
+			}
+			continue
+		case r == '&' && i+1 < len(s) && isFormatCode(s[i+1]):
+			i += 2
+			continue
+		}
+		b.WriteString(s[i : i+size])
+		i += size
+	}
+	return b.String()
+}
+
+// isFormatCode reports whether c is a Minecraft colour or format code
+// character: 0-9, a-f (colours), k-o (obfuscated, bold, …), r (reset).
+func isFormatCode(c byte) bool {
+	switch {
+	case c >= '0' && c <= '9':
+		return true
+	case c >= 'A' && c <= 'Z':
+		c += 'a' - 'A'
+	}
+	return (c >= 'a' && c <= 'f') || (c >= 'k' && c <= 'o') || c == 'r'
+}
+
+// stripSection removes "§x" pairs from QQ text bound for the game, where the
+// client would otherwise apply them as formatting. "&" means nothing inside a
+// text component, so it is left alone.
+func stripSection(s string) string {
+	if !strings.Contains(s, "§") {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+		if r == '§' {
+			if i < len(s) {
+				_, next := utf8.DecodeRuneInString(s[i:])
+				i += next
+			}
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// gameText prepares QQ text for a text component: "§" codes removed and QQ's
+// "\r" line breaks turned into "\n", which the game shows as new lines.
+func gameText(s string) string {
+	s = stripSection(s)
+	if strings.Contains(s, "\r") {
+		s = strings.ReplaceAll(s, "\r\n", "\n")
+		s = strings.ReplaceAll(s, "\r", "\n")
+	}
+	return s
+}
+
+var (
+	markdownLink    = regexp.MustCompile(`!?\[([^\]]*)\]\([^)]*\)`)
+	markdownHeading = regexp.MustCompile(`(?m)^[ \t]*#{1,6}[ \t]+`)
+	markdownFence   = regexp.MustCompile("(?m)^[ \t]*```.*$\n?")
+	markdownEmph    = strings.NewReplacer("**", "", "__", "", "~~", "", "`", "")
+)
+
+// stripMarkdown reduces a markdown segment to the text a reader sees: links
+// and images become their text, heading marks, code fences, backticks and
+// bold/underline/strike markers go. Single "*" and "_" stay, since in chat
+// they are more often literal than emphasis.
+func stripMarkdown(s string) string {
+	s = markdownFence.ReplaceAllString(s, "")
+	s = markdownLink.ReplaceAllString(s, "$1")
+	s = markdownHeading.ReplaceAllString(s, "")
+	return strings.TrimSpace(markdownEmph.Replace(s))
+}

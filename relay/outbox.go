@@ -1,0 +1,210 @@
+package relay
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/mcqq/bridge/internal/link"
+)
+
+// outbox is the bounded queue in front of one destination (a QQ group, a
+// server). Messages wait here while the destination is down and are
+// delivered in order once it is back (SPEC §4). When full, or when a message
+// has waited longer than the TTL, the oldest are dropped and counted.
+type outbox[T any] struct {
+	name string
+	size int
+	ttl  time.Duration
+	log  *slog.Logger
+	m    *relayMetrics
+
+	mu      sync.Mutex
+	items   []queued[T]
+	wake    chan struct{} // one pending wake-up for the sender
+	dropped int           // not yet reported in the log
+	lastLog time.Time
+}
+
+type queued[T any] struct {
+	v  T
+	at time.Time // when the message entered the bridge
+}
+
+func newOutbox[T any](name string, size int, ttl time.Duration, log *slog.Logger, m *relayMetrics) *outbox[T] {
+	return &outbox[T]{name: name, size: size, ttl: ttl, log: log, m: m, wake: make(chan struct{}, 1)}
+}
+
+// push appends a message, dropping the oldest when the queue is full.
+func (o *outbox[T]) push(v T, at time.Time) {
+	o.mu.Lock()
+	if len(o.items) >= o.size {
+		n := len(o.items) - o.size + 1
+		o.items = o.items[n:]
+		o.noteDropLocked(n, "queue full")
+	}
+	o.items = append(o.items, queued[T]{v, at})
+	o.m.queued(o.name, len(o.items))
+	o.mu.Unlock()
+	select {
+	case o.wake <- struct{}{}:
+	default:
+	}
+}
+
+// noteDropLocked counts dropped messages and logs them, at most once every
+// 10 s per queue so an overflowing queue does not flood the log.
+func (o *outbox[T]) noteDropLocked(n int, why string) {
+	o.m.dropped(o.name, n)
+	o.dropped += n
+	if time.Since(o.lastLog) >= 10*time.Second {
+		o.log.Warn("dropped oldest queued messages", "queue", o.name, "count", o.dropped, "reason", why)
+		o.dropped = 0
+		o.lastLog = time.Now()
+	}
+}
+
+// expireLocked drops messages older than the TTL.
+func (o *outbox[T]) expireLocked(now time.Time) {
+	n := 0
+	for n < len(o.items) && now.Sub(o.items[n].at) > o.ttl {
+		n++
+	}
+	if n > 0 {
+		o.items = o.items[n:]
+		o.noteDropLocked(n, "expired")
+		o.m.queued(o.name, len(o.items))
+	}
+}
+
+// peek returns up to max messages from the head without removing them.
+func (o *outbox[T]) peek(max int) []queued[T] {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.expireLocked(time.Now())
+	n := min(len(o.items), max)
+	return append([]queued[T](nil), o.items[:n]...)
+}
+
+// remove takes the first n messages off the head after they were delivered.
+func (o *outbox[T]) remove(n int) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	// The head may have been dropped meanwhile by overflow; never remove more
+	// than is there.
+	n = min(n, len(o.items))
+	o.items = o.items[n:]
+	o.m.queued(o.name, len(o.items))
+}
+
+// Len is the number of waiting messages.
+func (o *outbox[T]) Len() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return len(o.items)
+}
+
+// sender delivers a batch taken from the head of the queue and says how many
+// of the batch it consumed. waitTurn, if set, is called before each delivery
+// (rate limiting) and may let more messages accumulate.
+type sender[T any] struct {
+	batch    int // how many head messages one delivery may take
+	waitTurn func(ctx context.Context) error
+	deliver  func(ctx context.Context, batch []queued[T]) (consumed int, err error)
+}
+
+// permanent marks a delivery error that retrying cannot fix (the peer
+// refused the message itself); the message is dropped.
+type permanent struct{ error }
+
+func (p permanent) Unwrap() error { return p.error }
+
+const maxAttempts = 3
+
+// run delivers messages until ctx ends, then keeps going until the queue is
+// empty or drainCtx ends.
+func (o *outbox[T]) run(ctx, drainCtx context.Context, st *link.State, s sender[T]) {
+	attempts := 0
+	for {
+		if ctx.Err() != nil && o.Len() == 0 {
+			return
+		}
+		head := o.peek(1)
+		if len(head) == 0 {
+			select {
+			case <-o.wake:
+				continue
+			case <-ctx.Done():
+				continue // drain: re-check emptiness above
+			}
+		}
+		changed := st.Changed() // taken before the check so an "up" in between is not missed
+		if !st.Up() {
+			if ctx.Err() != nil {
+				o.reportUndelivered()
+				return // no point waiting for a peer that is down while shutting down
+			}
+			select {
+			case <-changed:
+			case <-ctx.Done():
+			}
+			continue
+		}
+		if s.waitTurn != nil {
+			if err := s.waitTurn(drainCtx); err != nil {
+				o.reportUndelivered()
+				return
+			}
+		}
+		batch := o.peek(s.batch)
+		if len(batch) == 0 {
+			continue
+		}
+		n, err := s.deliver(drainCtx, batch)
+		if n > 0 {
+			o.remove(n)
+			attempts = 0
+		}
+		if err == nil {
+			continue
+		}
+		if drainCtx.Err() != nil {
+			o.reportUndelivered()
+			return
+		}
+		var perm permanent
+		switch {
+		case errors.As(err, &perm):
+			o.log.Warn("message refused by the peer, dropped", "queue", o.name, "err", err)
+			o.remove(1)
+			o.m.dropped(o.name, 1)
+			attempts = 0
+		case errors.Is(err, link.ErrNotConnected) || !st.Up():
+			// The connection went away mid-delivery: the message stays at the
+			// head and goes out after the reconnect (the loop waits for it).
+		default:
+			attempts++
+			if attempts >= maxAttempts {
+				o.log.Warn("message not delivered after retries, dropped", "queue", o.name,
+					"attempts", attempts, "err", err)
+				o.remove(1)
+				o.m.dropped(o.name, 1)
+				attempts = 0
+				continue
+			}
+			o.log.Debug("delivery failed, retrying", "queue", o.name, "err", err)
+			select {
+			case <-time.After(time.Second):
+			case <-drainCtx.Done():
+			}
+		}
+	}
+}
+
+func (o *outbox[T]) reportUndelivered() {
+	if n := o.Len(); n > 0 {
+		o.log.Warn("shutting down with undelivered messages", "queue", o.name, "count", n)
+	}
+}

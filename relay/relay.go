@@ -1,0 +1,385 @@
+// Package relay routes messages between the QQ groups and the Minecraft
+// servers: group chat into the game, game events into the groups, and the
+// in-group commands. It owns the per-destination outage queues and the group
+// rate limits; it never talks to a socket itself, only to the small interfaces
+// below.
+package relay
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/VictoriaMetrics/metrics"
+
+	"github.com/mcqq/bridge/format"
+	"github.com/mcqq/bridge/internal/link"
+	"github.com/mcqq/bridge/minecraft"
+	"github.com/mcqq/bridge/qq"
+)
+
+// QQ is what the relay needs from the QQ connection (OneBot or Milky).
+type QQ interface {
+	Events() <-chan qq.Event
+	State() *link.State
+	SendGroupMessage(ctx context.Context, group int64, msg []qq.Segment) error
+	SendPrivateMessage(ctx context.Context, user int64, msg []qq.Segment) error
+	Member(ctx context.Context, group, user int64) (qq.Member, error)
+	GroupName(ctx context.Context, group int64) (string, error)
+	GetMessage(ctx context.Context, id string) (qq.Message, error)
+}
+
+// Game is what the relay needs from one server's QueQiao connection.
+type Game interface {
+	Events() <-chan minecraft.Event
+	State() *link.State
+	Broadcast(ctx context.Context, msg []minecraft.Component) error
+	Title(ctx context.Context, title, subtitle []minecraft.Component) error
+	ActionBar(ctx context.Context, msg []minecraft.Component) error
+	PrivateMessage(ctx context.Context, player string, msg []minecraft.Component) error
+	RunCommand(ctx context.Context, cmd string) (string, error)
+	Status(ctx context.Context) (minecraft.Status, error)
+}
+
+// Console is a direct RCON connection.
+type Console interface {
+	State() *link.State
+	Execute(ctx context.Context, cmd string) (string, error)
+}
+
+// Server is one bridged Minecraft server.
+type Server struct {
+	Name    string
+	Groups  []int64
+	Game    Game
+	Console Console // nil: console commands go through Game.RunCommand
+}
+
+// Options are the relay's rules, filled from the configuration by main.
+type Options struct {
+	Admins           []int64  // QQ_ADMINS
+	AdminRoles       []string // QQ_ADMIN_ROLES
+	SyncQQToMC       bool
+	SyncMCToQQ       []minecraft.EventKind
+	QQSyncPrefix     string
+	QQIgnorePrefixes []string
+	MCIgnorePrefixes []string
+	ShowServerName   string // auto, always, never
+	ShowGroupName    bool
+	CrossServerChat  bool
+	ChatImage        bool
+	GroupRate        int           // messages per GroupRatePeriod per group; 0 = unlimited
+	GroupRatePeriod  time.Duration //
+	Templates        format.Templates
+	CommandPrefix    string
+	RCONPublic       []string
+	RCONDeny         []string
+	QueueSize        int
+	QueueTTL         time.Duration
+	RequestTimeout   time.Duration
+	// DrainTimeout bounds how long Run keeps delivering queued messages after
+	// its context ends (SPEC §4: 5 s).
+	DrainTimeout time.Duration
+	Logger       *slog.Logger
+	// Metrics receives the relay's counters; nil makes a private set.
+	Metrics *metrics.Set
+}
+
+// Relay routes between one QQ connection and the servers.
+type Relay struct {
+	qq      QQ
+	servers []*server
+	byName  map[string]*server
+	groups  map[int64][]*server // group → its servers, in configuration order
+	o       Options
+	log     *slog.Logger
+	m       *relayMetrics
+
+	qqOut   map[int64]*outbox[qqLine] // per group
+	privOut *outbox[qqPrivate]        // replies in private chat
+	admins  map[int64]bool
+	syncMC  map[minecraft.EventKind]bool
+
+	cmds sync.WaitGroup // command handlers in flight
+}
+
+type server struct {
+	Server
+	out *outbox[gameMsg]
+}
+
+// New checks the routing and prepares the queues. It does no I/O.
+func New(q QQ, servers []Server, o Options) (*Relay, error) {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.RequestTimeout <= 0 {
+		o.RequestTimeout = 10 * time.Second
+	}
+	if o.QueueSize <= 0 {
+		o.QueueSize = 500
+	}
+	if o.QueueTTL <= 0 {
+		o.QueueTTL = 10 * time.Minute
+	}
+	if o.DrainTimeout <= 0 {
+		o.DrainTimeout = 5 * time.Second
+	}
+	if o.CommandPrefix == "" {
+		o.CommandPrefix = "/"
+	}
+	if o.ShowServerName == "" {
+		o.ShowServerName = "auto"
+	}
+	if o.Metrics == nil {
+		o.Metrics = metrics.NewSet()
+	}
+	if len(servers) == 0 {
+		return nil, errors.New("relay: no servers")
+	}
+	r := &Relay{
+		qq: q, o: o, log: o.Logger,
+		byName: map[string]*server{}, groups: map[int64][]*server{},
+		qqOut: map[int64]*outbox[qqLine]{}, admins: map[int64]bool{},
+		syncMC: map[minecraft.EventKind]bool{},
+		m:      newRelayMetrics(o.Metrics),
+	}
+	for _, id := range o.Admins {
+		r.admins[id] = true
+	}
+	for _, k := range o.SyncMCToQQ {
+		r.syncMC[k] = true
+	}
+	for _, s := range servers {
+		key := strings.ToLower(s.Name)
+		if s.Name == "" || r.byName[key] != nil {
+			return nil, fmt.Errorf("relay: server name %q empty or duplicate", s.Name)
+		}
+		if s.Game == nil {
+			return nil, fmt.Errorf("relay: server %q has no game connection", s.Name)
+		}
+		sv := &server{Server: s}
+		sv.out = newOutbox[gameMsg]("mc:"+s.Name, o.QueueSize, o.QueueTTL,
+			o.Logger.With("server", s.Name), r.m)
+		r.servers = append(r.servers, sv)
+		r.byName[key] = sv
+		for _, g := range s.Groups {
+			if !slices.Contains(r.groups[g], sv) {
+				r.groups[g] = append(r.groups[g], sv)
+			}
+		}
+	}
+	for g := range r.groups {
+		r.qqOut[g] = newOutbox[qqLine](fmt.Sprintf("qq:%d", g), o.QueueSize, o.QueueTTL,
+			o.Logger.With("group", g), r.m)
+	}
+	r.privOut = newOutbox[qqPrivate]("qq:private", o.QueueSize, o.QueueTTL, o.Logger, r.m)
+	return r, nil
+}
+
+// Run relays until ctx ends, then keeps delivering what is queued for up to
+// DrainTimeout while accepting nothing new, and returns.
+func (r *Relay) Run(ctx context.Context) error {
+	// Senders outlive ctx by the drain window; they stop at drainCtx.
+	drainCtx, stopDrain := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopDrain()
+	var senders sync.WaitGroup
+	for g, ob := range r.qqOut {
+		senders.Go(func() { ob.run(ctx, drainCtx, r.qq.State(), r.groupSender(g)) })
+	}
+	senders.Go(func() { r.privOut.run(ctx, drainCtx, r.qq.State(), r.privateSender()) })
+	for _, s := range r.servers {
+		senders.Go(func() { s.out.run(ctx, drainCtx, s.Game.State(), r.gameSender(s)) })
+	}
+
+	var intake sync.WaitGroup
+	intake.Go(func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case ev := <-r.qq.Events():
+				r.handleQQ(ctx, ev)
+			}
+		}
+	})
+	for _, s := range r.servers {
+		intake.Go(func() {
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case ev := <-s.Game.Events():
+					r.handleGame(s, ev)
+				}
+			}
+		})
+	}
+	intake.Wait()
+	r.cmds.Wait() // commands already running still get their replies queued
+
+	// Stop accepting, deliver what is queued (SPEC §4).
+	timer := time.AfterFunc(r.o.DrainTimeout, stopDrain)
+	defer timer.Stop()
+	senders.Wait()
+	return nil
+}
+
+// Servers returns the names of the servers bound to group, in order.
+func (r *Relay) serversOf(group int64) []*server { return r.groups[group] }
+
+// showServerPrefix tells whether game lines for group get "[name] ".
+func (r *Relay) showServerPrefix(group int64) bool {
+	switch r.o.ShowServerName {
+	case "always":
+		return true
+	case "never":
+		return false
+	}
+	return len(r.groups[group]) > 1
+}
+
+// handleGame turns one game event into QQ lines for the server's groups and,
+// with CROSS_SERVER_CHAT, into broadcasts on the servers sharing a group.
+func (r *Relay) handleGame(s *server, ev minecraft.Event) {
+	ev.Server = s.Name
+	log := r.log.With("server", s.Name)
+	if !r.syncMC[ev.Kind] {
+		return
+	}
+	if ev.Kind == minecraft.Chat && hasAnyPrefix(ev.Message, r.o.MCIgnorePrefixes) {
+		return
+	}
+	line, ok := format.GameToQQ(ev, r.o.Templates)
+	if !ok || strings.TrimSpace(line) == "" {
+		log.Debug("game event not relayed", "kind", ev.Kind.String(), "player", ev.Player)
+		return
+	}
+	now := time.Now()
+	for _, g := range s.Groups {
+		text := line
+		if r.showServerPrefix(g) {
+			text = "[" + s.Name + "] " + line
+		}
+		r.qqOut[g].push(qqLine{Text: text, Server: s.Name}, now)
+	}
+	if r.o.CrossServerChat && crossServerKinds[ev.Kind] {
+		comps := []minecraft.Component{
+			{Text: "[" + s.Name + "] ", Color: "gray"},
+			{Text: line, Color: "white"},
+		}
+		for _, other := range r.neighbours(s) {
+			other.out.push(gameMsg{Comps: comps, From: s.Name}, now)
+		}
+	}
+}
+
+var crossServerKinds = map[minecraft.EventKind]bool{
+	minecraft.Chat: true, minecraft.Join: true, minecraft.Quit: true, minecraft.Death: true,
+}
+
+// neighbours are the other servers sharing at least one group with s.
+func (r *Relay) neighbours(s *server) []*server {
+	var out []*server
+	for _, g := range s.Groups {
+		for _, o := range r.groups[g] {
+			if o != s && !slices.Contains(out, o) {
+				out = append(out, o)
+			}
+		}
+	}
+	return out
+}
+
+// handleQQ routes one QQ event: commands first, then chat into the game.
+func (r *Relay) handleQQ(ctx context.Context, ev qq.Event) {
+	switch ev.Kind {
+	case qq.GroupMessage:
+		servers := r.serversOf(ev.GroupID)
+		if len(servers) == 0 {
+			return // not a bridged group
+		}
+		if cmd, ok := r.parseCommand(ev.Message); ok {
+			r.startCommand(ctx, ev, cmd)
+			return
+		}
+		if !r.o.SyncQQToMC {
+			return
+		}
+		segs, ok := r.chatSegments(ev.Message.Segments)
+		if !ok {
+			return
+		}
+		ev.Message.Segments = segs
+		comps := r.renderQQ(ctx, ev)
+		now := time.Now()
+		for _, s := range servers {
+			s.out.push(gameMsg{Comps: comps}, now)
+		}
+	case qq.PrivateMessage:
+		if !r.admins[ev.Message.Sender.UserID] {
+			return
+		}
+		if cmd, ok := r.parseCommand(ev.Message); ok {
+			r.startCommand(ctx, ev, cmd)
+		}
+	}
+}
+
+// chatSegments applies QQ_SYNC_PREFIX and QQ_IGNORE_PREFIXES to the message's
+// leading text and reports whether it is to be forwarded.
+func (r *Relay) chatSegments(segs []qq.Segment) ([]qq.Segment, bool) {
+	lead := leadingText(segs)
+	if hasAnyPrefix(lead, r.o.QQIgnorePrefixes) {
+		return nil, false
+	}
+	if p := r.o.QQSyncPrefix; p != "" {
+		if !strings.HasPrefix(lead, p) {
+			return nil, false
+		}
+		segs = slices.Clone(segs)
+		for i, s := range segs {
+			if s.Type == qq.SegText {
+				t := strings.TrimLeft(s.Get("text"), " ")
+				if t == "" {
+					continue
+				}
+				segs[i] = qq.Text(strings.TrimPrefix(t, p))
+				break
+			}
+		}
+	}
+	return segs, true
+}
+
+// leadingText is the message's first non-blank text, left-trimmed, skipping
+// leading reply and mention segments ("@bot /mcs" still counts as "/mcs").
+func leadingText(segs []qq.Segment) string {
+	for _, s := range segs {
+		switch s.Type {
+		case qq.SegReply, qq.SegAt:
+			continue
+		case qq.SegText:
+			if t := strings.TrimSpace(s.Get("text")); t != "" {
+				return t
+			}
+			continue
+		}
+		return ""
+	}
+	return ""
+}
+
+func hasAnyPrefix(s string, prefixes []string) bool {
+	for _, p := range prefixes {
+		if p != "" && strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,95 @@
+package relay
+
+import (
+	"context"
+	"strconv"
+
+	"github.com/mcqq/bridge/format"
+	"github.com/mcqq/bridge/minecraft"
+	"github.com/mcqq/bridge/qq"
+)
+
+// renderQQ resolves the names a group message needs — mentioned members, the
+// quoted message and its author, the sender when the bot sent no name, the
+// group name — through the client's cached lookups, then renders it. All
+// look-ups share one REQUEST_TIMEOUT budget, so a slow bot delays a message by
+// at most that; a failed look-up falls back to the nickname, then the number.
+func (r *Relay) renderQQ(ctx context.Context, ev qq.Event) []minecraft.Component {
+	ctx, cancel := context.WithTimeout(ctx, r.o.RequestTimeout)
+	defer cancel()
+	group := ev.GroupID
+	msg := ev.Message
+
+	names := map[int64]string{}
+	var reply *format.Reply
+	for _, s := range msg.Segments {
+		switch s.Type {
+		case qq.SegAt:
+			id, err := strconv.ParseInt(s.Get("qq"), 10, 64)
+			if err != nil || names[id] != "" {
+				continue // "all", or already known
+			}
+			if name := r.memberName(ctx, group, id); name != "" {
+				names[id] = name
+			}
+		case qq.SegReply:
+			if reply == nil {
+				reply = r.quoted(ctx, group, s)
+			}
+		}
+	}
+
+	sender := msg.Sender
+	if sender.Card == "" && sender.Nickname == "" {
+		if m, err := r.qq.Member(ctx, group, sender.UserID); err == nil {
+			sender = m
+		}
+	}
+	groupName := ev.GroupName
+	if r.o.ShowGroupName && groupName == "" {
+		if n, err := r.qq.GroupName(ctx, group); err == nil {
+			groupName = n
+		}
+	}
+	return format.QQToGame(format.QQMessage{
+		GroupID: group, GroupName: groupName, Sender: sender,
+		Segments: msg.Segments, Reply: reply, Names: names,
+	}, format.Options{ShowGroupName: r.o.ShowGroupName, ChatImage: r.o.ChatImage})
+}
+
+// memberName is a member's card, else nickname; "" when the look-up fails
+// (the formatter then uses the mention's own name or the number).
+func (r *Relay) memberName(ctx context.Context, group, user int64) string {
+	m, err := r.qq.Member(ctx, group, user)
+	if err != nil {
+		r.log.Debug("member look-up failed", "group", group, "user", user, "err", err)
+		return ""
+	}
+	if m.Card != "" {
+		return m.Card
+	}
+	return m.Nickname
+}
+
+// quoted finds the message a reply segment points at: inline (Milky) or
+// fetched by id (OneBot get_msg). The author is named like a mention.
+func (r *Relay) quoted(ctx context.Context, group int64, s qq.Segment) *format.Reply {
+	var q qq.Message
+	if s.Quoted != nil {
+		q = *s.Quoted
+	} else {
+		m, err := r.qq.GetMessage(ctx, s.Get("id"))
+		if err != nil {
+			r.log.Debug("quoted message look-up failed", "group", group, "id", s.Get("id"), "err", err)
+			return &format.Reply{} // unknown author and content; rendered as such
+		}
+		q = m
+	}
+	author := q.Sender.DisplayName()
+	if q.Sender.Card == "" && q.Sender.UserID != 0 {
+		if name := r.memberName(ctx, group, q.Sender.UserID); name != "" {
+			author = name
+		}
+	}
+	return &format.Reply{Author: author, Quoted: q.Segments}
+}
