@@ -94,6 +94,9 @@ func GameToQQ(ev minecraft.Event, t Templates) (line string, ok bool) {
 			return "", false
 		}
 		template, v.title = t.Advancement, StripColor(AdvancementTitle(ev.Advancement))
+		if strings.TrimSpace(v.title) == "" {
+			return "", false // nothing names it: "达成了进度 []" would say nothing
+		}
 	default:
 		return "", false
 	}

@@ -203,7 +203,10 @@ func (r *Relay) Run(ctx context.Context) error {
 			select {
 			case <-ctx.Done():
 				return
-			case ev := <-r.qq.Events():
+			case ev, ok := <-r.qq.Events():
+				if !ok {
+					return // the client stopped for good
+				}
 				r.handleQQ(ctx, ev)
 			}
 		}
@@ -214,7 +217,10 @@ func (r *Relay) Run(ctx context.Context) error {
 				select {
 				case <-ctx.Done():
 					return
-				case ev := <-s.Game.Events():
+				case ev, ok := <-s.Game.Events():
+					if !ok {
+						return
+					}
 					r.handleGame(s, ev)
 				}
 			}

@@ -75,12 +75,18 @@ func (r *Relay) memberName(ctx context.Context, group, user int64) string {
 // fetched by id (OneBot get_msg). The author is named like a mention.
 func (r *Relay) quoted(ctx context.Context, group int64, s qq.Segment) *format.Reply {
 	var q qq.Message
-	if s.Quoted != nil {
+	if s.Quoted != nil && len(s.Quoted.Segments) > 0 {
 		q = *s.Quoted
 	} else {
-		m, err := r.qq.GetMessage(ctx, s.Get("id"))
+		// Milky carries the quoted message inline, but without content when
+		// the bot could not load it; its ID is then the one to fetch.
+		id := s.Get("id")
+		if s.Quoted != nil && s.Quoted.ID != "" {
+			id = s.Quoted.ID
+		}
+		m, err := r.qq.GetMessage(ctx, id)
 		if err != nil {
-			r.log.Debug("quoted message look-up failed", "group", group, "id", s.Get("id"), "err", err)
+			r.log.Debug("quoted message look-up failed", "group", group, "id", id, "err", err)
 			return &format.Reply{} // unknown author and content; rendered as such
 		}
 		q = m

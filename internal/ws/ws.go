@@ -47,6 +47,22 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
+// HandshakeError is a WebSocket upgrade the server refused with an HTTP
+// answer, e.g. 401 for a wrong token.
+type HandshakeError struct {
+	StatusCode int
+	Status     string // "401 Unauthorized"
+	Body       string // the start of the response body
+}
+
+func (e *HandshakeError) Error() string {
+	msg := "handshake: " + e.Status
+	if e.Body != "" {
+		msg += ": " + e.Body
+	}
+	return msg
+}
+
 // ErrClosed is returned by Send once the session has ended.
 var ErrClosed = errors.New("websocket session closed")
 
@@ -78,11 +94,7 @@ func Dial(ctx context.Context, url string, header http.Header, o Options) (*Sess
 		if resp != nil {
 			body, _ := io.ReadAll(io.LimitReader(resp.Body, 256))
 			resp.Body.Close()
-			msg := resp.Status
-			if len(body) > 0 {
-				msg += ": " + string(body)
-			}
-			return nil, fmt.Errorf("handshake: %s", msg)
+			return nil, &HandshakeError{StatusCode: resp.StatusCode, Status: resp.Status, Body: string(body)}
 		}
 		return nil, err
 	}

@@ -1,0 +1,168 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/mcqq/bridge/internal/link"
+	"github.com/mcqq/bridge/minecraft"
+)
+
+// runCheck validates the configuration (already done by the caller), prints
+// it with secrets hidden, tries every connection once and prints a table. It
+// returns non-zero when any connection fails (SPEC §5).
+func runCheck(ctx context.Context, cfg *Config, log *slog.Logger, w io.Writer) int {
+	fmt.Fprintln(w, "Configuration (secrets shown as ***):")
+	for _, line := range cfg.Redacted() {
+		fmt.Fprintln(w, "  "+line)
+	}
+	fmt.Fprintln(w)
+
+	// The connections' own logs would interleave with the table; keep errors only.
+	quiet := slog.New(slog.DiscardHandler)
+	b, err := build(cfg, quiet)
+	if err != nil {
+		fmt.Fprintln(w, "cannot build the bridge:", err)
+		return exitFail
+	}
+	ctx, cancel := context.WithTimeout(ctx, cfg.RequestTimeout+5*time.Second)
+	defer cancel()
+
+	type row struct{ name, target, result string }
+	var rows []row
+	failed := false
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	add := func(i int, r row, ok bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		rows[i] = r
+		if !ok {
+			failed = true
+		}
+	}
+
+	type probe struct {
+		name, target string
+		run          func(context.Context) error
+		state        func() (up bool, lastErr string, changed <-chan struct{})
+		try          func(context.Context) error
+		skip         string
+	}
+	var probes []probe
+	qqTarget := cfg.QQURL
+	if qqTarget == "" {
+		qqTarget = "listen " + cfg.QQListen
+	}
+	group := cfg.Servers[0].Groups[0]
+	qqProbe := probe{name: "qq (" + cfg.QQProtocol + ")", target: qqTarget, run: b.qq.Run,
+		state: stateOf(b.qq.State), try: func(ctx context.Context) error {
+			_, err := b.qq.GroupName(ctx, group)
+			return err
+		}}
+	if cfg.QQURL == "" {
+		qqProbe.skip = "not checked: the bot dials in to QQ_LISTEN"
+	}
+	probes = append(probes, qqProbe)
+	for i, s := range cfg.Servers {
+		g := b.games[i]
+		p := probe{name: "queqiao " + s.Name, target: s.WSURL, run: g.Run, state: stateOf(g.State),
+			try: func(ctx context.Context) error {
+				_, err := g.Status(ctx)
+				var api *minecraft.APIError
+				if errors.As(err, &api) {
+					return nil // the plugin answered: the connection is accepted (older plugins lack get_status)
+				}
+				return err
+			}}
+		if s.WSURL == "" {
+			p.target = "listen " + cfg.MCListen
+			p.skip = "not checked: the plugin dials in to MC_LISTEN"
+		}
+		probes = append(probes, p)
+		if c := b.consoles[i]; c != nil {
+			probes = append(probes, probe{name: "rcon " + s.Name, target: s.RCONAddr, run: c.Run, state: stateOf(c.State)})
+		}
+	}
+
+	rows = make([]row, len(probes))
+	for i, p := range probes {
+		if p.skip != "" {
+			add(i, row{p.name, p.target, p.skip}, true)
+			continue
+		}
+		wg.Go(func() {
+			ok, result := checkOne(ctx, p.run, p.state, p.try)
+			add(i, row{p.name, p.target, result}, ok)
+		})
+	}
+	wg.Wait()
+
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "CONNECTION\tTARGET\tRESULT")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", r.name, r.target, r.result)
+	}
+	tw.Flush()
+	if failed {
+		_ = log // the table is the report
+		return exitFail
+	}
+	return exitOK
+}
+
+func stateOf(get func() *link.State) func() (bool, string, <-chan struct{}) {
+	return func() (bool, string, <-chan struct{}) {
+		st := get()
+		ch := st.Changed()
+		snap := st.Get()
+		return snap.Up, snap.LastError, ch
+	}
+}
+
+// checkOne starts one connection, waits for its first outcome and, once up,
+// makes one request through it.
+func checkOne(ctx context.Context, run func(context.Context) error,
+	state func() (bool, string, <-chan struct{}), try func(context.Context) error) (bool, string) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); _ = run(ctx) }()
+	defer func() { cancel(); <-done }()
+
+	for {
+		up, lastErr, changed := state()
+		if up {
+			break
+		}
+		if lastErr != "" {
+			return false, "FAIL: " + lastErr
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return false, "FAIL: no answer in time"
+		}
+	}
+	if try != nil {
+		if err := try(ctx); err != nil {
+			// A peer that accepts the connection and then refuses the token
+			// closes it; wait a moment for the reason to be recorded.
+			_, _, changed := state()
+			select {
+			case <-changed:
+			case <-time.After(500 * time.Millisecond):
+			}
+			if _, lastErr, _ := state(); lastErr != "" {
+				return false, "FAIL: " + lastErr
+			}
+			return false, "FAIL: " + err.Error()
+		}
+	}
+	return true, "ok"
+}

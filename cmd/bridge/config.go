@@ -1,0 +1,450 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"reflect"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/caarlos0/env/v11"
+
+	"github.com/mcqq/bridge/format"
+	"github.com/mcqq/bridge/minecraft"
+)
+
+// Config is the whole configuration, read from environment variables only
+// (SPEC §2). Field tags name the variables; `secret:"true"` fields are shown
+// as *** by -check.
+type Config struct {
+	QQProtocol   string   `env:"QQ_PROTOCOL" envDefault:"onebot"`
+	QQURL        string   `env:"QQ_URL"`
+	QQListen     string   `env:"QQ_LISTEN"`
+	QQToken      string   `env:"QQ_ACCESS_TOKEN" secret:"true"`
+	QQAdmins     IDList   `env:"QQ_ADMINS"`
+	QQAdminRoles List     `env:"QQ_ADMIN_ROLES" envDefault:"owner,admin"`
+	MCListen     string   `env:"MC_LISTEN"`
+	Servers      []Server `env:"-"`
+
+	SyncQQToMC       bool   `env:"SYNC_QQ_TO_MC" envDefault:"true"`
+	SyncMCToQQ       List   `env:"SYNC_MC_TO_QQ" envDefault:"chat,join,quit,death,advancement"`
+	QQSyncPrefix     string `env:"QQ_SYNC_PREFIX"`
+	QQIgnorePrefixes List   `env:"QQ_IGNORE_PREFIXES"`
+	MCIgnorePrefixes List   `env:"MC_IGNORE_PREFIXES" envDefault:"!!"`
+	ShowServerName   string `env:"SHOW_SERVER_NAME" envDefault:"auto"`
+	ShowGroupName    bool   `env:"SHOW_GROUP_NAME" envDefault:"false"`
+	CrossServerChat  bool   `env:"CROSS_SERVER_CHAT" envDefault:"false"`
+	ChatImage        bool   `env:"CHAT_IMAGE" envDefault:"false"`
+	QQGroupRate      Rate   `env:"QQ_GROUP_RATE" envDefault:"20/1m"`
+
+	FormatChat        string `env:"FORMAT_CHAT" envDefault:"{player}：{message}"`
+	FormatJoin        string `env:"FORMAT_JOIN" envDefault:"{player} 加入了游戏"`
+	FormatQuit        string `env:"FORMAT_QUIT" envDefault:"{player} 离开了游戏"`
+	FormatDeath       string `env:"FORMAT_DEATH" envDefault:"{text}"`
+	FormatAdvancement string `env:"FORMAT_ADVANCEMENT" envDefault:"{player} 达成了进度 [{title}]"`
+	FormatCommand     string `env:"FORMAT_COMMAND" envDefault:"{player} 执行了命令 /{command}"`
+
+	CommandPrefix string `env:"COMMAND_PREFIX" envDefault:"/"`
+	RCONPublic    List   `env:"RCON_PUBLIC" envDefault:"list"`
+	RCONDeny      List   `env:"RCON_DENY" envDefault:"stop,restart,op,deop"`
+
+	QueueSize      int           `env:"QUEUE_SIZE" envDefault:"500"`
+	QueueTTL       time.Duration `env:"QUEUE_TTL" envDefault:"10m"`
+	RequestTimeout time.Duration `env:"REQUEST_TIMEOUT" envDefault:"10s"`
+
+	HTTPListen string `env:"HTTP_LISTEN" envDefault:"127.0.0.1:9180"`
+	LogFormat  string `env:"LOG_FORMAT" envDefault:"auto"`
+	LogLevel   string `env:"LOG_LEVEL" envDefault:"info"`
+}
+
+// Server is one MC_<n>_ block.
+type Server struct {
+	Index        int    `env:"-"`
+	Name         string `env:"NAME"`
+	WSURL        string `env:"WS_URL"`
+	Token        string `env:"TOKEN" secret:"true"`
+	RCONAddr     string `env:"RCON_ADDR"`
+	RCONPassword string `env:"RCON_PASSWORD" secret:"true"`
+	Groups       IDList `env:"GROUPS"`
+	GameVersion  string `env:"GAME_VERSION" envDefault:"auto"`
+}
+
+// Templates returns the FORMAT_* templates.
+func (c *Config) Templates() format.Templates {
+	return format.Templates{Chat: c.FormatChat, Join: c.FormatJoin, Quit: c.FormatQuit,
+		Death: c.FormatDeath, Advancement: c.FormatAdvancement, Command: c.FormatCommand}
+}
+
+// List is a comma-separated list; "none" means the empty list.
+type List []string
+
+// UnmarshalText implements encoding.TextUnmarshaler for env.
+func (l *List) UnmarshalText(b []byte) error {
+	s := strings.TrimSpace(string(b))
+	*l = List{}
+	if strings.EqualFold(s, "none") {
+		return nil
+	}
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			*l = append(*l, p)
+		}
+	}
+	return nil
+}
+
+// IDList is a comma-separated list of QQ numbers; "none" means empty.
+type IDList []int64
+
+// UnmarshalText implements encoding.TextUnmarshaler for env.
+func (l *IDList) UnmarshalText(b []byte) error {
+	var parts List
+	_ = parts.UnmarshalText(b)
+	*l = IDList{}
+	for _, p := range parts {
+		n, err := strconv.ParseInt(p, 10, 64)
+		if err != nil || n <= 0 {
+			return fmt.Errorf("%q is not a QQ number", p)
+		}
+		*l = append(*l, n)
+	}
+	return nil
+}
+
+// Rate is "N/period" (e.g. "20/1m", "5/10s"); "0" disables limiting.
+type Rate struct {
+	N      int
+	Period time.Duration
+}
+
+// Enabled reports whether a limit applies.
+func (r Rate) Enabled() bool { return r.N > 0 }
+
+func (r Rate) String() string {
+	if !r.Enabled() {
+		return "0"
+	}
+	return fmt.Sprintf("%d/%s", r.N, r.Period)
+}
+
+// UnmarshalText implements encoding.TextUnmarshaler for env.
+func (r *Rate) UnmarshalText(b []byte) error {
+	s := strings.TrimSpace(string(b))
+	if s == "0" {
+		*r = Rate{}
+		return nil
+	}
+	n, per, ok := strings.Cut(s, "/")
+	if !ok {
+		return fmt.Errorf("%q: want N/period such as 20/1m, or 0", s)
+	}
+	count, err := strconv.Atoi(strings.TrimSpace(n))
+	if err != nil || count <= 0 {
+		return fmt.Errorf("%q: N must be a positive whole number", s)
+	}
+	per = strings.TrimSpace(per)
+	if per != "" && (per[0] < '0' || per[0] > '9') {
+		per = "1" + per // "20/m" reads as 20 per minute
+	}
+	d, err := time.ParseDuration(per)
+	if err != nil || d <= 0 {
+		return fmt.Errorf("%q: period must be a duration such as 10s or 1m", s)
+	}
+	*r = Rate{N: count, Period: d}
+	return nil
+}
+
+var serverVarRE = regexp.MustCompile(`^MC_(\d+)_`)
+
+// LoadConfig reads the configuration from environ (KEY → value). It returns
+// warnings (likely typos) and an error joining one error per bad variable.
+func LoadConfig(environ map[string]string) (cfg *Config, warnings []string, err error) {
+	var errs []error
+	cfg = &Config{}
+	if e := env.ParseWithOptions(cfg, env.Options{Environment: environ}); e != nil {
+		errs = append(errs, envErrors(e, reflect.TypeFor[Config](), "")...)
+	}
+
+	indices := map[int]bool{}
+	for k := range environ {
+		if m := serverVarRE.FindStringSubmatch(k); m != nil {
+			if i, e := strconv.Atoi(m[1]); e == nil {
+				indices[i] = true
+			}
+		}
+	}
+	order := make([]int, 0, len(indices))
+	for i := range indices {
+		order = append(order, i)
+	}
+	sort.Ints(order)
+	for _, i := range order {
+		prefix := fmt.Sprintf("MC_%d_", i)
+		s := Server{Index: i}
+		// Each block is parsed on its own so one bad server does not hide another.
+		if e := env.ParseWithOptions(&s, env.Options{Environment: environ, Prefix: prefix}); e != nil {
+			errs = append(errs, envErrors(e, reflect.TypeFor[Server](), prefix)...)
+		}
+		cfg.Servers = append(cfg.Servers, s)
+	}
+
+	errs = append(errs, cfg.validate()...)
+	warnings = unknownVars(environ, len(order) > 0)
+	return cfg, warnings, errors.Join(errs...)
+}
+
+// envErrors turns the env library's errors into one error per variable,
+// named by the variable (the library names the Go field).
+func envErrors(err error, t reflect.Type, prefix string) []error {
+	var agg env.AggregateError
+	list := []error{err}
+	if errors.As(err, &agg) {
+		list = agg.Errors
+	}
+	var out []error
+	for _, e := range list {
+		var pe env.ParseError
+		if errors.As(e, &pe) {
+			name := pe.Name
+			if f, ok := t.FieldByName(pe.Name); ok {
+				name = prefix + strings.Split(f.Tag.Get("env"), ",")[0]
+			}
+			out = append(out, fmt.Errorf("%s: %v", name, pe.Err))
+			continue
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+func (c *Config) validate() []error {
+	var errs []error
+	bad := func(name, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{name}, args...)...))
+	}
+
+	switch c.QQProtocol {
+	case "onebot":
+		if c.QQURL != "" {
+			u, err := url.Parse(c.QQURL)
+			switch {
+			case err != nil || u.Host == "":
+				bad("QQ_URL", "%q is not a URL such as ws://127.0.0.1:3001", c.QQURL)
+			case u.Scheme == "ws" || u.Scheme == "wss":
+			case u.Scheme == "http" || u.Scheme == "https":
+				bad("QQ_URL", "the OneBot HTTP API (%s://) is not supported yet; use the bot's forward WebSocket (ws://…) or reverse WebSocket (QQ_LISTEN)", u.Scheme)
+			default:
+				bad("QQ_URL", "scheme %q: want ws:// or wss://", u.Scheme)
+			}
+		}
+	case "milky":
+		if c.QQURL == "" {
+			bad("QQ_URL", "required for milky (the bot's base URL, e.g. http://127.0.0.1:3010)")
+		} else if u, err := url.Parse(c.QQURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("QQ_URL", "%q: milky wants an http:// or https:// base URL", c.QQURL)
+		}
+	case "satori":
+		bad("QQ_PROTOCOL", "satori is not implemented yet; use onebot or milky")
+	default:
+		bad("QQ_PROTOCOL", "%q: want onebot or milky", c.QQProtocol)
+	}
+	if c.QQURL == "" && c.QQListen == "" {
+		bad("QQ_URL", "set QQ_URL (we dial the bot) or QQ_LISTEN (the bot dials us)")
+	}
+	if c.QQListen != "" {
+		if err := checkListen(c.QQListen, c.QQToken != ""); err != nil {
+			bad("QQ_LISTEN", "%v", err)
+		}
+	}
+	for _, r := range c.QQAdminRoles {
+		if r != "owner" && r != "admin" && r != "member" {
+			bad("QQ_ADMIN_ROLES", "%q: want owner, admin, member or none", r)
+		}
+	}
+
+	if len(c.Servers) == 0 {
+		bad("MC_0_NAME", "no Minecraft server configured (set MC_0_NAME and MC_0_GROUPS)")
+	}
+	names := map[string]int{}
+	reverse := false
+	for _, s := range c.Servers {
+		p := fmt.Sprintf("MC_%d_", s.Index)
+		if s.Name == "" {
+			bad(p+"NAME", "required")
+		} else if j, dup := names[strings.ToLower(s.Name)]; dup {
+			bad(p+"NAME", "%q is also MC_%d_NAME; names must be unique", s.Name, j)
+		} else {
+			names[strings.ToLower(s.Name)] = s.Index
+		}
+		if strings.ContainsAny(s.Name, " \t@") {
+			bad(p+"NAME", "%q: no spaces or @ (users type @name in commands)", s.Name)
+		}
+		if len(s.Groups) == 0 {
+			bad(p+"GROUPS", "required: the QQ groups bridged with this server")
+		}
+		if s.WSURL == "" {
+			reverse = true
+			if c.MCListen == "" {
+				bad(p+"WS_URL", "empty, so the server must dial in, but MC_LISTEN is not set")
+			} else if s.Token == "" && !isLoopback(c.MCListen) {
+				bad(p+"TOKEN", "required: MC_LISTEN accepts connections from other hosts")
+			}
+		} else if u, err := url.Parse(s.WSURL); err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
+			bad(p+"WS_URL", "%q: want ws://host:port", s.WSURL)
+		}
+		if s.RCONAddr != "" {
+			if _, port, err := net.SplitHostPort(s.RCONAddr); err != nil || port == "" {
+				bad(p+"RCON_ADDR", "%q: want host:port", s.RCONAddr)
+			}
+		}
+		if s.GameVersion != "auto" {
+			if _, ok := minecraft.StyleFor(s.GameVersion); !ok {
+				bad(p+"GAME_VERSION", "%q: want auto or a game version such as 1.21.4", s.GameVersion)
+			}
+		}
+	}
+	if c.MCListen != "" {
+		if _, _, err := net.SplitHostPort(c.MCListen); err != nil {
+			bad("MC_LISTEN", "%q: want host:port", c.MCListen)
+		} else if !reverse {
+			bad("MC_LISTEN", "set, but every server has MC_<n>_WS_URL; leave a server's WS_URL empty for it to dial in")
+		}
+	}
+
+	for _, k := range c.SyncMCToQQ {
+		if _, ok := minecraft.ParseEventKind(k); !ok {
+			bad("SYNC_MC_TO_QQ", "%q: want some of chat, join, quit, death, advancement, command, or none", k)
+		}
+	}
+	if !slices.Contains([]string{"auto", "always", "never"}, c.ShowServerName) {
+		bad("SHOW_SERVER_NAME", "%q: want auto, always or never", c.ShowServerName)
+	}
+	if err := c.Templates().Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if strings.TrimSpace(c.CommandPrefix) == "" {
+		bad("COMMAND_PREFIX", "must not be blank")
+	}
+	if c.QueueSize <= 0 {
+		bad("QUEUE_SIZE", "must be positive")
+	}
+	if c.QueueTTL <= 0 {
+		bad("QUEUE_TTL", "must be positive")
+	}
+	if c.RequestTimeout <= 0 {
+		bad("REQUEST_TIMEOUT", "must be positive")
+	}
+	if c.HTTPListen != "none" {
+		if _, _, err := net.SplitHostPort(c.HTTPListen); err != nil {
+			bad("HTTP_LISTEN", "%q: want host:port or none", c.HTTPListen)
+		}
+	}
+	if !slices.Contains([]string{"auto", "text", "json"}, c.LogFormat) {
+		bad("LOG_FORMAT", "%q: want auto, text or json", c.LogFormat)
+	}
+	if _, err := parseLevel(c.LogLevel); err != nil {
+		bad("LOG_LEVEL", "%v", err)
+	}
+	return errs
+}
+
+// checkListen refuses a listener reachable from other hosts without a token
+// (SPEC §4).
+func checkListen(addr string, hasToken bool) error {
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		return fmt.Errorf("%q: want host:port", addr)
+	}
+	if !hasToken && !isLoopback(addr) {
+		return fmt.Errorf("%q is reachable from other hosts: set QQ_ACCESS_TOKEN, or bind to 127.0.0.1", addr)
+	}
+	return nil
+}
+
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// knownVars lists every variable name the bridge reads (servers as MC_<n>_X).
+func knownVars() (top map[string]bool, server map[string]bool) {
+	top, server = map[string]bool{}, map[string]bool{}
+	collect := func(t reflect.Type, into map[string]bool) {
+		for f := range t.Fields() {
+			if name := strings.Split(f.Tag.Get("env"), ",")[0]; name != "" && name != "-" {
+				into[name] = true
+			}
+		}
+	}
+	collect(reflect.TypeFor[Config](), top)
+	collect(reflect.TypeFor[Server](), server)
+	return top, server
+}
+
+// unknownVars warns about QQ_/MC_ variables the bridge does not read: almost
+// always a typo such as MC_0_RCON_ADR.
+func unknownVars(environ map[string]string, _ bool) []string {
+	top, server := knownVars()
+	var out []string
+	for k := range environ {
+		if !strings.HasPrefix(k, "QQ_") && !strings.HasPrefix(k, "MC_") {
+			continue
+		}
+		if top[k] {
+			continue
+		}
+		if m := serverVarRE.FindString(k); m != "" && server[strings.TrimPrefix(k, m)] {
+			continue
+		}
+		out = append(out, fmt.Sprintf("%s is not a setting this bridge knows (typo?)", k))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Redacted returns "NAME=value" lines for -check, secrets shown as ***.
+func (c *Config) Redacted() []string {
+	var lines []string
+	add := func(v reflect.Value, prefix string) {
+		t := v.Type()
+		for i := range t.NumField() {
+			f := t.Field(i)
+			name := strings.Split(f.Tag.Get("env"), ",")[0]
+			if name == "" || name == "-" {
+				continue
+			}
+			val := fmt.Sprint(v.Field(i).Interface())
+			switch x := v.Field(i).Interface().(type) {
+			case List:
+				val = strings.Join(x, ",")
+			case IDList:
+				parts := make([]string, len(x))
+				for j, id := range x {
+					parts[j] = strconv.FormatInt(id, 10)
+				}
+				val = strings.Join(parts, ",")
+			}
+			if f.Tag.Get("secret") == "true" && val != "" {
+				val = "***"
+			}
+			lines = append(lines, prefix+name+"="+val)
+		}
+	}
+	add(reflect.ValueOf(*c), "")
+	for _, s := range c.Servers {
+		add(reflect.ValueOf(s), fmt.Sprintf("MC_%d_", s.Index))
+	}
+	return lines
+}

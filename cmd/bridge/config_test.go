@@ -1,0 +1,243 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+func minimalEnv() map[string]string {
+	return map[string]string{
+		"QQ_URL":      "ws://127.0.0.1:3001/",
+		"MC_0_NAME":   "survival",
+		"MC_0_WS_URL": "ws://127.0.0.1:8080",
+		"MC_0_GROUPS": "712345678",
+	}
+}
+
+func TestDefaultsFollowTheSpec(t *testing.T) {
+	cfg, warnings, err := LoadConfig(minimalEnv())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(warnings) != 0 {
+		t.Fatalf("warnings: %v", warnings)
+	}
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"QQ_PROTOCOL", cfg.QQProtocol, "onebot"},
+		{"QQ_ADMIN_ROLES", []string(cfg.QQAdminRoles), []string{"owner", "admin"}},
+		{"SYNC_QQ_TO_MC", cfg.SyncQQToMC, true},
+		{"SYNC_MC_TO_QQ", []string(cfg.SyncMCToQQ), []string{"chat", "join", "quit", "death", "advancement"}},
+		{"MC_IGNORE_PREFIXES", []string(cfg.MCIgnorePrefixes), []string{"!!"}},
+		{"SHOW_SERVER_NAME", cfg.ShowServerName, "auto"},
+		{"QQ_GROUP_RATE", cfg.QQGroupRate, Rate{N: 20, Period: time.Minute}},
+		{"FORMAT_CHAT", cfg.FormatChat, "{player}：{message}"},
+		{"FORMAT_ADVANCEMENT", cfg.FormatAdvancement, "{player} 达成了进度 [{title}]"},
+		{"COMMAND_PREFIX", cfg.CommandPrefix, "/"},
+		{"RCON_PUBLIC", []string(cfg.RCONPublic), []string{"list"}},
+		{"RCON_DENY", []string(cfg.RCONDeny), []string{"stop", "restart", "op", "deop"}},
+		{"QUEUE_SIZE", cfg.QueueSize, 500},
+		{"QUEUE_TTL", cfg.QueueTTL, 10 * time.Minute},
+		{"REQUEST_TIMEOUT", cfg.RequestTimeout, 10 * time.Second},
+		{"HTTP_LISTEN", cfg.HTTPListen, "127.0.0.1:9180"},
+		{"MC_0_GAME_VERSION", cfg.Servers[0].GameVersion, "auto"},
+	}
+	for _, c := range checks {
+		if !equal(c.got, c.want) {
+			t.Errorf("%s = %v, want %v", c.name, c.got, c.want)
+		}
+	}
+}
+
+func equal(a, b any) bool {
+	if as, ok := a.([]string); ok {
+		bs, _ := b.([]string)
+		return slices.Equal(as, bs)
+	}
+	return a == b
+}
+
+func TestNoneIsTheEmptyListAndEmptyIsTheDefault(t *testing.T) {
+	env := minimalEnv()
+	env["QQ_ADMIN_ROLES"] = "none"
+	env["SYNC_MC_TO_QQ"] = "none"
+	env["MC_IGNORE_PREFIXES"] = "" // set but empty: the default
+	env["QQ_GROUP_RATE"] = "0"
+	cfg, _, err := LoadConfig(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.QQAdminRoles) != 0 || len(cfg.SyncMCToQQ) != 0 {
+		t.Fatalf("none gave %v / %v", cfg.QQAdminRoles, cfg.SyncMCToQQ)
+	}
+	if !slices.Equal(cfg.MCIgnorePrefixes, List{"!!"}) {
+		t.Fatalf("empty MC_IGNORE_PREFIXES = %v, want the default", cfg.MCIgnorePrefixes)
+	}
+	if cfg.QQGroupRate.Enabled() {
+		t.Fatal("QQ_GROUP_RATE=0 still limits")
+	}
+}
+
+// Every bad variable is reported on its own line, named by the variable,
+// including those of a second server block.
+func TestErrorsNameEachBadVariable(t *testing.T) {
+	env := map[string]string{
+		"QQ_PROTOCOL":       "telegram",
+		"QQ_ADMINS":         "123,abc",
+		"QQ_GROUP_RATE":     "many",
+		"SHOW_SERVER_NAME":  "sometimes",
+		"FORMAT_CHAT":       "{player} {nope}",
+		"REQUEST_TIMEOUT":   "soon",
+		"MC_0_NAME":         "survival",
+		"MC_0_GROUPS":       "12x",
+		"MC_0_WS_URL":       "http://x",
+		"MC_2_GROUPS":       "712345678",
+		"MC_2_RCON_ADDR":    "nohost",
+		"MC_2_GAME_VERSION": "latest",
+	}
+	_, _, err := LoadConfig(env)
+	if err == nil {
+		t.Fatal("no error")
+	}
+	lines := strings.Split(err.Error(), "\n")
+	for _, want := range []string{"QQ_PROTOCOL:", "QQ_ADMINS:", "QQ_GROUP_RATE:", "SHOW_SERVER_NAME:",
+		"FORMAT_CHAT:", "REQUEST_TIMEOUT:", "MC_0_GROUPS:", "MC_0_WS_URL:", "MC_2_NAME:", "MC_2_RCON_ADDR:",
+		"MC_2_GAME_VERSION:", "QQ_URL:"} {
+		found := false
+		for _, l := range lines {
+			if strings.HasPrefix(l, want) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("no line starting %q in:\n%s", want, err)
+		}
+	}
+}
+
+func TestListenersNeedATokenUnlessLoopback(t *testing.T) {
+	env := minimalEnv()
+	delete(env, "QQ_URL")
+	env["QQ_LISTEN"] = "0.0.0.0:8081"
+	if _, _, err := LoadConfig(env); err == nil || !strings.Contains(err.Error(), "QQ_LISTEN") {
+		t.Fatalf("open QQ_LISTEN without a token: %v", err)
+	}
+	env["QQ_LISTEN"] = "127.0.0.1:8081"
+	if _, _, err := LoadConfig(env); err != nil {
+		t.Fatalf("loopback QQ_LISTEN: %v", err)
+	}
+
+	env = minimalEnv()
+	delete(env, "MC_0_WS_URL")
+	env["MC_LISTEN"] = "0.0.0.0:8090"
+	if _, _, err := LoadConfig(env); err == nil || !strings.Contains(err.Error(), "MC_0_TOKEN") {
+		t.Fatalf("open MC_LISTEN for a server without a token: %v", err)
+	}
+	env["MC_0_TOKEN"] = "secret"
+	if _, _, err := LoadConfig(env); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestUnknownVariablesAreWarnedAbout(t *testing.T) {
+	env := minimalEnv()
+	env["MC_0_RCON_ADR"] = "127.0.0.1:25575"
+	env["QQ_ADMIN"] = "1"
+	env["PATH"] = "/bin"
+	_, warnings, err := LoadConfig(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	joined := strings.Join(warnings, "\n")
+	if len(warnings) != 2 || !strings.Contains(joined, "MC_0_RCON_ADR") || !strings.Contains(joined, "QQ_ADMIN ") {
+		t.Fatalf("warnings: %v", warnings)
+	}
+}
+
+func TestUnsupportedCombinationsAreStartupErrors(t *testing.T) {
+	for name, env := range map[string]map[string]string{
+		"satori":         {"QQ_PROTOCOL": "satori"},
+		"onebot http":    {"QQ_URL": "http://127.0.0.1:3000"},
+		"milky ws":       {"QQ_PROTOCOL": "milky", "QQ_URL": "ws://127.0.0.1:3010"},
+		"reverse no hub": {"MC_0_WS_URL": ""},
+		"duplicate name": {"MC_1_NAME": "Survival", "MC_1_WS_URL": "ws://127.0.0.1:8081", "MC_1_GROUPS": "1"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			e := minimalEnv()
+			for k, v := range env {
+				e[k] = v
+			}
+			if _, _, err := LoadConfig(e); err == nil {
+				t.Fatal("accepted")
+			}
+		})
+	}
+}
+
+func TestBadConfigurationExitsWithCode2(t *testing.T) {
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), []string{"-env-file", filepath.Join(t.TempDir(), "none.env")}, nil, &out, &errOut)
+	if code != exitConfig {
+		t.Fatalf("missing env file: exit %d", code)
+	}
+	t.Chdir(t.TempDir()) // no .env here
+	errOut.Reset()
+	code = run(context.Background(), nil, []string{"MC_0_GROUPS=x"}, &out, &errOut)
+	if code != exitConfig {
+		t.Fatalf("exit %d, want %d; stderr:\n%s", code, exitConfig, errOut.String())
+	}
+	if !strings.Contains(errOut.String(), "MC_0_GROUPS") || !strings.Contains(errOut.String(), "QQ_URL") {
+		t.Fatalf("stderr:\n%s", errOut.String())
+	}
+}
+
+func TestEnvFileIsReadAndRealVariablesWin(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "bridge.env")
+	content := "QQ_URL=ws://127.0.0.1:3001/\nMC_0_NAME=fromfile\nMC_0_WS_URL=ws://127.0.0.1:8080\nMC_0_GROUPS=1\n"
+	if err := os.WriteFile(file, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env, err := environment([]string{"MC_0_NAME=fromenv"}, file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, _, err := LoadConfig(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Servers[0].Name != "fromenv" || cfg.QQURL != "ws://127.0.0.1:3001/" {
+		t.Fatalf("got name %q url %q", cfg.Servers[0].Name, cfg.QQURL)
+	}
+}
+
+func TestRedactedHidesSecrets(t *testing.T) {
+	env := minimalEnv()
+	env["QQ_ACCESS_TOKEN"] = "qq-secret"
+	env["MC_0_TOKEN"] = "mc-secret"
+	env["MC_0_RCON_ADDR"] = "127.0.0.1:25575"
+	env["MC_0_RCON_PASSWORD"] = "rcon-secret"
+	cfg, _, err := LoadConfig(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := strings.Join(cfg.Redacted(), "\n")
+	for _, secret := range []string{"qq-secret", "mc-secret", "rcon-secret"} {
+		if strings.Contains(out, secret) {
+			t.Fatalf("%s shown:\n%s", secret, out)
+		}
+	}
+	for _, want := range []string{"QQ_ACCESS_TOKEN=***", "MC_0_TOKEN=***", "MC_0_RCON_PASSWORD=***", "MC_0_GROUPS=712345678"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("no %q in:\n%s", want, out)
+		}
+	}
+}

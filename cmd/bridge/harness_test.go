@@ -1,0 +1,274 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"maps"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/mcqq/bridge/internal/fake"
+	"github.com/mcqq/bridge/qq"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// Two groups and the people in them, shared by the end-to-end tests.
+const (
+	groupA = 712345678
+	groupB = 723456789
+)
+
+var (
+	alice = qq.Member{UserID: 1019283746, Nickname: "Alice", Card: "[管理] Alice_MC", Role: "admin"}
+	bob   = qq.Member{UserID: 1357924680, Nickname: "Bob", Role: "member"}
+	owner = qq.Member{UserID: 10001, Nickname: "Root", Role: "member"} // in QQ_ADMINS
+)
+
+// world is a running bridge wired to stand-ins over loopback sockets.
+type world struct {
+	t      *testing.T
+	bot    *fake.OneBot
+	mc     map[string]*fake.QueQiao
+	rcon   map[string]*fake.RCON
+	bridge *bridge
+	logs   *syncBuffer
+}
+
+type serverSpec struct {
+	name    string
+	groups  string
+	rcon    bool   // give it a direct RCON stand-in
+	version string // server_version the stand-in reports
+}
+
+// startWorld starts the stand-ins, configures the bridge through the same
+// variables a user sets (extra overrides them) and waits until every
+// connection is up.
+func startWorld(t *testing.T, servers []serverSpec, extra map[string]string) *world {
+	t.Helper()
+	w := &world{t: t, mc: map[string]*fake.QueQiao{}, rcon: map[string]*fake.RCON{}, logs: &syncBuffer{}}
+	w.bot = fake.NewOneBot(fake.OneBotOptions{})
+	must(t, w.bot.Start("127.0.0.1:0"))
+	t.Cleanup(w.bot.Stop)
+	for _, m := range []qq.Member{alice, bob, owner} {
+		w.bot.AddMember(groupA, m)
+		w.bot.AddMember(groupB, m)
+	}
+	w.bot.SetGroupName(groupA, "MC服务器交流群")
+
+	env := map[string]string{
+		"QQ_URL":          w.bot.URL(),
+		"QQ_ADMINS":       strconv.FormatInt(owner.UserID, 10),
+		"HTTP_LISTEN":     "none",
+		"REQUEST_TIMEOUT": "2s",
+		"QQ_GROUP_RATE":   "0",
+	}
+	for i, s := range servers {
+		version := s.version
+		if version == "" {
+			version = "1.21.1"
+		}
+		q := fake.NewQueQiao(fake.QueQiaoOptions{ServerName: s.name, Version: version})
+		must(t, q.Start("127.0.0.1:0"))
+		t.Cleanup(q.Stop)
+		w.mc[s.name] = q
+		p := "MC_" + strconv.Itoa(i) + "_"
+		env[p+"NAME"] = s.name
+		env[p+"WS_URL"] = q.URL()
+		env[p+"GROUPS"] = s.groups
+		if s.rcon {
+			r := fake.NewRCON("pw", func(cmd string) string {
+				if cmd == "list" {
+					return "There are 1 of a max of 20 players online: §aSteve"
+				}
+				return "ran " + cmd
+			})
+			must(t, r.Start("127.0.0.1:0"))
+			t.Cleanup(r.Stop)
+			w.rcon[s.name] = r
+			env[p+"RCON_ADDR"] = r.Addr()
+			env[p+"RCON_PASSWORD"] = "pw"
+		}
+	}
+	maps.Copy(env, extra)
+	cfg, warnings, err := LoadConfig(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(warnings) > 0 {
+		t.Fatal(warnings)
+	}
+	log := slog.New(slog.NewTextHandler(w.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	w.bridge, err = build(cfg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.bridge.run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("bridge stopped with %v", err)
+		}
+		if t.Failed() {
+			t.Logf("bridge log:\n%s", w.logs.String())
+		}
+	})
+	w.waitFor("every connection up", func() bool { ready, _ := w.bridge.readiness(); return ready })
+	return w
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// waitFor polls cond until it holds or 10 s pass.
+func (w *world) waitFor(what string, cond func() bool) {
+	w.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			w.t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// say posts a group message as member and returns its message id.
+func (w *world) say(group int64, m qq.Member, segs ...qq.Segment) int64 {
+	return w.bot.GroupMessage(group, m, segs)
+}
+
+// requests returns what server name was asked to do with api.
+func (w *world) requests(name, api string) []fake.Request {
+	var out []fake.Request
+	for _, r := range w.mc[name].Requests() {
+		if r.API == api {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// waitRequests waits until server name got n requests of api.
+func (w *world) waitRequests(name, api string, n int) []fake.Request {
+	w.t.Helper()
+	w.waitFor(name+" "+api, func() bool { return len(w.requests(name, api)) >= n })
+	return w.requests(name, api)
+}
+
+// lines returns every line the bot was asked to send to group, in order.
+func (w *world) lines(group int64) []string {
+	var out []string
+	for _, s := range w.bot.Sent() {
+		if s.GroupID == group {
+			out = append(out, strings.Split(s.Text, "\n")...)
+		}
+	}
+	return out
+}
+
+// waitLine waits for a line in group containing want and returns it.
+func (w *world) waitLine(group int64, want string) string {
+	w.t.Helper()
+	var found string
+	w.waitFor("a line with "+strconv.Quote(want)+" in group "+strconv.Itoa(int(group)), func() bool {
+		for _, l := range w.lines(group) {
+			if strings.Contains(l, want) {
+				found = l
+				return true
+			}
+		}
+		return false
+	})
+	return found
+}
+
+// reply waits for the bot's reply to message id in group and returns its text.
+func (w *world) reply(group int64, id int64) string {
+	w.t.Helper()
+	var text string
+	w.waitFor("a reply to message "+strconv.FormatInt(id, 10), func() bool {
+		for _, s := range w.bot.Sent() {
+			if s.GroupID == group && len(s.Message) > 0 && s.Message[0].Type == qq.SegReply &&
+				s.Message[0].Get("id") == strconv.FormatInt(id, 10) {
+				text = s.Text
+				return true
+			}
+		}
+		return false
+	})
+	return text
+}
+
+// component is a decoded text component as a server receives it.
+type component struct {
+	Text        string          `json:"text"`
+	Color       string          `json:"color"`
+	Extra       []component     `json:"extra"`
+	ClickEvent  json.RawMessage `json:"clickEvent"`
+	HoverEvent  json.RawMessage `json:"hoverEvent"`
+	ClickEvent2 json.RawMessage `json:"click_event"`
+	HoverEvent2 json.RawMessage `json:"hover_event"`
+}
+
+// flatten lists a component tree depth-first.
+func flatten(cs []component) []component {
+	var out []component
+	for _, c := range cs {
+		out = append(out, c)
+		out = append(out, flatten(c.Extra)...)
+	}
+	return out
+}
+
+func decodeMessage(t *testing.T, data json.RawMessage, field string) []component {
+	t.Helper()
+	var m map[string]json.RawMessage
+	must(t, json.Unmarshal(data, &m))
+	raw := m[field]
+	var list []component
+	if json.Unmarshal(raw, &list) != nil {
+		var one component
+		must(t, json.Unmarshal(raw, &one))
+		list = []component{one}
+	}
+	return list
+}
+
+func plain(cs []component) string {
+	var b strings.Builder
+	for _, c := range flatten(cs) {
+		b.WriteString(c.Text)
+	}
+	return b.String()
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}

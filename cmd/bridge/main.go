@@ -1,0 +1,165 @@
+// Command bridge mirrors QQ group chat into Minecraft servers and game events
+// back into the groups. It is configured by environment variables only; see
+// README.md and SPEC §2.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/joho/godotenv"
+	"github.com/lmittmann/tint"
+	_ "time/tzdata" // TZ=Asia/Shanghai works in a static image without zoneinfo
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Environ(), os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// Exit codes.
+const (
+	exitOK     = 0
+	exitFail   = 1
+	exitConfig = 2
+)
+
+// run is main without the process: flags, configuration, then one mode.
+func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("bridge", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	envFile := fs.String("env-file", "", "load variables from this dotenv file first (default: .env when it exists); real environment variables win")
+	check := fs.Bool("check", false, "validate the configuration, try every connection once, print a table and exit (non-zero if any fails)")
+	demo := fs.Bool("demo", false, "run against built-in stand-ins for a QQ bot, a QueQiao server and RCON, show a scripted conversation, exit")
+	healthcheck := fs.Bool("healthcheck", false, "request /healthz on HTTP_LISTEN and exit 0 if healthy (for Docker HEALTHCHECK)")
+	if err := fs.Parse(args); err != nil {
+		return exitConfig
+	}
+	if *demo {
+		if err := runDemo(ctx, stdout); err != nil {
+			fmt.Fprintln(stderr, "demo failed:", err)
+			return exitFail
+		}
+		return exitOK
+	}
+
+	env, err := environment(environ, *envFile)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return exitConfig
+	}
+	cfg, warnings, err := LoadConfig(env)
+	if err != nil {
+		fmt.Fprintln(stderr, "configuration error:")
+		for _, line := range strings.Split(err.Error(), "\n") {
+			fmt.Fprintln(stderr, "  "+line)
+		}
+		return exitConfig
+	}
+	if *healthcheck {
+		return runHealthcheck(cfg, stderr)
+	}
+	log := newLogger(cfg.LogFormat, cfg.LogLevel, stderr, env)
+	for _, w := range warnings {
+		log.Warn(w)
+	}
+	if *check {
+		return runCheck(ctx, cfg, log, stdout)
+	}
+	if err := serve(ctx, cfg, log); err != nil {
+		log.Error("bridge stopped", "err", err)
+		return exitFail
+	}
+	return exitOK
+}
+
+// environment merges the dotenv file under the real environment.
+func environment(environ []string, envFile string) (map[string]string, error) {
+	env := map[string]string{}
+	path, explicit := envFile, envFile != ""
+	if !explicit {
+		path = ".env"
+	}
+	if file, err := godotenv.Read(path); err == nil {
+		env = file
+	} else if explicit || !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("-env-file %s: %w", path, err)
+	}
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			env[k] = v
+		}
+	}
+	return env, nil
+}
+
+// newLogger builds the slog logger: tint on a terminal, JSON otherwise
+// (LOG_FORMAT=auto), or as forced.
+func newLogger(formatName, level string, w io.Writer, env map[string]string) *slog.Logger {
+	lv, _ := parseLevel(level)
+	if formatName == "auto" {
+		formatName = "json"
+		if f, ok := w.(*os.File); ok {
+			if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+				formatName = "text"
+			}
+		}
+	}
+	if formatName == "json" {
+		return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: lv, ReplaceAttr: durationsAsText}))
+	}
+	_, noColor := env["NO_COLOR"]
+	return slog.New(tint.NewTextHandler(w, &tint.Options{Level: lv, TimeFormat: time.DateTime, NoColor: noColor}))
+}
+
+// durationsAsText logs "4s" rather than 4000000000 in JSON.
+func durationsAsText(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() == slog.KindDuration {
+		return slog.String(a.Key, a.Value.Duration().String())
+	}
+	return a
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(s)); err != nil {
+		return 0, fmt.Errorf("%q: want debug, info, warn or error", s)
+	}
+	return lv, nil
+}
+
+// runHealthcheck asks the running bridge's /healthz.
+func runHealthcheck(cfg *Config, stderr io.Writer) int {
+	if cfg.HTTPListen == "none" {
+		fmt.Fprintln(stderr, "HTTP_LISTEN is none: nothing to check")
+		return exitFail
+	}
+	addr := cfg.HTTPListen
+	if strings.HasPrefix(addr, "0.0.0.0:") || strings.HasPrefix(addr, ":") || strings.HasPrefix(addr, "[::]:") {
+		addr = "127.0.0.1:" + addr[strings.LastIndex(addr, ":")+1:]
+	}
+	c := http.Client{Timeout: 3 * time.Second}
+	resp, err := c.Get("http://" + addr + "/healthz")
+	if err != nil {
+		fmt.Fprintln(stderr, "unhealthy:", err)
+		return exitFail
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		fmt.Fprintln(stderr, "unhealthy:", resp.Status)
+		return exitFail
+	}
+	return exitOK
+}

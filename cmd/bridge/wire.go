@@ -1,0 +1,237 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/VictoriaMetrics/metrics"
+
+	"github.com/mcqq/bridge/internal/link"
+	"github.com/mcqq/bridge/minecraft"
+	"github.com/mcqq/bridge/minecraft/queqiao"
+	"github.com/mcqq/bridge/minecraft/rcon"
+	"github.com/mcqq/bridge/qq/milky"
+	"github.com/mcqq/bridge/qq/onebot"
+	"github.com/mcqq/bridge/relay"
+)
+
+// qqClient is the QQ connection as main sees it: what the relay uses, plus
+// its run loop and, for QQ_LISTEN, its HTTP handler (OneBot reverse
+// WebSocket or Milky webhook).
+type qqClient interface {
+	relay.QQ
+	http.Handler
+	Run(ctx context.Context) error
+}
+
+var (
+	_ qqClient      = (*onebot.Client)(nil)
+	_ qqClient      = (*milky.Client)(nil)
+	_ relay.Game    = (*queqiao.Client)(nil)
+	_ relay.Console = (*rcon.Console)(nil)
+)
+
+// bridge is every part of one running service.
+type bridge struct {
+	cfg      *Config
+	log      *slog.Logger
+	qq       qqClient
+	games    []*queqiao.Client
+	consoles []*rcon.Console // nil entries where RCON is not configured
+	relay    *relay.Relay
+	metrics  *metrics.Set
+}
+
+// build turns the configuration into connected-up parts; it does no I/O.
+func build(cfg *Config, log *slog.Logger) (*bridge, error) {
+	b := &bridge{cfg: cfg, log: log, metrics: metrics.NewSet()}
+	var err error
+	switch cfg.QQProtocol {
+	case "milky":
+		b.qq, err = milky.New(milky.Options{BaseURL: cfg.QQURL, AccessToken: cfg.QQToken,
+			Webhook: cfg.QQListen != "", RequestTimeout: cfg.RequestTimeout, Logger: log.With("conn", "qq")})
+	default:
+		b.qq, err = onebot.New(onebot.Options{URL: cfg.QQURL, AccessToken: cfg.QQToken,
+			RequestTimeout: cfg.RequestTimeout, Logger: log.With("conn", "qq")})
+	}
+	if err != nil {
+		return nil, fmt.Errorf("qq: %w", err)
+	}
+
+	var servers []relay.Server
+	for _, s := range cfg.Servers {
+		version := s.GameVersion
+		if version == "auto" {
+			version = ""
+		}
+		g, err := queqiao.New(queqiao.Options{Name: s.Name, URL: s.WSURL, Token: s.Token,
+			GameVersion: version, RequestTimeout: cfg.RequestTimeout,
+			Logger: log.With("server", s.Name, "conn", "queqiao")})
+		if err != nil {
+			return nil, fmt.Errorf("queqiao %s: %w", s.Name, err)
+		}
+		b.games = append(b.games, g)
+		rs := relay.Server{Name: s.Name, Groups: s.Groups, Game: g}
+		var c *rcon.Console
+		if s.RCONAddr != "" {
+			c = rcon.New(rcon.Options{Addr: s.RCONAddr, Password: s.RCONPassword,
+				Timeout: cfg.RequestTimeout, Logger: log.With("server", s.Name, "conn", "rcon")})
+			rs.Console = c
+		}
+		b.consoles = append(b.consoles, c)
+		servers = append(servers, rs)
+	}
+
+	var kinds []minecraft.EventKind
+	for _, k := range cfg.SyncMCToQQ {
+		kind, _ := minecraft.ParseEventKind(k)
+		kinds = append(kinds, kind)
+	}
+	b.relay, err = relay.New(b.qq, servers, relay.Options{
+		Admins: cfg.QQAdmins, AdminRoles: cfg.QQAdminRoles,
+		SyncQQToMC: cfg.SyncQQToMC, SyncMCToQQ: kinds,
+		QQSyncPrefix: cfg.QQSyncPrefix, QQIgnorePrefixes: cfg.QQIgnorePrefixes,
+		MCIgnorePrefixes: cfg.MCIgnorePrefixes, ShowServerName: cfg.ShowServerName,
+		ShowGroupName: cfg.ShowGroupName, CrossServerChat: cfg.CrossServerChat,
+		ChatImage: cfg.ChatImage, GroupRate: cfg.QQGroupRate.N, GroupRatePeriod: cfg.QQGroupRate.Period,
+		Templates: cfg.Templates(), CommandPrefix: cfg.CommandPrefix,
+		RCONPublic: cfg.RCONPublic, RCONDeny: cfg.RCONDeny,
+		QueueSize: cfg.QueueSize, QueueTTL: cfg.QueueTTL, RequestTimeout: cfg.RequestTimeout,
+		DrainTimeout: 5 * time.Second, Logger: log, Metrics: b.metrics,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// connections names every supervised connection and its state, for /readyz,
+// /metrics and -check.
+func (b *bridge) connections() []namedState {
+	out := []namedState{{Name: "qq", Kind: "qq", State: b.qq.State(), Required: true}}
+	for i, g := range b.games {
+		name := b.cfg.Servers[i].Name
+		out = append(out, namedState{Name: name, Kind: "queqiao", Server: name, State: g.State(), Required: true})
+		if c := b.consoles[i]; c != nil {
+			out = append(out, namedState{Name: name + "/rcon", Kind: "rcon", Server: name, State: c.State()})
+		}
+	}
+	return out
+}
+
+type namedState struct {
+	Name     string
+	Kind     string // qq, queqiao, rcon
+	Server   string
+	State    *link.State
+	Required bool // counts for /readyz
+}
+
+// serve runs the bridge until ctx ends, then shuts down as SPEC §4 says:
+// stop accepting, deliver what is queued for up to 5 s, close connections
+// with 1000.
+func serve(ctx context.Context, cfg *Config, log *slog.Logger) error {
+	b, err := build(cfg, log)
+	if err != nil {
+		return err
+	}
+	return b.run(ctx)
+}
+
+func (b *bridge) run(ctx context.Context) error {
+	// Connections live until the relay has drained, so they get their own
+	// context, cancelled only after relay.Run returns.
+	connCtx, stopConns := context.WithCancelCause(context.WithoutCancel(ctx))
+	defer stopConns(nil)
+	var conns sync.WaitGroup
+	fatal := make(chan error, 4)
+	start := func(name string, f func(context.Context) error) {
+		conns.Go(func() {
+			if err := f(connCtx); err != nil && connCtx.Err() == nil {
+				fatal <- fmt.Errorf("%s: %w", name, err)
+			}
+		})
+	}
+
+	// Listeners first, so a bind failure stops start-up at once.
+	var servers []*http.Server
+	listen := func(name, addr string, h http.Handler) error {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return fmt.Errorf("%s %s: %w", name, addr, err)
+		}
+		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+		servers = append(servers, srv)
+		b.log.Info("listening", "listener", name, "addr", ln.Addr().String())
+		conns.Go(func() {
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				fatal <- fmt.Errorf("%s: %w", name, err)
+			}
+		})
+		return nil
+	}
+	closeListeners := func() {
+		for _, s := range servers {
+			_ = s.Close() // hijacked WebSockets are not affected; connCtx ends them
+		}
+	}
+	defer closeListeners()
+	if b.cfg.HTTPListen != "none" {
+		if err := listen("HTTP_LISTEN", b.cfg.HTTPListen, b.httpHandler()); err != nil {
+			return err
+		}
+	}
+	if b.cfg.QQListen != "" {
+		if err := listen("QQ_LISTEN", b.cfg.QQListen, b.qq); err != nil {
+			return err
+		}
+	}
+	if b.cfg.MCListen != "" {
+		var reverse []*queqiao.Client
+		for i, g := range b.games {
+			if b.cfg.Servers[i].WSURL == "" {
+				reverse = append(reverse, g)
+			}
+		}
+		if err := listen("MC_LISTEN", b.cfg.MCListen, queqiao.NewListener(reverse, b.log.With("conn", "mc_listen"))); err != nil {
+			return err
+		}
+	}
+
+	start("qq", b.qq.Run)
+	for i, g := range b.games {
+		start("queqiao "+b.cfg.Servers[i].Name, g.Run)
+		if c := b.consoles[i]; c != nil {
+			start("rcon "+b.cfg.Servers[i].Name, c.Run)
+		}
+	}
+	for _, c := range b.connections() {
+		conns.Go(func() { watchState(connCtx, c, b.metrics) })
+	}
+
+	relayCtx, stopRelay := context.WithCancel(ctx)
+	defer stopRelay()
+	relayDone := make(chan error, 1)
+	go func() { relayDone <- b.relay.Run(relayCtx) }()
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+		b.log.Info("shutting down: delivering queued messages for up to 5s")
+	case runErr = <-fatal:
+		b.log.Error("fatal", "err", runErr)
+	}
+	closeListeners()
+	stopRelay()
+	<-relayDone
+	stopConns(errors.New("shutdown"))
+	conns.Wait()
+	b.log.Info("stopped")
+	return runErr
+}

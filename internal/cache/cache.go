@@ -1,0 +1,180 @@
+// Package cache is a small in-memory cache with a time-to-live and a size
+// bound, for look-ups the bridge repeats a lot (group members, group names,
+// quoted messages). Concurrent Fetch calls for the same missing key share one
+// load, so a burst of messages mentioning the same user costs one request.
+package cache
+
+import (
+	"container/list"
+	"context"
+	"errors"
+	"sync"
+	"time"
+)
+
+// Cache maps keys to values that expire ttl after they were stored; beyond
+// size entries the least recently used one is evicted. Safe for concurrent use.
+type Cache[K comparable, V any] struct {
+	size int
+	ttl  time.Duration
+
+	mu    sync.Mutex
+	order *list.List          // of *entry[K, V]; front = most recently used
+	items map[K]*list.Element // key → element of order
+	loads map[K]*flight[V]    // loads in progress
+}
+
+type entry[K comparable, V any] struct {
+	key     K
+	val     V
+	expires time.Time // zero: never
+}
+
+// flight is one load in progress; waiters block on done.
+type flight[V any] struct {
+	done chan struct{}
+	val  V
+	err  error
+	// leaderGaveUp is set when the load failed because the context of the
+	// caller running it ended; other waiters then retry with their own.
+	leaderGaveUp bool
+}
+
+// errLoadPanicked is what waiters get when the shared load panicked (the
+// panic itself goes on in the goroutine that ran the load).
+var errLoadPanicked = errors.New("cache: load panicked")
+
+// New returns an empty cache holding at most size entries (size ≤ 0: no
+// bound) for ttl each (ttl ≤ 0: entries never expire).
+func New[K comparable, V any](size int, ttl time.Duration) *Cache[K, V] {
+	return &Cache[K, V]{
+		size:  size,
+		ttl:   ttl,
+		order: list.New(),
+		items: make(map[K]*list.Element),
+		loads: make(map[K]*flight[V]),
+	}
+}
+
+// Get returns the value stored for k if it has not expired.
+func (c *Cache[K, V]) Get(k K) (V, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.getLocked(k, time.Now())
+}
+
+// Put stores v for k, replacing any previous value and restarting its ttl.
+func (c *Cache[K, V]) Put(k K, v V) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.putLocked(k, v, time.Now())
+}
+
+// Delete removes k, e.g. when the bot reports that the value changed.
+func (c *Cache[K, V]) Delete(k K) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if el, ok := c.items[k]; ok {
+		c.removeLocked(el)
+	}
+}
+
+// Len is the number of stored entries, expired ones not yet dropped included.
+func (c *Cache[K, V]) Len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.order.Len()
+}
+
+// Fetch returns the fresh value for k, or calls load and caches its result
+// when it succeeds (errors are not cached). Callers asking for the same key
+// while a load is running wait for that load instead of starting another.
+// A waiter whose ctx ends stops waiting with ctx's error; if the caller that
+// runs the load gives up (its ctx ended), the others retry with their own ctx.
+func (c *Cache[K, V]) Fetch(ctx context.Context, k K, load func(ctx context.Context) (V, error)) (V, error) {
+	for {
+		c.mu.Lock()
+		if v, ok := c.getLocked(k, time.Now()); ok {
+			c.mu.Unlock()
+			return v, nil
+		}
+		if f, ok := c.loads[k]; ok {
+			c.mu.Unlock()
+			select {
+			case <-f.done:
+			case <-ctx.Done():
+				var zero V
+				return zero, context.Cause(ctx)
+			}
+			if f.err != nil && f.leaderGaveUp && ctx.Err() == nil {
+				continue
+			}
+			return f.val, f.err
+		}
+		f := &flight[V]{done: make(chan struct{})}
+		c.loads[k] = f
+		c.mu.Unlock()
+		return c.runLoad(ctx, k, f, load)
+	}
+}
+
+// runLoad calls load for the waiters of f and publishes the result, even
+// when load panics, so no waiter is left blocked.
+func (c *Cache[K, V]) runLoad(ctx context.Context, k K, f *flight[V], load func(ctx context.Context) (V, error)) (v V, err error) {
+	returned := false
+	defer func() {
+		if !returned {
+			err = errLoadPanicked
+		}
+		c.mu.Lock()
+		delete(c.loads, k)
+		if err == nil {
+			c.putLocked(k, v, time.Now())
+		}
+		c.mu.Unlock()
+		f.val, f.err = v, err
+		f.leaderGaveUp = err != nil && ctx.Err() != nil
+		close(f.done)
+	}()
+	v, err = load(ctx)
+	returned = true
+	return v, err
+}
+
+func (c *Cache[K, V]) getLocked(k K, now time.Time) (V, bool) {
+	el, ok := c.items[k]
+	if !ok {
+		var zero V
+		return zero, false
+	}
+	e := el.Value.(*entry[K, V])
+	if !e.expires.IsZero() && !now.Before(e.expires) {
+		c.removeLocked(el)
+		var zero V
+		return zero, false
+	}
+	c.order.MoveToFront(el)
+	return e.val, true
+}
+
+func (c *Cache[K, V]) putLocked(k K, v V, now time.Time) {
+	var expires time.Time
+	if c.ttl > 0 {
+		expires = now.Add(c.ttl)
+	}
+	if el, ok := c.items[k]; ok {
+		e := el.Value.(*entry[K, V])
+		e.val, e.expires = v, expires
+		c.order.MoveToFront(el)
+		return
+	}
+	c.items[k] = c.order.PushFront(&entry[K, V]{key: k, val: v, expires: expires})
+	for c.size > 0 && c.order.Len() > c.size {
+		c.removeLocked(c.order.Back())
+	}
+}
+
+func (c *Cache[K, V]) removeLocked(el *list.Element) {
+	c.order.Remove(el)
+	delete(c.items, el.Value.(*entry[K, V]).key)
+}

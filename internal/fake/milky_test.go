@@ -1,0 +1,433 @@
+package fake
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"maps"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"go.uber.org/goleak"
+
+	"github.com/mcqq/bridge/qq"
+)
+
+// The package is shared with other stand-ins, so leaks are checked per test
+// (the tests here are not parallel, so no other test runs meanwhile).
+
+const milkyTestToken = "tok"
+
+var milkyAlice = qq.Member{UserID: 1019283746, Nickname: "Alice", Card: "[管理] Alice_MC", Role: "admin"}
+
+func milkyStart(t *testing.T, o MilkyOptions) *Milky {
+	t.Helper()
+	t.Cleanup(func() { goleak.VerifyNone(t, goleak.IgnoreCurrent()) })
+	m := NewMilky(o)
+	if err := m.Start("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(m.Stop)
+	return m
+}
+
+func milkyFixture(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "milky", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// milkyHTTP is a client that keeps no connection after the test.
+func milkyHTTP(t *testing.T) *http.Client {
+	tr := &http.Transport{DisableKeepAlives: true}
+	t.Cleanup(tr.CloseIdleConnections)
+	return &http.Client{Transport: tr, Timeout: 10 * time.Second}
+}
+
+func milkyPost(t *testing.T, m *Milky, api, token, contentType, body string) (int, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, m.URL()+"/api/"+api, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", contentType)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := milkyHTTP(t).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	answer, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, answer
+}
+
+func milkyJSONEqual(t *testing.T, what string, got, want []byte) {
+	t.Helper()
+	var g, w any
+	if err := json.Unmarshal(got, &g); err != nil {
+		t.Fatalf("%s: invalid JSON %s", what, got)
+	}
+	if err := json.Unmarshal(want, &w); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(g, w) {
+		t.Errorf("%s:\n got %s\nwant %s", what, got, want)
+	}
+}
+
+func milkyWaitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestMilkyAPIAnswersLikeLLBot(t *testing.T) {
+	m := milkyStart(t, MilkyOptions{Token: milkyTestToken})
+	const js = "application/json"
+
+	status, body := milkyPost(t, m, "get_login_info", "", js, `{}`)
+	if status != http.StatusUnauthorized {
+		t.Errorf("no token: HTTP %d", status)
+	}
+	milkyJSONEqual(t, "no token", body, milkyFixture(t, "milky_http_401_unauthorized.json"))
+	if status, _ := milkyPost(t, m, "get_login_info", "wrong", js, `{}`); status != http.StatusUnauthorized {
+		t.Errorf("wrong token: HTTP %d", status)
+	}
+	if status, _ := milkyPost(t, m, "get_login_info", milkyTestToken, "text/plain", `{}`); status != http.StatusUnsupportedMediaType {
+		t.Errorf("text/plain: HTTP %d", status)
+	}
+
+	status, body = milkyPost(t, m, "get_login_info", milkyTestToken, js, `{}`)
+	if status != http.StatusOK {
+		t.Errorf("get_login_info: HTTP %d", status)
+	}
+	milkyJSONEqual(t, "get_login_info", body, milkyFixture(t, "milky_get_login_info_response.json"))
+
+	status, body = milkyPost(t, m, "no_such_api", milkyTestToken, js, `{}`)
+	if status != http.StatusNotFound {
+		t.Errorf("unknown API: HTTP %d", status)
+	}
+	milkyJSONEqual(t, "unknown API", body, milkyFixture(t, "milky_http_404_api_not_found.json"))
+
+	status, body = milkyPost(t, m, "send_group_message", milkyTestToken, js, `{"group_id":1,"message":[{"type":"text","data":{"text":"x"}}]}`)
+	if status != http.StatusOK {
+		t.Errorf("bad params: HTTP %d", status)
+	}
+	milkyJSONEqual(t, "bad params", body, milkyFixture(t, "milky_response_failed_bad_params.json"))
+
+	// Milky validates QQ numbers as JSON numbers: a string is refused.
+	_, body = milkyPost(t, m, "send_group_message", milkyTestToken, js, `{"group_id":"712345678","message":[{"type":"text","data":{"text":"x"}}]}`)
+	if !strings.Contains(string(body), `"retcode":-400`) {
+		t.Errorf("group_id as a string: %s", body)
+	}
+	if len(m.Sent()) != 0 {
+		t.Errorf("refused messages recorded as sent: %+v", m.Sent())
+	}
+	want := []string{"get_login_info", "no_such_api", "send_group_message", "send_group_message"}
+	if got := m.Calls(); !slices.Equal(got, want) {
+		t.Errorf("Calls = %q, want %q (authorised calls only)", got, want)
+	}
+}
+
+func TestMilkySendDecodesSegments(t *testing.T) {
+	m := milkyStart(t, MilkyOptions{})
+	request := milkyFixture(t, "milky_send_group_message_request.json")
+	status, body := milkyPost(t, m, "send_group_message", "", "application/json", string(request))
+	if status != http.StatusOK || !strings.Contains(string(body), `"status":"ok"`) || !strings.Contains(string(body), `"message_seq":`) {
+		t.Fatalf("send_group_message: HTTP %d %s", status, body)
+	}
+	sent := m.Sent()
+	if len(sent) != 1 {
+		t.Fatalf("Sent = %+v", sent)
+	}
+	want := MilkySent{
+		API:     "send_group_message",
+		GroupID: 712345678,
+		Message: []qq.Segment{
+			{Type: qq.SegReply, Data: map[string]string{"id": "48213"}},
+			qq.Text("[MC] <Steve> "),
+			{Type: qq.SegAt, Data: map[string]string{"qq": "1019283746"}},
+			qq.Text(" 收到, 我马上下线"),
+			{Type: qq.SegImage, Data: map[string]string{"url": "https://mc.example.com/render/steve.png", "sub_type": "0", "summary": "[图片]"}},
+		},
+		Text: "[MC] <Steve>  收到, 我马上下线",
+		Raw:  request,
+	}
+	if !reflect.DeepEqual(sent[0], want) {
+		t.Errorf("Sent[0] =\n%+v\nwant\n%+v", sent[0], want)
+	}
+
+	for _, bad := range []string{
+		`{"user_id":1019283746,"message":[{"type":"forward","data":{}}]}`,
+		`{"user_id":1019283746,"message":[{"type":"mention","data":{"user_id":"1019283746"}}]}`,
+		`{"user_id":1019283746,"message":[{"type":"image","data":{"file":"x"}}]}`,
+		`{"user_id":1019283746,"message":[]}`,
+	} {
+		if _, body := milkyPost(t, m, "send_private_message", "", "application/json", bad); !strings.Contains(string(body), `"retcode":-400`) {
+			t.Errorf("%s accepted: %s", bad, body)
+		}
+	}
+}
+
+// milkyKeys lists an object's keys, to compare shapes with a fixture.
+func milkyKeys(t *testing.T, v any) []string {
+	t.Helper()
+	obj, ok := v.(map[string]any)
+	if !ok {
+		t.Fatalf("not an object: %v", v)
+	}
+	return slices.Sorted(maps.Keys(obj))
+}
+
+// checkMilkyGroupEvent checks a pushed event against the fixture's shape.
+func checkMilkyGroupEvent(t *testing.T, frame []byte, seq int64) {
+	t.Helper()
+	var got, want map[string]any
+	if err := json.Unmarshal(frame, &got); err != nil {
+		t.Fatalf("event %s: %v", frame, err)
+	}
+	if err := json.Unmarshal(milkyFixture(t, "milky_message_receive_group.json"), &want); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range [][]string{nil, {"data"}, {"data", "group"}, {"data", "group_member"}} {
+		g, w := any(got), any(want)
+		for _, k := range path {
+			g, w = g.(map[string]any)[k], w.(map[string]any)[k]
+		}
+		if gk, wk := milkyKeys(t, g), milkyKeys(t, w); !slices.Equal(gk, wk) {
+			t.Errorf("keys of %v: %q, want %q", path, gk, wk)
+		}
+	}
+	data := got["data"].(map[string]any)
+	if data["message_seq"] != float64(seq) || data["peer_id"] != float64(712345678) || got["event_type"] != "message_receive" {
+		t.Errorf("event = %s", frame)
+	}
+	member := data["group_member"].(map[string]any)
+	if member["card"] != milkyAlice.Card || member["role"] != "admin" || data["group"].(map[string]any)["group_name"] != "MC服务器交流群" {
+		t.Errorf("member/group = %s", frame)
+	}
+	segs, _ := json.Marshal(data["segments"])
+	want0 := `[{"data":{"text":"hi "},"type":"text"},{"data":{"name":"Bob","user_id":1357924680},"type":"mention"}]`
+	if string(segs) != want0 {
+		t.Errorf("segments = %s, want %s", segs, want0)
+	}
+}
+
+var milkyTestSegments = []qq.Segment{qq.Text("hi "), {Type: qq.SegAt, Data: map[string]string{"qq": "1357924680", "name": "Bob"}}}
+
+func TestMilkyEventStreams(t *testing.T) {
+	t.Run("SSE", func(t *testing.T) {
+		m := milkyStart(t, MilkyOptions{Token: milkyTestToken})
+		m.SetGroupName(712345678, "MC服务器交流群")
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, m.URL()+"/event?access_token="+milkyTestToken, nil)
+		resp, err := milkyHTTP(t).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "text/event-stream" {
+			t.Fatalf("SSE: HTTP %d %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+		milkyWaitFor(t, "the subscriber", func() bool { return m.Connected() == 1 })
+		seq := m.GroupMessage(712345678, milkyAlice, milkyTestSegments)
+		r := bufio.NewReader(resp.Body)
+		var lines []string
+		for len(lines) < 3 {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				t.Fatal(err)
+			}
+			lines = append(lines, strings.TrimSuffix(line, "\n"))
+		}
+		if lines[0] != "event: milky_event" || !strings.HasPrefix(lines[1], "data: {") || lines[2] != "" {
+			t.Fatalf("SSE frame = %q", lines)
+		}
+		checkMilkyGroupEvent(t, []byte(strings.TrimPrefix(lines[1], "data: ")), seq)
+	})
+	t.Run("WebSocket", func(t *testing.T) {
+		m := milkyStart(t, MilkyOptions{Token: milkyTestToken})
+		m.SetGroupName(712345678, "MC服务器交流群")
+		conn := milkyDial(t, m, "Bearer "+milkyTestToken)
+		seq := m.GroupMessage(712345678, milkyAlice, milkyTestSegments)
+		typ, frame, err := conn.ReadMessage()
+		if err != nil || typ != websocket.TextMessage {
+			t.Fatalf("read: %v %v", typ, err)
+		}
+		checkMilkyGroupEvent(t, frame, seq)
+		m.Emit([]byte("raw"))
+		if _, frame, err := conn.ReadMessage(); err != nil || string(frame) != "raw" {
+			t.Errorf("Emit: %q %v", frame, err)
+		}
+	})
+	t.Run("wrong token", func(t *testing.T) {
+		m := milkyStart(t, MilkyOptions{Token: milkyTestToken})
+		conn := milkyDial(t, m, "Bearer nope")
+		_, _, err := conn.ReadMessage()
+		if ce, ok := err.(*websocket.CloseError); !ok || ce.Code != websocket.ClosePolicyViolation || ce.Text != "Unauthorized" {
+			t.Errorf("WebSocket with a wrong token: %v, want close 1008 Unauthorized", err)
+		}
+		resp, err := milkyHTTP(t).Get(m.URL() + "/event?access_token=nope")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("SSE with a wrong token: HTTP %d", resp.StatusCode)
+		}
+	})
+	t.Run("WebSocket disabled", func(t *testing.T) {
+		m := milkyStart(t, MilkyOptions{NoWebSocket: true})
+		_, resp, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(m.URL(), "http")+"/event", nil)
+		if err == nil || resp == nil || resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("upgrade with WebSocket disabled: %v", err)
+		}
+	})
+}
+
+func milkyDial(t *testing.T, m *Milky, auth string) *websocket.Conn {
+	t.Helper()
+	h := http.Header{}
+	h.Set("Authorization", auth)
+	conn, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(m.URL(), "http")+"/event", h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+func TestMilkyLookups(t *testing.T) {
+	m := milkyStart(t, MilkyOptions{})
+	m.AddMember(712345678, milkyAlice)
+	m.SetGroupName(712345678, "MC服务器交流群")
+	const js = "application/json"
+
+	_, body := milkyPost(t, m, "get_group_member_info", "", js, `{"group_id":712345678,"user_id":1019283746,"no_cache":false}`)
+	if !strings.Contains(string(body), `"card":"[管理] Alice_MC"`) || !strings.Contains(string(body), `"role":"admin"`) {
+		t.Errorf("member: %s", body)
+	}
+	if _, body := milkyPost(t, m, "get_group_member_info", "", js, `{"group_id":712345678,"user_id":1357924680}`); !strings.Contains(string(body), `"retcode":-404`) {
+		t.Errorf("unknown member: %s", body)
+	}
+	if _, body := milkyPost(t, m, "get_group_info", "", js, `{"group_id":712345678}`); !strings.Contains(string(body), `"group_name":"MC服务器交流群"`) {
+		t.Errorf("group: %s", body)
+	}
+
+	first := m.GroupMessage(712345678, milkyAlice, []qq.Segment{qq.Text("服务器什么时候维护？")})
+	second := m.GroupMessage(712345678, milkyAlice, []qq.Segment{{Type: qq.SegReply, Data: map[string]string{"id": strconv.FormatInt(first, 10)}}, qq.Text("今晚")})
+	_, body = milkyPost(t, m, "get_message", "", js, `{"message_scene":"group","peer_id":712345678,"message_seq":`+strconv.FormatInt(second, 10)+`}`)
+	var answer struct {
+		Data struct {
+			Message struct {
+				Segments []struct {
+					Type string `json:"type"`
+					Data struct {
+						MessageSeq int64             `json:"message_seq"`
+						SenderID   int64             `json:"sender_id"`
+						Segments   []json.RawMessage `json:"segments"`
+					} `json:"data"`
+				} `json:"segments"`
+			} `json:"message"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(body, &answer); err != nil {
+		t.Fatal(err)
+	}
+	segs := answer.Data.Message.Segments
+	if len(segs) != 2 || segs[0].Type != "reply" || segs[0].Data.MessageSeq != first || segs[0].Data.SenderID != milkyAlice.UserID || len(segs[0].Data.Segments) != 1 {
+		t.Errorf("get_message: %s", body)
+	}
+	if _, body := milkyPost(t, m, "get_message", "", js, `{"message_scene":"group","peer_id":712345678,"message_seq":1}`); !strings.Contains(string(body), `"retcode":-404`) {
+		t.Errorf("unknown message: %s", body)
+	}
+}
+
+func TestMilkyStopRestart(t *testing.T) {
+	if err := NewMilky(MilkyOptions{}).Restart(); err == nil {
+		t.Error("Restart before Start succeeded")
+	}
+	m := milkyStart(t, MilkyOptions{})
+	url := m.URL()
+	conn := milkyDial(t, m, "")
+	milkyWaitFor(t, "the subscriber", func() bool { return m.Connected() == 1 })
+	if err := m.Start("127.0.0.1:0"); err == nil {
+		t.Error("second Start succeeded")
+	}
+
+	m.Stop()
+	if _, _, err := conn.ReadMessage(); err == nil {
+		t.Error("WebSocket still open after Stop")
+	}
+	if m.Connected() != 0 {
+		t.Errorf("Connected = %d after Stop", m.Connected())
+	}
+	if resp, err := milkyHTTP(t).Post(url+"/api/get_login_info", "application/json", strings.NewReader("{}")); err == nil {
+		resp.Body.Close()
+		t.Error("API answered after Stop")
+	}
+	m.Stop() // twice is fine
+
+	if err := m.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	if m.URL() != url {
+		t.Errorf("URL after Restart = %s, want %s", m.URL(), url)
+	}
+	if status, _ := milkyPost(t, m, "get_login_info", "", "application/json", "{}"); status != http.StatusOK {
+		t.Errorf("after Restart: HTTP %d", status)
+	}
+}
+
+func TestMilkyPostWebhook(t *testing.T) {
+	t.Cleanup(func() { goleak.VerifyNone(t, goleak.IgnoreCurrent()) })
+	type request struct{ auth, contentType, body string }
+	got := make(chan request, 1)
+	var status atomic.Int32
+	status.Store(http.StatusNoContent)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		w.WriteHeader(int(status.Load()))
+		got <- request{r.Header.Get("Authorization"), r.Header.Get("Content-Type"), string(body)}
+	}))
+	defer srv.Close()
+
+	m := NewMilky(MilkyOptions{Token: milkyTestToken})
+	frame := milkyFixture(t, "milky_message_receive_group.json")
+	if err := m.PostWebhook(context.Background(), srv.URL, frame); err != nil {
+		t.Fatal(err)
+	}
+	if r := <-got; r.auth != "Bearer "+milkyTestToken || r.contentType != "application/json" || r.body != string(frame) {
+		t.Errorf("webhook request = %q %q %.40q", r.auth, r.contentType, r.body)
+	}
+	status.Store(http.StatusForbidden)
+	if err := m.PostWebhook(context.Background(), srv.URL, frame); err == nil || !strings.Contains(err.Error(), "403") {
+		t.Errorf("refused webhook: %v", err)
+	}
+	<-got
+}

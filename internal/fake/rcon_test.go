@@ -1,0 +1,131 @@
+package fake
+
+import (
+	"errors"
+	"net"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorcon/rcon"
+	"go.uber.org/goleak"
+)
+
+func rconStart(t *testing.T, handler func(string) string) *RCON {
+	t.Helper()
+	t.Cleanup(func() { goleak.VerifyNone(t, goleak.IgnoreCurrent()) })
+	r := NewRCON("pw", handler)
+	if err := r.Start("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(r.Stop)
+	return r
+}
+
+func rconDial(t *testing.T, addr, password string) (*rcon.Conn, error) {
+	t.Helper()
+	conn, err := rcon.Dial(addr, password, rcon.SetDeadline(5*time.Second))
+	if err == nil {
+		t.Cleanup(func() { conn.Close() })
+	}
+	return conn, err
+}
+
+func TestRCONAuthAndCommands(t *testing.T) {
+	r := rconStart(t, func(cmd string) string { return "ran " + cmd })
+	if _, err := rconDial(t, r.Addr(), "nope"); !errors.Is(err, rcon.ErrAuthFailed) {
+		t.Errorf("wrong password: %v, want ErrAuthFailed", err)
+	}
+	conn, err := rconDial(t, r.Addr(), "pw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cmd := range []string{"list", "say 你好"} {
+		if out, err := conn.Execute(cmd); err != nil || out != "ran "+cmd {
+			t.Errorf("Execute(%q) = %q, %v", cmd, out, err)
+		}
+	}
+	if got := r.Commands(); !slices.Equal(got, []string{"list", "say 你好"}) {
+		t.Errorf("Commands() = %q", got)
+	}
+}
+
+// rconRoundTrip writes one packet and reads n packets back on a raw
+// connection.
+func rconRoundTrip(t *testing.T, c net.Conn, p *rcon.Packet, n int) []*rcon.Packet {
+	t.Helper()
+	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := p.WriteTo(c); err != nil {
+		t.Fatal(err)
+	}
+	var out []*rcon.Packet
+	for range n {
+		var reply rcon.Packet
+		if _, err := reply.ReadFrom(c); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, &reply)
+	}
+	return out
+}
+
+func TestRCONPacketsLikeMinecraft(t *testing.T) {
+	long := strings.Repeat("x", 4096) + "TAIL"
+	r := rconStart(t, func(string) string { return long })
+	c, err := net.Dial("tcp", r.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+
+	// Vanilla answers auth with a single AUTH_RESPONSE echoing the ID.
+	auth := rconRoundTrip(t, c, rcon.NewPacket(rcon.SERVERDATA_AUTH, 7, "pw"), 1)[0]
+	if auth.Type != rcon.SERVERDATA_AUTH_RESPONSE || auth.ID != 7 {
+		t.Errorf("auth reply type %d id %d", auth.Type, auth.ID)
+	}
+	// A reply over 4096 bytes comes in several packets, with no end marker.
+	parts := rconRoundTrip(t, c, rcon.NewPacket(rcon.SERVERDATA_EXECCOMMAND, 8, "help"), 2)
+	if len(parts[0].Body()) != 4096 || parts[1].Body() != "TAIL" || parts[0].ID != 8 || parts[1].ID != 8 {
+		t.Errorf("parts: %d bytes id %d, %q id %d", len(parts[0].Body()), parts[0].ID, parts[1].Body(), parts[1].ID)
+	}
+	unknown := rconRoundTrip(t, c, rcon.NewPacket(10, 9, ""), 1)[0]
+	if unknown.Body() != "Unknown request a" {
+		t.Errorf("unknown packet type answered %q", unknown.Body())
+	}
+}
+
+func TestRCONStopRestart(t *testing.T) {
+	r := rconStart(t, func(string) string { return "ok" })
+	addr := r.Addr()
+	conn, err := rconDial(t, addr, "pw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Execute("list"); err != nil {
+		t.Fatal(err)
+	}
+	r.Stop()
+	if _, err := conn.Execute("list"); err == nil {
+		t.Error("a connection survived Stop")
+	}
+	if _, err := rconDial(t, addr, "pw"); err == nil {
+		t.Error("dial succeeded while stopped")
+	}
+	if err := r.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	if r.Addr() != addr {
+		t.Errorf("address changed from %s to %s", addr, r.Addr())
+	}
+	conn, err = rconDial(t, addr, "pw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err := conn.Execute("list"); err != nil || out != "ok" {
+		t.Errorf("Execute after restart = %q, %v", out, err)
+	}
+	if got := r.Commands(); !slices.Equal(got, []string{"list", "list"}) {
+		t.Errorf("Commands() = %q", got)
+	}
+}

@@ -1,0 +1,469 @@
+package milky
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/mcqq/bridge/qq"
+)
+
+// Kind classifies a frame decoded by DecodeEvent.
+type Kind int
+
+const (
+	// KindMessage is a group, friend or temp message the relay acts on.
+	KindMessage Kind = iota + 1
+	// KindOwnMessage is a message the bot sent itself (sender_id == self_id),
+	// reported when the implementation is set to echo them; never relayed.
+	KindOwnMessage
+	// KindBotOffline is bot_offline: the QQ account was logged out.
+	KindBotOffline
+	// KindOther is every other event type (recall, nudge, member changes,
+	// unknown future types) and message scenes the bridge does not know.
+	KindOther
+)
+
+func (k Kind) String() string {
+	switch k {
+	case KindMessage:
+		return "message"
+	case KindOwnMessage:
+		return "own_message"
+	case KindBotOffline:
+		return "bot_offline"
+	case KindOther:
+		return "other"
+	}
+	return "unknown"
+}
+
+// Message scenes (protocols §F.3); with peer_id and message_seq they identify
+// a message, so Message.ID is "<scene>:<peer_id>:<message_seq>".
+const (
+	sceneGroup  = "group"
+	sceneFriend = "friend"
+	sceneTemp   = "temp"
+)
+
+// jsonInt is an integer that also accepts its decimal string form (and an
+// integral float), since implementations disagree on numbers vs strings.
+type jsonInt int64
+
+func (n *jsonInt) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil
+	}
+	s, ok := scalar(b)
+	if !ok {
+		return fmt.Errorf("want an integer, got %s", excerpt(b, 40))
+	}
+	v, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return fmt.Errorf("want an integer, got %q", s)
+	}
+	*n = jsonInt(v)
+	return nil
+}
+
+// jsonText is a string that also accepts a number or boolean (a nickname of
+// digits sent unquoted must not break decoding).
+type jsonText string
+
+func (t *jsonText) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil
+	}
+	s, ok := scalar(b)
+	if !ok {
+		return fmt.Errorf("want a string, got %s", excerpt(b, 40))
+	}
+	*t = jsonText(s)
+	return nil
+}
+
+// envelope is the outer shape of every event (protocols §F.3).
+type envelope struct {
+	Time      jsonInt         `json:"time"`
+	SelfID    jsonInt         `json:"self_id"`
+	EventType string          `json:"event_type"`
+	Data      json.RawMessage `json:"data"`
+}
+
+// incomingMessage is Milky's IncomingMessage, the data of message_receive
+// and the message returned by get_message.
+type incomingMessage struct {
+	Scene    string          `json:"message_scene"`
+	PeerID   jsonInt         `json:"peer_id"`
+	Seq      jsonInt         `json:"message_seq"`
+	SenderID jsonInt         `json:"sender_id"`
+	Time     jsonInt         `json:"time"`
+	Segments json.RawMessage `json:"segments"`
+	Friend   *friendEntity   `json:"friend"`
+	Group    *groupEntity    `json:"group"`
+	Member   *memberEntity   `json:"group_member"`
+}
+
+// friendEntity, groupEntity and memberEntity hold the fields of Milky's
+// entities that the bridge uses.
+type friendEntity struct {
+	Nickname jsonText `json:"nickname"`
+}
+
+type groupEntity struct {
+	Name jsonText `json:"group_name"`
+}
+
+type memberEntity struct {
+	UserID   jsonInt  `json:"user_id"`
+	Nickname jsonText `json:"nickname"`
+	Card     jsonText `json:"card"`
+	Role     jsonText `json:"role"`
+}
+
+func (m memberEntity) member() qq.Member {
+	return qq.Member{UserID: int64(m.UserID), Nickname: string(m.Nickname), Card: string(m.Card), Role: string(m.Role)}
+}
+
+// DecodeEvent decodes one event frame (a WebSocket frame, an SSE data line
+// or a webhook body). For KindMessage and KindOwnMessage the Event is filled:
+// group scene → qq.GroupMessage with the group's name and the sender's card
+// and role; friend and temp scenes → qq.PrivateMessage. Other kinds carry
+// only SelfID. A frame that is not a Milky event is an error.
+func DecodeEvent(frame []byte) (qq.Event, Kind, error) {
+	var env envelope
+	if err := json.Unmarshal(frame, &env); err != nil {
+		return qq.Event{}, 0, fmt.Errorf("milky event: %w", err)
+	}
+	if env.EventType == "" {
+		return qq.Event{}, 0, errors.New("milky event: no event_type")
+	}
+	ev := qq.Event{SelfID: int64(env.SelfID)}
+	switch env.EventType {
+	case "message_receive":
+	case "bot_offline":
+		return ev, KindBotOffline, nil
+	default:
+		return ev, KindOther, nil
+	}
+
+	var in incomingMessage
+	if err := json.Unmarshal(env.Data, &in); err != nil {
+		return qq.Event{}, 0, fmt.Errorf("milky message_receive: %w", err)
+	}
+	switch in.Scene {
+	case sceneGroup:
+		ev.Kind = qq.GroupMessage
+		ev.GroupID = int64(in.PeerID)
+		if in.Group != nil {
+			ev.GroupName = string(in.Group.Name)
+		}
+	case sceneFriend, sceneTemp:
+		ev.Kind = qq.PrivateMessage
+	default:
+		// A scene added by a later Milky version: not an error, just not ours.
+		return ev, KindOther, nil
+	}
+	msg, err := in.message()
+	if err != nil {
+		return qq.Event{}, 0, fmt.Errorf("milky message_receive: %w", err)
+	}
+	if msg.Time.IsZero() && env.Time > 0 {
+		msg.Time = time.Unix(int64(env.Time), 0)
+	}
+	ev.Message = msg
+	if env.SelfID != 0 && in.SenderID == env.SelfID {
+		return ev, KindOwnMessage, nil
+	}
+	return ev, KindMessage, nil
+}
+
+// message converts an IncomingMessage into the neutral model.
+func (in incomingMessage) message() (qq.Message, error) {
+	switch in.Scene {
+	case sceneGroup, sceneFriend, sceneTemp:
+	default:
+		return qq.Message{}, fmt.Errorf("unknown message_scene %q", in.Scene)
+	}
+	if in.PeerID == 0 {
+		return qq.Message{}, errors.New("message without peer_id")
+	}
+	segs, err := DecodeSegments(in.Segments)
+	if err != nil {
+		return qq.Message{}, err
+	}
+	qualifyReplies(segs, in.Scene, int64(in.PeerID))
+
+	sender := qq.Member{UserID: int64(in.SenderID)}
+	switch {
+	case in.Member != nil:
+		sender = in.Member.member()
+		sender.UserID = int64(in.SenderID)
+	case in.Friend != nil:
+		sender.Nickname = string(in.Friend.Nickname)
+	}
+	return qq.Message{
+		ID:       messageID(in.Scene, int64(in.PeerID), int64(in.Seq)),
+		Sender:   sender,
+		Segments: segs,
+		Time:     unixTime(in.Time),
+	}, nil
+}
+
+// qualifyReplies gives each inline quoted message its full ID: a reply
+// segment only carries the quoted message_seq, whose scene and peer are
+// those of the message containing it.
+func qualifyReplies(segs []qq.Segment, scene string, peer int64) {
+	for _, s := range segs {
+		if s.Type != qq.SegReply || s.Quoted == nil {
+			continue
+		}
+		if seq, err := strconv.ParseInt(s.Data["id"], 10, 64); err == nil {
+			s.Quoted.ID = messageID(scene, peer, seq)
+		}
+		qualifyReplies(s.Quoted.Segments, scene, peer)
+	}
+}
+
+func messageID(scene string, peer, seq int64) string {
+	return scene + ":" + strconv.FormatInt(peer, 10) + ":" + strconv.FormatInt(seq, 10)
+}
+
+// parseMessageID splits a Message.ID made by messageID.
+func parseMessageID(id string) (scene string, peer, seq int64, err error) {
+	bad := fmt.Errorf("milky message id %q: want <scene>:<peer_id>:<message_seq>", id)
+	scene, rest, ok := strings.Cut(id, ":")
+	if !ok {
+		return "", 0, 0, bad
+	}
+	peerText, seqText, ok := strings.Cut(rest, ":")
+	if !ok {
+		return "", 0, 0, bad
+	}
+	switch scene {
+	case sceneGroup, sceneFriend, sceneTemp:
+	default:
+		return "", 0, 0, bad
+	}
+	if peer, err = strconv.ParseInt(peerText, 10, 64); err != nil || peer == 0 {
+		return "", 0, 0, bad
+	}
+	if seq, err = strconv.ParseInt(seqText, 10, 64); err != nil {
+		return "", 0, 0, bad
+	}
+	return scene, peer, seq, nil
+}
+
+func unixTime(t jsonInt) time.Time {
+	if t <= 0 {
+		return time.Time{}
+	}
+	return time.Unix(int64(t), 0)
+}
+
+// segmentMapping renames one Milky segment type and its data keys to the
+// OneBot names of the neutral model (qq.Segment's doc). Keys not listed keep
+// their Milky name, so nothing the formatter might want is lost.
+type segmentMapping struct {
+	typ  string
+	keys map[string]string
+}
+
+var segmentMappings = map[string]segmentMapping{
+	"text":        {qq.SegText, nil},
+	"mention":     {qq.SegAt, map[string]string{"user_id": "qq"}},
+	"mention_all": {qq.SegAt, nil},
+	"face":        {qq.SegFace, map[string]string{"face_id": "id"}},
+	"reply":       {qq.SegReply, map[string]string{"message_seq": "id"}},
+	"image":       {qq.SegImage, map[string]string{"temp_url": "url"}},
+	"record":      {qq.SegRecord, map[string]string{"temp_url": "url"}},
+	"video":       {qq.SegVideo, map[string]string{"temp_url": "url"}},
+	"file":        {qq.SegFile, map[string]string{"file_name": "name", "file_size": "size"}},
+	"forward":     {qq.SegForward, map[string]string{"forward_id": "id"}},
+	"market_face": {qq.SegMFace, nil},
+	"light_app":   {qq.SegJSON, map[string]string{"json_payload": "data", "app_name": "app"}},
+	"xml":         {qq.SegXML, map[string]string{"xml_payload": "data"}},
+	"markdown":    {qq.SegMarkdown, nil},
+}
+
+// DecodeSegments decodes a Milky segment array (message segments, or the
+// quoted segments of a reply) into the neutral model with OneBot names:
+// mention → at{qq,name}, mention_all → at{qq:"all"}, face_id → id, image
+// temp_url → url and sub_type normal/sticker → "0"/"1", market_face → mface,
+// light_app → json{data,app}, xml → xml{data}, file → file{name,file_id,size}.
+// A reply carries its inline quoted message in Quoted, a forward its preview
+// lines in Forward. Unknown types keep their name and scalar data. Numbers
+// and booleans become strings. Only a malformed array or a segment without
+// a type is an error.
+func DecodeSegments(raw json.RawMessage) ([]qq.Segment, error) {
+	var items []json.RawMessage
+	if err := json.Unmarshal(raw, &items); err != nil {
+		return nil, fmt.Errorf("segments: %w", err)
+	}
+	segs := make([]qq.Segment, 0, len(items))
+	for i, item := range items {
+		var wire struct {
+			Type jsonText        `json:"type"`
+			Data json.RawMessage `json:"data"`
+		}
+		if err := json.Unmarshal(item, &wire); err != nil {
+			return nil, fmt.Errorf("segment %d: %w", i, err)
+		}
+		if wire.Type == "" {
+			return nil, fmt.Errorf("segment %d: no type", i)
+		}
+		// Data that is not an object is treated as empty: the segment still
+		// shows as its type instead of failing the whole message.
+		var fields map[string]json.RawMessage
+		_ = json.Unmarshal(wire.Data, &fields)
+		seg, err := decodeSegment(string(wire.Type), wire.Data, fields)
+		if err != nil {
+			return nil, fmt.Errorf("segment %d (%s): %w", i, wire.Type, err)
+		}
+		segs = append(segs, seg)
+	}
+	return segs, nil
+}
+
+func decodeSegment(wireType string, rawData json.RawMessage, fields map[string]json.RawMessage) (qq.Segment, error) {
+	m, known := segmentMappings[wireType]
+	if !known {
+		m = segmentMapping{typ: wireType}
+	}
+	data := make(map[string]string, len(fields)+1)
+	// Renamed keys are written last so they win over a same-named key the
+	// payload might also carry, whatever the map order.
+	for k, v := range fields {
+		if _, renamed := m.keys[k]; !renamed {
+			if s, ok := scalar(v); ok {
+				data[k] = s
+			}
+		}
+	}
+	for from, to := range m.keys {
+		if s, ok := scalar(fields[from]); ok {
+			data[to] = s
+		}
+	}
+	seg := qq.Segment{Type: m.typ, Data: data}
+
+	switch wireType {
+	case "mention_all":
+		data["qq"] = "all"
+	case "image":
+		switch data["sub_type"] {
+		case "normal":
+			data["sub_type"] = "0"
+		case "sticker":
+			data["sub_type"] = "1"
+		}
+	case "reply":
+		quoted, err := decodeQuoted(rawData, fields != nil)
+		if err != nil {
+			return qq.Segment{}, err
+		}
+		seg.Quoted = quoted
+	case "forward":
+		seg.Forward = decodePreview(fields["preview"])
+	}
+	return seg, nil
+}
+
+// decodeQuoted builds the quoted message a reply segment carries inline.
+// Its Segments are empty when the implementation could not load it (LLBot
+// then sends []); its ID is filled in by qualifyReplies.
+func decodeQuoted(rawData json.RawMessage, isObject bool) (*qq.Message, error) {
+	var r struct {
+		SenderID   jsonInt         `json:"sender_id"`
+		SenderName jsonText        `json:"sender_name"`
+		Time       jsonInt         `json:"time"`
+		Segments   json.RawMessage `json:"segments"`
+	}
+	if isObject {
+		if err := json.Unmarshal(rawData, &r); err != nil {
+			return nil, err
+		}
+	}
+	msg := &qq.Message{
+		Sender: qq.Member{UserID: int64(r.SenderID), Nickname: string(r.SenderName)},
+		Time:   unixTime(r.Time),
+	}
+	if len(r.Segments) > 0 && string(r.Segments) != "null" {
+		segs, err := DecodeSegments(r.Segments)
+		if err != nil {
+			return nil, fmt.Errorf("quoted %w", err)
+		}
+		msg.Segments = segs
+	}
+	return msg, nil
+}
+
+// decodePreview turns a forward's preview lines ("Alice: 今晚维护") into one
+// text message each; anything but a list of strings yields no preview.
+func decodePreview(raw json.RawMessage) []qq.Message {
+	var lines []json.RawMessage
+	if json.Unmarshal(raw, &lines) != nil {
+		return nil
+	}
+	var msgs []qq.Message
+	for _, l := range lines {
+		if s, ok := scalar(l); ok {
+			msgs = append(msgs, qq.Message{Segments: []qq.Segment{qq.Text(s)}})
+		}
+	}
+	return msgs
+}
+
+// scalar returns the text of a JSON string, number or boolean; ok is false
+// for null, objects, arrays and invalid JSON. Numbers come out as plain
+// decimals ("1e3" → "1000").
+func scalar(raw json.RawMessage) (string, bool) {
+	if len(raw) == 0 {
+		return "", false
+	}
+	switch raw[0] {
+	case '"':
+		var s string
+		if json.Unmarshal(raw, &s) != nil {
+			return "", false
+		}
+		return s, true
+	case 't', 'f':
+		var b bool
+		if json.Unmarshal(raw, &b) != nil {
+			return "", false
+		}
+		return strconv.FormatBool(b), true
+	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
+		var n json.Number
+		if json.Unmarshal(raw, &n) != nil {
+			return "", false
+		}
+		text := n.String()
+		if !strings.ContainsAny(text, ".eE") {
+			return text, true // already a plain decimal, however long
+		}
+		f, err := n.Float64()
+		if err != nil {
+			return text, true // beyond float range: keep the digits as sent
+		}
+		return strconv.FormatFloat(f, 'f', -1, 64), true
+	}
+	return "", false
+}
+
+// excerpt shortens a frame for a log line or an error, without cutting a
+// UTF-8 character in two.
+func excerpt(b []byte, limit int) string {
+	if len(b) <= limit {
+		return string(b)
+	}
+	for limit > 0 && !utf8.RuneStart(b[limit]) {
+		limit--
+	}
+	return string(b[:limit]) + "…"
+}

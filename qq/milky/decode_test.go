@@ -1,0 +1,524 @@
+package milky
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mcqq/bridge/qq"
+)
+
+func readFixture(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func decodeMessageFixture(t *testing.T, raw []byte, wantKind Kind) qq.Event {
+	t.Helper()
+	ev, kind, err := DecodeEvent(raw)
+	if err != nil {
+		t.Fatalf("DecodeEvent: %v", err)
+	}
+	if kind != wantKind {
+		t.Fatalf("kind = %v, want %v", kind, wantKind)
+	}
+	if ev.SelfID != 2401234567 {
+		t.Errorf("SelfID = %d", ev.SelfID)
+	}
+	return ev
+}
+
+func wantNonEvent(kind Kind) func(t *testing.T, raw []byte) {
+	return func(t *testing.T, raw []byte) {
+		ev, got, err := DecodeEvent(raw)
+		if err != nil || got != kind {
+			t.Fatalf("DecodeEvent = %v, %v; want kind %v", got, err, kind)
+		}
+		if ev.Kind != 0 || ev.SelfID != 2401234567 {
+			t.Errorf("non-event decoded as %+v", ev)
+		}
+	}
+}
+
+// wantAnswer checks an API answer fixture: it is no event, and the client's
+// envelope decoding yields data (checked by check) or the APIError retcode.
+func wantAnswer(check func(t *testing.T, data json.RawMessage), retcode int64) func(t *testing.T, raw []byte) {
+	return func(t *testing.T, raw []byte) {
+		if _, _, err := DecodeEvent(raw); err == nil {
+			t.Error("an API answer decoded as an event")
+		}
+		var data json.RawMessage
+		err := decodeAnswer("some_api", raw, &data)
+		if retcode == 0 {
+			if err != nil {
+				t.Fatalf("decodeAnswer: %v", err)
+			}
+			check(t, data)
+			return
+		}
+		var apiErr *qq.APIError
+		if !errors.As(err, &apiErr) || apiErr.Retcode != retcode || apiErr.Message == "" || apiErr.Action != "some_api" {
+			t.Fatalf("decodeAnswer error = %v, want an APIError with retcode %d", err, retcode)
+		}
+	}
+}
+
+// wantRequest checks a request fixture against the body the client sends.
+func wantRequest(send func(c *Client) error) func(t *testing.T, raw []byte) {
+	return func(t *testing.T, raw []byte) {
+		if _, _, err := DecodeEvent(raw); err == nil {
+			t.Error("an API request decoded as an event")
+		}
+		srv := newReplayServer(t)
+		c, err := New(Options{BaseURL: srv.URL})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := send(c); err != nil {
+			t.Fatal(err)
+		}
+		assertJSONEqual(t, srv.lastBody(), raw)
+	}
+}
+
+// TestFixtures decodes every fixture in testdata: events become qq.Events or
+// are classified as non-events; API answers decode through the envelope;
+// request fixtures equal what the client sends.
+func TestFixtures(t *testing.T) {
+	cases := map[string]func(t *testing.T, raw []byte){
+		"milky_message_receive_group.json": func(t *testing.T, raw []byte) {
+			ev := decodeMessageFixture(t, raw, KindMessage)
+			if ev.Kind != qq.GroupMessage || ev.GroupID != 712345678 || ev.GroupName != "MC服务器交流群" {
+				t.Errorf("event = %v group %d %q", ev.Kind, ev.GroupID, ev.GroupName)
+			}
+			m := ev.Message
+			if m.ID != "group:712345678:48213" {
+				t.Errorf("ID = %q", m.ID)
+			}
+			want := qq.Member{UserID: 1019283746, Nickname: "Alice", Card: "[管理] Alice_MC", Role: "admin"}
+			if m.Sender != want {
+				t.Errorf("Sender = %+v, want %+v", m.Sender, want)
+			}
+			if !m.Time.Equal(time.Unix(1765432100, 0)) {
+				t.Errorf("Time = %v", m.Time)
+			}
+			if got := segmentTypes(m.Segments); got != "reply at text face image" {
+				t.Fatalf("segment types = %q", got)
+			}
+			reply := m.Segments[0]
+			if reply.Get("id") != "48190" || reply.Quoted == nil {
+				t.Fatalf("reply = %+v", reply)
+			}
+			if q := reply.Quoted; q.ID != "group:712345678:48190" || q.Sender.UserID != 1357924680 || q.PlainText() != "服务器什么时候维护？" {
+				t.Errorf("quoted = %+v", q)
+			}
+			if at := m.Segments[1]; at.Get("qq") != "1357924680" || at.Get("name") != "Bob" {
+				t.Errorf("at = %v", at.Data)
+			}
+			if m.PlainText() != " 今晚8点服务器维护, [重要] 请提前下线 & 保存" {
+				t.Errorf("text = %q", m.PlainText())
+			}
+			if img := m.Segments[4]; img.Get("sub_type") != "0" || !strings.HasPrefix(img.Get("url"), "https://multimedia.nt.qq.com.cn/") {
+				t.Errorf("image = %v", img.Data)
+			}
+		},
+		"milky_message_receive_friend.json": func(t *testing.T, raw []byte) {
+			ev := decodeMessageFixture(t, raw, KindMessage)
+			if ev.Kind != qq.PrivateMessage || ev.GroupID != 0 {
+				t.Errorf("event = %v group %d", ev.Kind, ev.GroupID)
+			}
+			if ev.Message.ID != "friend:1019283746:1022" || ev.Message.Sender != (qq.Member{UserID: 1019283746, Nickname: "Alice"}) {
+				t.Errorf("message = %q from %+v", ev.Message.ID, ev.Message.Sender)
+			}
+			if ev.Message.PlainText() != "在吗？白名单加一下 Steve" {
+				t.Errorf("text = %q", ev.Message.PlainText())
+			}
+		},
+		"milky_message_receive_temp.json": func(t *testing.T, raw []byte) {
+			ev := decodeMessageFixture(t, raw, KindMessage)
+			if ev.Kind != qq.PrivateMessage || ev.GroupID != 0 || ev.Message.ID != "temp:1122334455:3" || ev.Message.Sender.UserID != 1122334455 {
+				t.Errorf("event = %+v", ev)
+			}
+		},
+		"milky_message_receive_group_self.json": func(t *testing.T, raw []byte) {
+			ev := decodeMessageFixture(t, raw, KindOwnMessage)
+			if ev.Message.Sender.UserID != ev.SelfID {
+				t.Errorf("own message from %d", ev.Message.Sender.UserID)
+			}
+		},
+		"milky_event_bot_offline.json":              wantNonEvent(KindBotOffline),
+		"milky_event_group_member_decrease.json":    wantNonEvent(KindOther),
+		"milky_event_group_member_increase.json":    wantNonEvent(KindOther),
+		"milky_event_group_name_change.json":        wantNonEvent(KindOther),
+		"milky_event_group_nudge.json":              wantNonEvent(KindOther),
+		"milky_event_message_recall.json":           wantNonEvent(KindOther),
+		"milky_incoming_segments_catalog.json":      func(t *testing.T, raw []byte) { decodeCatalog(t, raw) },
+		"milky_http_401_unauthorized.json":          wantAnswer(nil, 401),
+		"milky_http_404_api_not_found.json":         wantAnswer(nil, 404),
+		"milky_response_failed_bad_params.json":     wantAnswer(nil, -400),
+		"milky_response_failed_not_found.json":      wantAnswer(nil, -404),
+		"milky_get_login_info_response.json":        wantAnswer(wantDataField("uin", "2401234567"), 0),
+		"milky_get_impl_info_response.json":         wantAnswer(wantDataField("milky_version", "1.3"), 0),
+		"milky_send_group_message_response.json":    wantAnswer(wantDataField("message_seq", "48215"), 0),
+		"milky_get_group_info_response.json":        wantAnswer(wantDataField("group", ""), 0),
+		"milky_get_group_member_info_response.json": wantAnswer(wantDataField("member", ""), 0),
+		"milky_get_group_info_request.json": wantRequest(func(c *Client) error {
+			_, err := c.GroupName(context.Background(), 712345678)
+			return err
+		}),
+		"milky_get_group_member_info_request.json": wantRequest(func(c *Client) error {
+			_, err := c.Member(context.Background(), 712345678, 1019283746)
+			return err
+		}),
+		"milky_send_group_message_request.json": wantRequest(func(c *Client) error {
+			return c.SendGroupMessage(context.Background(), 712345678, fixtureOutgoing)
+		}),
+	}
+	files, err := filepath.Glob("testdata/*.json")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no fixtures: %v", err)
+	}
+	seen := map[string]bool{}
+	for _, f := range files {
+		name := filepath.Base(f)
+		seen[name] = true
+		check, ok := cases[name]
+		if !ok {
+			t.Errorf("fixture %s has no test case", name)
+			continue
+		}
+		t.Run(name, func(t *testing.T) { check(t, readFixture(t, name)) })
+	}
+	for name := range cases {
+		if !seen[name] {
+			t.Errorf("test case for missing fixture %s", name)
+		}
+	}
+}
+
+func wantDataField(key, want string) func(t *testing.T, data json.RawMessage) {
+	return func(t *testing.T, data json.RawMessage) {
+		var fields map[string]json.RawMessage
+		if err := json.Unmarshal(data, &fields); err != nil {
+			t.Fatal(err)
+		}
+		raw, ok := fields[key]
+		if !ok {
+			t.Fatalf("data has no %q: %s", key, data)
+		}
+		if got, _ := scalar(raw); want != "" && got != want {
+			t.Errorf("data.%s = %q, want %q", key, got, want)
+		}
+	}
+}
+
+// fixtureOutgoing is milky_send_group_message_request.json in the neutral
+// model, as the relay would build it.
+var fixtureOutgoing = []qq.Segment{
+	{Type: qq.SegReply, Data: map[string]string{"id": "group:712345678:48213"}},
+	qq.Text("[MC] <Steve> "),
+	{Type: qq.SegAt, Data: map[string]string{"qq": "1019283746", "name": "Alice"}},
+	qq.Text(" 收到, 我马上下线"),
+	{Type: qq.SegImage, Data: map[string]string{"url": "https://mc.example.com/render/steve.png", "summary": "[图片]"}},
+}
+
+func segmentTypes(segs []qq.Segment) string {
+	var types []string
+	for _, s := range segs {
+		types = append(types, s.Type)
+	}
+	return strings.Join(types, " ")
+}
+
+func decodeCatalog(t *testing.T, raw []byte) []qq.Segment {
+	t.Helper()
+	var catalog struct {
+		Segments json.RawMessage `json:"segments"`
+	}
+	if err := json.Unmarshal(raw, &catalog); err != nil {
+		t.Fatal(err)
+	}
+	segs, err := DecodeSegments(catalog.Segments)
+	if err != nil {
+		t.Fatalf("DecodeSegments: %v", err)
+	}
+	return segs
+}
+
+// TestSegmentsCatalog pins the mapping of every Milky segment type onto the
+// neutral model (OneBot names).
+func TestSegmentsCatalog(t *testing.T) {
+	segs := decodeCatalog(t, readFixture(t, "milky_incoming_segments_catalog.json"))
+	lightApp := `{"app":"com.tencent.miniapp_01","desc":"哔哩哔哩"`
+	want := []qq.Segment{
+		qq.Text("hello"),
+		{Type: "at", Data: map[string]string{"qq": "1357924680", "name": "Bob"}},
+		{Type: "at", Data: map[string]string{"qq": "all"}},
+		{Type: "face", Data: map[string]string{"id": "14", "is_large": "false"}},
+		{Type: "face", Data: map[string]string{"id": "392", "is_large": "true"}},
+		{Type: "reply", Data: map[string]string{"id": "48190", "sender_id": "1357924680", "time": "1765431800"},
+			Quoted: &qq.Message{
+				Sender:   qq.Member{UserID: 1357924680},
+				Segments: []qq.Segment{qq.Text("服务器什么时候维护？")},
+				Time:     time.Unix(1765431800, 0),
+			}},
+		{Type: "image", Data: map[string]string{
+			"resource_id": "EhTQ8bXk2F0a1z3c9QGIAQ",
+			"url":         "https://multimedia.nt.qq.com.cn/download?appid=1407&fileid=EhTQ8bXk2F0a1z3c9Q&spec=0&rkey=CAQSKAB6JWENi5LMtWVWVxS2RfZbDwvOdlkneNX9iQFbjGK7q",
+			"width":       "1080", "height": "1920", "summary": "[图片]", "sub_type": "0"}},
+		{Type: "image", Data: map[string]string{
+			"resource_id": "EhRa9cVq0Yb7GIAQ",
+			"url":         "https://multimedia.nt.qq.com.cn/download?appid=1407&fileid=EhRa9cVq0Yb7&spec=0&rkey=CAQSKAB6",
+			"width":       "240", "height": "240", "summary": "[动画表情]", "sub_type": "1"}},
+		{Type: "record", Data: map[string]string{
+			"resource_id": "EhQ2f9VoiceGOQB",
+			"url":         "https://grouptalk.c2c.qq.com/?ver=2&rkey=3062020101045b30&filetype=1&voice_codec=1",
+			"duration":    "7"}},
+		{Type: "video", Data: map[string]string{
+			"resource_id": "EhR3b8cVideoGI0L",
+			"url":         "https://multimedia.nt.qq.com.cn/download?appid=1415&fileid=EhR3b8cVideo&rkey=CAQSKAB6",
+			"width":       "1280", "height": "720", "duration": "31"}},
+		{Type: "file", Data: map[string]string{
+			"file_id": "/8b1f3a7e-2c44-11ef-9a0d-5254001a2b3c", "name": "modpack-1.20.1.zip", "size": "25174016"}},
+		{Type: "forward", Data: map[string]string{
+			"id": "Sj3kQ0fWmS8b2PzLxQ9vN1rT7yU6iO5e", "title": "群聊的聊天记录", "summary": "查看3条转发消息"},
+			Forward: []qq.Message{
+				{Segments: []qq.Segment{qq.Text("Alice: 今晚维护")}},
+				{Segments: []qq.Segment{qq.Text("Bob: 收到")}},
+				{Segments: []qq.Segment{qq.Text("Steve: [图片]")}},
+			}},
+		{Type: "mface", Data: map[string]string{
+			"emoji_package_id": "235125", "emoji_id": "a3f1c2d4e5b6a7980123456789abcdef", "key": "3c0f7a1e9b2d4c58",
+			"summary": "[狗头]", "url": "https://gxh.vip.qq.com/club/item/parcel/item/a3/a3f1c2d4e5b6a7980123456789abcdef/raw300.gif"}},
+		{Type: "json", Data: map[string]string{"app": "com.tencent.miniapp_01", "data": "checked below"}},
+		{Type: "xml", Data: map[string]string{"service_id": "1", "data": "checked below"}},
+		{Type: "markdown", Data: map[string]string{"content": "**公告**: 服务器已重启"}},
+	}
+	if len(segs) != len(want) {
+		t.Fatalf("decoded %d segments (%s), want %d", len(segs), segmentTypes(segs), len(want))
+	}
+	// The card payloads are long; check their start and move on.
+	if d := segs[13].Get("data"); !strings.HasPrefix(d, lightApp) || !json.Valid([]byte(d)) {
+		t.Errorf("light_app payload = %.60q…", d)
+	}
+	if d := segs[14].Get("data"); !strings.HasPrefix(d, "<?xml version='1.0'") || !strings.Contains(d, "brief=\"[分享]服务器公告\"") {
+		t.Errorf("xml payload = %.60q…", d)
+	}
+	segs[13].Data["data"], segs[14].Data["data"] = "checked below", "checked below"
+	for i := range want {
+		if !reflect.DeepEqual(segs[i], want[i]) {
+			t.Errorf("segment %d:\n got %+v\nwant %+v", i, describe(segs[i]), describe(want[i]))
+		}
+	}
+}
+
+func describe(s qq.Segment) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+func TestDecodeSegmentsTolerance(t *testing.T) {
+	cases := []struct {
+		name, raw string
+		want      []qq.Segment
+	}{
+		{"numbers as strings", `[{"type":"mention","data":{"user_id":"1357924680","name":"Bob"}},{"type":"face","data":{"face_id":14,"is_large":"true"}}]`,
+			[]qq.Segment{
+				{Type: "at", Data: map[string]string{"qq": "1357924680", "name": "Bob"}},
+				{Type: "face", Data: map[string]string{"id": "14", "is_large": "true"}},
+			}},
+		{"unknown type keeps scalar data", `[{"type":"shiny_new","data":{"a":1,"b":"x","c":{"x":1},"d":true,"e":null,"f":1.5e2,"g":[1],"h":12345678901234567890123}}]`,
+			[]qq.Segment{{Type: "shiny_new", Data: map[string]string{"a": "1", "b": "x", "d": "true", "f": "150", "h": "12345678901234567890123"}}}},
+		{"data not an object", `[{"type":"text","data":"hi"},{"type":"mention_all"}]`,
+			[]qq.Segment{{Type: "text", Data: map[string]string{}}, {Type: "at", Data: map[string]string{"qq": "all"}}}},
+		{"renamed key wins over a clashing one", `[{"type":"mention","data":{"qq":"1","user_id":2}}]`,
+			[]qq.Segment{{Type: "at", Data: map[string]string{"qq": "2"}}}},
+		{"reply without quoted content", `[{"type":"reply","data":{"message_seq":7,"sender_id":10001,"time":0,"segments":[]}}]`,
+			[]qq.Segment{{Type: "reply", Data: map[string]string{"id": "7", "sender_id": "10001", "time": "0"},
+				Quoted: &qq.Message{Sender: qq.Member{UserID: 10001}, Segments: []qq.Segment{}}}}},
+		{"forward with odd preview", `[{"type":"forward","data":{"forward_id":"f","preview":"not a list"}}]`,
+			[]qq.Segment{{Type: "forward", Data: map[string]string{"id": "f", "preview": "not a list"}}}},
+		{"empty", `[]`, []qq.Segment{}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := DecodeSegments(json.RawMessage(tc.raw))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("got  %+v\nwant %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestDecodeSegmentsErrors(t *testing.T) {
+	for _, raw := range []string{
+		``, `{`, `{"type":"text"}`, `"text"`, `[1]`, `[{"data":{}}]`, `[{"type":""}]`, `[{"type":{}}]`,
+		`[{"type":"reply","data":{"sender_id":"Bob"}}]`,
+		`[{"type":"reply","data":{"segments":[{"type":null}]}}]`,
+	} {
+		if segs, err := DecodeSegments(json.RawMessage(raw)); err == nil {
+			t.Errorf("DecodeSegments(%s) = %+v, want an error", raw, segs)
+		}
+	}
+}
+
+func TestDecodeEventEdges(t *testing.T) {
+	msg := func(data string) string {
+		return `{"time":5,"self_id":"2401234567","event_type":"message_receive","data":` + data + `}`
+	}
+	t.Run("errors", func(t *testing.T) {
+		for _, raw := range []string{
+			``, `{`, `[]`, `null`, `{}`, `{"event_type":""}`, `{"event_type":7}`, `{"self_id":"x","event_type":"bot_offline"}`,
+			msg(`"x"`),
+			msg(`{"message_scene":"group","message_seq":1,"sender_id":1,"segments":[]}`),
+			msg(`{"message_scene":"group","peer_id":1,"message_seq":1,"sender_id":1}`),
+			msg(`{"message_scene":"group","peer_id":1,"message_seq":1,"sender_id":1,"segments":[{"type":""}]}`),
+			msg(`{"message_scene":"group","peer_id":"one","message_seq":1,"sender_id":1,"segments":[]}`),
+		} {
+			if _, kind, err := DecodeEvent([]byte(raw)); err == nil {
+				t.Errorf("DecodeEvent(%s) = %v, want an error", raw, kind)
+			}
+		}
+	})
+	t.Run("ids as strings, envelope time as fallback", func(t *testing.T) {
+		ev, kind, err := DecodeEvent([]byte(msg(`{"message_scene":"group","peer_id":"712345678","message_seq":"9","sender_id":"10001","segments":[{"type":"text","data":{"text":"hi"}}]}`)))
+		if err != nil || kind != KindMessage {
+			t.Fatalf("DecodeEvent = %v, %v", kind, err)
+		}
+		if ev.GroupID != 712345678 || ev.Message.ID != "group:712345678:9" || ev.Message.Sender.UserID != 10001 || !ev.Message.Time.Equal(time.Unix(5, 0)) {
+			t.Errorf("event = %+v", ev)
+		}
+	})
+	t.Run("unknown scene is not an error", func(t *testing.T) {
+		_, kind, err := DecodeEvent([]byte(msg(`{"message_scene":"guild","peer_id":1,"message_seq":1,"sender_id":1,"segments":[]}`)))
+		if err != nil || kind != KindOther {
+			t.Errorf("DecodeEvent = %v, %v; want KindOther", kind, err)
+		}
+	})
+	t.Run("unknown event type", func(t *testing.T) {
+		_, kind, err := DecodeEvent([]byte(`{"event_type":"friend_request","data":{"whatever":[1,2]}}`))
+		if err != nil || kind != KindOther {
+			t.Errorf("DecodeEvent = %v, %v; want KindOther", kind, err)
+		}
+	})
+}
+
+func TestParseMessageID(t *testing.T) {
+	scene, peer, seq, err := parseMessageID("temp:1122334455:-3")
+	if err != nil || scene != "temp" || peer != 1122334455 || seq != -3 {
+		t.Errorf("parseMessageID = %q %d %d %v", scene, peer, seq, err)
+	}
+	for _, bad := range []string{"", "48213", "group:1", "group:x:1", "group:1:x", "guild:1:2", "group:0:1", "group:1:2:3"} {
+		if _, _, _, err := parseMessageID(bad); err == nil {
+			t.Errorf("parseMessageID(%q) accepted", bad)
+		}
+	}
+}
+
+func TestEncodeSegments(t *testing.T) {
+	segs := []qq.Segment{
+		qq.Text("a"),
+		{Type: qq.SegAt, Data: map[string]string{"qq": "all"}},
+		{Type: qq.SegFace, Data: map[string]string{"id": "392", "is_large": "true"}},
+		{Type: qq.SegReply, Data: map[string]string{"id": "48213"}},
+		{Type: qq.SegImage, Data: map[string]string{"file": "base64://AAAA", "sub_type": "1"}},
+		{Type: qq.SegRecord, Data: map[string]string{"url": "file:///tmp/a.amr"}},
+		{Type: qq.SegVideo, Data: map[string]string{"uri": "https://x/v.mp4"}},
+	}
+	out, err := encodeSegments(segs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := json.Marshal(out)
+	want := `[{"type":"text","data":{"text":"a"}},{"type":"mention_all","data":{}},` +
+		`{"type":"face","data":{"face_id":"392","is_large":true}},{"type":"reply","data":{"message_seq":48213}},` +
+		`{"type":"image","data":{"uri":"base64://AAAA","sub_type":"sticker"}},` +
+		`{"type":"record","data":{"uri":"file:///tmp/a.amr"}},{"type":"video","data":{"uri":"https://x/v.mp4"}}]`
+	if string(got) != want {
+		t.Errorf("encoded\n got %s\nwant %s", got, want)
+	}
+	for _, bad := range []qq.Segment{
+		{Type: qq.SegAt, Data: map[string]string{"qq": "Bob"}},
+		{Type: qq.SegFace, Data: map[string]string{}},
+		{Type: qq.SegReply, Data: map[string]string{"id": "group:x:1"}},
+		{Type: qq.SegImage, Data: map[string]string{"summary": "[图片]"}},
+		{Type: qq.SegForward, Data: map[string]string{"id": "f"}},
+	} {
+		if _, err := encodeSegments([]qq.Segment{bad}); err == nil {
+			t.Errorf("encodeSegments(%+v) accepted", bad)
+		}
+	}
+}
+
+func FuzzDecodeEvent(f *testing.F) {
+	files, _ := filepath.Glob("testdata/*.json")
+	for _, name := range files {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte(`{"event_type":"message_receive","data":{"message_scene":"group","peer_id":"1","message_seq":2,"segments":[{"type":"reply","data":{"message_seq":"1","segments":[{"type":"reply","data":{}}]}}]}}`))
+	f.Fuzz(func(t *testing.T, frame []byte) {
+		ev, kind, err := DecodeEvent(frame)
+		if err != nil {
+			return
+		}
+		switch kind {
+		case KindMessage, KindOwnMessage:
+			if ev.Kind != qq.GroupMessage && ev.Kind != qq.PrivateMessage {
+				t.Fatalf("message event with kind %v", ev.Kind)
+			}
+			if _, _, _, err := parseMessageID(ev.Message.ID); err != nil {
+				t.Fatalf("ID %q does not parse back: %v", ev.Message.ID, err)
+			}
+			checkSegments(t, ev.Message.Segments)
+		case KindBotOffline, KindOther:
+		default:
+			t.Fatalf("unknown kind %v", kind)
+		}
+	})
+}
+
+func FuzzDecodeSegments(f *testing.F) {
+	var catalog struct {
+		Segments json.RawMessage `json:"segments"`
+	}
+	if err := json.Unmarshal(readFixture(f, "milky_incoming_segments_catalog.json"), &catalog); err != nil {
+		f.Fatal(err)
+	}
+	f.Add([]byte(catalog.Segments))
+	f.Add([]byte(`[{"type":"x","data":{"a":-0.0e-5,"b":"\u0000"}}]`))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		segs, err := DecodeSegments(raw)
+		if err == nil {
+			checkSegments(t, segs)
+		}
+	})
+}
+
+func checkSegments(t *testing.T, segs []qq.Segment) {
+	t.Helper()
+	for _, s := range segs {
+		if s.Type == "" || s.Data == nil {
+			t.Fatalf("segment without type or data: %+v", s)
+		}
+		if s.Quoted != nil {
+			checkSegments(t, s.Quoted.Segments)
+		}
+	}
+}

@@ -1,0 +1,63 @@
+package milky
+
+import (
+	"crypto/subtle"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+)
+
+// ServeHTTP receives webhook posts (QQ_LISTEN): each POST body is one event,
+// as on the stream. The token is checked before the body is read: no
+// "Authorization: Bearer" header → 401, a wrong token → 403. Messages are
+// delivered to Events whatever the mode; the answer is 204 once the event is
+// queued (the bot ignores it anyway), 400 for a body that is not an event.
+func (c *Client) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, "webhook events are POSTed", http.StatusMethodNotAllowed)
+		return
+	}
+	if status := c.checkWebhookToken(r.Header.Get("Authorization")); status != http.StatusOK {
+		c.log.Warn("webhook post refused: bad access token", "peer", r.RemoteAddr, "status", status)
+		http.Error(w, http.StatusText(status), status)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxFrame))
+	if err != nil {
+		if _, tooLarge := errors.AsType[*http.MaxBytesError](err); tooLarge {
+			c.log.Warn("webhook post refused: too large", "peer", r.RemoteAddr, "limit", maxFrame)
+			http.Error(w, "event too large", http.StatusRequestEntityTooLarge)
+			return
+		}
+		c.log.Warn("webhook post: reading the body failed", "peer", r.RemoteAddr, "err", err.Error())
+		http.Error(w, "cannot read body", http.StatusBadRequest)
+		return
+	}
+	ev, kind, err := DecodeEvent(body)
+	if err != nil {
+		c.log.Warn("skipping a bad webhook event", "peer", r.RemoteAddr, "err", err.Error(), "frame", excerpt(body, 200))
+		http.Error(w, "not a Milky event", http.StatusBadRequest)
+		return
+	}
+	c.dispatch(r.Context(), ev, kind, body)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// checkWebhookToken returns 200 when the Authorization header carries the
+// configured token (or none is configured), else 401 or 403.
+func (c *Client) checkWebhookToken(header string) int {
+	want := c.opts.AccessToken
+	if want == "" {
+		return http.StatusOK
+	}
+	scheme, got, ok := strings.Cut(header, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return http.StatusUnauthorized
+	}
+	if subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), []byte(want)) != 1 {
+		return http.StatusForbidden
+	}
+	return http.StatusOK
+}

@@ -1,0 +1,412 @@
+package onebot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/mcqq/bridge/internal/cache"
+	"github.com/mcqq/bridge/internal/link"
+	"github.com/mcqq/bridge/internal/ws"
+	"github.com/mcqq/bridge/qq"
+)
+
+// Options configure a Client.
+type Options struct {
+	// URL is the bot's forward WebSocket (ws:// or wss://), e.g.
+	// ws://127.0.0.1:3001/. Empty: reverse mode, the bot dials ServeHTTP.
+	URL string
+	// AccessToken is sent as "Authorization: Bearer …" when dialling and
+	// required from bots dialling in.
+	AccessToken string
+	// RequestTimeout bounds every action (default 10 s).
+	RequestTimeout time.Duration
+	Logger         *slog.Logger
+}
+
+// Cache sizes and lifetimes: names change rarely; a quoted message is
+// usually quoted within minutes of being sent.
+const (
+	lookupCacheSize   = 4096
+	memberCacheTTL    = 10 * time.Minute
+	groupCacheTTL     = 10 * time.Minute
+	messageCacheTTL   = 30 * time.Minute
+	eventBufferSize   = 256
+	defaultReqTimeout = 10 * time.Second
+	// retcodeTokenRejected is what NapCat and LLBot send right before
+	// closing a connection with a wrong token (protocols §A.5).
+	retcodeTokenRejected = 1403
+)
+
+// Client is one OneBot 11 connection to a QQ bot. It is safe for concurrent
+// use; Run must be called once.
+type Client struct {
+	opts    Options
+	log     *slog.Logger
+	state   link.State
+	events  chan qq.Event
+	selfID  atomic.Int64
+	running atomic.Bool
+
+	mu  sync.Mutex
+	cur *session // the attached bot connection; nil while down
+	// Reverse mode only: the context of Run while it accepts connections
+	// (nil before and after), and the handlers it waits for.
+	serveCtx context.Context
+	handlers sync.WaitGroup
+
+	members  *cache.Cache[memberKey, qq.Member]
+	groups   *cache.Cache[int64, string]
+	messages *cache.Cache[string, qq.Message]
+}
+
+type memberKey struct{ group, user int64 }
+
+// session is one WebSocket to the bot with its own table of pending
+// actions, so a connection that ends fails exactly its own requests.
+type session struct {
+	ws      *ws.Session
+	pending *ws.Pending
+	// rejection is the bot's message when it refused our token (1403).
+	rejection atomic.Pointer[string]
+}
+
+// New checks o and returns a Client; nothing happens until Run.
+func New(o Options) (*Client, error) {
+	if o.URL != "" {
+		u, err := url.Parse(o.URL)
+		if err != nil {
+			return nil, fmt.Errorf("onebot: QQ url: %w", err)
+		}
+		if u.Scheme != "ws" && u.Scheme != "wss" {
+			return nil, fmt.Errorf("onebot: QQ url %q: want ws:// or wss://", u.Redacted())
+		}
+	}
+	if o.RequestTimeout <= 0 {
+		o.RequestTimeout = defaultReqTimeout
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return &Client{
+		opts:     o,
+		log:      o.Logger,
+		events:   make(chan qq.Event, eventBufferSize),
+		members:  cache.New[memberKey, qq.Member](lookupCacheSize, memberCacheTTL),
+		groups:   cache.New[int64, string](lookupCacheSize, groupCacheTTL),
+		messages: cache.New[string, qq.Message](lookupCacheSize, messageCacheTTL),
+	}, nil
+}
+
+// Events delivers group and private messages from other users. It is never
+// closed. When it is full the connection's reader waits, so nothing is
+// dropped.
+func (c *Client) Events() <-chan qq.Event { return c.events }
+
+// State is the connection state: up while a bot connection is attached.
+func (c *Client) State() *link.State { return &c.state }
+
+// SelfID is the bot's QQ number, learned from the connection; 0 until known.
+func (c *Client) SelfID() int64 { return c.selfID.Load() }
+
+func (c *Client) learnSelfID(id int64) {
+	if id > 0 {
+		c.selfID.Store(id)
+	}
+}
+
+// Run keeps the connection until ctx ends and then returns nil. Forward
+// mode dials the bot and redials after every loss (backoff 1 s → 60 s);
+// reverse mode serves connections arriving through ServeHTTP and, when ctx
+// ends, closes them and waits for their handlers.
+func (c *Client) Run(ctx context.Context) error {
+	if !c.running.CompareAndSwap(false, true) {
+		return errors.New("onebot: Run called twice")
+	}
+	if c.opts.URL != "" {
+		link.Supervise(ctx, c.log, &c.state, c.forwardSession)
+		return nil
+	}
+	c.mu.Lock()
+	c.serveCtx = ctx
+	c.mu.Unlock()
+	<-ctx.Done()
+	c.mu.Lock()
+	c.serveCtx = nil // no handler starts after this, so Wait below is final
+	c.mu.Unlock()
+	c.handlers.Wait()
+	c.state.Set(false, nil)
+	return nil
+}
+
+// forwardSession is one dial of the bot; link.Supervise calls it again after
+// it returns.
+func (c *Client) forwardSession(ctx context.Context, up func()) error {
+	header := http.Header{}
+	if c.opts.AccessToken != "" {
+		header.Set("Authorization", "Bearer "+c.opts.AccessToken)
+	}
+	conn, err := ws.Dial(ctx, c.opts.URL, header, ws.Options{})
+	if err != nil {
+		return fmt.Errorf("dial: %w", err)
+	}
+	s, _ := c.attach(conn)
+	up()
+	err = conn.Run(ctx, func(frame []byte) { c.handleFrame(ctx, s, frame) })
+	c.detach(s)
+	if msg := s.rejection.Load(); msg != nil {
+		return fmt.Errorf("token rejected: %s", *msg)
+	}
+	if err != nil {
+		return fmt.Errorf("connection closed: %w", err)
+	}
+	return nil
+}
+
+// attach makes conn the connection actions go to. It returns the session
+// for conn and the one it displaced (reverse mode), if any.
+func (c *Client) attach(conn *ws.Session) (s, displaced *session) {
+	s = &session{ws: conn, pending: ws.NewPending("mcb-")}
+	c.mu.Lock()
+	displaced, c.cur = c.cur, s
+	c.mu.Unlock()
+	return s, displaced
+}
+
+// detach forgets s if it is still the current connection, reporting whether
+// it was, and fails the actions still waiting on it.
+func (c *Client) detach(s *session) (wasCurrent bool) {
+	c.mu.Lock()
+	wasCurrent = c.cur == s
+	if wasCurrent {
+		c.cur = nil
+	}
+	c.mu.Unlock()
+	s.pending.FailAll()
+	return wasCurrent
+}
+
+func (c *Client) current() *session {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.cur
+}
+
+// handleFrame runs in the connection's reader goroutine.
+func (c *Client) handleFrame(ctx context.Context, s *session, frame []byte) {
+	ev, kind, err := DecodeEvent(frame)
+	if err != nil {
+		c.log.Warn("skipping bad frame from the QQ bot", "err", err.Error(), "frame", excerpt(frame, 200))
+		return
+	}
+	switch kind {
+	case FrameResponse:
+		c.handleResponse(s, frame)
+	case FrameMeta:
+		c.learnSelfID(ev.SelfID)
+	case FrameGroupMessage, FramePrivateMessage:
+		c.learnSelfID(ev.SelfID)
+		if self := c.SelfID(); self != 0 && ev.Message.Sender.UserID == self {
+			return // own message from an event that did not carry self_id
+		}
+		c.remember(ev)
+		select {
+		case c.events <- ev:
+		case <-ctx.Done():
+		}
+	case FrameIgnored:
+		c.learnSelfID(ev.SelfID)
+	}
+}
+
+func (c *Client) handleResponse(s *session, frame []byte) {
+	r, err := DecodeResponse(frame)
+	if err != nil {
+		c.log.Warn("skipping bad response from the QQ bot", "err", err.Error(), "frame", excerpt(frame, 200))
+		return
+	}
+	if s.pending.Resolve(r.Echo, frame) {
+		return
+	}
+	if r.Retcode == retcodeTokenRejected {
+		msg := r.Message
+		s.rejection.Store(&msg)
+		c.log.Error("the QQ bot rejected the access token", "message", msg)
+		return
+	}
+	c.log.Debug("response without a waiting request (late or unknown echo)", "echo", r.Echo)
+}
+
+// remember caches what a message tells for free: the message itself (for
+// replies quoting it), the sender's names and the group's name.
+func (c *Client) remember(ev qq.Event) {
+	if ev.Message.ID != "" {
+		c.messages.Put(ev.Message.ID, ev.Message)
+	}
+	if ev.Kind != qq.GroupMessage {
+		return
+	}
+	// A role is missing when the bot's own member lookup failed; such a
+	// sender is not worth caching as a member.
+	if m := ev.Message.Sender; m.UserID != 0 && m.Role != "" {
+		c.members.Put(memberKey{ev.GroupID, m.UserID}, m)
+	}
+	if ev.GroupName != "" {
+		c.groups.Put(ev.GroupID, ev.GroupName)
+	}
+}
+
+// errNotConnected matches both link.ErrNotConnected and qq.ErrNotConnected,
+// so callers can test for either.
+var errNotConnected = notConnectedError{}
+
+type notConnectedError struct{}
+
+func (notConnectedError) Error() string { return "not connected to the QQ bot" }
+
+func (notConnectedError) Is(target error) bool {
+	return target == link.ErrNotConnected || target == qq.ErrNotConnected
+}
+
+type request struct {
+	Action string `json:"action"`
+	Params any    `json:"params"`
+	Echo   string `json:"echo"`
+}
+
+// call runs one action and returns its data. It fails at once while no bot
+// is connected, and after RequestTimeout when no reply comes.
+func (c *Client) call(ctx context.Context, action string, params any) (json.RawMessage, error) {
+	s := c.current()
+	if s == nil {
+		return nil, fmt.Errorf("%s: %w", action, errNotConnected)
+	}
+	timeout := c.opts.RequestTimeout
+	ctx, cancel := context.WithTimeoutCause(ctx, timeout,
+		fmt.Errorf("no reply within %s: %w", timeout, context.DeadlineExceeded))
+	defer cancel()
+	frame, err := ws.Call(ctx, s.ws, s.pending, func(echo string) ([]byte, error) {
+		return json.Marshal(request{Action: action, Params: params, Echo: echo})
+	})
+	if errors.Is(err, ws.ErrClosed) {
+		return nil, fmt.Errorf("%s: connection lost: %w", action, errNotConnected)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", action, err)
+	}
+	r, err := DecodeResponse(frame)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", action, err)
+	}
+	if err := r.Err(action); err != nil {
+		return nil, err
+	}
+	return r.Data, nil
+}
+
+// SendGroupMessage sends msg to a group (send_group_msg), always as a
+// segment array.
+func (c *Client) SendGroupMessage(ctx context.Context, group int64, msg []qq.Segment) error {
+	if len(msg) == 0 {
+		return errors.New("send_group_msg: empty message")
+	}
+	_, err := c.call(ctx, "send_group_msg", struct {
+		GroupID int64        `json:"group_id"`
+		Message []outSegment `json:"message"`
+	}{group, outSegments(msg)})
+	return err
+}
+
+// SendPrivateMessage sends msg to a user (send_private_msg).
+func (c *Client) SendPrivateMessage(ctx context.Context, user int64, msg []qq.Segment) error {
+	if len(msg) == 0 {
+		return errors.New("send_private_msg: empty message")
+	}
+	_, err := c.call(ctx, "send_private_msg", struct {
+		UserID  int64        `json:"user_id"`
+		Message []outSegment `json:"message"`
+	}{user, outSegments(msg)})
+	return err
+}
+
+// Member looks up a group member (get_group_member_info), cached for ten
+// minutes and refreshed by the member's own messages.
+func (c *Client) Member(ctx context.Context, group, user int64) (qq.Member, error) {
+	return c.members.Fetch(ctx, memberKey{group, user}, func(ctx context.Context) (qq.Member, error) {
+		data, err := c.call(ctx, "get_group_member_info", struct {
+			GroupID int64 `json:"group_id"`
+			UserID  int64 `json:"user_id"`
+			NoCache bool  `json:"no_cache"` // our cache is enough; NapCat defaults to true
+		}{group, user, false})
+		if err != nil {
+			return qq.Member{}, err
+		}
+		var w wireSender
+		if err := json.Unmarshal(data, &w); err != nil {
+			return qq.Member{}, fmt.Errorf("get_group_member_info: %w", err)
+		}
+		m := qq.Member{UserID: int64(w.UserID), Nickname: string(w.Nickname), Card: string(w.Card), Role: string(w.Role)}
+		if m.UserID == 0 {
+			m.UserID = user
+		}
+		return m, nil
+	})
+}
+
+// GroupName looks up a group's name (get_group_info), cached for ten
+// minutes and refreshed by the group's messages.
+func (c *Client) GroupName(ctx context.Context, group int64) (string, error) {
+	return c.groups.Fetch(ctx, group, func(ctx context.Context) (string, error) {
+		data, err := c.call(ctx, "get_group_info", struct {
+			GroupID int64 `json:"group_id"`
+		}{group})
+		if err != nil {
+			return "", err
+		}
+		var w struct {
+			GroupName wireString `json:"group_name"`
+		}
+		if err := json.Unmarshal(data, &w); err != nil {
+			return "", fmt.Errorf("get_group_info: %w", err)
+		}
+		return string(w.GroupName), nil
+	})
+}
+
+// GetMessage fetches a message by its message_id (get_msg), e.g. the one a
+// reply quotes. Messages seen on the connection and fetched ones are cached
+// for thirty minutes.
+func (c *Client) GetMessage(ctx context.Context, id string) (qq.Message, error) {
+	if id == "" {
+		return qq.Message{}, errors.New("get_msg: empty message id")
+	}
+	return c.messages.Fetch(ctx, id, func(ctx context.Context) (qq.Message, error) {
+		// Ids are numbers on the wire; pass anything else through as is.
+		var param any = id
+		if n, err := strconv.ParseInt(id, 10, 64); err == nil {
+			param = n
+		}
+		data, err := c.call(ctx, "get_msg", struct {
+			MessageID any `json:"message_id"`
+		}{param})
+		if err != nil {
+			return qq.Message{}, err
+		}
+		m, err := DecodeMessage(data)
+		if err != nil {
+			return qq.Message{}, fmt.Errorf("get_msg: %w", err)
+		}
+		if m.ID == "" {
+			m.ID = id
+		}
+		return m, nil
+	})
+}

@@ -1,0 +1,387 @@
+// Package onebot speaks OneBot 11 as NapCat and LLBot implement it: a pure
+// codec (events, responses, CQ-code strings) and a Client that holds one
+// WebSocket to the bot, either dialling it (forward) or accepting it
+// (reverse), with echo-matched actions and cached look-ups.
+package onebot
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/mcqq/bridge/qq"
+)
+
+// FrameKind classifies one inbound frame.
+type FrameKind int
+
+const (
+	// FrameIgnored is an event the bridge does not act on: notices,
+	// requests, the bot's own messages, unknown post or message types.
+	FrameIgnored FrameKind = iota + 1
+	// FrameGroupMessage and FramePrivateMessage come with a qq.Event.
+	FrameGroupMessage
+	FramePrivateMessage
+	// FrameMeta is a heartbeat or lifecycle event; Event.SelfID is set.
+	FrameMeta
+	// FrameResponse is the reply to an action (it has no post_type);
+	// read it with DecodeResponse.
+	FrameResponse
+)
+
+func (k FrameKind) String() string {
+	switch k {
+	case FrameIgnored:
+		return "ignored"
+	case FrameGroupMessage:
+		return "group_message"
+	case FramePrivateMessage:
+		return "private_message"
+	case FrameMeta:
+		return "meta"
+	case FrameResponse:
+		return "response"
+	}
+	return "invalid"
+}
+
+// maxForwardDepth bounds how deep forwarded chat records nested in forwarded
+// chat records are decoded; deeper ones keep only their id.
+const maxForwardDepth = 4
+
+// wireMessage holds the keys a message event, a get_msg reply and a
+// forwarded message (NapCat parseMultMsg content) have in common.
+type wireMessage struct {
+	Time      wireInt         `json:"time"`
+	MessageID wireString      `json:"message_id"`
+	UserID    wireInt         `json:"user_id"`
+	Sender    *wireSender     `json:"sender"`
+	Message   json.RawMessage `json:"message"`
+}
+
+type wireSender struct {
+	UserID   wireInt    `json:"user_id"`
+	Nickname wireString `json:"nickname"`
+	Card     wireString `json:"card"`
+	Role     wireString `json:"role"`
+}
+
+// wireHeader is what classifying a frame needs. It is decoded first and on
+// its own so that oddly typed fields in notices or requests (which the bridge
+// ignores) cannot turn them into errors.
+type wireHeader struct {
+	PostType    *wireString     `json:"post_type"` // nil: a response
+	MessageType wireString      `json:"message_type"`
+	SelfID      json.RawMessage `json:"self_id"`
+	Status      json.RawMessage `json:"status"`
+	Retcode     json.RawMessage `json:"retcode"`
+}
+
+// wireMessageEvent is the rest of a message event.
+type wireMessageEvent struct {
+	wireMessage
+	SelfID    wireInt    `json:"self_id"`
+	GroupID   wireInt    `json:"group_id"`
+	GroupName wireString `json:"group_name"`
+}
+
+// DecodeEvent classifies one frame from the bot and, for group and private
+// messages, returns the event. Messages may carry their content as a segment
+// array (NapCat, LLBot default) or a CQ-code string (message_format
+// "string"). The bot's own messages (post_type message_sent, or user_id equal
+// to self_id) are FrameIgnored. Event.SelfID is set for every event kind.
+// Malformed JSON or wrongly typed fields give an error.
+func DecodeEvent(frame []byte) (qq.Event, FrameKind, error) {
+	if err := requireObject(frame); err != nil {
+		return qq.Event{}, 0, err
+	}
+	var h wireHeader
+	if err := json.Unmarshal(frame, &h); err != nil {
+		return qq.Event{}, 0, fmt.Errorf("decode frame: %w", err)
+	}
+	if h.PostType == nil {
+		if h.Status == nil && h.Retcode == nil {
+			return qq.Event{}, 0, errors.New("frame is neither an event (post_type) nor a response (status, retcode)")
+		}
+		return qq.Event{}, FrameResponse, nil
+	}
+	var selfID wireInt
+	selfIDErr := selfID.UnmarshalJSON(orNull(h.SelfID))
+	ev := qq.Event{SelfID: int64(selfID)}
+	var kind FrameKind
+	switch {
+	case *h.PostType == "meta_event":
+		if selfIDErr != nil {
+			return qq.Event{}, 0, fmt.Errorf("meta event self_id: %w", selfIDErr)
+		}
+		return ev, FrameMeta, nil
+	case *h.PostType != "message": // message_sent (own messages), notice, request, anything new
+		return ev, FrameIgnored, nil
+	case h.MessageType == "group":
+		kind, ev.Kind = FrameGroupMessage, qq.GroupMessage
+	case h.MessageType == "private":
+		kind, ev.Kind = FramePrivateMessage, qq.PrivateMessage
+	default:
+		return ev, FrameIgnored, nil
+	}
+	var w wireMessageEvent
+	if err := json.Unmarshal(frame, &w); err != nil {
+		return qq.Event{}, 0, fmt.Errorf("decode %s message: %w", h.MessageType, err)
+	}
+	if w.SelfID != 0 && w.UserID == w.SelfID {
+		return ev, FrameIgnored, nil
+	}
+	if kind == FrameGroupMessage {
+		if w.GroupID == 0 {
+			return qq.Event{}, 0, errors.New("group message without group_id")
+		}
+		ev.GroupID, ev.GroupName = int64(w.GroupID), string(w.GroupName)
+	}
+	msg, err := w.wireMessage.decode(0)
+	if err != nil {
+		return qq.Event{}, 0, err
+	}
+	ev.Message = msg
+	return ev, kind, nil
+}
+
+// orNull turns an absent value into JSON null.
+func orNull(b json.RawMessage) json.RawMessage {
+	if len(b) == 0 {
+		return json.RawMessage("null")
+	}
+	return b
+}
+
+func (w wireMessage) decode(depth int) (qq.Message, error) {
+	segs, err := decodeSegments(w.Message, depth)
+	if err != nil {
+		return qq.Message{}, err
+	}
+	m := qq.Message{ID: string(w.MessageID), Segments: segs}
+	if w.Time > 0 {
+		m.Time = time.Unix(int64(w.Time), 0)
+	}
+	m.Sender.UserID = int64(w.UserID)
+	if s := w.Sender; s != nil {
+		if s.UserID != 0 {
+			m.Sender.UserID = int64(s.UserID)
+		}
+		m.Sender.Nickname, m.Sender.Card, m.Sender.Role = string(s.Nickname), string(s.Card), string(s.Role)
+	}
+	return m, nil
+}
+
+// DecodeMessage decodes a message object as get_msg returns it (the keys of
+// a message event).
+func DecodeMessage(data []byte) (qq.Message, error) {
+	if err := requireObject(data); err != nil {
+		return qq.Message{}, err
+	}
+	var w wireMessage
+	if err := json.Unmarshal(data, &w); err != nil {
+		return qq.Message{}, fmt.Errorf("decode message: %w", err)
+	}
+	return w.decode(0)
+}
+
+type wireSegment struct {
+	Type wireString      `json:"type"`
+	Data json.RawMessage `json:"data"`
+}
+
+// DecodeSegments decodes a message body: a segment array, a single segment
+// object, or a CQ-code string. Data values become strings; null and empty
+// values are left out, as NapCat's CQ encoder does, so the two formats of one
+// message decode to the same segments.
+func DecodeSegments(raw json.RawMessage) ([]qq.Segment, error) {
+	return decodeSegments(raw, 0)
+}
+
+func decodeSegments(raw json.RawMessage, depth int) ([]qq.Segment, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 {
+		return nil, nil
+	}
+	switch raw[0] {
+	case 'n':
+		return nil, nil
+	case '"':
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return nil, fmt.Errorf("decode message string: %w", err)
+		}
+		return ParseCQ(s), nil
+	case '{':
+		seg, err := decodeSegment(raw, depth)
+		if err != nil {
+			return nil, err
+		}
+		return []qq.Segment{seg}, nil
+	case '[':
+		var items []json.RawMessage
+		if err := json.Unmarshal(raw, &items); err != nil {
+			return nil, fmt.Errorf("decode message: %w", err)
+		}
+		segs := make([]qq.Segment, 0, len(items))
+		for i, item := range items {
+			seg, err := decodeSegment(item, depth)
+			if err != nil {
+				return nil, fmt.Errorf("segment %d: %w", i, err)
+			}
+			segs = append(segs, seg)
+		}
+		return segs, nil
+	}
+	return nil, fmt.Errorf("message is neither a segment array nor a CQ string: %s", excerpt(raw, 40))
+}
+
+func decodeSegment(raw json.RawMessage, depth int) (qq.Segment, error) {
+	if err := requireObject(raw); err != nil {
+		return qq.Segment{}, err
+	}
+	var w wireSegment
+	if err := json.Unmarshal(raw, &w); err != nil {
+		return qq.Segment{}, err
+	}
+	if w.Type == "" {
+		return qq.Segment{}, errors.New("segment without type")
+	}
+	seg := qq.Segment{Type: string(w.Type), Data: map[string]string{}}
+	var fields map[string]json.RawMessage
+	if d := bytes.TrimSpace(w.Data); len(d) > 0 && d[0] != 'n' {
+		if d[0] != '{' {
+			return qq.Segment{}, fmt.Errorf("%s segment: data is not an object", w.Type)
+		}
+		if err := json.Unmarshal(d, &fields); err != nil {
+			return qq.Segment{}, fmt.Errorf("%s segment: %w", w.Type, err)
+		}
+	}
+	for k, v := range fields {
+		if seg.Type == qq.SegForward && k == "content" && bytes.HasPrefix(bytes.TrimSpace(v), []byte("[")) {
+			fwd, err := decodeForwardContent(v, depth+1)
+			if err != nil {
+				return qq.Segment{}, fmt.Errorf("forward content: %w", err)
+			}
+			seg.Forward = fwd
+			continue
+		}
+		val, present, err := dataValue(v)
+		if err != nil {
+			return qq.Segment{}, fmt.Errorf("%s segment, %s: %w", w.Type, k, err)
+		}
+		if present && val != "" {
+			seg.Data[k] = val
+		}
+	}
+	return seg, nil
+}
+
+// decodeForwardContent decodes the messages NapCat inlines into a forward
+// segment when parseMultMsg is on.
+func decodeForwardContent(raw json.RawMessage, depth int) ([]qq.Message, error) {
+	if depth > maxForwardDepth {
+		return nil, nil
+	}
+	var items []wireMessage
+	if err := json.Unmarshal(raw, &items); err != nil {
+		return nil, err
+	}
+	msgs := make([]qq.Message, 0, len(items))
+	for i, item := range items {
+		m, err := item.decode(depth)
+		if err != nil {
+			return nil, fmt.Errorf("message %d: %w", i, err)
+		}
+		msgs = append(msgs, m)
+	}
+	return msgs, nil
+}
+
+// Response is the bot's reply to an action.
+type Response struct {
+	Status  string // "ok" or "failed"
+	Retcode int64
+	Message string // error text (message, else wording)
+	Echo    string // as sent; "" when the bot sent null or none
+	Data    json.RawMessage
+}
+
+type wireResponse struct {
+	Status  wireString      `json:"status"`
+	Retcode wireInt         `json:"retcode"`
+	Message wireString      `json:"message"`
+	Wording wireString      `json:"wording"`
+	Echo    json.RawMessage `json:"echo"`
+	Data    json.RawMessage `json:"data"`
+}
+
+// DecodeResponse decodes a frame DecodeEvent classified as FrameResponse.
+func DecodeResponse(frame []byte) (Response, error) {
+	if err := requireObject(frame); err != nil {
+		return Response{}, err
+	}
+	var w wireResponse
+	if err := json.Unmarshal(frame, &w); err != nil {
+		return Response{}, fmt.Errorf("decode response: %w", err)
+	}
+	r := Response{Status: string(w.Status), Retcode: int64(w.Retcode), Message: string(w.Message), Data: w.Data}
+	if r.Message == "" {
+		r.Message = string(w.Wording)
+	}
+	if len(w.Echo) > 0 {
+		echo, scalar, err := scalarText(w.Echo)
+		if err != nil || !scalar {
+			return Response{}, fmt.Errorf("decode response: echo is not a scalar: %s", excerpt(w.Echo, 40))
+		}
+		r.Echo = echo
+	}
+	return r, nil
+}
+
+// Err is nil for a successful response and a *qq.APIError naming action
+// otherwise.
+func (r Response) Err(action string) error {
+	if r.Status == "ok" {
+		return nil
+	}
+	msg := r.Message
+	if msg == "" {
+		msg = "status " + strconv.Quote(r.Status)
+	}
+	return &qq.APIError{Action: action, Retcode: r.Retcode, Message: msg}
+}
+
+// requireObject rejects anything but a JSON object up front, so a frame like
+// `"text"` or `[1]` gets a clear error instead of a type mismatch deep inside.
+func requireObject(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 || b[0] != '{' {
+		return fmt.Errorf("not a JSON object: %s", excerpt(b, 40))
+	}
+	return nil
+}
+
+// outSegment is a segment as sent to the bot. Data values stay strings;
+// NapCat and LLBot both accept numeric strings (protocols §E).
+type outSegment struct {
+	Type string            `json:"type"`
+	Data map[string]string `json:"data"`
+}
+
+// outSegments is a message as actions take it: always a segment array, never
+// a CQ string, so text such as "[CQ:at,qq=all]" typed by a player stays text.
+func outSegments(segs []qq.Segment) []outSegment {
+	out := make([]outSegment, 0, len(segs))
+	for _, s := range segs {
+		data := s.Data
+		if data == nil {
+			data = map[string]string{} // "data":{} rather than null
+		}
+		out = append(out, outSegment{Type: s.Type, Data: data})
+	}
+	return out
+}

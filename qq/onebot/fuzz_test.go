@@ -1,0 +1,51 @@
+package onebot_test
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/mcqq/bridge/qq"
+	"github.com/mcqq/bridge/qq/onebot"
+)
+
+// FuzzDecodeEvent: no input panics, and a decoded frame is self-consistent.
+func FuzzDecodeEvent(f *testing.F) {
+	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, path := range files {
+		f.Add(readFixture(f, filepath.Base(path)))
+	}
+	f.Add([]byte(`{"post_type":"message","message_type":"group","group_id":"1","message":[{"type":"forward","data":{"content":[{"message":[{"type":"forward","data":{"content":[]}}]}]}}]}`))
+	f.Fuzz(func(t *testing.T, frame []byte) {
+		ev, kind, err := onebot.DecodeEvent(frame)
+		if err != nil {
+			return
+		}
+		switch kind {
+		case onebot.FrameGroupMessage:
+			if ev.Kind != qq.GroupMessage || ev.GroupID == 0 {
+				t.Fatalf("group message with kind %v, group %d", ev.Kind, ev.GroupID)
+			}
+		case onebot.FramePrivateMessage:
+			if ev.Kind != qq.PrivateMessage {
+				t.Fatalf("private message with kind %v", ev.Kind)
+			}
+		case onebot.FrameResponse:
+			if _, err := onebot.DecodeResponse(frame); err != nil {
+				// A response whose echo is an object cannot be matched;
+				// it must fail cleanly, which it did.
+				return
+			}
+		case onebot.FrameMeta, onebot.FrameIgnored:
+		default:
+			t.Fatalf("no error but kind %v", kind)
+		}
+		for _, s := range ev.Message.Segments {
+			if s.Type == "" || s.Data == nil {
+				t.Fatalf("segment without type or data: %#v", s)
+			}
+		}
+	})
+}

@@ -1,0 +1,141 @@
+package onebot_test
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/mcqq/bridge/internal/fake"
+	"github.com/mcqq/bridge/qq"
+	"github.com/mcqq/bridge/qq/onebot"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+const (
+	testToken = "s3cret"
+	testGroup = 712345678
+	waitLimit = 5 * time.Second
+)
+
+// startBot starts a OneBot stand-in on a free loopback port; it is stopped
+// when the test ends (after the client, whose cleanup registers later).
+func startBot(t *testing.T, o fake.OneBotOptions) *fake.OneBot {
+	t.Helper()
+	bot := fake.NewOneBot(o)
+	if err := bot.Start("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(bot.Stop)
+	return bot
+}
+
+// runClient runs a client until the test ends and checks that Run returns.
+func runClient(t *testing.T, o onebot.Options) (*onebot.Client, *logRecorder) {
+	t.Helper()
+	logs := &logRecorder{}
+	if o.Logger == nil {
+		o.Logger = slog.New(logs)
+	}
+	c, err := onebot.New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("Run returned %v", err)
+			}
+		case <-time.After(waitLimit):
+			t.Error("Run did not return after its context ended")
+		}
+	})
+	return c, logs
+}
+
+// connectedPair is a stand-in and a client connected to it forward.
+func connectedPair(t *testing.T, o fake.OneBotOptions, timeout time.Duration) (*fake.OneBot, *onebot.Client, *logRecorder) {
+	t.Helper()
+	o.Token = testToken
+	bot := startBot(t, o)
+	c, logs := runClient(t, onebot.Options{URL: bot.URL(), AccessToken: testToken, RequestTimeout: timeout})
+	waitFor(t, "client connected", func() bool { return c.State().Up() && bot.Connected() == 1 })
+	return bot, c, logs
+}
+
+// waitFor polls cond until it holds or fails the test after waitLimit.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(waitLimit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for: %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func nextEvent(t *testing.T, c *onebot.Client) qq.Event {
+	t.Helper()
+	select {
+	case ev := <-c.Events():
+		return ev
+	case <-time.After(waitLimit):
+		t.Fatal("no event arrived")
+		return qq.Event{}
+	}
+}
+
+func count(items []string, item string) int {
+	n := 0
+	for _, s := range items {
+		if s == item {
+			n++
+		}
+	}
+	return n
+}
+
+// logRecorder is a slog.Handler keeping every record, for assertions on
+// what the client logs.
+type logRecorder struct {
+	mu      sync.Mutex
+	records []slog.Record
+}
+
+func (l *logRecorder) Enabled(context.Context, slog.Level) bool { return true }
+func (l *logRecorder) WithAttrs([]slog.Attr) slog.Handler       { return l }
+func (l *logRecorder) WithGroup(string) slog.Handler            { return l }
+func (l *logRecorder) Handle(_ context.Context, r slog.Record) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.records = append(l.records, r.Clone())
+	return nil
+}
+
+// find returns the attributes of the records at level whose message
+// contains msg.
+func (l *logRecorder) find(level slog.Level, msg string) []map[string]string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var found []map[string]string
+	for _, r := range l.records {
+		if r.Level != level || !strings.Contains(r.Message, msg) {
+			continue
+		}
+		attrs := map[string]string{}
+		r.Attrs(func(a slog.Attr) bool { attrs[a.Key] = a.Value.String(); return true })
+		found = append(found, attrs)
+	}
+	return found
+}

@@ -1,0 +1,110 @@
+package onebot
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gorilla/websocket"
+	"github.com/mcqq/bridge/internal/ws"
+)
+
+// ServeHTTP accepts the bot's reverse WebSocket (NapCat and LLBot open one
+// "Universal" connection, protocols §A.2) on any path. The token is checked
+// before upgrading: 401 when none is presented, 403 when it is wrong. One bot
+// connection is active at a time; a new one replaces the old, which is
+// closed with 1000 "replaced". It answers 503 unless Run is running in
+// reverse mode.
+func (c *Client) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	peer := r.RemoteAddr
+	if want := c.opts.AccessToken; want != "" {
+		got, presented := requestToken(r)
+		if !presented {
+			c.log.Warn("refused a QQ bot connection without an access token", "peer", peer)
+			http.Error(w, "access token required", http.StatusUnauthorized)
+			return
+		}
+		if !tokensEqual(got, want) {
+			c.log.Warn("refused a QQ bot connection with a wrong access token", "peer", peer)
+			http.Error(w, "wrong access token", http.StatusForbidden)
+			return
+		}
+	}
+	ctx, ok := c.startHandler()
+	if !ok {
+		http.Error(w, "reverse WebSocket not enabled", http.StatusServiceUnavailable)
+		return
+	}
+	defer c.handlers.Done()
+
+	conn, err := ws.Accept(w, r, ws.Options{})
+	if err != nil { // the upgrader has already answered the request
+		c.log.Warn("QQ bot WebSocket upgrade failed", "peer", peer, "err", err.Error())
+		return
+	}
+	selfID, _ := strconv.ParseInt(strings.TrimSpace(r.Header.Get("X-Self-ID")), 10, 64)
+	c.learnSelfID(selfID)
+	s, displaced := c.attach(conn)
+	if displaced != nil {
+		displaced.ws.Close(websocket.CloseNormalClosure, "replaced")
+		c.log.Info("a new QQ bot connection replaces the previous one", "peer", peer)
+	}
+	c.state.Set(true, nil)
+	c.log.Info("QQ bot connected", "peer", peer, "self_id", selfID)
+
+	err = conn.Run(ctx, func(frame []byte) { c.handleFrame(ctx, s, frame) })
+	// A replaced connection changes nothing: its successor is already up.
+	if c.detach(s) && ctx.Err() == nil {
+		c.state.Set(false, err)
+		c.log.Warn("QQ bot disconnected", "peer", peer, "err", errText(err))
+	}
+}
+
+// startHandler registers a connection handler with Run, or reports false
+// when Run is not serving reverse connections.
+func (c *Client) startHandler() (context.Context, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.serveCtx == nil || c.serveCtx.Err() != nil {
+		return nil, false
+	}
+	c.handlers.Add(1)
+	return c.serveCtx, true
+}
+
+// requestToken finds the token a bot presents: "Authorization: Bearer x"
+// (NapCat, LLBot), "Authorization: Token x" (older OneBot clients), else the
+// access_token query parameter. NapCat sends "Bearer " with nothing after it
+// when it has no token; that counts as none.
+func requestToken(r *http.Request) (token string, presented bool) {
+	if h := strings.TrimSpace(r.Header.Get("Authorization")); h != "" {
+		scheme, value, _ := strings.Cut(h, " ")
+		if !strings.EqualFold(scheme, "Bearer") && !strings.EqualFold(scheme, "Token") {
+			return h, true // some other scheme: presented, and wrong
+		}
+		if value = strings.TrimSpace(value); value != "" {
+			return value, true
+		}
+	}
+	if q := r.URL.Query().Get("access_token"); q != "" {
+		return q, true
+	}
+	return "", false
+}
+
+// tokensEqual compares in constant time; hashing first keeps the length of
+// the expected token from leaking too.
+func tokensEqual(got, want string) bool {
+	g, w := sha256.Sum256([]byte(got)), sha256.Sum256([]byte(want))
+	return subtle.ConstantTimeCompare(g[:], w[:]) == 1
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
