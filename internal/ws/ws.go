@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"sync"
 	"time"
@@ -20,7 +21,8 @@ import (
 // Options tune a session. Zero values take the defaults.
 type Options struct {
 	// ReadLimit is the largest frame accepted (default 4 MiB, SPEC §4).
-	// A larger frame closes the connection with 1009.
+	// A larger frame is read to its end without being kept, logged and
+	// skipped; the connection stays up.
 	ReadLimit int64
 	// PingPeriod is how often the writer pings the peer (default 30 s).
 	PingPeriod time.Duration
@@ -29,6 +31,8 @@ type Options struct {
 	PongWait time.Duration
 	// WriteWait bounds each write (default 10 s).
 	WriteWait time.Duration
+	// Logger receives one line per skipped frame; nil discards.
+	Logger *slog.Logger
 }
 
 func (o Options) withDefaults() Options {
@@ -43,6 +47,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.WriteWait <= 0 {
 		o.WriteWait = 10 * time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	return o
 }
@@ -81,7 +88,6 @@ type Session struct {
 
 func newSession(c *websocket.Conn, o Options) *Session {
 	o = o.withDefaults()
-	c.SetReadLimit(o.ReadLimit)
 	return &Session{conn: c, opts: o, out: make(chan []byte, 64), done: make(chan struct{})}
 }
 
@@ -197,14 +203,26 @@ func (s *Session) read(onFrame func([]byte)) error {
 	defaultPing := s.conn.PingHandler()
 	s.conn.SetPingHandler(func(data string) error { extend(); return defaultPing(data) })
 	for {
-		typ, data, err := s.conn.ReadMessage()
+		typ, r, err := s.conn.NextReader()
 		if err != nil {
-			if errors.Is(err, websocket.ErrReadLimit) {
-				return fmt.Errorf("frame larger than %d bytes: %w", s.opts.ReadLimit, err)
-			}
 			return err
 		}
 		extend()
+		data, err := io.ReadAll(io.LimitReader(r, s.opts.ReadLimit+1))
+		if err != nil {
+			return err
+		}
+		if int64(len(data)) > s.opts.ReadLimit {
+			// Discarded as it streams in, so an oversized frame costs no
+			// memory and does not cost the connection either.
+			rest, err := io.Copy(io.Discard, r)
+			if err != nil {
+				return err
+			}
+			s.opts.Logger.Warn("skipped a frame over the size limit",
+				"bytes", int64(len(data))+rest, "limit", s.opts.ReadLimit, "peer", s.RemoteAddr())
+			continue
+		}
 		if typ == websocket.TextMessage || typ == websocket.BinaryMessage {
 			onFrame(data)
 		}

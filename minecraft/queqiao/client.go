@@ -187,7 +187,7 @@ func (c *Client) dial(ctx context.Context, up func()) error {
 	if c.opts.Token != "" {
 		h.Set("Authorization", "Bearer "+c.opts.Token)
 	}
-	s, err := ws.Dial(ctx, c.opts.URL, h, ws.Options{})
+	s, err := ws.Dial(ctx, c.opts.URL, h, ws.Options{Logger: c.log})
 	if err != nil {
 		return fmt.Errorf("dial %s: %w", c.opts.URL, err)
 	}

@@ -45,7 +45,7 @@ func (l *Listener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, reason, status)
 		return
 	}
-	s, err := ws.Accept(w, r, ws.Options{})
+	s, err := ws.Accept(w, r, ws.Options{Logger: c.log})
 	if err != nil {
 		l.log.Warn("QueQiao upgrade failed", "peer", r.RemoteAddr, "server", c.Name(), "err", err.Error())
 		return // Accept has answered the request

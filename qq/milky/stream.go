@@ -64,7 +64,7 @@ func (c *Client) streamWebSocket(ctx context.Context, up func()) error {
 	eventURL := "ws" + strings.TrimPrefix(c.base, "http") + "/event" // http→ws, https→wss
 	h := http.Header{}
 	c.authorize(h)
-	sess, err := ws.Dial(ctx, eventURL, h, ws.Options{ReadLimit: maxFrame})
+	sess, err := ws.Dial(ctx, eventURL, h, ws.Options{ReadLimit: maxFrame, Logger: c.log})
 	if err != nil {
 		status, refused := handshakeStatus(err)
 		switch {

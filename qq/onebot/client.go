@@ -154,14 +154,37 @@ func (c *Client) forwardSession(ctx context.Context, up func()) error {
 	if c.opts.AccessToken != "" {
 		header.Set("Authorization", "Bearer "+c.opts.AccessToken)
 	}
-	conn, err := ws.Dial(ctx, c.opts.URL, header, ws.Options{})
+	conn, err := ws.Dial(ctx, c.opts.URL, header, ws.Options{Logger: c.log})
 	if err != nil {
 		return fmt.Errorf("dial: %w", err)
 	}
 	s, _ := c.attach(conn)
-	up()
-	err = conn.Run(ctx, func(frame []byte) { c.handleFrame(ctx, s, frame) })
+	// NapCat and LLBot accept the WebSocket before checking the token, so
+	// the link counts as up only once the bot has said something other than
+	// a token rejection: its lifecycle event, or the answer to a first call.
+	// A bot that refuses the token then never looks up, and its retries do
+	// not log a "reconnected" line each.
+	var once sync.Once
+	markUp := func() {
+		if s.rejection.Load() == nil {
+			once.Do(up)
+		}
+	}
+	probeDone := make(chan struct{})
+	go func() {
+		defer close(probeDone)
+		_, err := c.call(ctx, "get_login_info", struct{}{})
+		var apiErr *qq.APIError
+		if err == nil || errors.As(err, &apiErr) {
+			markUp()
+		}
+	}()
+	err = conn.Run(ctx, func(frame []byte) {
+		c.handleFrame(ctx, s, frame)
+		markUp()
+	})
 	c.detach(s)
+	<-probeDone
 	if msg := s.rejection.Load(); msg != nil {
 		return fmt.Errorf("token rejected: %s", *msg)
 	}

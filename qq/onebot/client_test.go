@@ -153,8 +153,10 @@ func TestMessagesFillTheCaches(t *testing.T) {
 	if err != nil || name != "MC服务器交流群" {
 		t.Fatalf("GroupName = %q, %v", name, err)
 	}
-	if len(bot.Actions()) != 0 {
-		t.Fatalf("look-ups answered by the message reached the bot: %v", bot.Actions())
+	for _, a := range bot.Actions() {
+		if a != "get_login_info" { // the connection's own first call
+			t.Fatalf("look-ups answered by the message reached the bot: %v", bot.Actions())
+		}
 	}
 }
 

@@ -40,7 +40,7 @@ func (c *Client) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	defer c.handlers.Done()
 
-	conn, err := ws.Accept(w, r, ws.Options{})
+	conn, err := ws.Accept(w, r, ws.Options{Logger: c.log})
 	if err != nil { // the upgrader has already answered the request
 		c.log.Warn("QQ bot WebSocket upgrade failed", "peer", peer, "err", err.Error())
 		return
