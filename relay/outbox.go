@@ -152,10 +152,11 @@ func (o *outbox[T]) run(ctx, drainCtx context.Context, st *link.State, s sender[
 			}
 			continue
 		}
-		if s.waitTurn != nil {
-			if err := s.waitTurn(drainCtx); err != nil {
-				o.reportUndelivered()
-				return
+		// While draining for shutdown the rate limit no longer applies: the
+		// backlog goes out merged, rather than not at all.
+		if s.waitTurn != nil && ctx.Err() == nil {
+			if err := s.waitTurn(ctx); err != nil {
+				continue // ctx ended while waiting: drain without the limit
 			}
 		}
 		batch := o.peek(s.batch)

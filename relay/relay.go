@@ -389,3 +389,22 @@ func hasAnyPrefix(s string, prefixes []string) bool {
 	}
 	return false
 }
+
+// Queued is the number of messages waiting for a destination: "qq:<group>",
+// "qq:private" or "mc:<server>"; -1 for an unknown one.
+func (r *Relay) Queued(dest string) int {
+	if dest == r.privOut.name {
+		return r.privOut.Len()
+	}
+	for _, ob := range r.qqOut {
+		if ob.name == dest {
+			return ob.Len()
+		}
+	}
+	for _, s := range r.servers {
+		if s.out.name == dest {
+			return s.out.Len()
+		}
+	}
+	return -1
+}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/mcqq/bridge/internal/link"
 	"github.com/mcqq/bridge/minecraft"
+	"github.com/mcqq/bridge/qq"
 )
 
 // runCheck validates the configuration (already done by the caller), prints
@@ -61,9 +62,17 @@ func runCheck(ctx context.Context, cfg *Config, log *slog.Logger, w io.Writer) i
 		qqTarget = "listen " + cfg.QQListen
 	}
 	group := cfg.Servers[0].Groups[0]
+	var groupNote string
 	qqProbe := probe{name: "qq (" + cfg.QQProtocol + ")", target: qqTarget, run: b.qq.Run,
 		state: stateOf(b.qq.State), try: func(ctx context.Context) error {
 			_, err := b.qq.GroupName(ctx, group)
+			var api *qq.APIError
+			if errors.As(err, &api) {
+				// The bot answered, so the connection works; say what it
+				// said about the group (often: the bot is not in it).
+				groupNote = fmt.Sprintf(" (group %d: %s)", group, api.Message)
+				return nil
+			}
 			return err
 		}}
 	if cfg.QQURL == "" {
@@ -103,6 +112,9 @@ func runCheck(ctx context.Context, cfg *Config, log *slog.Logger, w io.Writer) i
 		})
 	}
 	wg.Wait()
+	if groupNote != "" && rows[0].result == "ok" {
+		rows[0].result += groupNote
+	}
 
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "CONNECTION\tTARGET\tRESULT")

@@ -130,7 +130,19 @@ func (r Rate) String() string {
 	if !r.Enabled() {
 		return "0"
 	}
-	return fmt.Sprintf("%d/%s", r.N, r.Period)
+	return fmt.Sprintf("%d/%s", r.N, shortDuration(r.Period))
+}
+
+// shortDuration prints 1m rather than 1m0s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 // UnmarshalText implements encoding.TextUnmarshaler for env.
@@ -427,6 +439,8 @@ func (c *Config) Redacted() []string {
 			}
 			val := fmt.Sprint(v.Field(i).Interface())
 			switch x := v.Field(i).Interface().(type) {
+			case time.Duration:
+				val = shortDuration(x)
 			case List:
 				val = strings.Join(x, ",")
 			case IDList:

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"maps"
+	"net"
 	"strconv"
 	"strings"
 	"sync"
@@ -40,6 +41,7 @@ type world struct {
 	rcon   map[string]*fake.RCON
 	bridge *bridge
 	logs   *syncBuffer
+	env    map[string]string
 }
 
 type serverSpec struct {
@@ -47,6 +49,9 @@ type serverSpec struct {
 	groups  string
 	rcon    bool   // give it a direct RCON stand-in
 	version string // server_version the stand-in reports
+	// reverse: the stand-in dials the bridge's MC_LISTEN (with token
+	// "rev-secret") instead of being dialled; the test calls dialIn.
+	reverse bool
 }
 
 // startWorld starts the stand-ins, configures the bridge through the same
@@ -76,14 +81,23 @@ func startWorld(t *testing.T, servers []serverSpec, extra map[string]string) *wo
 		if version == "" {
 			version = "1.21.1"
 		}
-		q := fake.NewQueQiao(fake.QueQiaoOptions{ServerName: s.name, Version: version})
-		must(t, q.Start("127.0.0.1:0"))
-		t.Cleanup(q.Stop)
-		w.mc[s.name] = q
 		p := "MC_" + strconv.Itoa(i) + "_"
 		env[p+"NAME"] = s.name
-		env[p+"WS_URL"] = q.URL()
 		env[p+"GROUPS"] = s.groups
+		if s.reverse {
+			q := fake.NewQueQiao(fake.QueQiaoOptions{ServerName: s.name, Version: version, Token: "rev-secret"})
+			w.mc[s.name] = q
+			env[p+"TOKEN"] = "rev-secret"
+			if env["MC_LISTEN"] == "" {
+				env["MC_LISTEN"] = freeAddr(t)
+			}
+		} else {
+			q := fake.NewQueQiao(fake.QueQiaoOptions{ServerName: s.name, Version: version})
+			must(t, q.Start("127.0.0.1:0"))
+			t.Cleanup(q.Stop)
+			w.mc[s.name] = q
+			env[p+"WS_URL"] = q.URL()
+		}
 		if s.rcon {
 			r := fake.NewRCON("pw", func(cmd string) string {
 				if cmd == "list" {
@@ -123,8 +137,39 @@ func startWorld(t *testing.T, servers []serverSpec, extra map[string]string) *wo
 			t.Logf("bridge log:\n%s", w.logs.String())
 		}
 	})
-	w.waitFor("every connection up", func() bool { ready, _ := w.bridge.readiness(); return ready })
+	w.env = env
+	if env["MC_LISTEN"] == "" {
+		w.waitFor("every connection up", func() bool { ready, _ := w.bridge.readiness(); return ready })
+	} else {
+		w.waitFor("MC_LISTEN to accept", func() bool {
+			c, err := net.Dial("tcp", env["MC_LISTEN"])
+			if err == nil {
+				c.Close()
+			}
+			return err == nil
+		})
+	}
 	return w
+}
+
+// freeAddr finds a loopback address with a free port.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	must(t, err)
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+// dialIn makes the reverse-mode stand-in q dial the bridge's MC_LISTEN; the
+// returned channel yields DialReverse's result when the connection ends.
+func (w *world) dialIn(q *fake.QueQiao) (stop func(), done <-chan error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	ch := make(chan error, 1)
+	go func() { ch <- q.DialReverse(ctx, "ws://"+w.env["MC_LISTEN"]+"/minecraft/ws") }()
+	w.t.Cleanup(func() { cancel(); <-ch })
+	return cancel, ch
 }
 
 func must(t *testing.T, err error) {
@@ -272,3 +317,5 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
