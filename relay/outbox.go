@@ -97,6 +97,17 @@ func (o *outbox[T]) remove(n int) {
 	n = min(n, len(o.items))
 	o.items = o.items[n:]
 	o.m.queued(o.name, len(o.items))
+	o.flushDropLogLocked()
+}
+
+// flushDropLogLocked reports drops not yet logged (held back by the 10 s
+// log limit), once the queue moves again.
+func (o *outbox[T]) flushDropLogLocked() {
+	if o.dropped > 0 {
+		o.log.Warn("dropped oldest queued messages", "queue", o.name, "count", o.dropped, "reason", "queue full or expired")
+		o.dropped = 0
+		o.lastLog = time.Now()
+	}
 }
 
 // Len is the number of waiting messages.

@@ -1,0 +1,169 @@
+package relay
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/VictoriaMetrics/metrics"
+	"go.uber.org/goleak"
+
+	"github.com/mcqq/bridge/internal/link"
+	"github.com/mcqq/bridge/minecraft"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// recorder is a destination that takes messages while up.
+type recorder struct {
+	mu   sync.Mutex
+	got  []string
+	fail error // returned (once) instead of taking the next message
+}
+
+func (r *recorder) deliver(_ context.Context, batch []queued[string]) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.fail != nil {
+		err := r.fail
+		r.fail = nil
+		return 0, err
+	}
+	r.got = append(r.got, batch[0].v)
+	return 1, nil
+}
+
+func (r *recorder) list() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.got)
+}
+
+func newTestOutbox(size int, ttl time.Duration, logs *bytes.Buffer) *outbox[string] {
+	log := slog.New(slog.NewTextHandler(logs, nil))
+	return newOutbox[string]("mc:test", size, ttl, log, newRelayMetrics(metrics.NewSet()))
+}
+
+// While the destination is down the queue keeps the newest QUEUE_SIZE
+// messages and logs how many it dropped; once up they go out in order.
+func TestOutboxOverflowDropsOldestAndDeliversInOrder(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var logs bytes.Buffer
+		ob := newTestOutbox(3, time.Hour, &logs)
+		var st link.State
+		rec := &recorder{}
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			ob.run(ctx, ctx, &st, sender[string]{batch: 1, deliver: rec.deliver})
+		}()
+		for _, m := range []string{"1", "2", "3", "4", "5"} {
+			ob.push(m, time.Now())
+		}
+		synctest.Wait()
+		if got := rec.list(); len(got) != 0 {
+			t.Fatalf("delivered %v while down", got)
+		}
+		st.Set(true, nil)
+		synctest.Wait()
+		if got := rec.list(); !slices.Equal(got, []string{"3", "4", "5"}) {
+			t.Fatalf("delivered %v", got)
+		}
+		// Two drops, logged as they happened or once the queue moved again.
+		total := 0
+		for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+			var n int
+			if i := strings.Index(line, "count="); i >= 0 {
+				fmt.Sscanf(line[i+len("count="):], "%d", &n)
+			}
+			total += n
+		}
+		if total != 2 {
+			t.Fatalf("logged %d drops:\n%s", total, logs.String())
+		}
+		cancel()
+		<-done
+	})
+}
+
+// Messages older than QUEUE_TTL are dropped, not delivered late.
+func TestOutboxExpiresOldMessages(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var logs bytes.Buffer
+		ob := newTestOutbox(10, time.Minute, &logs)
+		var st link.State
+		rec := &recorder{}
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			ob.run(ctx, ctx, &st, sender[string]{batch: 1, deliver: rec.deliver})
+		}()
+		ob.push("stale", time.Now())
+		time.Sleep(2 * time.Minute)
+		ob.push("fresh", time.Now())
+		st.Set(true, nil)
+		synctest.Wait()
+		if got := rec.list(); !slices.Equal(got, []string{"fresh"}) {
+			t.Fatalf("delivered %v", got)
+		}
+		if !strings.Contains(logs.String(), "expired") {
+			t.Fatalf("log: %s", logs.String())
+		}
+		cancel()
+		<-done
+	})
+}
+
+// A connection lost mid-delivery keeps the message for after the reconnect;
+// a message the peer refuses is dropped so it cannot block the queue.
+func TestOutboxRetriesTransientAndDropsRefused(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var logs bytes.Buffer
+		ob := newTestOutbox(10, time.Hour, &logs)
+		var st link.State
+		st.Set(true, nil)
+		rec := &recorder{fail: link.ErrNotConnected}
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			ob.run(ctx, ctx, &st, sender[string]{batch: 1, deliver: func(ctx context.Context, b []queued[string]) (int, error) {
+				if b[0].v == "bad" {
+					return 0, classify(&minecraft.APIError{API: "broadcast", Code: 500, Message: "解析消息失败"})
+				}
+				n, err := rec.deliver(ctx, b)
+				if errors.Is(err, link.ErrNotConnected) {
+					st.Set(false, err) // as the client would
+				}
+				return n, err
+			}})
+		}()
+		ob.push("a", time.Now())
+		ob.push("bad", time.Now())
+		ob.push("b", time.Now())
+		synctest.Wait()
+		if got := rec.list(); len(got) != 0 {
+			t.Fatalf("delivered %v while the link was lost", got)
+		}
+		st.Set(true, nil)
+		synctest.Wait()
+		if got := rec.list(); !slices.Equal(got, []string{"a", "b"}) {
+			t.Fatalf("delivered %v", got)
+		}
+		if !strings.Contains(logs.String(), "refused by the peer") {
+			t.Fatalf("log: %s", logs.String())
+		}
+		cancel()
+		<-done
+	})
+}
