@@ -18,7 +18,7 @@ import (
 // runCheck validates the configuration (already done by the caller), prints
 // it with secrets hidden, tries every connection once and prints a table. It
 // returns non-zero when any connection fails (SPEC §5).
-func runCheck(ctx context.Context, cfg *Config, log *slog.Logger, w io.Writer) int {
+func runCheck(ctx context.Context, cfg *Config, w io.Writer) int {
 	fmt.Fprintln(w, "Configuration (secrets shown as ***):")
 	for _, line := range cfg.Redacted() {
 		fmt.Fprintln(w, "  "+line)
@@ -123,7 +123,6 @@ func runCheck(ctx context.Context, cfg *Config, log *slog.Logger, w io.Writer) i
 	}
 	tw.Flush()
 	if failed {
-		_ = log // the table is the report
 		return exitFail
 	}
 	return exitOK

@@ -76,7 +76,7 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 		log.Warn(w)
 	}
 	if *check {
-		return runCheck(ctx, cfg, log, stdout)
+		return runCheck(ctx, cfg, stdout)
 	}
 	if err := serve(ctx, cfg, log); err != nil {
 		log.Error("bridge stopped", "err", err)
@@ -109,19 +109,23 @@ func environment(environ []string, envFile string) (map[string]string, error) {
 // (LOG_FORMAT=auto), or as forced.
 func newLogger(formatName, level string, w io.Writer, env map[string]string) *slog.Logger {
 	lv, _ := parseLevel(level)
+	tty := false
+	if f, ok := w.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+			tty = true
+		}
+	}
 	if formatName == "auto" {
 		formatName = "json"
-		if f, ok := w.(*os.File); ok {
-			if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
-				formatName = "text"
-			}
+		if tty {
+			formatName = "text"
 		}
 	}
 	if formatName == "json" {
 		return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: lv, ReplaceAttr: durationsAsText}))
 	}
 	_, noColor := env["NO_COLOR"]
-	return slog.New(tint.NewTextHandler(w, &tint.Options{Level: lv, TimeFormat: time.DateTime, NoColor: noColor}))
+	return slog.New(tint.NewTextHandler(w, &tint.Options{Level: lv, TimeFormat: time.DateTime, NoColor: noColor || !tty}))
 }
 
 // durationsAsText logs "4s" rather than 4000000000 in JSON.

@@ -72,7 +72,7 @@ func build(cfg *Config, log *slog.Logger) (*bridge, error) {
 		}
 		g, err := queqiao.New(queqiao.Options{Name: s.Name, URL: s.WSURL, Token: s.Token,
 			GameVersion: version, RequestTimeout: cfg.RequestTimeout,
-			Logger: log.With("server", s.Name, "conn", "queqiao")})
+			Logger: log})
 		if err != nil {
 			return nil, fmt.Errorf("queqiao %s: %w", s.Name, err)
 		}
@@ -81,7 +81,7 @@ func build(cfg *Config, log *slog.Logger) (*bridge, error) {
 		var c *rcon.Console
 		if s.RCONAddr != "" {
 			c = rcon.New(rcon.Options{Addr: s.RCONAddr, Password: s.RCONPassword,
-				Timeout: cfg.RequestTimeout, Logger: log.With("server", s.Name, "conn", "rcon")})
+				Timeout: cfg.RequestTimeout, Logger: log.With("server", s.Name)})
 			rs.Console = c
 		}
 		b.consoles = append(b.consoles, c)
@@ -141,6 +141,18 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	qqTarget := cfg.QQURL
+	if qqTarget == "" {
+		qqTarget = "listening on " + cfg.QQListen
+	}
+	for _, s := range cfg.Servers {
+		target := s.WSURL
+		if target == "" {
+			target = "dials in on " + cfg.MCListen
+		}
+		log.Info("server", "server", s.Name, "queqiao", target, "rcon", s.RCONAddr != "", "groups", fmt.Sprint([]int64(s.Groups)))
+	}
+	log.Info("starting", "qq", cfg.QQProtocol+" "+qqTarget, "servers", len(cfg.Servers))
 	return b.run(ctx)
 }
 

@@ -101,7 +101,7 @@ func New(o Options) (*Client, error) {
 	}
 	c := &Client{
 		opts:    o,
-		log:     log.With("link", "queqiao", "server", o.Name),
+		log:     log.With("conn", "queqiao", "server", o.Name),
 		events:  make(chan minecraft.Event, 256),
 		pending: ws.NewPending("mcb-"),
 	}

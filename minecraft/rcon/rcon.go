@@ -90,7 +90,7 @@ func New(o Options) *Console {
 	}
 	return &Console{
 		opts:   o,
-		log:    log.With("link", "rcon", "addr", o.Addr),
+		log:    log.With("conn", "rcon", "addr", o.Addr),
 		turn:   make(chan struct{}, 1),
 		broken: make(chan struct{}, 1),
 	}
