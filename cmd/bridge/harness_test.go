@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
@@ -9,13 +8,13 @@ import (
 	"net"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
 
 	"github.com/mcqq/bridge/internal/fake"
+	"github.com/mcqq/bridge/internal/testutil"
 	"github.com/mcqq/bridge/qq"
 )
 
@@ -40,7 +39,7 @@ type world struct {
 	mc     map[string]*fake.QueQiao
 	rcon   map[string]*fake.RCON
 	bridge *bridge
-	logs   *syncBuffer
+	logs   *testutil.LogBuffer
 	env    map[string]string
 }
 
@@ -59,7 +58,7 @@ type serverSpec struct {
 // connection is up.
 func startWorld(t *testing.T, servers []serverSpec, extra map[string]string) *world {
 	t.Helper()
-	w := &world{t: t, mc: map[string]*fake.QueQiao{}, rcon: map[string]*fake.RCON{}, logs: &syncBuffer{}}
+	w := &world{t: t, mc: map[string]*fake.QueQiao{}, rcon: map[string]*fake.RCON{}, logs: &testutil.LogBuffer{}}
 	w.bot = fake.NewOneBot(fake.OneBotOptions{})
 	must(t, w.bot.Start("127.0.0.1:0"))
 	t.Cleanup(w.bot.Stop)
@@ -182,13 +181,7 @@ func must(t *testing.T, err error) {
 // waitFor polls cond until it holds or 10 s pass.
 func (w *world) waitFor(what string, cond func() bool) {
 	w.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			w.t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testutil.WaitFor(w.t, what, cond, 10*time.Second)
 }
 
 // say posts a group message as member and returns its message id.
@@ -300,22 +293,4 @@ func plain(cs []component) string {
 	}
 	return b.String()
 }
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

@@ -10,7 +10,6 @@ import (
 	"hash/fnv"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -54,9 +53,11 @@ type Milky struct {
 	opts MilkyOptions
 	log  *slog.Logger
 
+	// server counts every handler in flight; its run's stop channel ends
+	// the event streams.
+	server *standInServer
+
 	mu         sync.Mutex
-	addr       string    // fixed by the first Start, reused by Restart
-	run        *milkyRun // nil while stopped
 	subs       map[*milkySub]struct{}
 	members    map[[2]int64]qq.Member
 	groupNames map[int64]string
@@ -64,28 +65,6 @@ type Milky struct {
 	nextSeq    int64
 	sent       []MilkySent
 	calls      []string
-}
-
-// milkyRun is one Start…Stop period of the server.
-type milkyRun struct {
-	srv  *http.Server
-	stop chan struct{} // closed by Stop: ends the streams
-
-	mu       sync.Mutex
-	stopping bool
-	handlers sync.WaitGroup // Serve and every handler in flight
-}
-
-// enter registers a handler; false once Stop has begun, so no Add can race
-// with Stop's Wait.
-func (r *milkyRun) enter() bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.stopping {
-		return false
-	}
-	r.handlers.Add(1)
-	return true
 }
 
 // milkySub is one event-stream subscriber (WebSocket or SSE).
@@ -107,7 +86,7 @@ func NewMilky(o MilkyOptions) *Milky {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Milky{
+	m := &Milky{
 		opts:       o,
 		log:        o.Logger,
 		subs:       make(map[*milkySub]struct{}),
@@ -116,74 +95,22 @@ func NewMilky(o MilkyOptions) *Milky {
 		stored:     make(map[string]map[string]any),
 		nextSeq:    48200,
 	}
+	m.server = newStandInServer("fake milky", m.log, m.handler)
+	return m
 }
 
 // Start listens on addr ("127.0.0.1:0" picks a free port) and serves.
-func (m *Milky) Start(addr string) error {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("fake milky: %w", err)
-	}
-	run := &milkyRun{stop: make(chan struct{})}
-	run.srv = &http.Server{
-		Handler:           m.handler(run),
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(m.log.Handler(), slog.LevelDebug),
-	}
-	run.handlers.Add(1) // for Serve; counted before Stop can see this run
-	m.mu.Lock()
-	if m.run != nil {
-		m.mu.Unlock()
-		run.handlers.Done()
-		ln.Close()
-		return errors.New("fake milky: already running")
-	}
-	m.addr = ln.Addr().String()
-	m.run = run
-	m.mu.Unlock()
-
-	go func() {
-		defer run.handlers.Done()
-		_ = run.srv.Serve(ln)
-	}()
-	return nil
-}
+func (m *Milky) Start(addr string) error { return m.server.start(addr) }
 
 // URL is the base URL clients use, http://127.0.0.1:port.
-func (m *Milky) URL() string {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return "http://" + m.addr
-}
+func (m *Milky) URL() string { return "http://" + m.server.address() }
 
 // Stop drops every connection and stops listening, like a crashed bot, and
 // returns once all its goroutines have ended.
-func (m *Milky) Stop() {
-	m.mu.Lock()
-	run := m.run
-	m.run = nil
-	m.mu.Unlock()
-	if run == nil {
-		return
-	}
-	run.mu.Lock()
-	run.stopping = true
-	run.mu.Unlock()
-	close(run.stop)
-	_ = run.srv.Close() // hijacked WebSocket connections end through run.stop
-	run.handlers.Wait()
-}
+func (m *Milky) Stop() { m.server.stop() }
 
 // Restart listens again on the port of the first Start.
-func (m *Milky) Restart() error {
-	m.mu.Lock()
-	addr := m.addr
-	m.mu.Unlock()
-	if addr == "" {
-		return errors.New("fake milky: Restart before Start")
-	}
-	return m.Start(addr)
-}
+func (m *Milky) Restart() error { return m.server.restart() }
 
 // Connected is the number of open event streams (WebSocket and SSE).
 func (m *Milky) Connected() int {
@@ -334,7 +261,9 @@ func (m *Milky) unsubscribe(s *milkySub) {
 	m.mu.Unlock()
 }
 
-func (m *Milky) handler(run *milkyRun) http.Handler {
+// handler serves one run; the server counts each request in and refuses
+// those that come once Stop has begun.
+func (m *Milky) handler(run *standInRun) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/api/{name}", m.serveAPI)
 	mux.HandleFunc("/event", func(w http.ResponseWriter, r *http.Request) {
@@ -344,14 +273,7 @@ func (m *Milky) handler(run *milkyRun) http.Handler {
 			m.serveSSE(w, r, run)
 		}
 	})
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !run.enter() {
-			http.Error(w, "stopping", http.StatusServiceUnavailable)
-			return
-		}
-		defer run.handlers.Done()
-		mux.ServeHTTP(w, r)
-	})
+	return mux
 }
 
 // streamAuthorized checks the event-stream token: header or query.
@@ -376,7 +298,7 @@ func milkyTokenEqual(a, b string) bool {
 
 // serveWebSocket streams events as text frames. Like LLBot, a wrong token
 // is refused after the upgrade with close 1008 "Unauthorized".
-func (m *Milky) serveWebSocket(w http.ResponseWriter, r *http.Request, run *milkyRun) {
+func (m *Milky) serveWebSocket(w http.ResponseWriter, r *http.Request, run *standInRun) {
 	if m.opts.NoWebSocket {
 		http.Error(w, "WebSocket is not enabled; use SSE", http.StatusBadRequest)
 		return
@@ -422,7 +344,7 @@ func (m *Milky) serveWebSocket(w http.ResponseWriter, r *http.Request, run *milk
 }
 
 // serveSSE streams events as "event: milky_event" / "data: <json>" frames.
-func (m *Milky) serveSSE(w http.ResponseWriter, r *http.Request, run *milkyRun) {
+func (m *Milky) serveSSE(w http.ResponseWriter, r *http.Request, run *standInRun) {
 	if !m.streamAuthorized(r) {
 		milkyFail(w, http.StatusUnauthorized, 401, "Unauthorized")
 		return

@@ -8,8 +8,6 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strconv"
@@ -19,37 +17,14 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	"go.uber.org/goleak"
 
+	"github.com/mcqq/bridge/internal/testutil"
 	"github.com/mcqq/bridge/qq"
 )
-
-// The package is shared with other stand-ins, so leaks are checked per test
-// (the tests here are not parallel, so no other test runs meanwhile).
 
 const milkyTestToken = "tok"
 
 var milkyAlice = qq.Member{UserID: 1019283746, Nickname: "Alice", Card: "[管理] Alice_MC", Role: "admin"}
-
-func milkyStart(t *testing.T, o MilkyOptions) *Milky {
-	t.Helper()
-	t.Cleanup(func() { goleak.VerifyNone(t, goleak.IgnoreCurrent()) })
-	m := NewMilky(o)
-	if err := m.Start("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(m.Stop)
-	return m
-}
-
-func milkyFixture(t *testing.T, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "milky", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 // milkyHTTP is a client that keeps no connection after the test.
 func milkyHTTP(t *testing.T) *http.Client {
@@ -94,26 +69,15 @@ func milkyJSONEqual(t *testing.T, what string, got, want []byte) {
 	}
 }
 
-func milkyWaitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 func TestMilkyAPIAnswersLikeLLBot(t *testing.T) {
-	m := milkyStart(t, MilkyOptions{Token: milkyTestToken})
+	m := standInStart(t, NewMilky(MilkyOptions{Token: milkyTestToken}))
 	const js = "application/json"
 
 	status, body := milkyPost(t, m, "get_login_info", "", js, `{}`)
 	if status != http.StatusUnauthorized {
 		t.Errorf("no token: HTTP %d", status)
 	}
-	milkyJSONEqual(t, "no token", body, milkyFixture(t, "milky_http_401_unauthorized.json"))
+	milkyJSONEqual(t, "no token", body, standInFixture(t, "milky", "milky_http_401_unauthorized.json"))
 	if status, _ := milkyPost(t, m, "get_login_info", "wrong", js, `{}`); status != http.StatusUnauthorized {
 		t.Errorf("wrong token: HTTP %d", status)
 	}
@@ -125,19 +89,19 @@ func TestMilkyAPIAnswersLikeLLBot(t *testing.T) {
 	if status != http.StatusOK {
 		t.Errorf("get_login_info: HTTP %d", status)
 	}
-	milkyJSONEqual(t, "get_login_info", body, milkyFixture(t, "milky_get_login_info_response.json"))
+	milkyJSONEqual(t, "get_login_info", body, standInFixture(t, "milky", "milky_get_login_info_response.json"))
 
 	status, body = milkyPost(t, m, "no_such_api", milkyTestToken, js, `{}`)
 	if status != http.StatusNotFound {
 		t.Errorf("unknown API: HTTP %d", status)
 	}
-	milkyJSONEqual(t, "unknown API", body, milkyFixture(t, "milky_http_404_api_not_found.json"))
+	milkyJSONEqual(t, "unknown API", body, standInFixture(t, "milky", "milky_http_404_api_not_found.json"))
 
 	status, body = milkyPost(t, m, "send_group_message", milkyTestToken, js, `{"group_id":1,"message":[{"type":"text","data":{"text":"x"}}]}`)
 	if status != http.StatusOK {
 		t.Errorf("bad params: HTTP %d", status)
 	}
-	milkyJSONEqual(t, "bad params", body, milkyFixture(t, "milky_response_failed_bad_params.json"))
+	milkyJSONEqual(t, "bad params", body, standInFixture(t, "milky", "milky_response_failed_bad_params.json"))
 
 	// Milky validates QQ numbers as JSON numbers: a string is refused.
 	_, body = milkyPost(t, m, "send_group_message", milkyTestToken, js, `{"group_id":"712345678","message":[{"type":"text","data":{"text":"x"}}]}`)
@@ -154,8 +118,8 @@ func TestMilkyAPIAnswersLikeLLBot(t *testing.T) {
 }
 
 func TestMilkySendDecodesSegments(t *testing.T) {
-	m := milkyStart(t, MilkyOptions{})
-	request := milkyFixture(t, "milky_send_group_message_request.json")
+	m := standInStart(t, NewMilky(MilkyOptions{}))
+	request := standInFixture(t, "milky", "milky_send_group_message_request.json")
 	status, body := milkyPost(t, m, "send_group_message", "", "application/json", string(request))
 	if status != http.StatusOK || !strings.Contains(string(body), `"status":"ok"`) || !strings.Contains(string(body), `"message_seq":`) {
 		t.Fatalf("send_group_message: HTTP %d %s", status, body)
@@ -210,7 +174,7 @@ func checkMilkyGroupEvent(t *testing.T, frame []byte, seq int64) {
 	if err := json.Unmarshal(frame, &got); err != nil {
 		t.Fatalf("event %s: %v", frame, err)
 	}
-	if err := json.Unmarshal(milkyFixture(t, "milky_message_receive_group.json"), &want); err != nil {
+	if err := json.Unmarshal(standInFixture(t, "milky", "milky_message_receive_group.json"), &want); err != nil {
 		t.Fatal(err)
 	}
 	for _, path := range [][]string{nil, {"data"}, {"data", "group"}, {"data", "group_member"}} {
@@ -241,7 +205,7 @@ var milkyTestSegments = []qq.Segment{qq.Text("hi "), {Type: qq.SegAt, Data: map[
 
 func TestMilkyEventStreams(t *testing.T) {
 	t.Run("SSE", func(t *testing.T) {
-		m := milkyStart(t, MilkyOptions{Token: milkyTestToken})
+		m := standInStart(t, NewMilky(MilkyOptions{Token: milkyTestToken}))
 		m.SetGroupName(712345678, "MC服务器交流群")
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
@@ -254,7 +218,7 @@ func TestMilkyEventStreams(t *testing.T) {
 		if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "text/event-stream" {
 			t.Fatalf("SSE: HTTP %d %q", resp.StatusCode, resp.Header.Get("Content-Type"))
 		}
-		milkyWaitFor(t, "the subscriber", func() bool { return m.Connected() == 1 })
+		testutil.WaitFor(t, "the subscriber", func() bool { return m.Connected() == 1 }, 10*time.Second)
 		seq := m.GroupMessage(712345678, milkyAlice, milkyTestSegments)
 		r := bufio.NewReader(resp.Body)
 		var lines []string
@@ -271,7 +235,7 @@ func TestMilkyEventStreams(t *testing.T) {
 		checkMilkyGroupEvent(t, []byte(strings.TrimPrefix(lines[1], "data: ")), seq)
 	})
 	t.Run("WebSocket", func(t *testing.T) {
-		m := milkyStart(t, MilkyOptions{Token: milkyTestToken})
+		m := standInStart(t, NewMilky(MilkyOptions{Token: milkyTestToken}))
 		m.SetGroupName(712345678, "MC服务器交流群")
 		conn := milkyDial(t, m, "Bearer "+milkyTestToken)
 		seq := m.GroupMessage(712345678, milkyAlice, milkyTestSegments)
@@ -286,7 +250,7 @@ func TestMilkyEventStreams(t *testing.T) {
 		}
 	})
 	t.Run("wrong token", func(t *testing.T) {
-		m := milkyStart(t, MilkyOptions{Token: milkyTestToken})
+		m := standInStart(t, NewMilky(MilkyOptions{Token: milkyTestToken}))
 		conn := milkyDial(t, m, "Bearer nope")
 		_, _, err := conn.ReadMessage()
 		if ce, ok := err.(*websocket.CloseError); !ok || ce.Code != websocket.ClosePolicyViolation || ce.Text != "Unauthorized" {
@@ -302,7 +266,7 @@ func TestMilkyEventStreams(t *testing.T) {
 		}
 	})
 	t.Run("WebSocket disabled", func(t *testing.T) {
-		m := milkyStart(t, MilkyOptions{NoWebSocket: true})
+		m := standInStart(t, NewMilky(MilkyOptions{NoWebSocket: true}))
 		_, resp, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(m.URL(), "http")+"/event", nil)
 		if err == nil || resp == nil || resp.StatusCode != http.StatusBadRequest {
 			t.Errorf("upgrade with WebSocket disabled: %v", err)
@@ -323,7 +287,7 @@ func milkyDial(t *testing.T, m *Milky, auth string) *websocket.Conn {
 }
 
 func TestMilkyLookups(t *testing.T) {
-	m := milkyStart(t, MilkyOptions{})
+	m := standInStart(t, NewMilky(MilkyOptions{}))
 	m.AddMember(712345678, milkyAlice)
 	m.SetGroupName(712345678, "MC服务器交流群")
 	const js = "application/json"
@@ -372,10 +336,10 @@ func TestMilkyStopRestart(t *testing.T) {
 	if err := NewMilky(MilkyOptions{}).Restart(); err == nil {
 		t.Error("Restart before Start succeeded")
 	}
-	m := milkyStart(t, MilkyOptions{})
+	m := standInStart(t, NewMilky(MilkyOptions{}))
 	url := m.URL()
 	conn := milkyDial(t, m, "")
-	milkyWaitFor(t, "the subscriber", func() bool { return m.Connected() == 1 })
+	testutil.WaitFor(t, "the subscriber", func() bool { return m.Connected() == 1 }, 10*time.Second)
 	if err := m.Start("127.0.0.1:0"); err == nil {
 		t.Error("second Start succeeded")
 	}
@@ -405,7 +369,7 @@ func TestMilkyStopRestart(t *testing.T) {
 }
 
 func TestMilkyPostWebhook(t *testing.T) {
-	t.Cleanup(func() { goleak.VerifyNone(t, goleak.IgnoreCurrent()) })
+	testutil.VerifyNoLeaks(t)
 	type request struct{ auth, contentType, body string }
 	got := make(chan request, 1)
 	var status atomic.Int32
@@ -418,7 +382,7 @@ func TestMilkyPostWebhook(t *testing.T) {
 	defer srv.Close()
 
 	m := NewMilky(MilkyOptions{Token: milkyTestToken})
-	frame := milkyFixture(t, "milky_message_receive_group.json")
+	frame := standInFixture(t, "milky", "milky_message_receive_group.json")
 	if err := m.PostWebhook(context.Background(), srv.URL, frame); err != nil {
 		t.Fatal(err)
 	}

@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"slices"
 	"strconv"
@@ -53,31 +51,21 @@ type OneBot struct {
 	opts OneBotOptions
 	log  *slog.Logger
 
+	// server counts the connection goroutines, accepted or dialled, so Stop
+	// can wait for them all.
+	server *standInServer
+
 	mu       sync.Mutex
-	addr     string       // first bound address, reused by Restart
-	srv      *http.Server // nil while stopped
-	stopping bool         // Stop is dropping connections; none may join
-	conns    map[*onebotConn]struct{}
 	members  map[[2]int64]qq.Member
 	groups   map[int64]string
 	messages map[int64]onebotMessageEvent // for get_msg
 	sent     []Sent
 	actions  []string
 	silent   map[string]bool
-	counter  int64          // message ids and sequences
-	handlers sync.WaitGroup // Serve loop and connection goroutines
-}
-
-// onebotConn is one open connection, accepted or dialled. Events from
-// callers, replies from the reader and heartbeats share the write lock, as
-// gorilla/websocket allows one writer at a time.
-type onebotConn struct {
-	ws  *websocket.Conn
-	wmu sync.Mutex
+	counter  int64 // message ids and sequences
 }
 
 const (
-	onebotWriteWait        = 5 * time.Second
 	onebotDefaultSelfID    = 2401234567
 	onebotDefaultHeartbeat = 30 * time.Second
 	onebotBotNickname      = "MC桥接机器人"
@@ -86,13 +74,6 @@ const (
 	onebotRetcodeUnknown   = 1404
 	onebotRetcodeFailed    = 1200
 )
-
-func (c *onebotConn) write(frame []byte) error {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	_ = c.ws.SetWriteDeadline(time.Now().Add(onebotWriteWait))
-	return c.ws.WriteMessage(websocket.TextMessage, frame)
-}
 
 // NewOneBot returns a stopped stand-in; call Start or DialReverse.
 func NewOneBot(o OneBotOptions) *OneBot {
@@ -109,96 +90,38 @@ func NewOneBot(o OneBotOptions) *OneBot {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &OneBot{
+	b := &OneBot{
 		opts:     o,
 		log:      log.With("fake", "onebot", "flavor", o.Flavor),
-		conns:    make(map[*onebotConn]struct{}),
 		members:  make(map[[2]int64]qq.Member),
 		groups:   make(map[int64]string),
 		messages: make(map[int64]onebotMessageEvent),
 		silent:   make(map[string]bool),
 	}
+	b.server = newStandInServer("onebot stand-in", b.log, func(run *standInRun) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { b.serveHTTP(run, w, r) })
+	})
+	return b
 }
 
 func (b *OneBot) napcat() bool { return b.opts.Flavor == "napcat" }
 
 // Start listens on addr ("127.0.0.1:0" picks a free port).
-func (b *OneBot) Start(addr string) error {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("onebot stand-in: %w", err)
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.srv != nil || b.stopping {
-		ln.Close()
-		return errors.New("onebot stand-in: already started")
-	}
-	if b.addr == "" {
-		b.addr = ln.Addr().String()
-	}
-	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog: slog.NewLogLogger(b.log.Handler(), slog.LevelDebug)}
-	srv.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { b.serveHTTP(srv, w, r) })
-	b.srv = srv
-	b.handlers.Add(1)
-	go func() {
-		defer b.handlers.Done()
-		_ = srv.Serve(ln)
-	}()
-	return nil
-}
+func (b *OneBot) Start(addr string) error { return b.server.start(addr) }
 
 // URL is the forward WebSocket address, e.g. ws://127.0.0.1:41234/.
-func (b *OneBot) URL() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return "ws://" + b.addr + "/"
-}
+func (b *OneBot) URL() string { return "ws://" + b.server.address() + "/" }
 
 // Stop simulates a crash: it stops listening and drops every connection,
 // accepted or dialled, without a close frame, and returns once all of the
 // stand-in's goroutines have ended.
-func (b *OneBot) Stop() {
-	b.mu.Lock()
-	srv := b.srv
-	b.srv = nil
-	b.stopping = true
-	conns := make([]*onebotConn, 0, len(b.conns))
-	for c := range b.conns {
-		conns = append(conns, c)
-	}
-	b.mu.Unlock()
-
-	if srv != nil {
-		_ = srv.Close()
-	}
-	for _, c := range conns {
-		_ = c.ws.Close()
-	}
-	b.handlers.Wait()
-	b.mu.Lock()
-	b.stopping = false
-	b.mu.Unlock()
-}
+func (b *OneBot) Stop() { b.server.stop() }
 
 // Restart listens again on the port of the first Start.
-func (b *OneBot) Restart() error {
-	b.mu.Lock()
-	addr := b.addr
-	b.mu.Unlock()
-	if addr == "" {
-		return errors.New("onebot stand-in: Restart before Start")
-	}
-	return b.Start(addr)
-}
+func (b *OneBot) Restart() error { return b.server.restart() }
 
 // Connected is the number of open connections that passed the token check.
-func (b *OneBot) Connected() int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return len(b.conns)
-}
+func (b *OneBot) Connected() int { return b.server.connected() }
 
 // AddMember makes m known to get_group_member_info in group.
 func (b *OneBot) AddMember(group int64, m qq.Member) {
@@ -263,19 +186,7 @@ func (b *OneBot) PrivateMessage(user int64, sender qq.Member, segs []qq.Segment)
 }
 
 // Emit pushes a raw frame (a fixture, garbage) to every connected client.
-func (b *OneBot) Emit(frame []byte) {
-	b.mu.Lock()
-	conns := make([]*onebotConn, 0, len(b.conns))
-	for c := range b.conns {
-		conns = append(conns, c)
-	}
-	b.mu.Unlock()
-	for _, c := range conns {
-		if err := c.write(frame); err != nil {
-			b.log.Debug("push failed", "err", err)
-		}
-	}
-}
+func (b *OneBot) Emit(frame []byte) { b.server.emit(frame) }
 
 // DialReverse acts as a bot whose reverse WebSocket points at url (the
 // bridge's QQ_LISTEN), with the headers NapCat and LLBot send. It returns nil
@@ -291,50 +202,16 @@ func (b *OneBot) DialReverse(ctx context.Context, url string) error {
 	} else {
 		h.Set("User-Agent", "LLOneBot/8.1.7")
 	}
-	if !b.enter(nil) {
+	if !b.server.enter(nil) {
 		return errors.New("onebot stand-in: stopping")
 	}
-	defer b.handlers.Done()
-	d := websocket.Dialer{HandshakeTimeout: 2 * time.Second}
-	ws, resp, err := d.DialContext(ctx, url, h)
-	if err != nil {
-		if resp != nil {
-			body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-			resp.Body.Close()
-			return fmt.Errorf("onebot stand-in: dial %s: %s: %s", url, resp.Status, strings.TrimSpace(string(body)))
-		}
-		return fmt.Errorf("onebot stand-in: dial %s: %w", url, err)
-	}
-	conn := &onebotConn{ws: ws}
-	if !b.addConn(conn, nil) {
-		_ = ws.Close()
-		return errors.New("onebot stand-in: stopping")
-	}
-	defer b.removeConn(conn)
-
-	closed := make(chan struct{})
-	stop := context.AfterFunc(ctx, func() {
-		defer close(closed)
-		_ = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""),
-			time.Now().Add(time.Second))
-		_ = ws.Close()
-	})
-	err = b.serveConn(conn)
-	if !stop() {
-		<-closed
-		return nil
-	}
-	return fmt.Errorf("onebot stand-in: connection to %s dropped: %w", url, err)
+	defer b.server.leave()
+	return b.server.dialAndServe(ctx, url, h, 2*time.Second, b.serveConn)
 }
 
 // serveHTTP is the forward WebSocket server. Like NapCat and LLBot it
 // upgrades first and refuses a wrong token afterwards, with a 1403 frame.
-func (b *OneBot) serveHTTP(srv *http.Server, w http.ResponseWriter, r *http.Request) {
-	if !b.enter(srv) {
-		http.Error(w, "stopping", http.StatusServiceUnavailable)
-		return
-	}
-	defer b.handlers.Done()
+func (b *OneBot) serveHTTP(run *standInRun, w http.ResponseWriter, r *http.Request) {
 	up := websocket.Upgrader{}
 	ws, err := up.Upgrade(w, r, nil)
 	if err != nil {
@@ -346,13 +223,7 @@ func (b *OneBot) serveHTTP(srv *http.Server, w http.ResponseWriter, r *http.Requ
 		b.rejectToken(ws)
 		return
 	}
-	conn := &onebotConn{ws: ws}
-	if !b.addConn(conn, srv) {
-		_ = ws.Close()
-		return
-	}
-	defer b.removeConn(conn)
-	_ = b.serveConn(conn)
+	b.server.serveAccepted(run, &standInConn{ws: ws}, b.serveConn)
 }
 
 // presentedToken reads the token the way the flavor does (protocols §A.5):
@@ -379,59 +250,22 @@ func (b *OneBot) presentedToken(r *http.Request) string {
 // rejectToken sends the 1403 frame and closes: NapCat without a close code
 // (the client sees 1005), LLBot with 1008.
 func (b *OneBot) rejectToken(ws *websocket.Conn) {
-	conn := &onebotConn{ws: ws}
+	conn := &standInConn{ws: ws}
 	resp := b.failure(nil, onebotRetcodeToken, "token验证失败")
 	if b.napcat() {
 		resp.Echo = json.RawMessage("null")
 	}
 	_ = conn.write(onebotMarshal(resp))
-	closeMsg := websocket.FormatCloseMessage(websocket.CloseNoStatusReceived, "") // empty payload
-	if !b.napcat() {
-		closeMsg = websocket.FormatCloseMessage(websocket.ClosePolicyViolation, "invalid access token")
+	if b.napcat() {
+		conn.close(websocket.CloseNoStatusReceived, "") // 1005 is formatted as an empty payload
+	} else {
+		conn.close(websocket.ClosePolicyViolation, "invalid access token")
 	}
-	_ = ws.WriteControl(websocket.CloseMessage, closeMsg, time.Now().Add(time.Second))
-	_ = ws.Close()
-}
-
-// enter counts a connection goroutine in, so Stop can wait for it, unless
-// Stop is under way or the server that accepted it (nil for a dialled one)
-// has stopped.
-func (b *OneBot) enter(acceptedBy *http.Server) bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if !b.liveLocked(acceptedBy) {
-		return false
-	}
-	b.handlers.Add(1)
-	return true
-}
-
-// addConn registers an open connection under the same condition, so Stop
-// never misses one it must drop.
-func (b *OneBot) addConn(c *onebotConn, acceptedBy *http.Server) bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if !b.liveLocked(acceptedBy) {
-		return false
-	}
-	b.conns[c] = struct{}{}
-	return true
-}
-
-func (b *OneBot) liveLocked(acceptedBy *http.Server) bool {
-	return !b.stopping && (acceptedBy == nil || b.srv == acceptedBy)
-}
-
-func (b *OneBot) removeConn(c *onebotConn) {
-	b.mu.Lock()
-	delete(b.conns, c)
-	b.mu.Unlock()
-	_ = c.ws.Close()
 }
 
 // serveConn sends the lifecycle event, then heartbeats while it answers
 // actions, until the connection fails.
-func (b *OneBot) serveConn(c *onebotConn) error {
+func (b *OneBot) serveConn(c *standInConn) error {
 	if err := c.write(onebotMarshal(b.lifecycleEvent())); err != nil {
 		return err
 	}

@@ -7,8 +7,6 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strconv"
@@ -17,32 +15,15 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	"go.uber.org/goleak"
 
+	"github.com/mcqq/bridge/internal/testutil"
 	"github.com/mcqq/bridge/qq"
 	"github.com/mcqq/bridge/qq/onebot"
 )
 
-// The package is shared with other stand-ins, so leaks are checked per test.
-
-func onebotStart(t *testing.T, o OneBotOptions) *OneBot {
-	t.Helper()
-	t.Cleanup(func() { goleak.VerifyNone(t, goleak.IgnoreCurrent()) })
-	b := NewOneBot(o)
-	if err := b.Start("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(b.Stop)
-	return b
-}
-
 func onebotFixture(t *testing.T, name string) map[string]any {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("testdata", "onebot", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return onebotObject(t, raw)
+	return onebotObject(t, standInFixture(t, "onebot", name))
 }
 
 func onebotObject(t *testing.T, frame []byte) map[string]any {
@@ -76,20 +57,10 @@ func onebotDial(t *testing.T, b *OneBot, token string) *websocket.Conn {
 		t.Fatalf("dial: %v", err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	if ev := onebotObject(t, onebotRead(t, conn)); ev["meta_event_type"] != "lifecycle" {
+	if ev := onebotObject(t, standInRead(t, conn)); ev["meta_event_type"] != "lifecycle" {
 		t.Fatalf("first frame is not the lifecycle event: %v", ev)
 	}
 	return conn
-}
-
-func onebotRead(t *testing.T, conn *websocket.Conn) []byte {
-	t.Helper()
-	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
-	_, frame, err := conn.ReadMessage()
-	if err != nil {
-		t.Fatalf("read: %v", err)
-	}
-	return frame
 }
 
 // onebotCall sends one action and returns the reply, skipping heartbeats.
@@ -99,42 +70,31 @@ func onebotCall(t *testing.T, conn *websocket.Conn, frame string) map[string]any
 		t.Fatal(err)
 	}
 	for {
-		reply := onebotObject(t, onebotRead(t, conn))
+		reply := onebotObject(t, standInRead(t, conn))
 		if _, isEvent := reply["post_type"]; !isEvent {
 			return reply
 		}
 	}
 }
 
-func onebotWaitConnected(t *testing.T, b *OneBot, n int) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for b.Connected() != n {
-		if time.Now().After(deadline) {
-			t.Fatalf("Connected() = %d, want %d", b.Connected(), n)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 func TestOneBotLifecycleAndHeartbeat(t *testing.T) {
-	b := onebotStart(t, OneBotOptions{SelfID: 3300112233, HeartbeatInterval: 20 * time.Millisecond})
+	b := standInStart(t, NewOneBot(OneBotOptions{SelfID: 3300112233, HeartbeatInterval: 20 * time.Millisecond}))
 	conn, _, err := websocket.DefaultDialer.Dial(b.URL(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	lifecycle := onebotObject(t, onebotRead(t, conn))
+	lifecycle := onebotObject(t, standInRead(t, conn))
 	onebotSameKeys(t, "lifecycle", lifecycle, onebotFixture(t, "lifecycle_connect.json"))
 	if lifecycle["sub_type"] != "connect" || lifecycle["self_id"] != float64(3300112233) {
 		t.Errorf("lifecycle = %v", lifecycle)
 	}
-	heartbeat := onebotObject(t, onebotRead(t, conn))
+	heartbeat := onebotObject(t, standInRead(t, conn))
 	onebotSameKeys(t, "heartbeat", heartbeat, onebotFixture(t, "napcat_heartbeat.json"))
 	if heartbeat["meta_event_type"] != "heartbeat" || heartbeat["interval"] != float64(20) {
 		t.Errorf("heartbeat = %v", heartbeat)
 	}
-	onebotWaitConnected(t, b, 1)
+	standInWaitConnected(t, b, 1)
 }
 
 func TestOneBotWrongTokenGets1403ThenClose(t *testing.T) {
@@ -146,14 +106,14 @@ func TestOneBotWrongTokenGets1403ThenClose(t *testing.T) {
 		{"llbot", "llbot_response_failed_token_ws.json", websocket.ClosePolicyViolation},
 	} {
 		t.Run(tc.flavor, func(t *testing.T) {
-			b := onebotStart(t, OneBotOptions{Token: "right", Flavor: tc.flavor})
+			b := standInStart(t, NewOneBot(OneBotOptions{Token: "right", Flavor: tc.flavor}))
 			for _, token := range []string{"wrong", ""} {
 				h := http.Header{"Authorization": {"Bearer " + token}}
 				conn, _, err := websocket.DefaultDialer.Dial(b.URL(), h)
 				if err != nil {
 					t.Fatalf("the upgrade itself must succeed: %v", err)
 				}
-				frame := onebotObject(t, onebotRead(t, conn))
+				frame := onebotObject(t, standInRead(t, conn))
 				if want := onebotFixture(t, tc.fixture); !reflect.DeepEqual(frame, want) {
 					t.Errorf("token %q: rejection frame\n got  %v\n want %v", token, frame, want)
 				}
@@ -175,12 +135,12 @@ func TestOneBotWrongTokenGets1403ThenClose(t *testing.T) {
 func TestOneBotTokenPrecedence(t *testing.T) {
 	// NapCat prefers ?access_token=, LLBot the header (protocols §A.5).
 	for flavor, wantOK := range map[string]bool{"napcat": true, "llbot": false} {
-		b := onebotStart(t, OneBotOptions{Token: "right", Flavor: flavor})
+		b := standInStart(t, NewOneBot(OneBotOptions{Token: "right", Flavor: flavor}))
 		conn, _, err := websocket.DefaultDialer.Dial(b.URL()+"?access_token=right", http.Header{"Authorization": {"Bearer wrong"}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		first := onebotObject(t, onebotRead(t, conn))
+		first := onebotObject(t, standInRead(t, conn))
 		if accepted := first["post_type"] == "meta_event"; accepted != wantOK {
 			t.Errorf("%s with right query and wrong header: accepted %v, want %v", flavor, accepted, wantOK)
 		}
@@ -191,7 +151,7 @@ func TestOneBotTokenPrecedence(t *testing.T) {
 func TestOneBotReplyShapes(t *testing.T) {
 	for _, flavor := range []string{"napcat", "llbot"} {
 		t.Run(flavor, func(t *testing.T) {
-			b := onebotStart(t, OneBotOptions{Flavor: flavor})
+			b := standInStart(t, NewOneBot(OneBotOptions{Flavor: flavor}))
 			b.AddMember(712345678, qq.Member{UserID: 1019283746, Nickname: "Alice", Card: "[管理] Alice_MC", Role: "admin"})
 			b.SetGroupName(712345678, "MC服务器交流群")
 			conn := onebotDial(t, b, "")
@@ -232,7 +192,7 @@ func TestOneBotReplyShapes(t *testing.T) {
 }
 
 func TestOneBotRecordsSends(t *testing.T) {
-	b := onebotStart(t, OneBotOptions{Flavor: "llbot"})
+	b := standInStart(t, NewOneBot(OneBotOptions{Flavor: "llbot"}))
 	conn := onebotDial(t, b, "")
 	for _, frame := range []string{
 		`{"action":"send_group_msg","params":{"group_id":712345678,"message":[{"type":"text","data":{"text":"[MC] <Steve> "}},{"type":"at","data":{"qq":1019283746}}]},"echo":"1"}`,
@@ -288,12 +248,12 @@ func TestOneBotMessageEventShapes(t *testing.T) {
 		{"napcat", "napcat_group_message_array.json", true},
 		{"llbot", "llbot_group_message_array.json", false},
 	} {
-		b := onebotStart(t, OneBotOptions{Flavor: tc.flavor, StringFormat: tc.stringFormat})
+		b := standInStart(t, NewOneBot(OneBotOptions{Flavor: tc.flavor, StringFormat: tc.stringFormat}))
 		b.SetGroupName(712345678, "MC服务器交流群")
 		conn := onebotDial(t, b, "")
 		id := b.GroupMessage(712345678, alice, segs)
 
-		frame := onebotRead(t, conn)
+		frame := standInRead(t, conn)
 		ev := onebotObject(t, frame)
 		onebotSameKeys(t, tc.fixture, ev, onebotFixture(t, tc.fixture))
 		if ev["message_id"] != float64(id) || (tc.flavor == "llbot") != (id < 0) {
@@ -325,10 +285,10 @@ func TestOneBotMessageEventShapes(t *testing.T) {
 }
 
 func TestOneBotPrivateMessageShape(t *testing.T) {
-	b := onebotStart(t, OneBotOptions{})
+	b := standInStart(t, NewOneBot(OneBotOptions{}))
 	conn := onebotDial(t, b, "")
 	b.PrivateMessage(1019283746, qq.Member{Nickname: "Alice"}, []qq.Segment{qq.Text("在吗")})
-	ev := onebotObject(t, onebotRead(t, conn))
+	ev := onebotObject(t, standInRead(t, conn))
 	onebotSameKeys(t, "private message", ev, onebotFixture(t, "napcat_private_message_array.json"))
 	if ev["sub_type"] != "friend" || ev["target_id"] != float64(1019283746) {
 		t.Errorf("private message = %v", ev)
@@ -336,19 +296,19 @@ func TestOneBotPrivateMessageShape(t *testing.T) {
 }
 
 func TestOneBotEmitReachesEveryClient(t *testing.T) {
-	b := onebotStart(t, OneBotOptions{})
+	b := standInStart(t, NewOneBot(OneBotOptions{}))
 	first, second := onebotDial(t, b, ""), onebotDial(t, b, "")
-	onebotWaitConnected(t, b, 2)
+	standInWaitConnected(t, b, 2)
 	b.Emit([]byte(`garbage`))
 	for _, conn := range []*websocket.Conn{first, second} {
-		if got := string(onebotRead(t, conn)); got != "garbage" {
+		if got := string(standInRead(t, conn)); got != "garbage" {
 			t.Errorf("client got %q", got)
 		}
 	}
 }
 
 func TestOneBotSilentAction(t *testing.T) {
-	b := onebotStart(t, OneBotOptions{})
+	b := standInStart(t, NewOneBot(OneBotOptions{}))
 	conn := onebotDial(t, b, "")
 	b.SetSilent("get_group_info", true)
 	if err := conn.WriteMessage(websocket.TextMessage, []byte(`{"action":"get_group_info","params":{"group_id":1},"echo":"silent"}`)); err != nil {
@@ -365,7 +325,7 @@ func TestOneBotSilentAction(t *testing.T) {
 }
 
 func TestOneBotStopAndRestart(t *testing.T) {
-	b := onebotStart(t, OneBotOptions{})
+	b := standInStart(t, NewOneBot(OneBotOptions{}))
 	conn := onebotDial(t, b, "")
 	url := b.URL()
 	b.Stop()
@@ -386,11 +346,11 @@ func TestOneBotStopAndRestart(t *testing.T) {
 		t.Errorf("URL changed across Restart: %s → %s", url, b.URL())
 	}
 	onebotDial(t, b, "")
-	onebotWaitConnected(t, b, 1)
+	standInWaitConnected(t, b, 1)
 }
 
 func TestOneBotDialReverse(t *testing.T) {
-	t.Cleanup(func() { goleak.VerifyNone(t, goleak.IgnoreCurrent()) })
+	testutil.VerifyNoLeaks(t)
 	headers := make(chan http.Header, 1)
 	replies := make(chan map[string]any, 1)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -441,7 +401,7 @@ func TestOneBotDialReverse(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("no reply over the reverse connection")
 	}
-	onebotWaitConnected(t, b, 1)
+	standInWaitConnected(t, b, 1)
 	cancel()
 	if err := <-done; err != nil {
 		t.Errorf("DialReverse after ctx ended = %v, want nil", err)

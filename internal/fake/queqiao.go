@@ -6,9 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -45,38 +43,15 @@ type QueQiao struct {
 	opts QueQiaoOptions
 	log  *slog.Logger
 
+	// server tracks the accepted and dialled connections; it counts only
+	// the server's own goroutines, as DialReverse runs on the caller's.
+	server *standInServer
+
 	mu       sync.Mutex
-	addr     string // first bound address, reused by Restart
-	srv      *http.Server
-	conns    map[*queqiaoConn]struct{} // accepted and dialled connections
 	requests []Request
 	online   []string
 	rcon     func(cmd string) string
 	silent   map[string]bool
-	handlers sync.WaitGroup // Serve loop and connection handlers of the running server
-}
-
-// queqiaoConn is one open connection. gorilla/websocket allows one writer
-// at a time; responses (reader goroutine) and events (callers) share wmu.
-type queqiaoConn struct {
-	ws  *websocket.Conn
-	wmu sync.Mutex
-}
-
-const queqiaoWriteWait = 5 * time.Second
-
-func (c *queqiaoConn) write(frame []byte) error {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	_ = c.ws.SetWriteDeadline(time.Now().Add(queqiaoWriteWait))
-	return c.ws.WriteMessage(websocket.TextMessage, frame)
-}
-
-// close sends a close frame, then drops the connection.
-func (c *queqiaoConn) close(code int, reason string) {
-	_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason),
-		time.Now().Add(time.Second))
-	_ = c.ws.Close()
 }
 
 // NewQueQiao returns a stopped stand-in; call Start or DialReverse.
@@ -94,91 +69,34 @@ func NewQueQiao(o QueQiaoOptions) *QueQiao {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &QueQiao{
+	q := &QueQiao{
 		opts:   o,
 		log:    log.With("fake", "queqiao", "server", o.ServerName),
-		conns:  make(map[*queqiaoConn]struct{}),
 		silent: make(map[string]bool),
 	}
+	q.server = newStandInServer("queqiao stand-in", q.log, func(run *standInRun) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { q.serveHTTP(run, w, r) })
+	})
+	return q
 }
 
 // Start listens on addr ("127.0.0.1:0" picks a free port). Any request path
 // is accepted, as the plugin ignores it.
-func (q *QueQiao) Start(addr string) error {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("queqiao stand-in: %w", err)
-	}
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if q.srv != nil {
-		ln.Close()
-		return errors.New("queqiao stand-in: already started")
-	}
-	if q.addr == "" {
-		q.addr = ln.Addr().String()
-	}
-	srv := &http.Server{
-		Handler:           http.HandlerFunc(q.serveHTTP),
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(q.log.Handler(), slog.LevelDebug),
-	}
-	q.srv = srv
-	q.handlers.Add(1)
-	go func() {
-		defer q.handlers.Done()
-		_ = srv.Serve(ln)
-	}()
-	return nil
-}
+func (q *QueQiao) Start(addr string) error { return q.server.start(addr) }
 
 // URL is the forward-mode address, e.g. ws://127.0.0.1:41234/.
-func (q *QueQiao) URL() string {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	return "ws://" + q.addr + "/"
-}
+func (q *QueQiao) URL() string { return "ws://" + q.server.address() + "/" }
 
 // Stop simulates a crash: it stops listening and drops every connection,
 // accepted or dialled, without a close frame. It returns once the server's
 // goroutines have ended.
-func (q *QueQiao) Stop() {
-	q.mu.Lock()
-	srv := q.srv
-	q.srv = nil
-	conns := make([]*queqiaoConn, 0, len(q.conns))
-	for c := range q.conns {
-		conns = append(conns, c)
-	}
-	clear(q.conns)
-	q.mu.Unlock()
-
-	if srv != nil {
-		_ = srv.Close()
-	}
-	for _, c := range conns {
-		_ = c.ws.Close()
-	}
-	q.handlers.Wait()
-}
+func (q *QueQiao) Stop() { q.server.stop() }
 
 // Restart listens again on the port of the first Start.
-func (q *QueQiao) Restart() error {
-	q.mu.Lock()
-	addr := q.addr
-	q.mu.Unlock()
-	if addr == "" {
-		return errors.New("queqiao stand-in: Restart before Start")
-	}
-	return q.Start(addr)
-}
+func (q *QueQiao) Restart() error { return q.server.restart() }
 
 // Connected is the number of open connections that passed the handshake.
-func (q *QueQiao) Connected() int {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	return len(q.conns)
-}
+func (q *QueQiao) Connected() int { return q.server.connected() }
 
 // Requests returns every API request received so far, in order.
 func (q *QueQiao) Requests() []Request {
@@ -212,61 +130,20 @@ func (q *QueQiao) SetSilent(api string, silent bool) {
 
 // serveHTTP upgrades first and validates afterwards, as Java-WebSocket's
 // onOpen does: a refused bot sees 101 and then close 1008 with a reason.
-func (q *QueQiao) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	if !q.enterHandler() {
-		http.Error(w, "stopping", http.StatusServiceUnavailable)
-		return
-	}
-	defer q.handlers.Done()
-
+func (q *QueQiao) serveHTTP(run *standInRun, w http.ResponseWriter, r *http.Request) {
 	up := websocket.Upgrader{}
 	ws, err := up.Upgrade(w, r, nil)
 	if err != nil {
 		q.log.Debug("upgrade failed", "err", err)
 		return
 	}
-	conn := &queqiaoConn{ws: ws}
+	conn := &standInConn{ws: ws}
 	if reason := q.handshakeRejection(r); reason != "" {
 		q.log.Debug("refusing connection", "peer", r.RemoteAddr, "reason", reason)
 		conn.close(websocket.ClosePolicyViolation, reason)
 		return
 	}
-	if !q.addConn(conn, true) {
-		_ = ws.Close()
-		return
-	}
-	defer q.removeConn(conn)
-	_ = q.readRequests(conn)
-}
-
-// enterHandler counts a handler in, unless the server is stopping.
-func (q *QueQiao) enterHandler() bool {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if q.srv == nil {
-		return false
-	}
-	q.handlers.Add(1)
-	return true
-}
-
-// addConn registers a connection; an accepted one only while the server
-// still runs, so Stop never misses a connection it must drop.
-func (q *QueQiao) addConn(c *queqiaoConn, accepted bool) bool {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if accepted && q.srv == nil {
-		return false
-	}
-	q.conns[c] = struct{}{}
-	return true
-}
-
-func (q *QueQiao) removeConn(c *queqiaoConn) {
-	q.mu.Lock()
-	delete(q.conns, c)
-	q.mu.Unlock()
-	_ = c.ws.Close()
+	q.server.serveAccepted(run, conn, q.readRequests)
 }
 
 // handshakeRejection returns the close reason the plugin would give, in the
@@ -313,35 +190,11 @@ func (q *QueQiao) DialReverse(ctx context.Context, target string) error {
 	if q.opts.Token != "" {
 		h.Set("Authorization", "Bearer "+q.opts.Token)
 	}
-	d := websocket.Dialer{HandshakeTimeout: 10 * time.Second}
-	ws, resp, err := d.DialContext(ctx, target, h)
-	if err != nil {
-		if resp != nil {
-			body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-			resp.Body.Close()
-			return fmt.Errorf("queqiao stand-in: dial %s: %s: %s", target, resp.Status, strings.TrimSpace(string(body)))
-		}
-		return fmt.Errorf("queqiao stand-in: dial %s: %w", target, err)
-	}
-	conn := &queqiaoConn{ws: ws}
-	q.addConn(conn, false)
-	defer q.removeConn(conn)
-
-	closed := make(chan struct{})
-	stop := context.AfterFunc(ctx, func() {
-		defer close(closed)
-		conn.close(websocket.CloseNormalClosure, "")
-	})
-	err = q.readRequests(conn)
-	if !stop() {
-		<-closed
-		return nil
-	}
-	return fmt.Errorf("queqiao stand-in: connection to %s dropped: %w", target, err)
+	return q.server.dialAndServe(ctx, target, h, 10*time.Second, q.readRequests)
 }
 
 // readRequests answers requests on conn until it fails.
-func (q *QueQiao) readRequests(c *queqiaoConn) error {
+func (q *QueQiao) readRequests(c *standInConn) error {
 	for {
 		typ, frame, err := c.ws.ReadMessage()
 		if err != nil {
@@ -628,19 +481,7 @@ func queqiaoKeyed(key, text string, args ...queqiaoTranslate) queqiaoTranslate {
 }
 
 // Emit sends a raw frame (a fixture, garbage) to every connection.
-func (q *QueQiao) Emit(frame []byte) {
-	q.mu.Lock()
-	conns := make([]*queqiaoConn, 0, len(q.conns))
-	for c := range q.conns {
-		conns = append(conns, c)
-	}
-	q.mu.Unlock()
-	for _, c := range conns {
-		if err := c.write(frame); err != nil {
-			q.log.Debug("emit failed", "err", err)
-		}
-	}
-}
+func (q *QueQiao) Emit(frame []byte) { q.server.emit(frame) }
 
 func (q *QueQiao) emitJSON(v any) {
 	frame, err := json.Marshal(v)

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -14,31 +12,9 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	"go.uber.org/goleak"
+
+	"github.com/mcqq/bridge/internal/testutil"
 )
-
-// The package is shared with other stand-ins, so leaks are checked per test
-// (the tests here are not parallel).
-
-func queqiaoStart(t *testing.T, o QueQiaoOptions) *QueQiao {
-	t.Helper()
-	t.Cleanup(func() { goleak.VerifyNone(t, goleak.IgnoreCurrent()) })
-	q := NewQueQiao(o)
-	if err := q.Start("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(q.Stop)
-	return q
-}
-
-func queqiaoFixture(t *testing.T, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "queqiao", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 // queqiaoDial connects like a bot; the handshake always succeeds at the
 // HTTP level, since the plugin validates after the upgrade.
@@ -52,33 +28,12 @@ func queqiaoDial(t *testing.T, target string, h http.Header) *websocket.Conn {
 	return conn
 }
 
-func queqiaoWaitConnected(t *testing.T, q *QueQiao, n int) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for q.Connected() != n {
-		if time.Now().After(deadline) {
-			t.Fatalf("Connected() = %d, want %d", q.Connected(), n)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 func queqiaoHeader(kv ...string) http.Header {
 	h := http.Header{}
 	for i := 0; i+1 < len(kv); i += 2 {
 		h.Set(kv[i], kv[i+1])
 	}
 	return h
-}
-
-func queqiaoRead(t *testing.T, conn *websocket.Conn) []byte {
-	t.Helper()
-	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
-	_, frame, err := conn.ReadMessage()
-	if err != nil {
-		t.Fatalf("read: %v", err)
-	}
-	return frame
 }
 
 func queqiaoDecode(t *testing.T, b []byte) any {
@@ -141,13 +96,13 @@ func TestQueQiaoHandshakeRejections(t *testing.T) {
 		CloseCode   int    `json:"close_code"`
 		CloseReason string `json:"close_reason"`
 	}
-	if err := json.Unmarshal(queqiaoFixture(t, "handshake_rejections.json"), &fixture); err != nil {
+	if err := json.Unmarshal(standInFixture(t, "queqiao", "handshake_rejections.json"), &fixture); err != nil {
 		t.Fatal(err)
 	}
 	if len(fixture) != 6 {
 		t.Fatalf("fixture has %d rejections, want the plugin's 6", len(fixture))
 	}
-	q := queqiaoStart(t, QueQiaoOptions{ServerName: "My Server", Token: "tok"})
+	q := standInStart(t, NewQueQiao(QueQiaoOptions{ServerName: "My Server", Token: "tok"}))
 	auth := "Bearer tok"
 	cases := []struct {
 		name   string
@@ -195,7 +150,7 @@ func TestQueQiaoHandshakeRejections(t *testing.T) {
 			if err := conn.WriteMessage(websocket.TextMessage, []byte(`{"api":"foo","echo":"1"}`)); err != nil {
 				t.Fatal(err)
 			}
-			if got := string(queqiaoRead(t, conn)); !strings.Contains(got, `"code":404`) {
+			if got := string(standInRead(t, conn)); !strings.Contains(got, `"code":404`) {
 				t.Errorf("got %s, want the unknown-API answer", got)
 			}
 		})
@@ -203,14 +158,14 @@ func TestQueQiaoHandshakeRejections(t *testing.T) {
 }
 
 func TestQueQiaoAnswersLikeThePlugin(t *testing.T) {
-	q := queqiaoStart(t, QueQiaoOptions{})
+	q := standInStart(t, NewQueQiao(QueQiaoOptions{}))
 	conn := queqiaoDial(t, q.URL(), queqiaoHeader("x-self-name", "Server"))
 	roundTrip := func(t *testing.T, request []byte) any {
 		t.Helper()
 		if err := conn.WriteMessage(websocket.TextMessage, request); err != nil {
 			t.Fatal(err)
 		}
-		return queqiaoDecode(t, queqiaoRead(t, conn))
+		return queqiaoDecode(t, standInRead(t, conn))
 	}
 
 	exact := []struct{ request, response string }{
@@ -226,8 +181,8 @@ func TestQueQiaoAnswersLikeThePlugin(t *testing.T) {
 	}
 	for _, tc := range exact {
 		t.Run(tc.request, func(t *testing.T) {
-			got := roundTrip(t, queqiaoFixture(t, tc.request))
-			if want := queqiaoDecode(t, queqiaoFixture(t, tc.response)); !reflect.DeepEqual(got, want) {
+			got := roundTrip(t, standInFixture(t, "queqiao", tc.request))
+			if want := queqiaoDecode(t, standInFixture(t, "queqiao", tc.response)); !reflect.DeepEqual(got, want) {
 				t.Errorf("response\n got %v\nwant %v (%s)", got, want, tc.response)
 			}
 		})
@@ -236,8 +191,8 @@ func TestQueQiaoAnswersLikeThePlugin(t *testing.T) {
 	t.Run("rcon command", func(t *testing.T) {
 		q.SetRCON(func(cmd string) string { return "There are 0 of a max of 20 players online: " })
 		t.Cleanup(func() { q.SetRCON(nil) })
-		got := roundTrip(t, queqiaoFixture(t, "api_send_rcon_command_request.json"))
-		if want := queqiaoDecode(t, queqiaoFixture(t, "api_send_rcon_command_response.json")); !reflect.DeepEqual(got, want) {
+		got := roundTrip(t, standInFixture(t, "queqiao", "api_send_rcon_command_request.json"))
+		if want := queqiaoDecode(t, standInFixture(t, "queqiao", "api_send_rcon_command_response.json")); !reflect.DeepEqual(got, want) {
 			t.Errorf("response\n got %v\nwant %v", got, want)
 		}
 	})
@@ -245,8 +200,8 @@ func TestQueQiaoAnswersLikeThePlugin(t *testing.T) {
 	t.Run("private message to an online player", func(t *testing.T) {
 		q.SetOnline("17TheWord")
 		t.Cleanup(func() { q.SetOnline() })
-		got := roundTrip(t, queqiaoFixture(t, "api_send_private_msg_request.json"))
-		want := queqiaoDecode(t, queqiaoFixture(t, "api_send_private_msg_response.json"))
+		got := roundTrip(t, standInFixture(t, "queqiao", "api_send_private_msg_request.json"))
+		want := queqiaoDecode(t, standInFixture(t, "queqiao", "api_send_private_msg_response.json"))
 		if diffs := queqiaoSameShape(got, want, "$"); len(diffs) > 0 {
 			t.Errorf("shape differs from the fixture: %v", diffs)
 		}
@@ -257,8 +212,8 @@ func TestQueQiaoAnswersLikeThePlugin(t *testing.T) {
 	})
 
 	t.Run("get_status", func(t *testing.T) {
-		got := roundTrip(t, queqiaoFixture(t, "api_get_status_request.json"))
-		want := queqiaoDecode(t, queqiaoFixture(t, "api_get_status_response.json"))
+		got := roundTrip(t, standInFixture(t, "queqiao", "api_get_status_request.json"))
+		want := queqiaoDecode(t, standInFixture(t, "queqiao", "api_get_status_response.json"))
 		// The game sends a favicon only when the server has an icon.
 		delete(want.(map[string]any)["data"].(map[string]any)["server_list_ping"].(map[string]any), "favicon")
 		if diffs := queqiaoSameShape(got, want, "$"); len(diffs) > 0 {
@@ -268,7 +223,7 @@ func TestQueQiaoAnswersLikeThePlugin(t *testing.T) {
 
 	t.Run("unparsable request loses api and echo", func(t *testing.T) {
 		// The fixture's rawJsonMessage is the request that failed.
-		want := queqiaoDecode(t, queqiaoFixture(t, "api_parse_error_response.json"))
+		want := queqiaoDecode(t, standInFixture(t, "queqiao", "api_parse_error_response.json"))
 		raw := want.(map[string]any)["data"].(map[string]any)["rawJsonMessage"].(string)
 		if got := roundTrip(t, []byte(raw)); !reflect.DeepEqual(got, want) {
 			t.Errorf("response\n got %v\nwant %v", got, want)
@@ -289,7 +244,7 @@ func TestQueQiaoAnswersLikeThePlugin(t *testing.T) {
 	t.Run("silent api", func(t *testing.T) {
 		q.SetSilent("send_actionbar", true)
 		before := len(q.Requests())
-		if err := conn.WriteMessage(websocket.TextMessage, queqiaoFixture(t, "api_send_actionbar_request.json")); err != nil {
+		if err := conn.WriteMessage(websocket.TextMessage, standInFixture(t, "queqiao", "api_send_actionbar_request.json")); err != nil {
 			t.Fatal(err)
 		}
 		deadline := time.Now().Add(5 * time.Second)
@@ -301,7 +256,7 @@ func TestQueQiaoAnswersLikeThePlugin(t *testing.T) {
 		}
 		q.SetSilent("send_actionbar", false)
 		// The next answer is to the next request: the silent one got none.
-		got := roundTrip(t, queqiaoFixture(t, "api_unknown_request.json")).(map[string]any)
+		got := roundTrip(t, standInFixture(t, "queqiao", "api_unknown_request.json")).(map[string]any)
 		if got["api"] != "foo" {
 			t.Errorf("got %v, want the answer to the next request", got)
 		}
@@ -320,9 +275,9 @@ func TestQueQiaoAnswersLikeThePlugin(t *testing.T) {
 }
 
 func TestQueQiaoEventShapes(t *testing.T) {
-	q := queqiaoStart(t, QueQiaoOptions{})
+	q := standInStart(t, NewQueQiao(QueQiaoOptions{}))
 	conn := queqiaoDial(t, q.URL(), queqiaoHeader("x-self-name", "Server"))
-	queqiaoWaitConnected(t, q, 1) // the handshake is checked after the 101
+	standInWaitConnected(t, q, 1) // the handshake is checked after the 101
 	cases := []struct {
 		fixture string
 		emit    func()
@@ -343,8 +298,8 @@ func TestQueQiaoEventShapes(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.fixture, func(t *testing.T) {
 			tc.emit()
-			got := queqiaoDecode(t, queqiaoRead(t, conn))
-			want := queqiaoDecode(t, queqiaoFixture(t, tc.fixture))
+			got := queqiaoDecode(t, standInRead(t, conn))
+			want := queqiaoDecode(t, standInFixture(t, "queqiao", tc.fixture))
 			if diffs := queqiaoSameShape(got, want, "$"); len(diffs) > 0 {
 				t.Errorf("shape differs from the fixture: %v", diffs)
 			}
@@ -359,7 +314,7 @@ func TestQueQiaoEventShapes(t *testing.T) {
 }
 
 func TestQueQiaoStopRestart(t *testing.T) {
-	q := queqiaoStart(t, QueQiaoOptions{})
+	q := standInStart(t, NewQueQiao(QueQiaoOptions{}))
 	url := q.URL()
 	conn := queqiaoDial(t, url, queqiaoHeader("x-self-name", "Server"))
 	q.Stop()
@@ -377,15 +332,15 @@ func TestQueQiaoStopRestart(t *testing.T) {
 		t.Errorf("URL changed from %s to %s", url, q.URL())
 	}
 	conn = queqiaoDial(t, url, queqiaoHeader("x-self-name", "Server"))
-	queqiaoWaitConnected(t, q, 1) // the handshake is checked after the 101
+	standInWaitConnected(t, q, 1) // the handshake is checked after the 101
 	q.Join("Steve")
-	if frame := queqiaoRead(t, conn); !strings.Contains(string(frame), "PlayerJoinEvent") {
+	if frame := standInRead(t, conn); !strings.Contains(string(frame), "PlayerJoinEvent") {
 		t.Errorf("after restart got %s", frame)
 	}
 }
 
 func TestQueQiaoDialReverse(t *testing.T) {
-	t.Cleanup(func() { goleak.VerifyNone(t, goleak.IgnoreCurrent()) })
+	testutil.VerifyNoLeaks(t)
 	headers := make(chan http.Header, 1)
 	var bot *websocket.Conn
 	connected := make(chan struct{})
@@ -426,11 +381,11 @@ func TestQueQiaoDialReverse(t *testing.T) {
 	if err := bot.WriteMessage(websocket.TextMessage, []byte(`{"api":"send_command","data":{"command":"list"},"echo":"5"}`)); err != nil {
 		t.Fatal(err)
 	}
-	if got := queqiaoRead(t, bot); !strings.Contains(string(got), `"send_command is not supported now"`) {
+	if got := standInRead(t, bot); !strings.Contains(string(got), `"send_command is not supported now"`) {
 		t.Errorf("answer over the reverse connection: %s", got)
 	}
 	q.Chat("Steve", "hi")
-	if got := queqiaoRead(t, bot); !strings.Contains(string(got), `"PlayerChatEvent"`) {
+	if got := standInRead(t, bot); !strings.Contains(string(got), `"PlayerChatEvent"`) {
 		t.Errorf("event over the reverse connection: %s", got)
 	}
 

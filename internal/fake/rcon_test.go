@@ -9,19 +9,7 @@ import (
 	"time"
 
 	"github.com/gorcon/rcon"
-	"go.uber.org/goleak"
 )
-
-func rconStart(t *testing.T, handler func(string) string) *RCON {
-	t.Helper()
-	t.Cleanup(func() { goleak.VerifyNone(t, goleak.IgnoreCurrent()) })
-	r := NewRCON("pw", handler)
-	if err := r.Start("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(r.Stop)
-	return r
-}
 
 func rconDial(t *testing.T, addr, password string) (*rcon.Conn, error) {
 	t.Helper()
@@ -33,7 +21,7 @@ func rconDial(t *testing.T, addr, password string) (*rcon.Conn, error) {
 }
 
 func TestRCONAuthAndCommands(t *testing.T) {
-	r := rconStart(t, func(cmd string) string { return "ran " + cmd })
+	r := standInStart(t, NewRCON("pw", func(cmd string) string { return "ran " + cmd }))
 	if _, err := rconDial(t, r.Addr(), "nope"); !errors.Is(err, rcon.ErrAuthFailed) {
 		t.Errorf("wrong password: %v, want ErrAuthFailed", err)
 	}
@@ -72,7 +60,7 @@ func rconRoundTrip(t *testing.T, c net.Conn, p *rcon.Packet, n int) []*rcon.Pack
 
 func TestRCONPacketsLikeMinecraft(t *testing.T) {
 	long := strings.Repeat("x", 4096) + "TAIL"
-	r := rconStart(t, func(string) string { return long })
+	r := standInStart(t, NewRCON("pw", func(string) string { return long }))
 	c, err := net.Dial("tcp", r.Addr())
 	if err != nil {
 		t.Fatal(err)
@@ -96,7 +84,7 @@ func TestRCONPacketsLikeMinecraft(t *testing.T) {
 }
 
 func TestRCONStopRestart(t *testing.T) {
-	r := rconStart(t, func(string) string { return "ok" })
+	r := standInStart(t, NewRCON("pw", func(string) string { return "ok" }))
 	addr := r.Addr()
 	conn, err := rconDial(t, addr, "pw")
 	if err != nil {

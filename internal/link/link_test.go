@@ -1,7 +1,6 @@
 package link
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -12,33 +11,17 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/mcqq/bridge/internal/testutil"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
-
-// lockedBuffer collects log output from several goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) lines() []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return strings.Split(strings.TrimSpace(l.b.String()), "\n")
-}
 
 // A peer down for two minutes costs a handful of log lines, not one per
 // attempt, and the attempts back off exponentially up to a minute.
 func TestSuperviseLogsStateChangesNotAttempts(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var logs lockedBuffer
+		var logs testutil.LogBuffer
 		log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
 		var st State
 		var mu sync.Mutex
@@ -88,7 +71,7 @@ func TestSuperviseLogsStateChangesNotAttempts(t *testing.T) {
 				t.Fatalf("gap %d = %v, above the 60 s cap", i, g)
 			}
 		}
-		if lines := logs.lines(); len(lines) > 2 {
+		if lines := logs.Lines(); len(lines) > 2 {
 			t.Fatalf("%d log lines while down:\n%s", len(lines), strings.Join(lines, "\n"))
 		}
 
@@ -98,7 +81,7 @@ func TestSuperviseLogsStateChangesNotAttempts(t *testing.T) {
 		if !st.Up() {
 			t.Fatal("not up after the peer came back")
 		}
-		lines := logs.lines()
+		lines := logs.Lines()
 		last := lines[len(lines)-1]
 		if !strings.Contains(last, "connected") {
 			t.Fatalf("last line %q, want the connection noted", last)

@@ -15,20 +15,9 @@ import (
 
 	"github.com/mcqq/bridge/internal/fake"
 	"github.com/mcqq/bridge/internal/link"
+	"github.com/mcqq/bridge/internal/testutil"
 	"github.com/mcqq/bridge/minecraft"
 )
-
-// waitFor polls cond until it holds or timeout passes.
-func waitFor(t *testing.T, what string, cond func() bool, timeout time.Duration) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
 
 func testLogger(t *testing.T) *slog.Logger {
 	return slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -54,23 +43,17 @@ func runClient(t *testing.T, o Options) *Client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- c.Run(ctx) }()
 	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-		for range c.Events() { // drain; ends because Run closed it
+		for range c.Events() { // drain; ends because Run, which returned by now, closed it
 		}
 	})
+	testutil.RunInBackground(t, c.Run, 10*time.Second)
 	return c
 }
 
 func waitUp(t *testing.T, c *Client) {
 	t.Helper()
-	waitFor(t, c.Name()+" to connect", c.State().Up, 10*time.Second)
+	testutil.WaitFor(t, c.Name()+" to connect", c.State().Up, 10*time.Second)
 }
 
 func nextEvent(t *testing.T, c *Client) minecraft.Event {
@@ -309,7 +292,7 @@ func TestClientRejectedHandshake(t *testing.T) {
 			q := startPlugin(t, fake.QueQiaoOptions{ServerName: "Server", Token: "s3cret"})
 			c := runClient(t, Options{Name: tc.clientName, URL: q.URL(), Token: tc.token})
 			want := "rejected by plugin: " + tc.reason
-			waitFor(t, "the rejection", func() bool { return strings.Contains(c.State().Get().LastError, want) }, 5*time.Second)
+			testutil.WaitFor(t, "the rejection", func() bool { return strings.Contains(c.State().Get().LastError, want) }, 5*time.Second)
 			if c.State().Up() {
 				t.Error("state is up after a rejection")
 			}
@@ -330,7 +313,7 @@ func TestClientReconnectsAfterPluginRestart(t *testing.T) {
 	}
 
 	q.Stop()
-	waitFor(t, "the connection to drop", func() bool { return !c.State().Up() }, 5*time.Second)
+	testutil.WaitFor(t, "the connection to drop", func() bool { return !c.State().Up() }, 5*time.Second)
 	if err := c.Broadcast(t.Context(), []minecraft.Component{{Text: "x"}}); !errors.Is(err, link.ErrNotConnected) {
 		t.Errorf("Broadcast while down: %v, want ErrNotConnected", err)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/mcqq/bridge/internal/fake"
+	"github.com/mcqq/bridge/internal/testutil"
 	"github.com/mcqq/bridge/internal/ws"
 )
 
@@ -134,7 +135,7 @@ func TestListenerSessionEndsWithPlugin(t *testing.T) {
 	done := dialIn(t, plugin, url)
 	waitUp(t, c)
 	plugin.Stop() // the plugin process dies
-	waitFor(t, "the server to go down", func() bool { return !c.State().Up() }, 5*time.Second)
+	testutil.WaitFor(t, "the server to go down", func() bool { return !c.State().Up() }, 5*time.Second)
 	if err := <-done; err == nil {
 		t.Error("DialReverse returned nil after its connection was dropped")
 	}

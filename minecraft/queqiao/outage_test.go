@@ -1,32 +1,15 @@
 package queqiao
 
 import (
-	"bytes"
 	"log/slog"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/mcqq/bridge/internal/testutil"
 )
-
-type lockedLog struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedLog) lines() []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return strings.Split(strings.TrimSpace(l.b.String()), "\n")
-}
 
 // A server that stays down for two minutes (of fake time) costs a handful of
 // log lines, not one per redial.
@@ -39,7 +22,7 @@ func TestDownServerLogsFewLines(t *testing.T) {
 	ln.Close() // nothing listens here: every dial is refused at once
 
 	synctest.Test(t, func(t *testing.T) {
-		var logs lockedLog
+		var logs testutil.LogBuffer
 		c, err := New(Options{Name: "survival", URL: "ws://" + dead,
 			Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))})
 		if err != nil {
@@ -49,7 +32,7 @@ func TestDownServerLogsFewLines(t *testing.T) {
 		go func() { defer close(done); _ = c.Run(t.Context()) }()
 		time.Sleep(2 * time.Minute)
 		synctest.Wait()
-		lines := logs.lines()
+		lines := logs.Lines()
 		if len(lines) > 8 {
 			t.Fatalf("%d log lines in 2 minutes down:\n%s", len(lines), strings.Join(lines, "\n"))
 		}

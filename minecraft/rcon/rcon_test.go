@@ -16,22 +16,12 @@ import (
 
 	"github.com/mcqq/bridge/internal/fake"
 	"github.com/mcqq/bridge/internal/link"
+	"github.com/mcqq/bridge/internal/testutil"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 const listReply = "There are 0 of a max of 20 players online: "
-
-func waitFor(t *testing.T, what string, cond func() bool, timeout time.Duration) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
 
 // startServer starts a Minecraft-like RCON console; handler nil answers
 // "list" like vanilla and echoes anything else.
@@ -58,22 +48,14 @@ func runConsole(t *testing.T, o Options) *Console {
 	t.Helper()
 	o.Logger = slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
 	c := New(o)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- c.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	})
+	testutil.RunInBackground(t, c.Run, 10*time.Second)
 	return c
 }
 
 func TestExecute(t *testing.T) {
 	srv := startServer(t, nil)
 	c := runConsole(t, Options{Addr: srv.Addr(), Password: "pw"})
-	waitFor(t, "the console to connect", c.State().Up, 5*time.Second)
+	testutil.WaitFor(t, "the console to connect", c.State().Up, 5*time.Second)
 
 	out, err := c.Execute(t.Context(), "list")
 	if err != nil || out != listReply {
@@ -138,7 +120,7 @@ func TestExecuteAfterServerRestart(t *testing.T) {
 	if got := srv.Commands(); !slices.Equal(got, []string{"list", "list"}) {
 		t.Errorf("server ran %q", got)
 	}
-	waitFor(t, "the state to be up", c.State().Up, 5*time.Second)
+	testutil.WaitFor(t, "the state to be up", c.State().Up, 5*time.Second)
 }
 
 func TestExecuteTimeoutIsNotRetriedAndDoesNotLeak(t *testing.T) {
@@ -249,7 +231,7 @@ func TestNotConnected(t *testing.T) {
 	if _, err := c.Execute(t.Context(), "list"); !errors.Is(err, link.ErrNotConnected) {
 		t.Errorf("Execute with no server = %v, want ErrNotConnected", err)
 	}
-	waitFor(t, "the dial error to be recorded", func() bool {
+	testutil.WaitFor(t, "the dial error to be recorded", func() bool {
 		return strings.Contains(c.State().Get().LastError, "refused")
 	}, 5*time.Second)
 
@@ -257,7 +239,7 @@ func TestNotConnected(t *testing.T) {
 	if err := srv.Restart(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "Run to reconnect", c.State().Up, 10*time.Second)
+	testutil.WaitFor(t, "Run to reconnect", c.State().Up, 10*time.Second)
 	if out, err := c.Execute(t.Context(), "list"); err != nil || out != listReply {
 		t.Errorf("Execute = %q, %v", out, err)
 	}
@@ -266,7 +248,7 @@ func TestNotConnected(t *testing.T) {
 func TestWrongPassword(t *testing.T) {
 	srv := startServer(t, nil)
 	c := runConsole(t, Options{Addr: srv.Addr(), Password: "wrong"})
-	waitFor(t, "the auth failure", func() bool {
+	testutil.WaitFor(t, "the auth failure", func() bool {
 		return strings.Contains(c.State().Get().LastError, "authentication failed")
 	}, 5*time.Second)
 	_, err := c.Execute(t.Context(), "list")
@@ -284,7 +266,7 @@ func TestExecuteAfterRunEnded(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	go func() { done <- c.Run(ctx) }()
-	waitFor(t, "the console to connect", c.State().Up, 5*time.Second)
+	testutil.WaitFor(t, "the console to connect", c.State().Up, 5*time.Second)
 	cancel()
 	<-done
 	if _, err := c.Execute(t.Context(), "list"); !errors.Is(err, link.ErrNotConnected) {

@@ -1,7 +1,6 @@
 package milky
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -21,6 +20,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/mcqq/bridge/internal/fake"
+	"github.com/mcqq/bridge/internal/testutil"
 	"github.com/mcqq/bridge/qq"
 )
 
@@ -44,27 +44,9 @@ func startFake(t *testing.T, o fake.MilkyOptions) *fake.Milky {
 	return m
 }
 
-// logBuffer collects log output for assertions; safe for concurrent use.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func newClient(t *testing.T, o Options) (*Client, *logBuffer) {
+func newClient(t *testing.T, o Options) (*Client, *testutil.LogBuffer) {
 	t.Helper()
-	logs := &logBuffer{}
+	logs := &testutil.LogBuffer{}
 	o.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	c, err := New(o)
 	if err != nil {
@@ -77,26 +59,7 @@ func newClient(t *testing.T, o Options) (*Client, *logBuffer) {
 // whose cleanup was registered earlier).
 func runClient(t *testing.T, c *Client) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- c.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run = %v, want nil after cancel", err)
-		}
-	})
-}
-
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(waitLimit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testutil.RunInBackground(t, c.Run, waitLimit)
 }
 
 func nextEvent(t *testing.T, c *Client) qq.Event {
@@ -181,7 +144,7 @@ func TestEventStream(t *testing.T) {
 			m.SetGroupName(testGroup, "MC服务器交流群")
 			c, logs := newClient(t, Options{BaseURL: m.URL(), AccessToken: testToken})
 			runClient(t, c)
-			waitFor(t, "the stream to come up", c.State().Up)
+			testutil.WaitFor(t, "the stream to come up", c.State().Up, waitLimit)
 			if c.SelfID() != 2401234567 {
 				t.Errorf("SelfID = %d, want the bot's uin from get_login_info", c.SelfID())
 			}
@@ -211,7 +174,7 @@ func TestStreamSkipsWhatIsNotAMessage(t *testing.T) {
 	m := startFake(t, fake.MilkyOptions{})
 	c, logs := newClient(t, Options{BaseURL: m.URL()})
 	runClient(t, c)
-	waitFor(t, "the stream to come up", c.State().Up)
+	testutil.WaitFor(t, "the stream to come up", c.State().Up, waitLimit)
 
 	for _, name := range []string{
 		"milky_message_receive_group_self.json", "milky_event_group_nudge.json",
@@ -242,7 +205,7 @@ func TestWebhook(t *testing.T) {
 	srv := httptest.NewServer(c)
 	t.Cleanup(srv.Close)
 	runClient(t, c)
-	waitFor(t, "login", c.State().Up)
+	testutil.WaitFor(t, "login", c.State().Up, waitLimit)
 	if m.Connected() != 0 {
 		t.Error("webhook mode opened an event stream")
 	}
@@ -386,7 +349,7 @@ func TestReceivedMessagesFillTheCaches(t *testing.T) {
 	m.SetGroupName(testGroup, "MC服务器交流群")
 	c, _ := newClient(t, Options{BaseURL: m.URL()})
 	runClient(t, c)
-	waitFor(t, "the stream to come up", c.State().Up)
+	testutil.WaitFor(t, "the stream to come up", c.State().Up, waitLimit)
 	quotedSeq := m.GroupMessage(testGroup, alice, []qq.Segment{qq.Text("服务器什么时候维护？")})
 	nextEvent(t, c)
 	m.GroupMessage(testGroup, alice, []qq.Segment{{Type: qq.SegReply, Data: map[string]string{"id": strconv.FormatInt(quotedSeq, 10)}}, qq.Text("今晚")})
@@ -428,14 +391,14 @@ func TestWrongToken(t *testing.T) {
 	}
 
 	runClient(t, c)
-	waitFor(t, "the failure to show", func() bool { return strings.Contains(c.State().Get().LastError, "access token rejected") })
+	testutil.WaitFor(t, "the failure to show", func() bool { return strings.Contains(c.State().Get().LastError, "access token rejected") }, waitLimit)
 	if c.State().Up() {
 		t.Error("state up with a rejected token")
 	}
 	if m.Connected() != 0 {
 		t.Error("stream opened although login failed")
 	}
-	waitFor(t, "the log line", func() bool { return strings.Contains(logs.String(), "cannot connect") })
+	testutil.WaitFor(t, "the log line", func() bool { return strings.Contains(logs.String(), "cannot connect") }, waitLimit)
 }
 
 func TestReconnectsAfterRestart(t *testing.T) {
@@ -447,14 +410,14 @@ func TestReconnectsAfterRestart(t *testing.T) {
 			m := startFake(t, fake.MilkyOptions{Token: testToken, NoWebSocket: tc.noWebSocket})
 			c, _ := newClient(t, Options{BaseURL: m.URL(), AccessToken: testToken})
 			runClient(t, c)
-			waitFor(t, "the stream to come up", c.State().Up)
+			testutil.WaitFor(t, "the stream to come up", c.State().Up, waitLimit)
 
 			m.Stop()
-			waitFor(t, "the client to notice the drop", func() bool { return !c.State().Up() })
+			testutil.WaitFor(t, "the client to notice the drop", func() bool { return !c.State().Up() }, waitLimit)
 			if err := m.Restart(); err != nil {
 				t.Fatal(err)
 			}
-			waitFor(t, "the client to reconnect", c.State().Up)
+			testutil.WaitFor(t, "the client to reconnect", c.State().Up, waitLimit)
 			seq := m.GroupMessage(testGroup, alice, []qq.Segment{qq.Text("back")})
 			if ev := nextEvent(t, c); ev.Message.ID != messageID("group", testGroup, seq) {
 				t.Errorf("event after restart = %q", ev.Message.ID)

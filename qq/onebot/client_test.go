@@ -14,6 +14,7 @@ import (
 
 	"github.com/mcqq/bridge/internal/fake"
 	"github.com/mcqq/bridge/internal/link"
+	"github.com/mcqq/bridge/internal/testutil"
 	"github.com/mcqq/bridge/qq"
 	"github.com/mcqq/bridge/qq/onebot"
 )
@@ -110,7 +111,7 @@ func TestLookupsAreCached(t *testing.T) {
 	oldID := strconv.FormatInt(bot.GroupMessage(testGroup, alice, []qq.Segment{qq.Text("earlier")}), 10)
 
 	c, _ := runClient(t, onebot.Options{URL: bot.URL(), AccessToken: testToken})
-	waitFor(t, "client connected", c.State().Up)
+	testutil.WaitFor(t, "client connected", c.State().Up, waitLimit)
 	ctx := t.Context()
 	for range 2 {
 		m, err := c.Member(ctx, testGroup, 1357924680)
@@ -235,9 +236,9 @@ func TestWrongTokenIsReportedClearly(t *testing.T) {
 			t.Run(fmt.Sprintf("%s/token=%q", flavor, token), func(t *testing.T) {
 				bot := startBot(t, fake.OneBotOptions{Token: testToken, Flavor: flavor})
 				c, logs := runClient(t, onebot.Options{URL: bot.URL(), AccessToken: token})
-				waitFor(t, "token rejection recorded", func() bool {
+				testutil.WaitFor(t, "token rejection recorded", func() bool {
 					return strings.Contains(c.State().Get().LastError, "token rejected: token验证失败")
-				})
+				}, waitLimit)
 				if len(logs.find(slog.LevelError, "rejected the access token")) == 0 {
 					t.Error("no error logged for the rejected token")
 				}
@@ -249,7 +250,7 @@ func TestWrongTokenIsReportedClearly(t *testing.T) {
 func TestReconnectsAfterBotRestart(t *testing.T) {
 	bot, c, _ := connectedPair(t, fake.OneBotOptions{}, 0)
 	bot.Stop()
-	waitFor(t, "state down", func() bool { return !c.State().Up() })
+	testutil.WaitFor(t, "state down", func() bool { return !c.State().Up() }, waitLimit)
 
 	// While down, calls fail at once instead of waiting for a timeout.
 	start := time.Now()
@@ -264,7 +265,7 @@ func TestReconnectsAfterBotRestart(t *testing.T) {
 	if err := bot.Restart(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "reconnected", func() bool { return c.State().Up() && bot.Connected() == 1 })
+	testutil.WaitFor(t, "reconnected", func() bool { return c.State().Up() && bot.Connected() == 1 }, waitLimit)
 	bot.GroupMessage(testGroup, alice, []qq.Segment{qq.Text("back")})
 	if ev := nextEvent(t, c); ev.Message.PlainText() != "back" {
 		t.Fatalf("event after reconnect = %+v", ev)

@@ -11,6 +11,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/mcqq/bridge/internal/fake"
+	"github.com/mcqq/bridge/internal/testutil"
 	"github.com/mcqq/bridge/qq"
 	"github.com/mcqq/bridge/qq/onebot"
 )
@@ -46,20 +47,7 @@ func runClient(t *testing.T, o onebot.Options) (*onebot.Client, *logRecorder) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- c.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Run returned %v", err)
-			}
-		case <-time.After(waitLimit):
-			t.Error("Run did not return after its context ended")
-		}
-	})
+	testutil.RunInBackground(t, c.Run, waitLimit)
 	return c, logs
 }
 
@@ -69,20 +57,8 @@ func connectedPair(t *testing.T, o fake.OneBotOptions, timeout time.Duration) (*
 	o.Token = testToken
 	bot := startBot(t, o)
 	c, logs := runClient(t, onebot.Options{URL: bot.URL(), AccessToken: testToken, RequestTimeout: timeout})
-	waitFor(t, "client connected", func() bool { return c.State().Up() && bot.Connected() == 1 })
+	testutil.WaitFor(t, "client connected", func() bool { return c.State().Up() && bot.Connected() == 1 }, waitLimit)
 	return bot, c, logs
-}
-
-// waitFor polls cond until it holds or fails the test after waitLimit.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(waitLimit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for: %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 func nextEvent(t *testing.T, c *onebot.Client) qq.Event {

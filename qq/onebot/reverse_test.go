@@ -14,6 +14,7 @@ import (
 
 	"github.com/mcqq/bridge/internal/fake"
 	"github.com/mcqq/bridge/internal/link"
+	"github.com/mcqq/bridge/internal/testutil"
 	"github.com/mcqq/bridge/qq"
 	"github.com/mcqq/bridge/qq/onebot"
 )
@@ -104,7 +105,7 @@ func TestReverseBridgesTheBot(t *testing.T) {
 	c, _, url := reverseServer(t, testToken)
 	bot := fake.NewOneBot(fake.OneBotOptions{Token: testToken, SelfID: 3300112233})
 	result := dialReverse(t, bot, url)
-	waitFor(t, "bot attached", func() bool { return c.State().Up() && bot.Connected() == 1 })
+	testutil.WaitFor(t, "bot attached", func() bool { return c.State().Up() && bot.Connected() == 1 }, waitLimit)
 	if c.SelfID() != 3300112233 {
 		t.Errorf("SelfID = %d, want the X-Self-ID 3300112233", c.SelfID())
 	}
@@ -125,7 +126,7 @@ func TestReverseBridgesTheBot(t *testing.T) {
 	if err := result(); err == nil {
 		t.Error("DialReverse returned nil after the bot's own connection was dropped")
 	}
-	waitFor(t, "state down", func() bool { return !c.State().Up() })
+	testutil.WaitFor(t, "state down", func() bool { return !c.State().Up() }, waitLimit)
 	if err := c.SendGroupMessage(t.Context(), testGroup, []qq.Segment{qq.Text("x")}); !errors.Is(err, link.ErrNotConnected) {
 		t.Fatalf("send with no bot attached: %v", err)
 	}
@@ -135,7 +136,7 @@ func TestReverseNewConnectionReplacesOld(t *testing.T) {
 	c, _, url := reverseServer(t, testToken)
 	first := fake.NewOneBot(fake.OneBotOptions{Token: testToken, SelfID: 1111111111})
 	firstResult := dialReverse(t, first, url)
-	waitFor(t, "first bot attached", func() bool { return c.State().Up() && first.Connected() == 1 })
+	testutil.WaitFor(t, "first bot attached", func() bool { return c.State().Up() && first.Connected() == 1 }, waitLimit)
 
 	second := fake.NewOneBot(fake.OneBotOptions{Token: testToken, SelfID: 2222222222})
 	dialReverse(t, second, url)
@@ -144,7 +145,7 @@ func TestReverseNewConnectionReplacesOld(t *testing.T) {
 	if !errors.As(err, &ce) || ce.Code != websocket.CloseNormalClosure || ce.Text != "replaced" {
 		t.Fatalf("first connection ended with %v; want close 1000 \"replaced\"", err)
 	}
-	waitFor(t, "second bot attached", func() bool { return second.Connected() == 1 })
+	testutil.WaitFor(t, "second bot attached", func() bool { return second.Connected() == 1 }, waitLimit)
 	if err := c.SendGroupMessage(t.Context(), testGroup, []qq.Segment{qq.Text("to the new one")}); err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,263 @@
+package fake
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// standInServer is the restartable HTTP server behind the OneBot, QueQiao
+// and Milky stand-ins. Start keeps the first bound address so Restart comes
+// back on the same port; Stop simulates a crash and returns only once every
+// goroutine it counts has ended. It also tracks the stand-in's open
+// WebSocket connections, accepted or dialled, under the same lock as the
+// running state, so Stop never misses one it must drop.
+type standInServer struct {
+	what    string                             // error prefix, e.g. "onebot stand-in"
+	log     *slog.Logger                       // gets the http.Server's own errors
+	handler func(run *standInRun) http.Handler // builds each run's handler
+
+	mu       sync.Mutex
+	addr     string      // first bound address, reused by Restart
+	run      *standInRun // nil while stopped
+	stopping bool        // Stop is dropping connections; none may join
+	conns    map[*standInConn]struct{}
+	handlers sync.WaitGroup // Serve loops and every counted handler
+}
+
+// standInRun is one Start…Stop period of the server.
+type standInRun struct {
+	srv *http.Server
+	// stop is closed when Stop begins, to end what srv.Close cannot reach:
+	// streams on hijacked connections.
+	stop chan struct{}
+}
+
+func newStandInServer(what string, log *slog.Logger, handler func(run *standInRun) http.Handler) *standInServer {
+	return &standInServer{what: what, log: log, handler: handler, conns: make(map[*standInConn]struct{})}
+}
+
+// start listens on addr and serves. Every request is counted in handlers,
+// and refused with 503 once Stop has begun for its run.
+func (s *standInServer) start(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("%s: %w", s.what, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.run != nil || s.stopping {
+		ln.Close()
+		return fmt.Errorf("%s: already started", s.what)
+	}
+	if s.addr == "" {
+		s.addr = ln.Addr().String()
+	}
+	run := &standInRun{stop: make(chan struct{})}
+	handler := s.handler(run)
+	run.srv = &http.Server{
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if !s.enter(run) {
+				http.Error(w, "stopping", http.StatusServiceUnavailable)
+				return
+			}
+			defer s.leave()
+			handler.ServeHTTP(w, r)
+		}),
+	}
+	s.run = run
+	s.handlers.Add(1)
+	go func() {
+		defer s.handlers.Done()
+		_ = run.srv.Serve(ln)
+	}()
+	return nil
+}
+
+// restart listens again on the address of the first start.
+func (s *standInServer) restart() error {
+	addr := s.address()
+	if addr == "" {
+		return fmt.Errorf("%s: Restart before Start", s.what)
+	}
+	return s.start(addr)
+}
+
+// address is the first bound host:port, "" before the first start.
+func (s *standInServer) address() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.addr
+}
+
+// stop closes the server and drops every tracked connection without a close
+// frame, then waits for every counted goroutine.
+func (s *standInServer) stop() {
+	s.mu.Lock()
+	run := s.run
+	s.run = nil
+	s.stopping = true
+	conns := s.connectionsLocked()
+	clear(s.conns)
+	s.mu.Unlock()
+
+	if run != nil {
+		close(run.stop)
+		_ = run.srv.Close()
+	}
+	for _, c := range conns {
+		_ = c.ws.Close()
+	}
+	s.handlers.Wait()
+	s.mu.Lock()
+	s.stopping = false
+	s.mu.Unlock()
+}
+
+// enter counts a goroutine in, so stop waits for it, unless stop is under
+// way or run (nil for a dialled connection) is no longer the running one.
+// A goroutine that entered calls leave.
+func (s *standInServer) enter(run *standInRun) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.liveLocked(run) {
+		return false
+	}
+	s.handlers.Add(1)
+	return true
+}
+
+func (s *standInServer) leave() { s.handlers.Done() }
+
+// addConn tracks an open connection under the same condition as enter.
+func (s *standInServer) addConn(c *standInConn, run *standInRun) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.liveLocked(run) {
+		return false
+	}
+	s.conns[c] = struct{}{}
+	return true
+}
+
+func (s *standInServer) liveLocked(run *standInRun) bool {
+	return !s.stopping && (run == nil || s.run == run)
+}
+
+// serveAccepted tracks conn, accepted by run, while serve runs on it. A
+// connection that comes once Stop has begun is dropped at once.
+func (s *standInServer) serveAccepted(run *standInRun, conn *standInConn, serve func(*standInConn) error) {
+	if !s.addConn(conn, run) {
+		_ = conn.ws.Close()
+		return
+	}
+	defer s.removeConn(conn)
+	_ = serve(conn)
+}
+
+// removeConn stops tracking c and drops it.
+func (s *standInServer) removeConn(c *standInConn) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+	_ = c.ws.Close()
+}
+
+// connected is the number of tracked connections.
+func (s *standInServer) connected() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns)
+}
+
+func (s *standInServer) connectionsLocked() []*standInConn {
+	conns := make([]*standInConn, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	return conns
+}
+
+// emit writes frame to every tracked connection; a failed write is logged
+// and the connection's reader notices the failure.
+func (s *standInServer) emit(frame []byte) {
+	s.mu.Lock()
+	conns := s.connectionsLocked()
+	s.mu.Unlock()
+	for _, c := range conns {
+		if err := c.write(frame); err != nil {
+			s.log.Debug("emit failed", "err", err)
+		}
+	}
+}
+
+// dialAndServe connects to a bridge's reverse WebSocket listener as the
+// real peer does, tracks the connection and runs serve on it. It returns
+// nil once ctx has ended, which closes the connection with a normal close
+// frame, or an error when the handshake is refused (with the HTTP status and
+// the start of the body) or the connection drops.
+func (s *standInServer) dialAndServe(ctx context.Context, url string, h http.Header, handshakeTimeout time.Duration,
+	serve func(*standInConn) error) error {
+	d := websocket.Dialer{HandshakeTimeout: handshakeTimeout}
+	ws, resp, err := d.DialContext(ctx, url, h)
+	if err != nil {
+		if resp != nil {
+			body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+			resp.Body.Close()
+			return fmt.Errorf("%s: dial %s: %s: %s", s.what, url, resp.Status, strings.TrimSpace(string(body)))
+		}
+		return fmt.Errorf("%s: dial %s: %w", s.what, url, err)
+	}
+	conn := &standInConn{ws: ws}
+	if !s.addConn(conn, nil) {
+		_ = ws.Close()
+		return fmt.Errorf("%s: stopping", s.what)
+	}
+	defer s.removeConn(conn)
+
+	closed := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		defer close(closed)
+		conn.close(websocket.CloseNormalClosure, "")
+	})
+	err = serve(conn)
+	if !stop() {
+		<-closed
+		return nil
+	}
+	return fmt.Errorf("%s: connection to %s dropped: %w", s.what, url, err)
+}
+
+// standInConn is one open WebSocket connection, accepted or dialled.
+// gorilla/websocket allows one writer at a time, so every writer (replies,
+// pushed events, heartbeats) takes wmu.
+type standInConn struct {
+	ws  *websocket.Conn
+	wmu sync.Mutex
+}
+
+const standInWriteWait = 5 * time.Second
+
+func (c *standInConn) write(frame []byte) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	_ = c.ws.SetWriteDeadline(time.Now().Add(standInWriteWait))
+	return c.ws.WriteMessage(websocket.TextMessage, frame)
+}
+
+// close sends a close frame, then drops the connection.
+func (c *standInConn) close(code int, reason string) {
+	_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason),
+		time.Now().Add(time.Second))
+	_ = c.ws.Close()
+}

@@ -1,0 +1,87 @@
+// Package testutil holds the few helpers the packages' tests share: polling
+// for a condition with a deadline, a per-test goroutine leak check, a log
+// buffer safe for concurrent writers, and running a component until the
+// test ends.
+package testutil
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+)
+
+// WaitFor polls cond every few milliseconds until it holds, and fails the
+// test when timeout passes first. what names the awaited condition in the
+// failure.
+func WaitFor(t testing.TB, what string, cond func() bool, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// VerifyNoLeaks fails the test if a goroutine started after this call is
+// still running once the test and the cleanups registered after this call
+// have finished. It is for packages that check leaks per test rather than
+// in TestMain; call it first.
+func VerifyNoLeaks(t testing.TB) {
+	t.Helper()
+	before := goleak.IgnoreCurrent() // the goroutines running now
+	t.Cleanup(func() { goleak.VerifyNone(t, before) })
+}
+
+// LogBuffer collects log output for assertions; safe for concurrent use.
+type LogBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *LogBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// String is everything written so far.
+func (b *LogBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// Lines is everything written so far, one line each, without the final
+// newline.
+func (b *LogBuffer) Lines() []string {
+	return strings.Split(strings.TrimSpace(b.String()), "\n")
+}
+
+// RunInBackground runs run (a component's Run) until the test ends. Then it
+// cancels run's context and fails the test unless run returns nil within
+// limit.
+func RunInBackground(t testing.TB, run func(context.Context) error, limit time.Duration) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("Run returned %v after its context ended, want nil", err)
+			}
+		case <-time.After(limit):
+			t.Errorf("Run did not return within %s after its context ended", limit)
+		}
+	})
+}
