@@ -4,7 +4,6 @@
 package qq
 
 import (
-	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -129,9 +128,6 @@ type Event struct {
 	GroupName string // when the bot reports it
 	Message   Message
 }
-
-// ErrNotConnected is returned by a client call while its connection is down.
-var ErrNotConnected = errors.New("not connected")
 
 // APIError is a failed action reported by the QQ bot.
 type APIError struct {

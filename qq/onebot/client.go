@@ -287,17 +287,8 @@ func (c *Client) remember(ev qq.Event) {
 	}
 }
 
-// errNotConnected matches both link.ErrNotConnected and qq.ErrNotConnected,
-// so callers can test for either.
-var errNotConnected = notConnectedError{}
-
-type notConnectedError struct{}
-
-func (notConnectedError) Error() string { return "not connected to the QQ bot" }
-
-func (notConnectedError) Is(target error) bool {
-	return target == link.ErrNotConnected || target == qq.ErrNotConnected
-}
+// errNotConnected is what calls fail with while no bot is connected.
+var errNotConnected = fmt.Errorf("not connected to the QQ bot: %w", link.ErrNotConnected)
 
 type request struct {
 	Action string `json:"action"`
