@@ -34,7 +34,7 @@ var (
 
 // world is a running bridge wired to stand-ins over loopback sockets.
 type world struct {
-	t      *testing.T
+	t      testing.TB
 	bot    *fake.OneBot
 	mc     map[string]*fake.QueQiao
 	rcon   map[string]*fake.RCON
@@ -56,7 +56,7 @@ type serverSpec struct {
 // startWorld starts the stand-ins, configures the bridge through the same
 // variables a user sets (extra overrides them) and waits until every
 // connection is up.
-func startWorld(t *testing.T, servers []serverSpec, extra map[string]string) *world {
+func startWorld(t testing.TB, servers []serverSpec, extra map[string]string) *world {
 	t.Helper()
 	w := &world{t: t, mc: map[string]*fake.QueQiao{}, rcon: map[string]*fake.RCON{}, logs: &testutil.LogBuffer{}}
 	w.bot = fake.NewOneBot(fake.OneBotOptions{})
@@ -152,7 +152,7 @@ func startWorld(t *testing.T, servers []serverSpec, extra map[string]string) *wo
 }
 
 // freeAddr finds a loopback address with a free port.
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	must(t, err)
@@ -171,7 +171,7 @@ func (w *world) dialIn(q *fake.QueQiao) (stop func(), done <-chan error) {
 	return cancel, ch
 }
 
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
@@ -272,7 +272,7 @@ func flatten(cs []component) []component {
 	return out
 }
 
-func decodeMessage(t *testing.T, data json.RawMessage, field string) []component {
+func decodeMessage(t testing.TB, data json.RawMessage, field string) []component {
 	t.Helper()
 	var m map[string]json.RawMessage
 	must(t, json.Unmarshal(data, &m))

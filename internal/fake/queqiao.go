@@ -49,6 +49,7 @@ type QueQiao struct {
 
 	mu       sync.Mutex
 	requests []Request
+	arrived  chan struct{} // closed and replaced at every new request
 	online   []string
 	rcon     func(cmd string) string
 	silent   map[string]bool
@@ -119,6 +120,35 @@ func (q *QueQiao) SetRCON(fn func(cmd string) string) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.rcon = fn
+}
+
+// WaitRequests waits until n requests of api have arrived (across restarts),
+// or fails when ctx ends. Benchmarks use it to see a message arrive without
+// polling; Requests has the contents.
+func (q *QueQiao) WaitRequests(ctx context.Context, api string, n int) error {
+	for {
+		q.mu.Lock()
+		got := 0
+		for i := range q.requests {
+			if q.requests[i].API == api {
+				got++
+			}
+		}
+		if got >= n {
+			q.mu.Unlock()
+			return nil
+		}
+		if q.arrived == nil {
+			q.arrived = make(chan struct{})
+		}
+		ch := q.arrived
+		q.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return fmt.Errorf("queqiao stand-in: %d of %d %s requests: %w", got, n, api, ctx.Err())
+		}
+	}
 }
 
 // SetSilent makes the stand-in never answer api (for timeout tests).
@@ -255,6 +285,10 @@ func (q *QueQiao) answer(frame []byte) (queqiaoResponse, bool) {
 	}
 	q.mu.Lock()
 	q.requests = append(q.requests, Request{API: api, Data: req.Data, Echo: queqiaoDeref(echo)})
+	if q.arrived != nil {
+		close(q.arrived)
+		q.arrived = nil
+	}
 	silent := q.silent[api]
 	q.mu.Unlock()
 	q.log.Debug("request", "api", api, "echo", queqiaoDeref(echo))
