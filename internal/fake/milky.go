@@ -32,6 +32,9 @@ type MilkyOptions struct {
 	// NoWebSocket answers WebSocket upgrades on /event with HTTP 400, like an
 	// implementation that only streams SSE, so clients must fall back.
 	NoWebSocket bool
+	// WebhookURL, when set, receives every pushed event as a webhook post
+	// too (milky.webhook.url), synchronously.
+	WebhookURL string
 }
 
 // MilkySent is one send_group_message / send_private_message received.
@@ -205,6 +208,11 @@ func (m *Milky) emitEvent(eventType string, now int64, data map[string]any) {
 		return
 	}
 	m.Emit(frame)
+	if m.opts.WebhookURL != "" {
+		if err := m.PostWebhook(context.Background(), m.opts.WebhookURL, frame); err != nil {
+			m.log.Warn("fake milky: webhook post failed", "err", err.Error())
+		}
+	}
 }
 
 // Emit pushes a raw frame (a fixture, garbage) to every event-stream
