@@ -34,6 +34,9 @@ type queued[T any] struct {
 }
 
 func newOutbox[T any](name string, size int, ttl time.Duration, log *slog.Logger, m *relayMetrics) *outbox[T] {
+	// Series exist from the start, so dashboards show 0 rather than nothing.
+	m.queued(name, 0)
+	m.dropped(name, 0)
 	return &outbox[T]{name: name, size: size, ttl: ttl, log: log, m: m, wake: make(chan struct{}, 1)}
 }
 
