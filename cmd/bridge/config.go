@@ -249,10 +249,14 @@ func (c *Config) validate() []error {
 			case err != nil || u.Host == "":
 				bad("QQ_URL", "%q is not a URL such as ws://127.0.0.1:3001", c.QQURL)
 			case u.Scheme == "ws" || u.Scheme == "wss":
+				if c.QQListen != "" {
+					bad("QQ_LISTEN", "set together with a ws:// QQ_URL: use QQ_URL for the bot's forward WebSocket, or QQ_LISTEN alone for its reverse WebSocket")
+				}
 			case u.Scheme == "http" || u.Scheme == "https":
-				bad("QQ_URL", "the OneBot HTTP API (%s://) is not supported yet; use the bot's forward WebSocket (ws://…) or reverse WebSocket (QQ_LISTEN)", u.Scheme)
+				// The HTTP API: events come as webhook posts to QQ_LISTEN, or
+				// from the SSE stream {QQ_URL}/_events without it.
 			default:
-				bad("QQ_URL", "scheme %q: want ws:// or wss://", u.Scheme)
+				bad("QQ_URL", "scheme %q: want ws://, wss://, http:// or https://", u.Scheme)
 			}
 		}
 	case "milky":

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -162,12 +164,34 @@ func TestUnknownVariablesAreWarnedAbout(t *testing.T) {
 	}
 }
 
+func TestOneBotHTTPAPIIsAccepted(t *testing.T) {
+	for name, env := range map[string]map[string]string{
+		"events over SSE":       {"QQ_URL": "http://127.0.0.1:3000"},
+		"events as webhooks":    {"QQ_URL": "https://bot.example:3000", "QQ_LISTEN": "127.0.0.1:8081"},
+		"open webhook, signed":  {"QQ_URL": "http://127.0.0.1:3000", "QQ_LISTEN": "0.0.0.0:8081", "QQ_ACCESS_TOKEN": "s3cret"},
+		"path prefix, no slash": {"QQ_URL": "http://127.0.0.1:3000/onebot"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			e := minimalEnv()
+			maps.Copy(e, env)
+			cfg, _, err := LoadConfig(e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := build(cfg, slog.New(slog.DiscardHandler)); err != nil {
+				t.Fatalf("build: %v", err)
+			}
+		})
+	}
+}
+
 func TestUnsupportedCombinationsAreStartupErrors(t *testing.T) {
 	for name, env := range map[string]map[string]string{
 		"satori":         {"QQ_PROTOCOL": "satori"},
-		"onebot http":    {"QQ_URL": "http://127.0.0.1:3000"},
+		"onebot ftp":     {"QQ_URL": "ftp://127.0.0.1:3000"},
 		"milky ws":       {"QQ_PROTOCOL": "milky", "QQ_URL": "ws://127.0.0.1:3010"},
 		"reverse no hub": {"MC_0_WS_URL": ""},
+		"ws and listen":  {"QQ_LISTEN": "127.0.0.1:8081"},
 		"duplicate name": {"MC_1_NAME": "Survival", "MC_1_WS_URL": "ws://127.0.0.1:8081", "MC_1_GROUPS": "1"},
 	} {
 		t.Run(name, func(t *testing.T) {

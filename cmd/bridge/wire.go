@@ -58,7 +58,9 @@ func build(cfg *Config, log *slog.Logger) (*bridge, error) {
 			Webhook: cfg.QQListen != "", RequestTimeout: cfg.RequestTimeout, Logger: log.With("conn", "qq")})
 	default:
 		b.qq, err = onebot.New(onebot.Options{URL: cfg.QQURL, AccessToken: cfg.QQToken,
-			RequestTimeout: cfg.RequestTimeout, Logger: log.With("conn", "qq")})
+			Webhook:        cfg.QQListen != "" && cfg.QQURL != "", // with an http:// QQ_URL (config checks)
+			RequestTimeout: cfg.RequestTimeout,
+			Logger:         log.With("conn", "qq")})
 	}
 	if err != nil {
 		return nil, fmt.Errorf("qq: %w", err)

@@ -1,11 +1,17 @@
 package fake
 
 import (
+	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha1"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -27,9 +33,13 @@ type OneBotOptions struct {
 	// StringFormat sends message events with message_format "string" (a
 	// CQ-code string) instead of a segment array.
 	StringFormat bool
-	// HeartbeatInterval is the period of heartbeat meta events (default 30 s).
+	// HeartbeatInterval is the period of heartbeat meta events on WebSocket
+	// connections and, for LLBot, on SSE streams (default 30 s).
 	HeartbeatInterval time.Duration
-	Logger            *slog.Logger
+	// WebhookURL, when set, also receives every pushed event as an HTTP POST
+	// (the bots' "http-post" reporter), synchronously.
+	WebhookURL string
+	Logger     *slog.Logger
 }
 
 // Sent is one message the stand-in was asked to send.
@@ -42,11 +52,14 @@ type Sent struct {
 	Raw     json.RawMessage // the message param exactly as received
 }
 
-// OneBot stands in for NapCat or LLBot speaking OneBot 11 (protocols §A–E):
-// a forward WebSocket server with one universal socket on any path, and with
-// DialReverse a reverse WebSocket client. Every connection gets a lifecycle
-// connect event, heartbeats and every pushed event; actions get replies
-// shaped like the chosen flavor's. Safe for concurrent use.
+// OneBot stands in for NapCat or LLBot speaking OneBot 11 (protocols §A–E).
+// One port serves a forward WebSocket (one universal socket on any path),
+// the HTTP API (POST /<action>) and the SSE event stream (GET /_events);
+// DialReverse is a reverse WebSocket client and PostWebhook an HTTP POST
+// event reporter. Every WebSocket connection gets a lifecycle connect
+// event, heartbeats and every pushed event, every SSE stream every pushed
+// event (and heartbeats from LLBot); actions get replies shaped like the
+// chosen flavor's. Safe for concurrent use.
 type OneBot struct {
 	opts OneBotOptions
 	log  *slog.Logger
@@ -63,6 +76,15 @@ type OneBot struct {
 	actions  []string
 	silent   map[string]bool
 	counter  int64 // message ids and sequences
+	sse      map[*onebotSSEStream]struct{}
+}
+
+// onebotSSEStream is one open SSE stream. Emit hands it frames; done is
+// closed when its handler ends, so Emit never waits for a stream that is
+// gone.
+type onebotSSEStream struct {
+	frames chan []byte
+	done   chan struct{}
 }
 
 const (
@@ -73,6 +95,13 @@ const (
 	onebotRetcodeToken     = 1403
 	onebotRetcodeUnknown   = 1404
 	onebotRetcodeFailed    = 1200
+	// The HTTP API's codes for a bad parameter, a failed action and (LLBot)
+	// an unknown action (protocols §B).
+	onebotHTTPRetcodeBadParams = 400
+	onebotHTTPRetcodeFailed    = 200
+	onebotHTTPRetcodeUnknown   = 404
+	onebotMaxBody              = 4 << 20
+	onebotSSEBuffer            = 64
 )
 
 // NewOneBot returns a stopped stand-in; call Start or DialReverse.
@@ -97,6 +126,7 @@ func NewOneBot(o OneBotOptions) *OneBot {
 		groups:   make(map[int64]string),
 		messages: make(map[int64]onebotMessageEvent),
 		silent:   make(map[string]bool),
+		sse:      make(map[*onebotSSEStream]struct{}),
 	}
 	b.server = newStandInServer("onebot stand-in", b.log, func(run *standInRun) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { b.serveHTTP(run, w, r) })
@@ -112,6 +142,10 @@ func (b *OneBot) Start(addr string) error { return b.server.start(addr) }
 // URL is the forward WebSocket address, e.g. ws://127.0.0.1:41234/.
 func (b *OneBot) URL() string { return "ws://" + b.server.address() + "/" }
 
+// HTTPURL is the HTTP API's address on the same port, e.g.
+// http://127.0.0.1:41234; the SSE stream is HTTPURL()+"/_events".
+func (b *OneBot) HTTPURL() string { return "http://" + b.server.address() }
+
 // Stop simulates a crash: it stops listening and drops every connection,
 // accepted or dialled, without a close frame, and returns once all of the
 // stand-in's goroutines have ended.
@@ -120,8 +154,14 @@ func (b *OneBot) Stop() { b.server.stop() }
 // Restart listens again on the port of the first Start.
 func (b *OneBot) Restart() error { return b.server.restart() }
 
-// Connected is the number of open connections that passed the token check.
-func (b *OneBot) Connected() int { return b.server.connected() }
+// Connected is the number of open WebSocket connections and SSE streams
+// that passed the token check.
+func (b *OneBot) Connected() int {
+	b.mu.Lock()
+	streams := len(b.sse)
+	b.mu.Unlock()
+	return b.server.connected() + streams
+}
 
 // AddMember makes m known to get_group_member_info in group.
 func (b *OneBot) AddMember(group int64, m qq.Member) {
@@ -160,7 +200,8 @@ func (b *OneBot) Actions() []string {
 }
 
 // GroupMessage pushes a group message event from sender to every connected
-// client and keeps it for get_msg. It returns the message_id.
+// client (WebSocket and SSE) and keeps it for get_msg. It returns the
+// message_id.
 func (b *OneBot) GroupMessage(group int64, sender qq.Member, segs []qq.Segment) (messageID int64) {
 	b.mu.Lock()
 	ev := b.newMessageEventLocked("group", sender, segs)
@@ -172,7 +213,8 @@ func (b *OneBot) GroupMessage(group int64, sender qq.Member, segs []qq.Segment) 
 }
 
 // PrivateMessage pushes a private (friend) message event from sender to
-// every connected client and keeps it for get_msg. It returns the message_id.
+// every connected client (WebSocket and SSE) and keeps it for get_msg. It
+// returns the message_id.
 func (b *OneBot) PrivateMessage(user int64, sender qq.Member, segs []qq.Segment) (messageID int64) {
 	sender.UserID = user
 	sender.Card, sender.Role = "", "" // friends have no group card or role
@@ -185,8 +227,65 @@ func (b *OneBot) PrivateMessage(user int64, sender qq.Member, segs []qq.Segment)
 	return ev.MessageID
 }
 
-// Emit pushes a raw frame (a fixture, garbage) to every connected client.
-func (b *OneBot) Emit(frame []byte) { b.server.emit(frame) }
+// Emit pushes a raw frame (a fixture, garbage) to every connected client:
+// WebSocket connections and SSE streams. Like a write to a slow WebSocket
+// client, handing a frame to a slow SSE stream waits.
+func (b *OneBot) Emit(frame []byte) {
+	b.server.emit(frame)
+	b.mu.Lock()
+	streams := slices.Collect(maps.Keys(b.sse))
+	b.mu.Unlock()
+	for _, s := range streams {
+		select {
+		case s.frames <- frame:
+		case <-s.done:
+		}
+	}
+	if b.opts.WebhookURL != "" {
+		if err := b.PostWebhook(context.Background(), b.opts.WebhookURL, frame); err != nil {
+			b.log.Warn("webhook post failed", "err", err.Error())
+		}
+	}
+}
+
+// PostWebhook posts frame to url as the HTTP POST event reporter of NapCat
+// and LLBot does (protocols §A.4): Content-Type application/json, X-Self-ID
+// and, when the stand-in has a token, X-Signature "sha1=" with the hex
+// HMAC-SHA1 of the exact body keyed with the token. A failed request or an
+// answer other than 2xx is an error with the status and the start of the
+// body.
+func (b *OneBot) PostWebhook(ctx context.Context, url string, frame []byte) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(frame))
+	if err != nil {
+		return fmt.Errorf("onebot stand-in webhook: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Self-ID", strconv.FormatInt(b.opts.SelfID, 10))
+	if b.opts.Token != "" {
+		req.Header.Set("X-Signature", onebotSignature(b.opts.Token, frame))
+	}
+	// No keep-alive: nothing of the stand-in outlives the call.
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	defer client.CloseIdleConnections()
+	resp, err := client.Do(req)
+	if err != nil {
+		return fmt.Errorf("onebot stand-in webhook: %w", err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 256))
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("onebot stand-in webhook: HTTP %s: %s", resp.Status, bytes.TrimSpace(body))
+	}
+	return nil
+}
+
+// onebotSignature is the X-Signature of body: "sha1=" and the hex HMAC-SHA1
+// keyed with token.
+func onebotSignature(token string, body []byte) string {
+	mac := hmac.New(sha1.New, []byte(token))
+	mac.Write(body)
+	return "sha1=" + hex.EncodeToString(mac.Sum(nil))
+}
 
 // DialReverse acts as a bot whose reverse WebSocket points at url (the
 // bridge's QQ_LISTEN), with the headers NapCat and LLBot send. It returns nil
@@ -209,9 +308,38 @@ func (b *OneBot) DialReverse(ctx context.Context, url string) error {
 	return b.server.dialAndServe(ctx, url, h, 2*time.Second, b.serveConn)
 }
 
-// serveHTTP is the forward WebSocket server. Like NapCat and LLBot it
-// upgrades first and refuses a wrong token afterwards, with a 1403 frame.
+// serveHTTP serves one request on the stand-in's port, as NapCat with its
+// WebSocket, HTTP and HTTP SSE servers sharing a port would (LLBot alike): a
+// WebSocket upgrade on any path is the forward universal socket, GET
+// /_events the SSE stream, anything else an HTTP API action. A wrong token
+// gets 403 {"message":"token verify failed!"} over HTTP (LLBot without the
+// "!").
 func (b *OneBot) serveHTTP(run *standInRun, w http.ResponseWriter, r *http.Request) {
+	if websocket.IsWebSocketUpgrade(r) {
+		b.serveWebSocket(run, w, r)
+		return
+	}
+	if b.opts.Token != "" && b.presentedToken(r) != b.opts.Token {
+		b.log.Debug("refusing HTTP request: wrong token", "peer", r.RemoteAddr, "path", r.URL.Path)
+		if b.napcat() {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8") // express res.send of a string
+			w.WriteHeader(http.StatusForbidden)
+			_, _ = io.WriteString(w, `{"message":"token verify failed!"}`)
+			return
+		}
+		onebotWriteJSON(w, http.StatusForbidden, map[string]string{"message": "token verify failed"})
+		return
+	}
+	if r.Method == http.MethodGet && r.URL.Path == "/_events" {
+		b.serveSSE(run, w, r)
+		return
+	}
+	b.serveAction(run, w, r)
+}
+
+// serveWebSocket is the forward WebSocket server. Like NapCat and LLBot it
+// upgrades first and refuses a wrong token afterwards, with a 1403 frame.
+func (b *OneBot) serveWebSocket(run *standInRun, w http.ResponseWriter, r *http.Request) {
 	up := websocket.Upgrader{}
 	ws, err := up.Upgrade(w, r, nil)
 	if err != nil {
@@ -355,7 +483,8 @@ func onebotBadParams(format string, args ...any) error {
 	return &onebotFailure{onebotRetcodeBadParams, fmt.Sprintf(format, args...)}
 }
 
-// answer handles one action frame; ok is false when no reply is sent.
+// answer handles one action frame from a WebSocket; ok is false when no
+// reply is sent.
 func (b *OneBot) answer(frame []byte) (reply onebotResponse, ok bool) {
 	var req struct {
 		Action string          `json:"action"`
@@ -365,26 +494,185 @@ func (b *OneBot) answer(frame []byte) (reply onebotResponse, ok bool) {
 	if err := json.Unmarshal(frame, &req); err != nil {
 		return b.failure(nil, onebotRetcodeBadParams, "json解析失败: "+err.Error()), true
 	}
+	return b.act(req.Action, req.Params, req.Echo, false)
+}
+
+// act records and runs one action and builds its reply; ok is false when
+// the action is silenced. overHTTP selects the HTTP API's retcodes and
+// wording (protocols §A.3, §B).
+func (b *OneBot) act(action string, params, echo json.RawMessage, overHTTP bool) (reply onebotResponse, ok bool) {
 	b.mu.Lock()
-	b.actions = append(b.actions, req.Action)
-	silent := b.silent[req.Action]
+	b.actions = append(b.actions, action)
+	silent := b.silent[action]
 	b.mu.Unlock()
-	b.log.Debug("action", "action", req.Action)
+	b.log.Debug("action", "action", action, "http", overHTTP)
 	if silent {
 		return onebotResponse{}, false
 	}
-	if len(req.Params) == 0 || string(req.Params) == "null" {
-		req.Params = json.RawMessage("{}")
+	if len(params) == 0 || string(params) == "null" {
+		params = json.RawMessage("{}")
 	}
-	data, err := b.execute(req.Action, req.Params)
-	var f *onebotFailure
-	switch {
-	case errors.As(err, &f):
-		return b.failure(req.Echo, f.retcode, f.message), true
-	case err != nil:
-		return b.failure(req.Echo, onebotRetcodeFailed, err.Error()), true
+	data, err := b.execute(action, params)
+	if err == nil {
+		return b.success(echo, data), true
 	}
-	return b.success(req.Echo, data), true
+	f, isFailure := errors.AsType[*onebotFailure](err)
+	if !isFailure {
+		f = &onebotFailure{onebotRetcodeFailed, err.Error()}
+	}
+	retcode, message := f.retcode, f.message
+	if overHTTP {
+		retcode, message = b.httpFailure(action, f)
+	}
+	return b.failure(echo, retcode, message), true
+}
+
+// httpFailure is the HTTP API's retcode and message for a failure the
+// WebSocket reports with f.
+func (b *OneBot) httpFailure(action string, f *onebotFailure) (retcode int, message string) {
+	switch f.retcode {
+	case onebotRetcodeBadParams:
+		return onebotHTTPRetcodeBadParams, f.message
+	case onebotRetcodeUnknown:
+		if b.napcat() {
+			return onebotHTTPRetcodeFailed, "不支持的Api " + action
+		}
+		return onebotHTTPRetcodeUnknown, f.message
+	}
+	return onebotHTTPRetcodeFailed, f.message
+}
+
+// serveAction answers an HTTP API request /<action> (protocols §A.3). The
+// params are the JSON body of a POST (NapCat also merges the query into it)
+// or the query of a GET; a body that is not a JSON object is NapCat's HTTP
+// 400 "Invalid JSON", LLBot's retcode 400. Only LLBot's unknown action gets
+// an HTTP status other than 200: 404. NapCat makes up an echo when none was
+// sent. A silenced action is held unanswered until the client gives up or
+// the stand-in stops.
+func (b *OneBot) serveAction(run *standInRun, w http.ResponseWriter, r *http.Request) {
+	action, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	params, err := b.httpParams(w, r)
+	if err != nil {
+		if b.napcat() {
+			http.Error(w, "Invalid JSON", http.StatusBadRequest)
+		} else {
+			onebotWriteJSON(w, http.StatusOK, b.failure(nil, onebotHTTPRetcodeBadParams, "请求体解析失败: "+err.Error()))
+		}
+		return
+	}
+	echo := params["echo"]
+	if echo == nil && b.napcat() {
+		echo = onebotMarshal(strconv.FormatInt(time.Now().UnixNano(), 36))
+	}
+	reply, ok := b.act(action, onebotMarshal(params), echo, true)
+	if !ok {
+		select {
+		case <-r.Context().Done():
+		case <-run.stop:
+		}
+		return
+	}
+	status := http.StatusOK
+	if reply.Retcode == onebotHTTPRetcodeUnknown {
+		status = http.StatusNotFound
+	}
+	onebotWriteJSON(w, status, reply)
+}
+
+// httpParams collects an HTTP action's params as the flavor does.
+func (b *OneBot) httpParams(w http.ResponseWriter, r *http.Request) (map[string]json.RawMessage, error) {
+	var params map[string]json.RawMessage
+	if r.Method == http.MethodPost {
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, onebotMaxBody))
+		if err != nil {
+			return nil, err
+		}
+		if len(bytes.TrimSpace(body)) > 0 {
+			if err := json.Unmarshal(body, &params); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if params == nil { // no body, or "null"
+		params = make(map[string]json.RawMessage)
+	}
+	if r.Method != http.MethodPost || b.napcat() {
+		for key, values := range r.URL.Query() {
+			params[key] = onebotMarshal(values[0])
+		}
+	}
+	return params, nil
+}
+
+func onebotWriteJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(onebotMarshal(v))
+}
+
+// serveSSE streams every pushed event as a "data: <json>" frame, as
+// NapCat's HTTP SSE server and LLBot do; LLBot also sends heartbeat events
+// on it. The stream ends when the client goes or the stand-in stops.
+func (b *OneBot) serveSSE(run *standInRun, w http.ResponseWriter, r *http.Request) {
+	// Subscribed before the headers go out, so an event pushed as soon as
+	// the client sees the stream open is not missed.
+	stream := &onebotSSEStream{frames: make(chan []byte, onebotSSEBuffer), done: make(chan struct{})}
+	b.mu.Lock()
+	b.sse[stream] = struct{}{}
+	b.mu.Unlock()
+	defer func() {
+		b.mu.Lock()
+		delete(b.sse, stream)
+		b.mu.Unlock()
+		close(stream.done)
+	}()
+
+	rc := http.NewResponseController(w)
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.WriteHeader(http.StatusOK)
+	if rc.Flush() != nil {
+		return
+	}
+	var heartbeats <-chan time.Time
+	if !b.napcat() {
+		t := time.NewTicker(b.opts.HeartbeatInterval)
+		defer t.Stop()
+		heartbeats = t.C
+	}
+	for {
+		var frame []byte
+		select {
+		case frame = <-stream.frames:
+		case <-heartbeats:
+			frame = onebotMarshal(b.heartbeatEvent())
+		case <-run.stop:
+			return
+		case <-r.Context().Done():
+			return
+		}
+		_ = rc.SetWriteDeadline(time.Now().Add(standInWriteWait))
+		if _, err := w.Write(onebotSSEFrame(frame)); err != nil || rc.Flush() != nil {
+			return
+		}
+	}
+}
+
+// onebotSSEFrame encodes one event as the bots do, "data: <json>" and a
+// blank line; a frame of several lines (garbage) gets one data line each,
+// as SSE requires.
+func onebotSSEFrame(frame []byte) []byte {
+	var out bytes.Buffer
+	for line := range bytes.Lines(frame) {
+		out.WriteString("data: ")
+		out.Write(bytes.TrimRight(line, "\r\n"))
+		out.WriteByte('\n')
+	}
+	if len(frame) == 0 {
+		out.WriteString("data: \n")
+	}
+	out.WriteByte('\n')
+	return out.Bytes()
 }
 
 func (b *OneBot) execute(action string, params json.RawMessage) (any, error) {

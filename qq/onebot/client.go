@@ -21,12 +21,18 @@ import (
 
 // Options configure a Client.
 type Options struct {
-	// URL is the bot's forward WebSocket (ws:// or wss://), e.g.
-	// ws://127.0.0.1:3001/. Empty: reverse mode, the bot dials ServeHTTP.
+	// URL is where the bot is reached: its forward WebSocket (ws:// or
+	// wss://, e.g. ws://127.0.0.1:3001/) or its HTTP API (http:// or
+	// https://, e.g. http://127.0.0.1:3000). Empty: reverse mode, the bot
+	// dials ServeHTTP.
 	URL string
-	// AccessToken is sent as "Authorization: Bearer …" when dialling and
-	// required from bots dialling in.
+	// AccessToken is sent as "Authorization: Bearer …" to the bot (dial,
+	// HTTP actions, SSE) and required from bots dialling in; webhook posts
+	// must be signed with it (X-Signature HMAC-SHA1).
 	AccessToken string
+	// Webhook, with an HTTP API URL only: events arrive as the bot's HTTP
+	// POSTs to ServeHTTP instead of from the SSE stream {URL}/_events.
+	Webhook bool
 	// RequestTimeout bounds every action (default 10 s).
 	RequestTimeout time.Duration
 	Logger         *slog.Logger
@@ -56,12 +62,21 @@ type Client struct {
 	selfID  atomic.Int64
 	running atomic.Bool
 
+	// api is the bot's HTTP API; nil in the WebSocket modes.
+	api *httpAPI
+	// healthInterval is how often webhook mode checks that the API answers.
+	healthInterval time.Duration
+
 	mu  sync.Mutex
 	cur *session // the attached bot connection; nil while down
-	// Reverse mode only: the context of Run while it accepts connections
-	// (nil before and after), and the handlers it waits for.
+	// Reverse and webhook modes: the context of Run while it accepts
+	// connections or posts (nil before and after), and the handlers it
+	// waits for.
 	serveCtx context.Context
 	handlers sync.WaitGroup
+	// HTTP mode: ends the running event session (SSE stream or webhook
+	// health check); nil between sessions.
+	endSession context.CancelCauseFunc
 
 	members  *cache.Cache[memberKey, qq.Member]
 	groups   *cache.Cache[int64, string]
@@ -81,14 +96,24 @@ type session struct {
 
 // New checks o and returns a Client; nothing happens until Run.
 func New(o Options) (*Client, error) {
+	var api *httpAPI
 	if o.URL != "" {
 		u, err := url.Parse(o.URL)
 		if err != nil {
 			return nil, fmt.Errorf("onebot: QQ url: %w", err)
 		}
-		if u.Scheme != "ws" && u.Scheme != "wss" {
-			return nil, fmt.Errorf("onebot: QQ url %q: want ws:// or wss://", u.Redacted())
+		switch u.Scheme {
+		case "ws", "wss":
+		case "http", "https":
+			if api, err = newHTTPAPI(u); err != nil {
+				return nil, fmt.Errorf("onebot: QQ url %q: %w", u.Redacted(), err)
+			}
+		default:
+			return nil, fmt.Errorf("onebot: QQ url %q: want ws://, wss://, http:// or https://", u.Redacted())
 		}
+	}
+	if o.Webhook && api == nil {
+		return nil, errors.New("onebot: webhook events need the bot's HTTP API as the QQ url (http:// or https://)")
 	}
 	if o.RequestTimeout <= 0 {
 		o.RequestTimeout = defaultReqTimeout
@@ -97,12 +122,14 @@ func New(o Options) (*Client, error) {
 		o.Logger = slog.Default()
 	}
 	return &Client{
-		opts:     o,
-		log:      o.Logger,
-		events:   make(chan qq.Event, eventBufferSize),
-		members:  cache.New[memberKey, qq.Member](lookupCacheSize, memberCacheTTL),
-		groups:   cache.New[int64, string](lookupCacheSize, groupCacheTTL),
-		messages: cache.New[string, qq.Message](lookupCacheSize, messageCacheTTL),
+		opts:           o,
+		log:            o.Logger,
+		events:         make(chan qq.Event, eventBufferSize),
+		api:            api,
+		healthInterval: webhookHealthInterval,
+		members:        cache.New[memberKey, qq.Member](lookupCacheSize, memberCacheTTL),
+		groups:         cache.New[int64, string](lookupCacheSize, groupCacheTTL),
+		messages:       cache.New[string, qq.Message](lookupCacheSize, messageCacheTTL),
 	}, nil
 }
 
@@ -111,10 +138,14 @@ func New(o Options) (*Client, error) {
 // dropped.
 func (c *Client) Events() <-chan qq.Event { return c.events }
 
-// State is the connection state: up while a bot connection is attached.
+// State is the connection state: up while a bot connection is attached. Over
+// HTTP it is up while the SSE stream is open, or, with webhooks, while the
+// bot answers get_login_info (checked every 30 s); an action that cannot
+// reach the bot takes it down at once.
 func (c *Client) State() *link.State { return &c.state }
 
-// SelfID is the bot's QQ number, learned from the connection; 0 until known.
+// SelfID is the bot's QQ number, learned from the connection (over HTTP:
+// from get_login_info, X-Self-ID or events); 0 until known.
 func (c *Client) SelfID() int64 { return c.selfID.Load() }
 
 func (c *Client) learnSelfID(id int64) {
@@ -126,34 +157,48 @@ func (c *Client) learnSelfID(id int64) {
 // Run keeps the connection until ctx ends and then returns nil. Forward
 // mode dials the bot and redials after every loss (backoff 1 s → 60 s);
 // reverse mode serves connections arriving through ServeHTTP and, when ctx
-// ends, closes them and waits for their handlers.
+// ends, closes them and waits for their handlers. HTTP mode reads the SSE
+// stream, reopening it after every loss, or, with webhooks, accepts posts
+// through ServeHTTP while checking that the bot's API answers.
 func (c *Client) Run(ctx context.Context) error {
 	if !c.running.CompareAndSwap(false, true) {
 		return errors.New("onebot: Run called twice")
 	}
-	if c.opts.URL != "" {
+	switch {
+	case c.api != nil:
+		c.runHTTP(ctx)
+	case c.opts.URL != "":
 		link.Supervise(ctx, c.log, &c.state, c.forwardSession)
-		return nil
+	default:
+		c.acceptHandlers(ctx)
+		<-ctx.Done()
+		c.stopHandlers()
+		c.state.Set(false, nil)
 	}
+	return nil
+}
+
+// acceptHandlers lets ServeHTTP start handlers bound to ctx.
+func (c *Client) acceptHandlers(ctx context.Context) {
 	c.mu.Lock()
 	c.serveCtx = ctx
 	c.mu.Unlock()
-	<-ctx.Done()
+}
+
+// stopHandlers refuses new handlers and waits for the running ones, which
+// end with the context given to acceptHandlers.
+func (c *Client) stopHandlers() {
 	c.mu.Lock()
 	c.serveCtx = nil // no handler starts after this, so Wait below is final
 	c.mu.Unlock()
 	c.handlers.Wait()
-	c.state.Set(false, nil)
-	return nil
 }
 
 // forwardSession is one dial of the bot; link.Supervise calls it again after
 // it returns.
 func (c *Client) forwardSession(ctx context.Context, up func()) error {
 	header := http.Header{}
-	if c.opts.AccessToken != "" {
-		header.Set("Authorization", "Bearer "+c.opts.AccessToken)
-	}
+	c.authorize(header)
 	conn, err := ws.Dial(ctx, c.opts.URL, header, ws.Options{Logger: c.log})
 	if err != nil {
 		return fmt.Errorf("dial: %w", err)
@@ -223,30 +268,40 @@ func (c *Client) current() *session {
 	return c.cur
 }
 
-// handleFrame runs in the connection's reader goroutine.
+// handleFrame runs in the connection's reader goroutine. s is nil on the
+// SSE stream, which carries no replies to our actions.
 func (c *Client) handleFrame(ctx context.Context, s *session, frame []byte) {
 	ev, kind, err := DecodeEvent(frame)
 	if err != nil {
 		c.log.Warn("skipping bad frame from the QQ bot", "err", err.Error(), "frame", excerpt(frame, 200))
 		return
 	}
-	switch kind {
-	case FrameResponse:
-		c.handleResponse(s, frame)
-	case FrameMeta:
-		c.learnSelfID(ev.SelfID)
-	case FrameGroupMessage, FramePrivateMessage:
-		c.learnSelfID(ev.SelfID)
-		if self := c.SelfID(); self != 0 && ev.Message.Sender.UserID == self {
-			return // own message from an event that did not carry self_id
-		}
-		c.remember(ev)
-		select {
-		case c.events <- ev:
-		case <-ctx.Done():
-		}
-	case FrameIgnored:
-		c.learnSelfID(ev.SelfID)
+	if kind != FrameResponse {
+		c.handleEvent(ctx, ev, kind)
+		return
+	}
+	if s == nil {
+		c.log.Debug("ignoring an action response on the event stream", "frame", excerpt(frame, 200))
+		return
+	}
+	c.handleResponse(s, frame)
+}
+
+// handleEvent learns the bot's QQ number from every event and passes
+// messages from others on to Events, waiting while it is full until ctx
+// ends.
+func (c *Client) handleEvent(ctx context.Context, ev qq.Event, kind FrameKind) {
+	c.learnSelfID(ev.SelfID)
+	if kind != FrameGroupMessage && kind != FramePrivateMessage {
+		return
+	}
+	if self := c.SelfID(); self != 0 && ev.Message.Sender.UserID == self {
+		return // own message from an event that did not carry self_id
+	}
+	c.remember(ev)
+	select {
+	case c.events <- ev:
+	case <-ctx.Done():
 	}
 }
 
@@ -296,22 +351,20 @@ type request struct {
 	Echo   string `json:"echo"`
 }
 
-// call runs one action and returns its data. It fails at once while no bot
-// is connected, and after RequestTimeout when no reply comes.
+// call runs one action, over the WebSocket or the HTTP API, and returns its
+// data. On a WebSocket it fails at once while no bot is connected; either
+// way it fails after RequestTimeout when no reply comes.
 func (c *Client) call(ctx context.Context, action string, params any) (json.RawMessage, error) {
-	s := c.current()
-	if s == nil {
-		return nil, fmt.Errorf("%s: %w", action, errNotConnected)
-	}
 	timeout := c.opts.RequestTimeout
 	ctx, cancel := context.WithTimeoutCause(ctx, timeout,
 		fmt.Errorf("no reply within %s: %w", timeout, context.DeadlineExceeded))
 	defer cancel()
-	frame, err := ws.Call(ctx, s.ws, s.pending, func(echo string) ([]byte, error) {
-		return json.Marshal(request{Action: action, Params: params, Echo: echo})
-	})
-	if errors.Is(err, ws.ErrClosed) {
-		return nil, fmt.Errorf("%s: connection lost: %w", action, errNotConnected)
+	var frame []byte
+	var err error
+	if c.api != nil {
+		frame, err = c.postAction(ctx, action, params)
+	} else {
+		frame, err = c.sendAction(ctx, action, params)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", action, err)
@@ -324,6 +377,22 @@ func (c *Client) call(ctx context.Context, action string, params any) (json.RawM
 		return nil, err
 	}
 	return r.Data, nil
+}
+
+// sendAction sends one action on the current WebSocket and waits for the
+// reply with the same echo.
+func (c *Client) sendAction(ctx context.Context, action string, params any) ([]byte, error) {
+	s := c.current()
+	if s == nil {
+		return nil, errNotConnected
+	}
+	frame, err := ws.Call(ctx, s.ws, s.pending, func(echo string) ([]byte, error) {
+		return json.Marshal(request{Action: action, Params: params, Echo: echo})
+	})
+	if errors.Is(err, ws.ErrClosed) {
+		return nil, fmt.Errorf("connection lost: %w", errNotConnected)
+	}
+	return frame, err
 }
 
 // SendGroupMessage sends msg to a group (send_group_msg), always as a

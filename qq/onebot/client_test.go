@@ -319,11 +319,3 @@ func TestFullEventBufferDelaysInsteadOfDropping(t *testing.T) {
 		}
 	}
 }
-
-func TestNewRejectsNonWebSocketURL(t *testing.T) {
-	for _, u := range []string{"http://127.0.0.1:3000", "127.0.0.1:3001", "::bad"} {
-		if _, err := onebot.New(onebot.Options{URL: u}); err == nil {
-			t.Errorf("New accepted URL %q", u)
-		}
-	}
-}

@@ -18,7 +18,17 @@ import (
 // connection is active at a time; a new one replaces the old, which is
 // closed with 1000 "replaced". It answers 503 unless Run is running in
 // reverse mode.
+//
+// With the HTTP API (Options.URL http:// or https://) ServeHTTP is instead
+// the receiver of the bot's webhook posts (protocols §A.4), on any path:
+// X-Signature is checked over the raw body before it is parsed (401 when
+// missing, 403 when wrong), a post with an event is answered 204, and any
+// post 503 unless Run is running with Options.Webhook.
 func (c *Client) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if c.api != nil {
+		c.serveWebhook(w, r)
+		return
+	}
 	peer := r.RemoteAddr
 	if want := c.opts.AccessToken; want != "" {
 		got, presented := requestToken(r)
@@ -63,8 +73,8 @@ func (c *Client) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// startHandler registers a connection handler with Run, or reports false
-// when Run is not serving reverse connections.
+// startHandler registers a handler with Run, or reports false when Run is
+// not serving reverse connections or webhook posts.
 func (c *Client) startHandler() (context.Context, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -1,0 +1,598 @@
+package onebot_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mcqq/bridge/internal/fake"
+	"github.com/mcqq/bridge/internal/link"
+	"github.com/mcqq/bridge/internal/testutil"
+	"github.com/mcqq/bridge/qq"
+	"github.com/mcqq/bridge/qq/onebot"
+)
+
+// webhookSecret is the token the webhook fixture's signature was computed
+// with.
+const webhookSecret = "my-secret"
+
+// ssePair is a stand-in and a client using its HTTP API with events from
+// its SSE stream, open.
+func ssePair(t *testing.T, o fake.OneBotOptions) (*fake.OneBot, *onebot.Client, *logRecorder) {
+	t.Helper()
+	o.Token = testToken
+	bot := startBot(t, o)
+	c, logs := runClient(t, onebot.Options{URL: bot.HTTPURL(), AccessToken: testToken})
+	testutil.WaitFor(t, "SSE stream open", func() bool { return c.State().Up() && bot.Connected() == 1 }, waitLimit)
+	return bot, c, logs
+}
+
+// webhookClient runs a webhook-mode client that uses bot's HTTP API, behind
+// a loopback server, and returns the URL to post events to. A health
+// interval of 0 keeps the default.
+func webhookClient(t *testing.T, bot *fake.OneBot, token string, health time.Duration) (*onebot.Client, *logRecorder, string) {
+	t.Helper()
+	logs := &logRecorder{}
+	c, err := onebot.New(onebot.Options{URL: bot.HTTPURL(), AccessToken: token, Webhook: true, Logger: slog.New(logs)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if health > 0 {
+		onebot.SetHealthInterval(c, health)
+	}
+	srv := httptest.NewServer(c)
+	t.Cleanup(srv.Close)
+	// Registered after the server's cleanup, so Run ends (and with it any
+	// handler waiting to deliver) before the server waits for its handlers.
+	testutil.RunInBackground(t, c.Run, waitLimit)
+	return c, logs, srv.URL + "/onebot/webhook"
+}
+
+// post sends body to url with headers and returns the status.
+func post(t *testing.T, url string, body []byte, headers map[string]string) int {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode
+}
+
+// noEventPending fails if an event is waiting. Called after a later event
+// was received, it checks what came before rather than timing.
+func noEventPending(t *testing.T, c *onebot.Client) {
+	t.Helper()
+	select {
+	case ev := <-c.Events():
+		t.Fatalf("unexpected event %+v", ev)
+	default:
+	}
+}
+
+func TestHTTPActions(t *testing.T) {
+	for _, flavor := range []string{"napcat", "llbot"} {
+		t.Run(flavor, func(t *testing.T) {
+			bot := startBot(t, fake.OneBotOptions{Token: testToken, Flavor: flavor})
+			bot.AddMember(testGroup, qq.Member{UserID: 1357924680, Nickname: "Bob", Card: "鲍勃", Role: "member"})
+			bot.SetGroupName(testGroup, "MC服务器交流群")
+			// Pushed before the client is there, so GetMessage must ask.
+			oldID := strconv.FormatInt(bot.GroupMessage(testGroup, alice, []qq.Segment{qq.Text("earlier")}), 10)
+			c, _ := runClient(t, onebot.Options{URL: bot.HTTPURL(), AccessToken: testToken})
+			ctx := t.Context()
+
+			typed := "[MC] <Steve> [CQ:at,qq=all] a&b"
+			if err := c.SendGroupMessage(ctx, testGroup, []qq.Segment{qq.Text(typed), seg("at", "qq", "1019283746")}); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.SendPrivateMessage(ctx, alice.UserID, []qq.Segment{qq.Text("hi")}); err != nil {
+				t.Fatal(err)
+			}
+			sent := bot.Sent()
+			if len(sent) != 2 {
+				t.Fatalf("bot received %d messages, want 2", len(sent))
+			}
+			if g := sent[0]; g.Action != "send_group_msg" || g.GroupID != testGroup || g.Text != typed ||
+				!strings.HasPrefix(string(g.Raw), "[") || len(g.Message) != 2 || g.Message[1].Get("qq") != "1019283746" {
+				t.Errorf("group send = %+v; want a segment array with the text and the at", g)
+			}
+			if p := sent[1]; p.Action != "send_private_msg" || p.UserID != alice.UserID || p.Text != "hi" {
+				t.Errorf("private send = %+v", p)
+			}
+
+			for range 2 {
+				m, err := c.Member(ctx, testGroup, 1357924680)
+				if err != nil || m.DisplayName() != "鲍勃" || m.Role != "member" {
+					t.Fatalf("Member = %+v, %v", m, err)
+				}
+				name, err := c.GroupName(ctx, testGroup)
+				if err != nil || name != "MC服务器交流群" {
+					t.Fatalf("GroupName = %q, %v", name, err)
+				}
+				msg, err := c.GetMessage(ctx, oldID)
+				if err != nil || msg.PlainText() != "earlier" || msg.Sender.Card != alice.Card {
+					t.Fatalf("GetMessage = %+v, %v", msg, err)
+				}
+			}
+			for _, action := range []string{"get_group_member_info", "get_group_info", "get_msg"} {
+				if n := count(bot.Actions(), action); n != 1 {
+					t.Errorf("%s reached the bot %d times, want 1 (cached)", action, n)
+				}
+			}
+		})
+	}
+}
+
+func TestHTTPFailuresAreAPIErrors(t *testing.T) {
+	for _, tc := range []struct {
+		flavor        string
+		unknownCode   int64
+		unknownSample string
+	}{
+		// NapCat answers an unknown action with HTTP 200, LLBot with 404;
+		// both with an envelope (protocols §A.3).
+		{"napcat", 200, "不支持的Api send_group_message"},
+		{"llbot", 404, "send_group_message API 不存在"},
+	} {
+		t.Run(tc.flavor, func(t *testing.T) {
+			bot := startBot(t, fake.OneBotOptions{Token: testToken, Flavor: tc.flavor})
+			c, _ := runClient(t, onebot.Options{URL: bot.HTTPURL(), AccessToken: testToken})
+			ctx := t.Context()
+
+			_, err := onebot.Call(ctx, c, "send_group_message", struct{}{})
+			apiErr, ok := errors.AsType[*qq.APIError](err)
+			if !ok || apiErr.Action != "send_group_message" || apiErr.Retcode != tc.unknownCode || apiErr.Message != tc.unknownSample {
+				t.Errorf("unknown action: %v; want an APIError with retcode %d and %q", err, tc.unknownCode, tc.unknownSample)
+			}
+
+			_, err = onebot.Call(ctx, c, "send_group_msg", map[string]any{"message": "no group"})
+			if apiErr, ok := errors.AsType[*qq.APIError](err); !ok || apiErr.Retcode != 400 {
+				t.Errorf("bad params: %v; want an APIError with retcode 400", err)
+			}
+
+			for range 2 {
+				_, err := c.Member(ctx, testGroup, 1122334455)
+				if apiErr, ok := errors.AsType[*qq.APIError](err); !ok || apiErr.Retcode != 200 || apiErr.Message == "" {
+					t.Fatalf("Member of a stranger: %v; want an APIError with retcode 200", err)
+				}
+			}
+			if n := count(bot.Actions(), "get_group_member_info"); n != 2 {
+				t.Errorf("failed look-up reached the bot %d times, want 2 (errors are not cached)", n)
+			}
+		})
+	}
+}
+
+func TestHTTPWrongTokenIsReportedClearly(t *testing.T) {
+	for _, flavor := range []string{"napcat", "llbot"} {
+		for _, token := range []string{"wrong", ""} {
+			t.Run(fmt.Sprintf("%s/token=%q", flavor, token), func(t *testing.T) {
+				bot := startBot(t, fake.OneBotOptions{Token: testToken, Flavor: flavor})
+				c, _ := runClient(t, onebot.Options{URL: bot.HTTPURL(), AccessToken: token})
+
+				err := c.SendGroupMessage(t.Context(), testGroup, []qq.Segment{qq.Text("hi")})
+				if !errors.Is(err, onebot.ErrTokenRejected) || !strings.Contains(err.Error(), "403") ||
+					!strings.Contains(err.Error(), "token verify failed") || !strings.Contains(err.Error(), "QQ_ACCESS_TOKEN") {
+					t.Errorf("send with a wrong token: %v; want the rejection with status, bot message and a hint", err)
+				}
+				if len(bot.Sent()) != 0 {
+					t.Error("the bot sent a message despite the wrong token")
+				}
+				// The event stream is refused the same way; the link never
+				// comes up.
+				testutil.WaitFor(t, "stream refusal recorded", func() bool {
+					return strings.Contains(c.State().Get().LastError, onebot.ErrTokenRejected.Error())
+				}, waitLimit)
+				if c.State().Up() {
+					t.Error("link up with a wrong token")
+				}
+			})
+		}
+	}
+}
+
+func TestSSEEventsArrive(t *testing.T) {
+	for _, flavor := range []string{"napcat", "llbot"} {
+		for _, stringFormat := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/string=%v", flavor, stringFormat), func(t *testing.T) {
+				// LLBot sends heartbeats on the stream; they must pass unnoticed.
+				bot, c, _ := ssePair(t, fake.OneBotOptions{Flavor: flavor, StringFormat: stringFormat,
+					HeartbeatInterval: 10 * time.Millisecond})
+				bot.SetGroupName(testGroup, "MC服务器交流群")
+				bot.Emit(readFixture(t, "napcat_message_sent_group.json"))
+				bot.GroupMessage(testGroup, qq.Member{UserID: 2401234567, Nickname: "MC桥接机器人"}, []qq.Segment{qq.Text("own")})
+				id := bot.GroupMessage(testGroup, alice, richMessage())
+				bot.PrivateMessage(alice.UserID, alice, []qq.Segment{qq.Text("在吗")})
+
+				ev := nextEvent(t, c) // own messages come first and must be dropped
+				if ev.Kind != qq.GroupMessage || ev.GroupID != testGroup || ev.GroupName != "MC服务器交流群" ||
+					ev.Message.ID != strconv.FormatInt(id, 10) || ev.Message.Sender != alice {
+					t.Errorf("group event = %+v", ev)
+				}
+				if !reflect.DeepEqual(ev.Message.Segments, richMessage()) {
+					t.Errorf("segments\n got  %#v\n want %#v", ev.Message.Segments, richMessage())
+				}
+				if ev := nextEvent(t, c); ev.Kind != qq.PrivateMessage || ev.Message.PlainText() != "在吗" {
+					t.Errorf("private event = %+v", ev)
+				}
+				if c.SelfID() != 2401234567 {
+					t.Errorf("SelfID = %d, want the events' self_id", c.SelfID())
+				}
+			})
+		}
+	}
+}
+
+func TestSSEReconnectsAfterBotRestart(t *testing.T) {
+	bot, c, logs := ssePair(t, fake.OneBotOptions{})
+	bot.Stop()
+	testutil.WaitFor(t, "state down", func() bool { return !c.State().Up() }, waitLimit)
+
+	start := time.Now()
+	err := c.SendGroupMessage(t.Context(), testGroup, []qq.Segment{qq.Text("hello?")})
+	if !errors.Is(err, link.ErrNotConnected) {
+		t.Fatalf("send while the bot is down: %v; want not connected", err)
+	}
+	if time.Since(start) > time.Second {
+		t.Errorf("send while down took %v", time.Since(start))
+	}
+
+	if err := bot.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	testutil.WaitFor(t, "stream reopened", func() bool { return c.State().Up() && bot.Connected() == 1 }, waitLimit)
+	bot.GroupMessage(testGroup, alice, []qq.Segment{qq.Text("back")})
+	if ev := nextEvent(t, c); ev.Message.PlainText() != "back" {
+		t.Fatalf("event after reconnect = %+v", ev)
+	}
+	if err := c.SendGroupMessage(t.Context(), testGroup, []qq.Segment{qq.Text("me too")}); err != nil {
+		t.Fatalf("send after reconnect: %v", err)
+	}
+	if n := len(logs.find(slog.LevelWarn, "connection lost")); n != 1 {
+		t.Errorf("%d \"connection lost\" warnings, want 1", n)
+	}
+}
+
+func TestSSEBadAndOversizedEventsAreSkipped(t *testing.T) {
+	bot, c, logs := ssePair(t, fake.OneBotOptions{})
+	bot.Emit([]byte("not json\nat all"))
+	huge := `{"post_type":"message","message_type":"group","group_id":1,"user_id":2,"message":"` +
+		strings.Repeat("x", 4<<20) + `"}`
+	bot.Emit([]byte(huge))
+	bot.GroupMessage(testGroup, alice, []qq.Segment{qq.Text("still here")})
+	if ev := nextEvent(t, c); ev.Message.PlainText() != "still here" {
+		t.Fatalf("event after bad frames = %+v", ev)
+	}
+	if bad := logs.find(slog.LevelWarn, "bad frame"); len(bad) != 1 || bad[0]["frame"] != "not json\nat all" {
+		t.Errorf("bad-frame warnings = %v; want one with the frame", bad)
+	}
+	if big := logs.find(slog.LevelWarn, "oversized"); len(big) != 1 || big[0]["bytes"] != strconv.Itoa(len(huge)) {
+		t.Errorf("oversized warnings = %v; want one with the size %d", big, len(huge))
+	}
+	if lost := logs.find(slog.LevelWarn, "connection lost"); len(lost) != 0 {
+		t.Errorf("the stream was dropped: %v", lost)
+	}
+}
+
+// TestSSEFraming reads a stream written by hand with what the SSE format
+// allows besides the bots' plain "data:" lines.
+func TestSSEFraming(t *testing.T) {
+	event := func(text string) string {
+		return `{"self_id":2401234567,"post_type":"message","message_type":"group","group_id":712345678,` +
+			`"user_id":1019283746,"message_id":7,"sender":{"user_id":1019283746,"nickname":"Alice"},` +
+			`"message":[{"type":"text","data":{"text":"` + text + `"}}]}`
+	}
+	split := event("two lines")
+	cut := strings.Index(split, `"message":[`)
+	stream := ": keep-alive comment\r\n" +
+		"event: message\r\nid: 1\r\ndata: " + event("crlf") + "\r\n\r\n" +
+		"data:" + split[:cut] + "\ndata: " + split[cut:] + "\n\n" +
+		"retry: 1000\n\n" + // no data: no event
+		"data: " + event("unfinished") // the stream ends mid-event
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/_events" || r.Header.Get("Accept") != "text/event-stream" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/event-stream; charset=utf-8")
+		_, _ = io.WriteString(w, stream)
+	}))
+	t.Cleanup(srv.Close)
+	c, _ := runClient(t, onebot.Options{URL: srv.URL})
+	for _, want := range []string{"crlf", "two lines", "crlf"} { // then the stream is opened again
+		if ev := nextEvent(t, c); ev.Message.PlainText() != want {
+			t.Fatalf("event %q, want %q", ev.Message.PlainText(), want)
+		}
+	}
+}
+
+func TestSSEMissingIsExplained(t *testing.T) {
+	// NapCat's plain HTTP server answers /_events as an unknown action.
+	unknown := readFixture(t, "napcat_http_response_failed_unknown_action.json")
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		_, _ = w.Write(unknown)
+	}))
+	t.Cleanup(srv.Close)
+	c, _ := runClient(t, onebot.Options{URL: srv.URL})
+	testutil.WaitFor(t, "explanation recorded", func() bool {
+		last := c.State().Get().LastError
+		return strings.Contains(last, srv.URL+"/_events is no SSE stream") && strings.Contains(last, "QQ_LISTEN")
+	}, waitLimit)
+	if c.State().Up() {
+		t.Error("a JSON answer counted as an open stream")
+	}
+}
+
+func TestWebhookVerifiesTheFixtureSignature(t *testing.T) {
+	var fixture struct {
+		Headers map[string]string `json:"headers"`
+		Body    string            `json:"body_compact"`
+	}
+	if err := json.Unmarshal(readFixture(t, "http_post_webhook_request_headers.json"), &fixture); err != nil {
+		t.Fatal(err)
+	}
+	bot := startBot(t, fake.OneBotOptions{Token: webhookSecret})
+	c, _, url := webhookClient(t, bot, webhookSecret, 0)
+
+	if status := post(t, url, []byte(fixture.Body), fixture.Headers); status != http.StatusNoContent {
+		t.Fatalf("signed fixture post answered %d, want 204", status)
+	}
+	want, _ := decodeFixture(t, "napcat_group_message_array.json")
+	if ev := nextEvent(t, c); !reflect.DeepEqual(ev, want) {
+		t.Fatalf("event\n got  %+v\n want %+v", ev, want)
+	}
+
+	// The same signature over a changed body is wrong.
+	tampered := strings.Replace(fixture.Body, "请提前下线", "不用下线", 1)
+	if status := post(t, url, []byte(tampered), fixture.Headers); status != http.StatusForbidden {
+		t.Errorf("tampered post answered %d, want 403", status)
+	}
+}
+
+func TestWebhookRefusesBadSignatures(t *testing.T) {
+	bot := startBot(t, fake.OneBotOptions{Token: webhookSecret})
+	c, logs, url := webhookClient(t, bot, webhookSecret, 0)
+	ctx := t.Context()
+
+	for _, tc := range []struct {
+		token, status string
+	}{
+		{"", "401"},      // unsigned
+		{"wrong", "403"}, // signed with another secret
+	} {
+		poster := fake.NewOneBot(fake.OneBotOptions{Token: tc.token})
+		err := poster.PostWebhook(ctx, url, readFixture(t, "llbot_group_message_array.json"))
+		if err == nil || !strings.Contains(err.Error(), "HTTP "+tc.status) {
+			t.Errorf("post signed with %q: %v; want HTTP %s", tc.token, err, tc.status)
+		}
+	}
+	if err := bot.PostWebhook(ctx, url, readFixture(t, "napcat_group_message_array.json")); err != nil {
+		t.Fatal(err)
+	}
+	// Events from one sender arrive in order, so the first one tells.
+	if ev := nextEvent(t, c); ev.Message.ID != "1847362519" {
+		t.Fatalf("first event is message %s; a refused post was delivered", ev.Message.ID)
+	}
+	noEventPending(t, c)
+
+	refusals := append(logs.find(slog.LevelWarn, "without a signature"), logs.find(slog.LevelWarn, "wrong signature")...)
+	if len(refusals) != 2 {
+		t.Fatalf("%d refusals logged, want 2", len(refusals))
+	}
+	for _, attrs := range refusals {
+		if !strings.HasPrefix(attrs["peer"], "127.0.0.1:") {
+			t.Errorf("refusal logged without the peer address: %v", attrs)
+		}
+	}
+}
+
+func TestWebhookDeliversAndDropsOwnMessages(t *testing.T) {
+	bot := startBot(t, fake.OneBotOptions{}) // no token anywhere: unsigned posts are taken
+	c, _, url := webhookClient(t, bot, "", 0)
+	ctx := t.Context()
+	for _, name := range []string{"napcat_message_sent_group.json", "llbot_group_message_array.json"} {
+		if err := bot.PostWebhook(ctx, url, readFixture(t, name)); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	want, _ := decodeFixture(t, "llbot_group_message_array.json")
+	if ev := nextEvent(t, c); !reflect.DeepEqual(ev, want) {
+		t.Fatalf("first event\n got  %+v\n want %+v (the bot's own message must be dropped)", ev, want)
+	}
+	if c.SelfID() != 2401234567 {
+		t.Errorf("SelfID = %d", c.SelfID())
+	}
+}
+
+func TestWebhookRefusesWhatIsNotAnEvent(t *testing.T) {
+	bot := startBot(t, fake.OneBotOptions{})
+	c, logs, url := webhookClient(t, bot, "", 0)
+	for name, body := range map[string][]byte{
+		"garbage":  []byte("not json"),
+		"response": readFixture(t, "napcat_send_group_msg_response_ok.json"),
+	} {
+		if status := post(t, url, body, nil); status != http.StatusBadRequest {
+			t.Errorf("%s: status %d, want 400", name, status)
+		}
+	}
+	if n := len(logs.find(slog.LevelWarn, "bad webhook post")); n != 2 {
+		t.Errorf("%d warnings for bad posts, want 2", n)
+	}
+	huge := bytes.Repeat([]byte(" "), 4<<20+1)
+	if status := post(t, url, huge, nil); status != http.StatusRequestEntityTooLarge {
+		t.Errorf("oversized post: status %d, want 413", status)
+	}
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("GET: status %d, want 405", resp.StatusCode)
+	}
+	noEventPending(t, c)
+}
+
+func TestWebhookReceiverOnlyWhileRunningInWebhookMode(t *testing.T) {
+	bot := startBot(t, fake.OneBotOptions{})
+	notRunning, err := onebot.New(onebot.Options{URL: bot.HTTPURL(), Webhook: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sse, _ := runClient(t, onebot.Options{URL: bot.HTTPURL()})
+	body := readFixture(t, "napcat_group_message_array.json")
+	for name, c := range map[string]*onebot.Client{"before Run": notRunning, "SSE mode": sse} {
+		rec := httptest.NewRecorder()
+		c.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(body)))
+		if rec.Code != http.StatusServiceUnavailable {
+			t.Errorf("%s: status %d, want 503", name, rec.Code)
+		}
+	}
+}
+
+func TestWebhookStateFollowsTheAPI(t *testing.T) {
+	bot := startBot(t, fake.OneBotOptions{Token: testToken})
+	c, logs, _ := webhookClient(t, bot, testToken, 20*time.Millisecond)
+	testutil.WaitFor(t, "up after get_login_info", c.State().Up, waitLimit)
+	if count(bot.Actions(), "get_login_info") == 0 {
+		t.Error("up without asking get_login_info")
+	}
+	if c.SelfID() != 2401234567 {
+		t.Errorf("SelfID = %d, want get_login_info's user_id", c.SelfID())
+	}
+
+	bot.Stop()
+	testutil.WaitFor(t, "down after a failed health check", func() bool { return !c.State().Up() }, waitLimit)
+	if err := bot.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	testutil.WaitFor(t, "up again", c.State().Up, waitLimit)
+	if n := len(logs.find(slog.LevelWarn, "connection lost")); n != 1 {
+		t.Errorf("%d \"connection lost\" warnings, want 1", n)
+	}
+	if n := len(logs.find(slog.LevelInfo, "reconnected")); n != 1 {
+		t.Errorf("%d \"reconnected\" lines, want 1", n)
+	}
+}
+
+func TestWebhookWrongTokenKeepsTheLinkDown(t *testing.T) {
+	bot := startBot(t, fake.OneBotOptions{Token: testToken})
+	c, _, _ := webhookClient(t, bot, "wrong", 0)
+	testutil.WaitFor(t, "rejection recorded", func() bool {
+		last := c.State().Get().LastError
+		return strings.Contains(last, "get_login_info") && strings.Contains(last, onebot.ErrTokenRejected.Error())
+	}, waitLimit)
+	if c.State().Up() {
+		t.Error("up with a wrong token")
+	}
+}
+
+// A send that cannot reach the bot takes the link down at once, without
+// waiting for the next health check, so the relay holds its messages.
+func TestUnreachableBotTakesTheLinkDownAtOnce(t *testing.T) {
+	bot := startBot(t, fake.OneBotOptions{})
+	c, _, _ := webhookClient(t, bot, "", 0) // health checks only every 30 s
+	testutil.WaitFor(t, "up", c.State().Up, waitLimit)
+
+	bot.Stop()
+	err := c.SendGroupMessage(t.Context(), testGroup, []qq.Segment{qq.Text("anyone?")})
+	if !errors.Is(err, link.ErrNotConnected) {
+		t.Fatalf("send to a stopped bot: %v; want not connected", err)
+	}
+	if c.State().Up() {
+		t.Fatal("still up right after a send found the bot unreachable")
+	}
+	if err := bot.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	testutil.WaitFor(t, "up again", c.State().Up, waitLimit)
+	if err := c.SendGroupMessage(t.Context(), testGroup, []qq.Segment{qq.Text("there you are")}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestHTTPUnansweredActionTimesOut(t *testing.T) {
+	const timeout = 300 * time.Millisecond
+	bot := startBot(t, fake.OneBotOptions{})
+	bot.SetGroupName(testGroup, "MC服务器交流群")
+	bot.SetSilent("get_group_info", true)
+	c, _ := runClient(t, onebot.Options{URL: bot.HTTPURL(), RequestTimeout: timeout})
+	testutil.WaitFor(t, "up", c.State().Up, waitLimit)
+
+	start := time.Now()
+	_, err := c.GroupName(t.Context(), testGroup)
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "get_group_info") {
+		t.Fatalf("unanswered action: %v; want a deadline error naming the action", err)
+	}
+	if elapsed := time.Since(start); elapsed < timeout || elapsed > timeout+2*time.Second {
+		t.Errorf("timed out after %v, want about %v", elapsed, timeout)
+	}
+	if !c.State().Up() {
+		t.Error("a timeout took the link down")
+	}
+}
+
+func TestNewChecksTheURL(t *testing.T) {
+	for _, o := range []onebot.Options{
+		{URL: "ftp://127.0.0.1:3000"},
+		{URL: "127.0.0.1:3001"},
+		{URL: "::bad"},
+		{URL: "http:///no-host"},
+		{URL: "http://127.0.0.1:3000/?access_token=x"},
+		{URL: "ws://127.0.0.1:3001/", Webhook: true},
+		{Webhook: true},
+	} {
+		if _, err := onebot.New(o); err == nil {
+			t.Errorf("New accepted %+v", o)
+		}
+	}
+	for _, u := range []string{"ws://127.0.0.1:3001/", "wss://bot.example/", "http://127.0.0.1:3000", "https://bot.example/onebot/"} {
+		if _, err := onebot.New(onebot.Options{URL: u}); err != nil {
+			t.Errorf("New refused %q: %v", u, err)
+		}
+	}
+}
+
+// A server that is not the bot's OneBot API (a wrong port or path prefix)
+// gives a plain error pointing at QQ_URL, not an APIError that the relay
+// would take as the bot refusing the message.
+func TestHTTPNonOneBotAnswerIsExplained(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/send_group_msg" {
+			_, _ = io.WriteString(w, "<html>a web page</html>")
+			return
+		}
+		http.Error(w, "Cannot POST "+r.URL.Path, http.StatusNotFound)
+	}))
+	t.Cleanup(srv.Close)
+	c, _ := runClient(t, onebot.Options{URL: srv.URL})
+	for _, send := range []func() error{
+		func() error { return c.SendGroupMessage(t.Context(), testGroup, []qq.Segment{qq.Text("x")}) },
+		func() error { return c.SendPrivateMessage(t.Context(), alice.UserID, []qq.Segment{qq.Text("x")}) },
+	} {
+		err := send()
+		if _, isAPIError := errors.AsType[*qq.APIError](err); err == nil || isAPIError || !strings.Contains(err.Error(), "QQ_URL") {
+			t.Errorf("answer from a non-OneBot server: %v; want a plain error naming QQ_URL", err)
+		}
+	}
+}
