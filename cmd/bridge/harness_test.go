@@ -140,15 +140,47 @@ func startWorld(t testing.TB, servers []serverSpec, extra map[string]string) *wo
 	if env["MC_LISTEN"] == "" {
 		w.waitFor("every connection up", func() bool { ready, _ := w.bridge.readiness(); return ready })
 	} else {
-		w.waitFor("MC_LISTEN to accept", func() bool {
-			c, err := net.Dial("tcp", env["MC_LISTEN"])
-			if err == nil {
-				c.Close()
-			}
-			return err == nil
-		})
+		w.waitListening(env["MC_LISTEN"])
 	}
 	return w
+}
+
+// startWithBot runs the bridge for one server, "survival" in groupA, against
+// a QQ bot stand-in the test made and names in qqEnv (QQ_PROTOCOL, QQ_URL,
+// QQ_LISTEN, …), and waits until it is connected and listening.
+func startWithBot(t testing.TB, qqEnv map[string]string) *world {
+	t.Helper()
+	mc := fake.NewQueQiao(fake.QueQiaoOptions{ServerName: "survival"})
+	must(t, mc.Start("127.0.0.1:0"))
+	t.Cleanup(mc.Stop)
+	env := map[string]string{
+		"MC_0_NAME": "survival", "MC_0_WS_URL": mc.URL(), "MC_0_GROUPS": strconv.Itoa(groupA),
+		"HTTP_LISTEN": "none", "QQ_GROUP_RATE": "0",
+	}
+	maps.Copy(env, qqEnv)
+	cfg, _, err := LoadConfig(env)
+	must(t, err)
+	b, err := build(cfg, discardLogger())
+	must(t, err)
+	testutil.RunInBackground(t, b.run, 10*time.Second)
+	w := &world{t: t, mc: map[string]*fake.QueQiao{"survival": mc}, bridge: b, env: env}
+	w.waitFor("every connection up", func() bool { ready, _ := b.readiness(); return ready })
+	if env["QQ_LISTEN"] != "" {
+		w.waitListening(env["QQ_LISTEN"])
+	}
+	return w
+}
+
+// waitListening waits until addr accepts TCP connections.
+func (w *world) waitListening(addr string) {
+	w.t.Helper()
+	w.waitFor(addr+" to accept", func() bool {
+		c, err := net.Dial("tcp", addr)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
 }
 
 // freeAddr finds a loopback address with a free port.

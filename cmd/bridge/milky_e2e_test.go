@@ -1,14 +1,11 @@
 package main
 
 import (
-	"net"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/mcqq/bridge/internal/fake"
-	"github.com/mcqq/bridge/internal/testutil"
 	"github.com/mcqq/bridge/qq"
 )
 
@@ -28,33 +25,11 @@ func TestMilkyBridgesBothWays(t *testing.T) {
 			t.Cleanup(bot.Stop)
 			bot.AddMember(groupA, alice)
 			bot.AddMember(groupA, bob)
-			mc := fake.NewQueQiao(fake.QueQiaoOptions{ServerName: "survival"})
-			must(t, mc.Start("127.0.0.1:0"))
-			t.Cleanup(mc.Stop)
-
-			env := map[string]string{
-				"QQ_PROTOCOL": "milky", "QQ_URL": bot.URL(), "QQ_ACCESS_TOKEN": "milky-secret",
-				"MC_0_NAME": "survival", "MC_0_WS_URL": mc.URL(), "MC_0_GROUPS": strconv.Itoa(groupA),
-				"HTTP_LISTEN": "none", "QQ_GROUP_RATE": "0", "QQ_LISTEN": listen,
-			}
-			cfg, _, err := LoadConfig(env)
-			must(t, err)
-			b, err := build(cfg, discardLogger())
-			must(t, err)
-			testutil.RunInBackground(t, b.run, 10*time.Second)
-			wait := func(what string, cond func() bool) { t.Helper(); testutil.WaitFor(t, what, cond, 10*time.Second) }
-			wait("connected", func() bool { ready, _ := b.readiness(); return ready })
-			if webhook {
-				wait("QQ_LISTEN to accept", func() bool {
-					c, err := net.Dial("tcp", listen)
-					if err == nil {
-						c.Close()
-					}
-					return err == nil
-				})
-			}
+			w := startWithBot(t, map[string]string{"QQ_PROTOCOL": "milky", "QQ_URL": bot.URL(),
+				"QQ_ACCESS_TOKEN": "milky-secret", "QQ_LISTEN": listen})
+			mc := w.mc["survival"]
+			wait := w.waitFor
 			asked := bot.GroupMessage(groupA, bob, []qq.Segment{qq.Text("几点维护？")})
-			w := &world{t: t, mc: map[string]*fake.QueQiao{"survival": mc}}
 			w.waitRequests("survival", "broadcast", 1)
 			bot.GroupMessage(groupA, alice, []qq.Segment{
 				{Type: qq.SegReply, Data: map[string]string{"id": strconv.FormatInt(asked, 10)}},
