@@ -236,7 +236,7 @@ func (r *Relay) Run(ctx context.Context) error {
 	return nil
 }
 
-// Servers returns the names of the servers bound to group, in order.
+// serversOf returns the servers bound to group, in configuration order.
 func (r *Relay) serversOf(group int64) []*server { return r.groups[group] }
 
 // showServerPrefix tells whether game lines for group get "[name] ".
