@@ -149,7 +149,7 @@ func runDemo(ctx context.Context, w io.Writer) error {
 	fmt.Fprintln(w, "  MC ▶ survival: Steve says 收到，我先下线了; Alex joins; Steve is slain by a zombie; Alex gets Stone Age; Steve types !!qb (an MCDR command)")
 	survival.Chat("Steve", "收到，我先下线了")
 	survival.Join("Alex")
-	survival.Death("Steve", "death.attack.mob", []string{"Steve", "Zombie"}, "Steve was slain by Zombie")
+	survival.Death("Steve", "death.attack.mob", []string{"Steve", "entity.minecraft.zombie:Zombie"}, "Steve was slain by Zombie")
 	survival.Advancement("Alex", "minecraft:story/mine_stone", "advancements.story.mine_stone.title", "Stone Age")
 	survival.Chat("Steve", "!!qb make backup")
 	if err := qqSaw(4); err != nil {

@@ -293,7 +293,7 @@ func TestDemoRunsAndShowsBothSides(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d\n%s\n%s", code, out.String(), errOut.String())
 	}
-	for _, want := range []string{"MC ◀ survival: [鹊桥] Alice_MC(回复 @Bob)", "QQ ◀ [survival] Steve：", "Steve被", "[survival] There are 2"} {
+	for _, want := range []string{"MC ◀ survival: [鹊桥] Alice_MC(回复 @Bob)", "QQ ◀ [survival] Steve：", "Steve被僵尸杀死了", "[survival] There are 2"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out.String())
 		}

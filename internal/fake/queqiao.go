@@ -564,14 +564,20 @@ func (q *QueQiao) Quit(player string) {
 }
 
 // Death sends a PlayerDeathEvent: key "death.attack.mob" with args
-// ["Steve", "Zombie"] and the rendered text. An empty key gives Spigot's form
-// (key and args null, text only).
+// ["Steve", "entity.minecraft.zombie:Zombie"] and the rendered text. An arg
+// written "key:text" is translatable, as mobs and items are; a plain arg is a
+// literal, as player names are. An empty key gives Spigot's form (key and
+// args null, text only).
 func (q *QueQiao) Death(player, key string, args []string, text string) {
 	death := queqiaoLiteral(text)
 	if key != "" {
 		death = queqiaoKeyed(key, text)
 		for _, a := range args {
-			death.Args = append(death.Args, queqiaoLiteral(a))
+			if k, t, ok := strings.Cut(a, ":"); ok && strings.Contains(k, ".") {
+				death.Args = append(death.Args, queqiaoKeyed(k, t))
+			} else {
+				death.Args = append(death.Args, queqiaoLiteral(a))
+			}
 		}
 	}
 	p := queqiaoPlayerOf(player)

@@ -287,7 +287,7 @@ func TestQueQiaoEventShapes(t *testing.T) {
 		{"event_player_join.json", func() { q.Join("Steve") }},
 		{"event_player_quit.json", func() { q.Quit("Steve") }},
 		{"event_player_death.json", func() {
-			q.Death("Steve", "death.attack.mob", []string{"Steve", "Zombie"}, "Steve was slain by Zombie")
+			q.Death("Steve", "death.attack.mob", []string{"Steve", "entity.minecraft.zombie:Zombie"}, "Steve was slain by Zombie")
 		}},
 		{"event_player_death_spigot.json", func() { q.Death("Steve", "", nil, "Steve was slain by Zombie") }},
 		{"event_player_achievement.json", func() {
