@@ -358,7 +358,9 @@ func TestClientEvents(t *testing.T) {
 			func(ev minecraft.Event) bool { return ev.Kind == minecraft.Join && ev.Player == "Alex" }},
 		{func() { q.Quit("Alex") },
 			func(ev minecraft.Event) bool { return ev.Kind == minecraft.Quit && ev.Player == "Alex" }},
-		{func() { q.Death("Steve", "death.attack.mob", []string{"Steve", "entity.minecraft.zombie:Zombie"}, "Steve was slain by Zombie") },
+		{func() {
+			q.Death("Steve", "death.attack.mob", []string{"Steve", "entity.minecraft.zombie:Zombie"}, "Steve was slain by Zombie")
+		},
 			func(ev minecraft.Event) bool {
 				d := ev.Death
 				return ev.Kind == minecraft.Death && d.Key == "death.attack.mob" && d.Text == "Steve was slain by Zombie" &&
