@@ -177,6 +177,7 @@ func (o *outbox[T]) run(ctx, drainCtx context.Context, st *link.State, s sender[
 		if len(batch) == 0 {
 			continue
 		}
+		before := st.Changed()
 		n, err := s.deliver(drainCtx, batch)
 		if n > 0 {
 			o.remove(n)
@@ -199,6 +200,13 @@ func (o *outbox[T]) run(ctx, drainCtx context.Context, st *link.State, s sender[
 		case errors.Is(err, link.ErrNotConnected) || !st.Up():
 			// The connection went away mid-delivery: the message stays at the
 			// head and goes out after the reconnect (the loop waits for it).
+			// The state may lag the client by a moment; wait for it rather
+			// than spin.
+			select {
+			case <-before:
+			case <-time.After(time.Second):
+			case <-drainCtx.Done():
+			}
 		default:
 			attempts++
 			if attempts >= maxAttempts {
