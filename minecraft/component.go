@@ -77,9 +77,6 @@ func Marshal(cs []Component, s Style) ([]byte, error) {
 	return json.Marshal(out)
 }
 
-// MarshalOne encodes a single component.
-func MarshalOne(c Component, s Style) ([]byte, error) { return json.Marshal(c.tree(s)) }
-
 type node struct {
 	Text          string `json:"text"`
 	Color         string `json:"color,omitempty"`
@@ -108,26 +105,27 @@ func (c Component) tree(s Style) node {
 	default:
 		hover = Component{Extra: c.Hover}.tree(s)
 	}
+	// The styles differ only in the event field names and the keys inside.
+	// click and hoverEvent stay nil interfaces when unset, so omitempty drops
+	// them.
+	urlKey, commandKey, hoverKey := "value", "value", "contents"
 	if s == StyleModern {
-		switch {
-		case c.ClickURL != "":
-			n.ClickModern = map[string]string{"action": "open_url", "url": c.ClickURL}
-		case c.ClickSuggest != "":
-			n.ClickModern = map[string]string{"action": "suggest_command", "command": c.ClickSuggest}
-		}
-		if hover != nil {
-			n.HoverModern = map[string]any{"action": "show_text", "value": hover}
-		}
+		urlKey, commandKey, hoverKey = "url", "command", "value"
+	}
+	var click, hoverEvent any
+	switch {
+	case c.ClickURL != "":
+		click = map[string]string{"action": "open_url", urlKey: c.ClickURL}
+	case c.ClickSuggest != "":
+		click = map[string]string{"action": "suggest_command", commandKey: c.ClickSuggest}
+	}
+	if hover != nil {
+		hoverEvent = map[string]any{"action": "show_text", hoverKey: hover}
+	}
+	if s == StyleModern {
+		n.ClickModern, n.HoverModern = click, hoverEvent
 	} else {
-		switch {
-		case c.ClickURL != "":
-			n.ClickLegacy = map[string]string{"action": "open_url", "value": c.ClickURL}
-		case c.ClickSuggest != "":
-			n.ClickLegacy = map[string]string{"action": "suggest_command", "value": c.ClickSuggest}
-		}
-		if hover != nil {
-			n.HoverLegacy = map[string]any{"action": "show_text", "contents": hover}
-		}
+		n.ClickLegacy, n.HoverLegacy = click, hoverEvent
 	}
 	return n
 }

@@ -118,7 +118,6 @@ func Supervise(ctx context.Context, log *slog.Logger, st *State, session Session
 	delay := MinBackoff
 	failures := 0 // failed attempts since the connection was last up
 	everUp := false
-	loggedDown := false
 	for {
 		var upAt time.Time
 		err := session(ctx, func() {
@@ -132,7 +131,7 @@ func Supervise(ctx context.Context, log *slog.Logger, st *State, session Session
 			default:
 				log.Info("reconnected")
 			}
-			everUp, failures, loggedDown = true, 0, false
+			everUp, failures = true, 0
 		})
 		if ctx.Err() != nil {
 			st.Set(false, nil)
@@ -144,15 +143,15 @@ func Supervise(ctx context.Context, log *slog.Logger, st *State, session Session
 		st.Set(false, err)
 		if !upAt.IsZero() {
 			log.Warn("connection lost, reconnecting", "err", err.Error())
-			loggedDown = true
 			if time.Since(upAt) >= stableAfter {
 				delay = MinBackoff
 			}
 		} else {
 			failures++
-			if !loggedDown {
+			// Only the very first failure is a state change; after a loss,
+			// "connection lost" already said the link is down.
+			if !everUp && failures == 1 {
 				log.Warn("cannot connect, retrying in the background", "err", err.Error())
-				loggedDown = true
 			} else {
 				log.Debug("connect attempt failed", "err", err.Error(), "attempt", failures)
 			}
@@ -173,5 +172,5 @@ func Supervise(ctx context.Context, log *slog.Logger, st *State, session Session
 // restart together do not all redial at the same instant.
 func jitter(d time.Duration) time.Duration {
 	half := d / 2
-	return half + rand.N(half+1)
+	return half + rand.N(d-half)
 }

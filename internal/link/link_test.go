@@ -164,3 +164,15 @@ func TestStateWaitUpAndChanged(t *testing.T) {
 		t.Fatalf("WaitUp on a down link with a done ctx = %v", err)
 	}
 }
+
+// The wait before a redial is "equal jitter": at least half the backoff and
+// always below it, so the 60 s cap is never reached or passed.
+func TestJitterStaysBelowTheBackoff(t *testing.T) {
+	for _, d := range []time.Duration{1, 2, 3, 4, 5, MinBackoff, MaxBackoff} {
+		for range 200 {
+			if got := jitter(d); got < d/2 || got >= d {
+				t.Fatalf("jitter(%v) = %v, want in [%v, %v)", d, got, d/2, d)
+			}
+		}
+	}
+}

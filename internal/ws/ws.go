@@ -21,8 +21,8 @@ import (
 // Options tune a session. Zero values take the defaults.
 type Options struct {
 	// ReadLimit is the largest frame accepted (default 4 MiB, SPEC §4).
-	// A larger frame is read to its end without being kept, logged and
-	// skipped; the connection stays up.
+	// A larger frame is read to its end, keeping no more than the limit,
+	// logged and skipped; the connection stays up.
 	ReadLimit int64
 	// PingPeriod is how often the writer pings the peer (default 30 s).
 	PingPeriod time.Duration
@@ -81,9 +81,6 @@ type Session struct {
 	out  chan []byte
 	done chan struct{} // closed when Run is over
 	once sync.Once
-
-	// Response is the HTTP response of the handshake (dialled sessions only).
-	Response *http.Response
 }
 
 func newSession(c *websocket.Conn, o Options) *Session {
@@ -104,9 +101,7 @@ func Dial(ctx context.Context, url string, header http.Header, o Options) (*Sess
 		}
 		return nil, err
 	}
-	s := newSession(c, o)
-	s.Response = resp
-	return s, nil
+	return newSession(c, o), nil
 }
 
 // Accept upgrades an HTTP request to a server session. Callers check tokens
@@ -203,7 +198,7 @@ func (s *Session) read(onFrame func([]byte)) error {
 	defaultPing := s.conn.PingHandler()
 	s.conn.SetPingHandler(func(data string) error { extend(); return defaultPing(data) })
 	for {
-		typ, r, err := s.conn.NextReader()
+		_, r, err := s.conn.NextReader() // text or binary; control frames go to the handlers
 		if err != nil {
 			return err
 		}
@@ -213,8 +208,8 @@ func (s *Session) read(onFrame func([]byte)) error {
 			return err
 		}
 		if int64(len(data)) > s.opts.ReadLimit {
-			// Discarded as it streams in, so an oversized frame costs no
-			// memory and does not cost the connection either.
+			// The rest is discarded as it streams in, so an oversized frame
+			// costs no more memory than the limit and not the connection.
 			rest, err := io.Copy(io.Discard, r)
 			if err != nil {
 				return err
@@ -223,9 +218,7 @@ func (s *Session) read(onFrame func([]byte)) error {
 				"bytes", int64(len(data))+rest, "limit", s.opts.ReadLimit, "peer", s.RemoteAddr())
 			continue
 		}
-		if typ == websocket.TextMessage || typ == websocket.BinaryMessage {
-			onFrame(data)
-		}
+		onFrame(data)
 	}
 }
 

@@ -64,7 +64,9 @@ type Client struct {
 	pending *ws.Pending
 	running atomic.Bool
 
-	// stopped is cancelled when Run returns, ending reverse-mode sessions.
+	// stopped is cancelled when Run ends, ending reverse-mode sessions;
+	// from then on Attach refuses new ones. Cancelled and checked under mu,
+	// so attached.Wait in Run sees every session Attach let in.
 	stopped      context.Context
 	stopAttached context.CancelFunc
 	attached     sync.WaitGroup // reverse-mode sessions in Attach
@@ -72,7 +74,6 @@ type Client struct {
 	mu         sync.Mutex
 	session    *ws.Session // the connection in use, nil when there is none
 	ready      bool        // the plugin accepted session; requests may use it
-	runEnded   bool        // Run has returned; Attach refuses new sessions
 	gameVer    string      // last game version learned from the plugin
 	overridden bool        // GameVersion fixes the style
 	style      minecraft.Style
@@ -171,9 +172,8 @@ func (c *Client) Run(ctx context.Context) error {
 	}
 	<-ctx.Done()
 	c.mu.Lock()
-	c.runEnded = true
-	c.mu.Unlock()
 	c.stopAttached()
+	c.mu.Unlock()
 	c.attached.Wait()
 	return nil
 }
@@ -204,7 +204,7 @@ func (c *Client) Attach(ctx context.Context, s *ws.Session) error {
 		return fmt.Errorf("queqiao %s: forward mode (dials %s); reverse connections are not accepted", c.opts.Name, c.opts.URL)
 	}
 	c.mu.Lock()
-	if c.runEnded {
+	if c.stopped.Err() != nil {
 		c.mu.Unlock()
 		s.Close(websocket.CloseGoingAway, "bridge is shutting down")
 		return fmt.Errorf("queqiao %s: %w", c.opts.Name, errStopped)
@@ -429,18 +429,21 @@ func (c *Client) message(msg []minecraft.Component) (json.RawMessage, error) {
 	return b, nil
 }
 
-type messageData struct {
-	Message json.RawMessage `json:"message"`
-}
-
-// Broadcast shows msg to every player, after the plugin's message_prefix.
-func (c *Client) Broadcast(ctx context.Context, msg []minecraft.Component) error {
+// sendMessage calls api with msg as its only data field.
+func (c *Client) sendMessage(ctx context.Context, api string, msg []minecraft.Component) error {
 	m, err := c.message(msg)
 	if err != nil {
 		return err
 	}
-	_, err = c.call(ctx, "broadcast", messageData{Message: m})
+	_, err = c.call(ctx, api, struct {
+		Message json.RawMessage `json:"message"`
+	}{m})
 	return err
+}
+
+// Broadcast shows msg to every player, after the plugin's message_prefix.
+func (c *Client) Broadcast(ctx context.Context, msg []minecraft.Component) error {
+	return c.sendMessage(ctx, "broadcast", msg)
 }
 
 // Title shows a title and/or subtitle to every player (fade in 1 s, stay
@@ -471,12 +474,7 @@ func (c *Client) Title(ctx context.Context, title, subtitle []minecraft.Componen
 
 // ActionBar shows msg above every player's hotbar.
 func (c *Client) ActionBar(ctx context.Context, msg []minecraft.Component) error {
-	m, err := c.message(msg)
-	if err != nil {
-		return err
-	}
-	_, err = c.call(ctx, "send_actionbar", messageData{Message: m})
-	return err
+	return c.sendMessage(ctx, "send_actionbar", msg)
 }
 
 // PrivateMessage sends msg to one player by name. A player who is not

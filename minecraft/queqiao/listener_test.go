@@ -2,6 +2,7 @@ package queqiao
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -173,5 +174,46 @@ func TestAttachRefusesForwardModeClient(t *testing.T) {
 	_, _, err = conn.ReadMessage()
 	if code, _, ok := ws.CloseText(err); !ok || code != websocket.ClosePolicyViolation {
 		t.Errorf("read after refusal: %v, want close 1008", err)
+	}
+}
+
+func TestAttachRefusesOnceRunHasEnded(t *testing.T) {
+	c, err := New(Options{Name: "Server"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	ran := make(chan error, 1)
+	go func() { ran <- c.Run(ctx) }()
+	cancel()
+	if err := <-ran; err != nil {
+		t.Fatalf("Run = %v", err)
+	}
+
+	attached := make(chan error, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s, err := ws.Accept(w, r, ws.Options{})
+		if err != nil {
+			attached <- err
+			return
+		}
+		attached <- c.Attach(r.Context(), s)
+	}))
+	t.Cleanup(srv.Close)
+	conn, _, err := websocket.DefaultDialer.DialContext(t.Context(), "ws"+strings.TrimPrefix(srv.URL, "http"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if err := <-attached; !errors.Is(err, errStopped) {
+		t.Errorf("Attach after Run = %v, want errStopped", err)
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_, _, err = conn.ReadMessage()
+	if code, _, ok := ws.CloseText(err); !ok || code != websocket.CloseGoingAway {
+		t.Errorf("read after refusal: %v, want close 1001", err)
+	}
+	if c.State().Up() {
+		t.Error("a refused session brought the server up")
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unicode"
 
 	gorcon "github.com/gorcon/rcon"
 
@@ -34,7 +35,8 @@ const maxPacketPayload = 4096
 const Truncated = "…"
 
 // Validate refuses commands that must not be sent: empty, longer than
-// MaxCommandBytes, or containing control characters (SPEC §4).
+// MaxCommandBytes, or containing control characters (SPEC §4): C0, DEL and
+// C1 alike.
 func Validate(cmd string) error {
 	if cmd == "" {
 		return errors.New("empty command")
@@ -43,7 +45,7 @@ func Validate(cmd string) error {
 		return fmt.Errorf("command is %d bytes; RCON takes at most %d", len(cmd), MaxCommandBytes)
 	}
 	for i, r := range cmd {
-		if r < 0x20 || r == 0x7f {
+		if unicode.IsControl(r) {
 			return fmt.Errorf("command contains control character %U at byte %d", r, i)
 		}
 	}

@@ -43,6 +43,25 @@ func startServer(t *testing.T, handler func(string) string) *fake.RCON {
 	return srv
 }
 
+// startStallingServer starts a server on which "stall" hangs until release
+// is called (also at cleanup, before the server's Stop, which waits for
+// handlers) and then answers "late reply to stall"; "list" answers at once.
+func startStallingServer(t *testing.T) (srv *fake.RCON, release func()) {
+	t.Helper()
+	stalled := make(chan struct{})
+	var once sync.Once
+	release = func() { once.Do(func() { close(stalled) }) }
+	srv = startServer(t, func(cmd string) string {
+		if cmd == "stall" {
+			<-stalled
+			return "late reply to stall"
+		}
+		return listReply
+	})
+	t.Cleanup(release)
+	return srv, release
+}
+
 // runConsole starts a console's Run; cleanup stops it.
 func runConsole(t *testing.T, o Options) *Console {
 	t.Helper()
@@ -79,6 +98,7 @@ func TestExecuteRefusesBadCommands(t *testing.T) {
 		"NUL":            "say \x00",
 		"escape":         "say \x1b[31m",
 		"DEL":            "say \x7f",
+		"C1 next line":   "say hi\u0085op Steve",
 		"tab":            "say\thi",
 		"empty":          "",
 		"1001 bytes":     "say " + strings.Repeat("a", 997),
@@ -124,17 +144,7 @@ func TestExecuteAfterServerRestart(t *testing.T) {
 }
 
 func TestExecuteTimeoutIsNotRetriedAndDoesNotLeak(t *testing.T) {
-	release := make(chan struct{})
-	var once sync.Once
-	releaseStall := func() { once.Do(func() { close(release) }) }
-	srv := startServer(t, func(cmd string) string {
-		if cmd == "stall" {
-			<-release
-			return "late reply to stall"
-		}
-		return listReply
-	})
-	t.Cleanup(releaseStall) // runs before the server's Stop, which waits for handlers
+	srv, releaseStall := startStallingServer(t)
 	c := runConsole(t, Options{Addr: srv.Addr(), Password: "pw", Timeout: 300 * time.Millisecond})
 
 	_, err := c.Execute(t.Context(), "stall")
@@ -176,16 +186,7 @@ func TestExecuteCutReply(t *testing.T) {
 }
 
 func TestExecuteCancel(t *testing.T) {
-	release := make(chan struct{})
-	var once sync.Once
-	releaseStall := func() { once.Do(func() { close(release) }) }
-	srv := startServer(t, func(cmd string) string {
-		if cmd == "stall" {
-			<-release
-		}
-		return listReply
-	})
-	t.Cleanup(releaseStall) // runs before the server's Stop, which waits for handlers
+	srv, releaseStall := startStallingServer(t)
 	c := runConsole(t, Options{Addr: srv.Addr(), Password: "pw"})
 
 	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
