@@ -8,12 +8,10 @@
 package milky
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -21,9 +19,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/mcqq/bridge/internal/cache"
 	"github.com/mcqq/bridge/internal/link"
 	"github.com/mcqq/bridge/qq"
+	"github.com/mcqq/bridge/qq/internal/botkit"
 )
 
 // Options configure a Client.
@@ -44,15 +42,9 @@ type Options struct {
 
 const (
 	defaultRequestTimeout = 10 * time.Second
-	// maxFrame is the largest event or API answer accepted (SPEC §4).
-	maxFrame = 4 << 20
 	// eventBuffer lets the relay fall behind briefly without stalling the
 	// stream reader.
 	eventBuffer = 256
-
-	lookupCacheSize = 4096
-	lookupTTL       = 10 * time.Minute // members and group names
-	messageTTL      = 30 * time.Minute // quoted messages
 )
 
 // ErrUnauthorized means the bot refused our access token (HTTP 401/403 or a
@@ -62,26 +54,28 @@ var ErrUnauthorized = errors.New("access token rejected")
 // Client talks to one Milky implementation. All methods are safe for
 // concurrent use; Run must be called once.
 type Client struct {
-	opts      Options
-	log       *slog.Logger
-	base      string // BaseURL without a trailing slash
-	transport *http.Transport
-	http      *http.Client // no overall timeout: the SSE stream lives long
+	opts Options
+	log  *slog.Logger
+	base string       // BaseURL without a trailing slash
+	http *http.Client // serves the API calls and the SSE stream
 
 	state  link.State
 	selfID atomic.Int64
 	events chan qq.Event
+	// ender lets an API call that cannot reach the bot end the running
+	// session (event stream or webhook health check).
+	ender *botkit.Ender
+	// gate binds webhook handlers to Run.
+	gate botkit.Gate
+	// healthInterval is how often webhook mode checks that the API answers.
+	healthInterval time.Duration
 
-	members  *cache.Cache[memberKey, qq.Member]
-	groups   *cache.Cache[int64, string]
-	messages *cache.Cache[string, qq.Message]
+	lookups *botkit.Lookups
 
 	// sseNoticed is only touched by the Run goroutine: the first fall-back
 	// to SSE is logged at Info, later ones at Debug.
 	sseNoticed bool
 }
-
-type memberKey struct{ group, user int64 }
 
 // New checks the options and prepares a client; it does no I/O.
 func New(o Options) (*Client, error) {
@@ -95,32 +89,27 @@ func New(o Options) (*Client, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	// An own transport so Run can drop its idle connections on the way out.
-	// No ResponseHeaderTimeout: API calls are bounded by their context, and
-	// an SSE server may hold its headers back until the first event.
-	transport := http.DefaultTransport.(*http.Transport).Clone()
-	// Node's HTTP server (LLBot) drops idle connections after 5 s; letting
-	// ours go first avoids sending a request into a connection being closed.
-	transport.IdleConnTimeout = 4 * time.Second
-	return &Client{
-		opts:      o,
-		log:       o.Logger,
-		base:      strings.TrimRight(u.String(), "/"),
-		transport: transport,
-		http:      &http.Client{Transport: transport},
-		events:    make(chan qq.Event, eventBuffer),
-		members:   cache.New[memberKey, qq.Member](lookupCacheSize, lookupTTL),
-		groups:    cache.New[int64, string](lookupCacheSize, lookupTTL),
-		messages:  cache.New[string, qq.Message](lookupCacheSize, messageTTL),
-	}, nil
+	c := &Client{
+		opts:           o,
+		log:            o.Logger,
+		base:           strings.TrimRight(u.String(), "/"),
+		http:           botkit.NewHTTPClient(),
+		events:         make(chan qq.Event, eventBuffer),
+		healthInterval: botkit.HealthInterval,
+		lookups:        botkit.NewLookups(),
+	}
+	c.ender = botkit.NewEnder(&c.state)
+	return c, nil
 }
 
 // Events delivers group and private messages from others. It is never
-// closed: webhook posts may still arrive while Run is stopping.
+// closed. When it is full the stream's reader (or the webhook handler) waits,
+// so nothing is dropped.
 func (c *Client) Events() <-chan qq.Event { return c.events }
 
-// State is the event stream's state; in webhook mode, whether the last API
-// call reached the bot.
+// State is the connection state: up while the event stream is open, or, with
+// webhooks, while the bot answers get_login_info (checked every 30 s); an API
+// call that cannot reach the bot takes it down at once.
 func (c *Client) State() *link.State { return &c.state }
 
 // SelfID is the bot's QQ number, learned from get_login_info; 0 until then.
@@ -155,7 +144,7 @@ func (c *Client) SendPrivateMessage(ctx context.Context, user int64, msg []qq.Se
 // Member looks up a group member (get_group_member_info), cached; senders of
 // received group messages are cached as they arrive.
 func (c *Client) Member(ctx context.Context, group, user int64) (qq.Member, error) {
-	return c.members.Fetch(ctx, memberKey{group, user}, func(ctx context.Context) (qq.Member, error) {
+	return c.lookups.Member(ctx, group, user, func(ctx context.Context) (qq.Member, error) {
 		var data struct {
 			Member memberEntity `json:"member"`
 		}
@@ -175,7 +164,7 @@ func (c *Client) Member(ctx context.Context, group, user int64) (qq.Member, erro
 
 // GroupName looks up a group's name (get_group_info), cached.
 func (c *Client) GroupName(ctx context.Context, group int64) (string, error) {
-	return c.groups.Fetch(ctx, group, func(ctx context.Context) (string, error) {
+	return c.lookups.GroupName(ctx, group, func(ctx context.Context) (string, error) {
 		var data struct {
 			Group groupEntity `json:"group"`
 		}
@@ -197,7 +186,7 @@ func (c *Client) GetMessage(ctx context.Context, id string) (qq.Message, error) 
 	if err != nil {
 		return qq.Message{}, err
 	}
-	return c.messages.Fetch(ctx, id, func(ctx context.Context) (qq.Message, error) {
+	return c.lookups.Message(ctx, id, func(ctx context.Context) (qq.Message, error) {
 		var data struct {
 			Message incomingMessage `json:"message"`
 		}
@@ -236,72 +225,40 @@ func (c *Client) login(ctx context.Context) error {
 }
 
 // call posts one API request and decodes the data of a successful answer into
-// out (nil: ignored). It is bounded by RequestTimeout.
-func (c *Client) call(ctx context.Context, api string, params, out any) (err error) {
-	if c.opts.Webhook {
-		defer func() { c.noteAPIResult(ctx, err) }()
-	}
-	if params == nil {
-		params = struct{}{} // Milky wants an object even without parameters
-	}
-	body, err := json.Marshal(params)
-	if err != nil {
-		return fmt.Errorf("milky %s: %w", api, err)
-	}
-	reqCtx, cancel := context.WithTimeoutCause(ctx, c.opts.RequestTimeout,
+// out (nil: ignored). It is bounded by RequestTimeout. A bot that cannot be
+// reached gives an error wrapping link.ErrNotConnected and ends the running
+// session.
+func (c *Client) call(ctx context.Context, api string, params, out any) error {
+	ctx, cancel := context.WithTimeoutCause(ctx, c.opts.RequestTimeout,
 		fmt.Errorf("no answer within %s: %w", c.opts.RequestTimeout, context.DeadlineExceeded))
 	defer cancel()
-	req, err := http.NewRequestWithContext(reqCtx, http.MethodPost, c.base+"/api/"+api, bytes.NewReader(body))
+	answer, err := botkit.Post(ctx, c.http, c.base+"/api/"+api, c.opts.AccessToken, api, params)
+	if errors.Is(err, botkit.ErrNotConnected) {
+		c.ender.Lost(err)
+	}
 	if err != nil {
 		return fmt.Errorf("milky %s: %w", api, err)
 	}
-	req.Header.Set("Content-Type", "application/json")
-	c.authorize(req.Header)
-	if strings.HasPrefix(api, "get_") {
-		// A look-up may be sent again when a kept-alive connection turns out
-		// to be closed; the empty key marks it so without going on the wire.
-		// Sends are never retried: a message must not arrive twice.
-		req.Header["Idempotency-Key"] = nil
-	}
-
-	resp, err := c.http.Do(req)
-	if err != nil {
-		if reqCtx.Err() != nil {
-			return fmt.Errorf("milky %s: %w", api, context.Cause(reqCtx))
-		}
+	if err := httpStatusError(answer.StatusCode, answer.Status); err != nil {
 		return fmt.Errorf("milky %s: %w", api, err)
 	}
-	defer resp.Body.Close()
-	answer, err := io.ReadAll(io.LimitReader(resp.Body, maxFrame+1))
-	if err != nil {
-		if reqCtx.Err() != nil {
-			err = context.Cause(reqCtx)
-		}
-		return fmt.Errorf("milky %s: reading the answer: %w", api, err)
-	}
-	if len(answer) > maxFrame {
-		return fmt.Errorf("milky %s: answer larger than %d bytes", api, maxFrame)
-	}
-	if err := httpStatusError(resp); err != nil {
-		return fmt.Errorf("milky %s: %w", api, err)
-	}
-	return decodeAnswer(api, answer, out)
+	return decodeAnswer(api, answer.Body, out)
 }
 
 // httpStatusError explains the statuses Milky uses besides 200 (protocols
 // §F.1): 401 bad token, 404 unknown API, 415 wrong content type.
-func httpStatusError(resp *http.Response) error {
-	switch resp.StatusCode {
+func httpStatusError(code int, status string) error {
+	switch code {
 	case http.StatusOK:
 		return nil
 	case http.StatusUnauthorized, http.StatusForbidden:
-		return fmt.Errorf("%w (HTTP %s): check QQ_ACCESS_TOKEN", ErrUnauthorized, resp.Status)
+		return fmt.Errorf("%w (HTTP %s): check QQ_ACCESS_TOKEN", ErrUnauthorized, status)
 	case http.StatusNotFound:
-		return fmt.Errorf("API not found (HTTP %s): check that QQ_URL is the Milky base URL, prefix included", resp.Status)
+		return fmt.Errorf("API not found (HTTP %s): check that QQ_URL is the Milky base URL, prefix included", status)
 	case http.StatusUnsupportedMediaType:
-		return fmt.Errorf("request refused as not JSON (HTTP %s)", resp.Status)
+		return fmt.Errorf("request refused as not JSON (HTTP %s)", status)
 	}
-	return fmt.Errorf("unexpected HTTP status %s", resp.Status)
+	return fmt.Errorf("unexpected HTTP status %s", status)
 }
 
 // decodeAnswer checks the envelope {"status":"ok","retcode":0,"data":…}
@@ -314,7 +271,7 @@ func decodeAnswer(api string, answer []byte, out any) error {
 		Data    json.RawMessage `json:"data"`
 	}
 	if err := json.Unmarshal(answer, &env); err != nil || env.Status == "" {
-		return fmt.Errorf("milky %s: not a Milky answer: %s", api, excerpt(answer, 200))
+		return fmt.Errorf("milky %s: not a Milky answer: %s", api, botkit.Excerpt(answer, 200))
 	}
 	if env.Status != "ok" || env.Retcode != 0 {
 		return fmt.Errorf("milky: %w", &qq.APIError{Action: api, Retcode: int64(env.Retcode), Message: string(env.Message)})
@@ -326,24 +283,4 @@ func decodeAnswer(api string, answer []byte, out any) error {
 		return fmt.Errorf("milky %s: decoding data: %w", api, err)
 	}
 	return nil
-}
-
-// noteAPIResult keeps State in webhook mode, where no stream shows whether
-// the bot is reachable: any answer from the bot, even a failure, means up.
-func (c *Client) noteAPIResult(ctx context.Context, err error) {
-	var apiErr *qq.APIError
-	switch {
-	case err == nil || errors.As(err, &apiErr):
-		c.state.Set(true, nil)
-	case errors.Is(ctx.Err(), context.Canceled):
-		// The caller gave up; that says nothing about the bot.
-	default:
-		c.state.Set(false, err)
-	}
-}
-
-func (c *Client) authorize(h http.Header) {
-	if c.opts.AccessToken != "" {
-		h.Set("Authorization", "Bearer "+c.opts.AccessToken)
-	}
 }

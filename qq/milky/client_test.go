@@ -20,8 +20,10 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/mcqq/bridge/internal/fake"
+	"github.com/mcqq/bridge/internal/link"
 	"github.com/mcqq/bridge/internal/testutil"
 	"github.com/mcqq/bridge/qq"
+	"github.com/mcqq/bridge/qq/internal/botkit"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -229,7 +231,7 @@ func TestWebhook(t *testing.T) {
 		{http.MethodPost, "", `{}`, http.StatusUnauthorized},
 		{http.MethodPost, "Basic " + testToken, `{}`, http.StatusUnauthorized},
 		{http.MethodPost, "Bearer " + testToken, `{"broken"`, http.StatusBadRequest},
-		{http.MethodPost, "Bearer " + testToken, strings.Repeat(" ", maxFrame+1), http.StatusRequestEntityTooLarge},
+		{http.MethodPost, "Bearer " + testToken, strings.Repeat(" ", botkit.MaxFrame+1), http.StatusRequestEntityTooLarge},
 		{http.MethodGet, "Bearer " + testToken, ``, http.StatusMethodNotAllowed},
 		{http.MethodPost, "bearer " + testToken, string(readFixture(t, "milky_event_group_nudge.json")), http.StatusNoContent},
 	} {
@@ -464,9 +466,18 @@ func TestAPIFailures(t *testing.T) {
 	}
 }
 
-func TestWebhookStateFollowsAPICalls(t *testing.T) {
+// In webhook mode the link is up while the bot answers get_login_info: a
+// call that finds the bot unreachable takes it down at once (so the relay
+// holds its messages), and the periodic check brings it back by itself,
+// without waiting for another call.
+func TestWebhookStateFollowsTheAPI(t *testing.T) {
 	m := startFake(t, fake.MilkyOptions{})
-	c, _ := newClient(t, Options{BaseURL: m.URL(), Webhook: true})
+	c, logs := newClient(t, Options{BaseURL: m.URL(), Webhook: true})
+	c.healthInterval = 20 * time.Millisecond
+	srv := httptest.NewServer(c)
+	t.Cleanup(srv.Close)
+	runClient(t, c)
+	testutil.WaitFor(t, "up after get_login_info", c.State().Up, waitLimit)
 	ctx := context.Background()
 	if _, err := c.GroupName(ctx, testGroup); err == nil {
 		t.Fatal("unknown group found")
@@ -474,12 +485,96 @@ func TestWebhookStateFollowsAPICalls(t *testing.T) {
 	if !c.State().Up() {
 		t.Error("state down although the bot answered (with a failure)")
 	}
+
 	m.Stop()
-	if _, err := c.GroupName(ctx, 1234567); err == nil {
-		t.Fatal("call to a stopped bot succeeded")
+	_, err := c.GroupName(ctx, 1234567)
+	if !errors.Is(err, link.ErrNotConnected) {
+		t.Fatalf("call to a stopped bot: %v, want not connected", err)
 	}
 	if s := c.State().Get(); s.Up || s.LastError == "" {
-		t.Errorf("state = %+v after an unreachable bot, want down with the error", s)
+		t.Errorf("state = %+v right after an unreachable bot, want down with the error", s)
+	}
+	if err := m.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	testutil.WaitFor(t, "up again without any call", c.State().Up, waitLimit)
+	testutil.WaitFor(t, "the reconnect logged", func() bool { return strings.Contains(logs.String(), "reconnected") }, waitLimit)
+
+	// Webhook posts went on being taken throughout.
+	if err := m.PostWebhook(ctx, srv.URL, readFixture(t, "milky_message_receive_group.json")); err != nil {
+		t.Fatal(err)
+	}
+	if ev := nextEvent(t, c); ev.Message.ID != "group:712345678:48213" {
+		t.Errorf("event = %+v", ev)
+	}
+}
+
+// With an event stream too, a call that cannot reach the bot fails with
+// link.ErrNotConnected, which the relay takes as "hold and retry".
+func TestUnreachableBotIsNotConnected(t *testing.T) {
+	m := startFake(t, fake.MilkyOptions{})
+	c, _ := newClient(t, Options{BaseURL: m.URL()})
+	runClient(t, c)
+	testutil.WaitFor(t, "the stream to come up", c.State().Up, waitLimit)
+	m.Stop()
+	err := c.SendGroupMessage(context.Background(), testGroup, []qq.Segment{qq.Text("anyone?")})
+	if !errors.Is(err, link.ErrNotConnected) {
+		t.Fatalf("send to a stopped bot: %v, want not connected", err)
+	}
+	if c.State().Up() {
+		t.Error("still up right after a send found the bot unreachable")
+	}
+	if err := m.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	testutil.WaitFor(t, "the stream to come back", c.State().Up, waitLimit)
+	if err := c.SendGroupMessage(context.Background(), testGroup, []qq.Segment{qq.Text("there you are")}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestWebhookOnlyWhileRunning(t *testing.T) {
+	c, _ := newClient(t, Options{BaseURL: "http://127.0.0.1:1", Webhook: true})
+	rec := httptest.NewRecorder()
+	c.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/", strings.NewReader(string(readFixture(t, "milky_message_receive_group.json")))))
+	if rec.Code != http.StatusServiceUnavailable {
+		t.Errorf("post before Run: status %d, want 503", rec.Code)
+	}
+	select {
+	case ev := <-c.Events():
+		t.Errorf("event delivered before Run: %+v", ev)
+	default:
+	}
+}
+
+// A webhook post whose sender stops waiting while the relay is behind (the
+// events channel full) still delivers its event once the relay catches up.
+func TestWebhookEventSurvivesImpatientBot(t *testing.T) {
+	m := startFake(t, fake.MilkyOptions{})
+	c, _ := newClient(t, Options{BaseURL: m.URL(), Webhook: true})
+	srv := httptest.NewServer(c)
+	t.Cleanup(srv.Close)
+	runClient(t, c)
+	frame := func(seq int) []byte {
+		return []byte(`{"time":1765432100,"self_id":2401234567,"event_type":"message_receive","data":{` +
+			`"message_scene":"friend","peer_id":1019283746,"message_seq":` + strconv.Itoa(seq) +
+			`,"sender_id":1019283746,"time":1765432100,"segments":[{"type":"text","data":{"text":"hi"}}]}}`)
+	}
+	ctx := context.Background()
+	for seq := range eventBuffer {
+		if err := m.PostWebhook(ctx, srv.URL, frame(seq)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	impatient, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel()
+	if err := m.PostWebhook(impatient, srv.URL, frame(eventBuffer)); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("post into a full queue: %v, want the poster to give up", err)
+	}
+	for seq := range eventBuffer + 1 {
+		if ev := nextEvent(t, c); ev.Message.ID != messageID("friend", 1019283746, int64(seq)) {
+			t.Fatalf("event %d is %q", seq, ev.Message.ID)
+		}
 	}
 }
 
@@ -495,29 +590,25 @@ func TestNewValidatesBaseURL(t *testing.T) {
 	}
 }
 
-func TestReadSSE(t *testing.T) {
-	stream := ": keep-alive\n\n" +
-		"event: milky_event\ndata: {\"a\":1}\n\n" +
-		"event: other\r\ndata: x\r\n\r\n" +
-		"data: line1\ndata:line2\nid: 7\nretry: 100\n\n" +
-		"event: milky_event\n\n" + // no data: not dispatched
-		"data: unterminated"
-	type got struct{ name, data string }
-	var events []got
-	err := readSSE(strings.NewReader(stream), 1024, func(name string, data []byte) {
-		events = append(events, got{name, string(data)})
-	})
-	if err != nil {
-		t.Fatal(err)
+// An oversized event on the SSE stream is logged and skipped; the stream
+// stays open (SPEC §4), as on the WebSocket.
+func TestSSEOversizedEventIsSkipped(t *testing.T) {
+	m := startFake(t, fake.MilkyOptions{NoWebSocket: true})
+	c, logs := newClient(t, Options{BaseURL: m.URL()})
+	runClient(t, c)
+	testutil.WaitFor(t, "the stream to come up", c.State().Up, waitLimit)
+	huge := `{"event_type":"message_receive","data":{"segments":[{"type":"text","data":{"text":"` +
+		strings.Repeat("x", botkit.MaxFrame) + `"}}]}}`
+	m.Emit([]byte(huge))
+	seq := m.GroupMessage(testGroup, alice, []qq.Segment{qq.Text("still here")})
+	if ev := nextEvent(t, c); ev.Message.ID != messageID("group", testGroup, seq) {
+		t.Fatalf("event after the oversized one = %q %q", ev.Message.ID, ev.Message.PlainText())
 	}
-	want := []got{{"milky_event", `{"a":1}`}, {"other", "x"}, {"", "line1\nline2"}}
-	if !reflect.DeepEqual(events, want) {
-		t.Errorf("events = %q, want %q", events, want)
+	log := logs.String()
+	if !strings.Contains(log, "skipping an oversized event") || !strings.Contains(log, "bytes="+strconv.Itoa(len(huge))) {
+		t.Errorf("oversized event not logged with its size:\n%.2000s", log)
 	}
-	if err := readSSE(strings.NewReader("data: "+strings.Repeat("x", 100)+"\n\n"), 64, func(string, []byte) {}); err == nil {
-		t.Error("oversized line accepted")
-	}
-	if err := readSSE(strings.NewReader(strings.Repeat("data: 12345678\n", 10)+"\n"), 64, func(string, []byte) {}); err == nil {
-		t.Error("oversized event accepted")
+	if strings.Contains(log, "connection lost") {
+		t.Errorf("the stream was dropped:\n%.2000s", log)
 	}
 }

@@ -7,9 +7,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/mcqq/bridge/qq"
+	"github.com/mcqq/bridge/qq/internal/botkit"
 )
 
 // Kind classifies a frame decoded by DecodeEvent.
@@ -60,7 +60,7 @@ func (n *jsonInt) UnmarshalJSON(b []byte) error {
 	}
 	s, ok := scalar(b)
 	if !ok {
-		return fmt.Errorf("want an integer, got %s", excerpt(b, 40))
+		return fmt.Errorf("want an integer, got %s", botkit.Excerpt(b, 40))
 	}
 	v, err := strconv.ParseInt(s, 10, 64)
 	if err != nil {
@@ -80,7 +80,7 @@ func (t *jsonText) UnmarshalJSON(b []byte) error {
 	}
 	s, ok := scalar(b)
 	if !ok {
-		return fmt.Errorf("want a string, got %s", excerpt(b, 40))
+		return fmt.Errorf("want a string, got %s", botkit.Excerpt(b, 40))
 	}
 	*t = jsonText(s)
 	return nil
@@ -454,16 +454,4 @@ func scalar(raw json.RawMessage) (string, bool) {
 		return strconv.FormatFloat(f, 'f', -1, 64), true
 	}
 	return "", false
-}
-
-// excerpt shortens a frame for a log line or an error, without cutting a
-// UTF-8 character in two.
-func excerpt(b []byte, limit int) string {
-	if len(b) <= limit {
-		return string(b)
-	}
-	for limit > 0 && !utf8.RuneStart(b[limit]) {
-		limit--
-	}
-	return string(b[:limit]) + "…"
 }

@@ -1,8 +1,6 @@
 package milky
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -16,6 +14,7 @@ import (
 	"github.com/mcqq/bridge/internal/link"
 	"github.com/mcqq/bridge/internal/ws"
 	"github.com/mcqq/bridge/qq"
+	"github.com/mcqq/bridge/qq/internal/botkit"
 )
 
 // sseEventName is the SSE event name LLBot and yogurt give every Milky event.
@@ -26,22 +25,27 @@ const sseEventName = "milky_event"
 // then reads events from the WebSocket at {base}/event, or over SSE from the
 // same URL when the bot refuses the WebSocket upgrade with a status other
 // than 401/403. In webhook mode there is no stream: events come through
-// ServeHTTP and Run only logs in and waits. Run returns nil once ctx ends.
+// ServeHTTP, and Run calls get_login_info again every 30 s to see that the
+// bot still answers. Meanwhile Run accepts webhook posts through ServeHTTP,
+// whatever the mode, and waits for their handlers before it returns nil once
+// ctx ends.
 func (c *Client) Run(ctx context.Context) error {
-	defer c.transport.CloseIdleConnections()
-	link.Supervise(ctx, c.log, &c.state, c.session)
+	defer c.http.CloseIdleConnections()
+	c.gate.Open(ctx)
+	defer c.gate.Close()
+	session := c.streamSession
+	if c.opts.Webhook {
+		session = botkit.WebhookSession(c.login, c.healthInterval)
+	}
+	link.Supervise(ctx, c.log, &c.state, c.ender.Wrap(session))
 	return nil
 }
 
-// session is one connection attempt for link.Supervise.
-func (c *Client) session(ctx context.Context, up func()) error {
+// streamSession is one connection attempt to the event stream for
+// link.Supervise.
+func (c *Client) streamSession(ctx context.Context, up func()) error {
 	if err := c.login(ctx); err != nil {
 		return err
-	}
-	if c.opts.Webhook {
-		up()
-		<-ctx.Done()
-		return nil
 	}
 	err := c.streamWebSocket(ctx, up)
 	if !errors.Is(err, errWebSocketRefused) {
@@ -63,8 +67,8 @@ var errWebSocketRefused = errors.New("WebSocket upgrade refused")
 func (c *Client) streamWebSocket(ctx context.Context, up func()) error {
 	eventURL := "ws" + strings.TrimPrefix(c.base, "http") + "/event" // http→ws, https→wss
 	h := http.Header{}
-	c.authorize(h)
-	sess, err := ws.Dial(ctx, eventURL, h, ws.Options{ReadLimit: maxFrame, Logger: c.log})
+	botkit.Authorize(h, c.opts.AccessToken)
+	sess, err := ws.Dial(ctx, eventURL, h, ws.Options{ReadLimit: botkit.MaxFrame, Logger: c.log})
 	if err != nil {
 		status, refused := handshakeStatus(err)
 		switch {
@@ -103,26 +107,30 @@ func (c *Client) streamSSE(ctx context.Context, up func()) error {
 		return fmt.Errorf("event stream (SSE): %w", err)
 	}
 	req.Header.Set("Accept", "text/event-stream")
-	c.authorize(req.Header)
+	botkit.Authorize(req.Header, c.opts.AccessToken)
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return fmt.Errorf("event stream (SSE): %w", err)
 	}
 	defer resp.Body.Close()
-	if err := httpStatusError(resp); err != nil {
+	if err := httpStatusError(resp.StatusCode, resp.Status); err != nil {
 		return fmt.Errorf("event stream (SSE): %w", err)
 	}
 	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt != "text/event-stream" {
 		return fmt.Errorf("event stream (SSE): content type %q, want text/event-stream", mt)
 	}
 	up()
-	err = readSSE(resp.Body, maxFrame, func(name string, data []byte) {
-		if name != "" && name != sseEventName {
-			c.log.Debug("SSE event ignored", "event", name)
-			return
-		}
-		c.handleFrame(ctx, data)
-	})
+	err = botkit.ReadSSE(resp.Body, botkit.MaxFrame,
+		func(name string, data []byte) {
+			if name != "" && name != sseEventName {
+				c.log.Debug("SSE event ignored", "event", name)
+				return
+			}
+			c.handleFrame(ctx, data)
+		},
+		func(size int) {
+			c.log.Warn("skipping an oversized event from the stream", "bytes", size, "limit", botkit.MaxFrame)
+		})
 	if ctx.Err() != nil {
 		return nil
 	}
@@ -132,54 +140,11 @@ func (c *Client) streamSSE(ctx context.Context, up func()) error {
 	return fmt.Errorf("event stream (SSE): %w", err)
 }
 
-// readSSE reads a text/event-stream and calls onEvent for each complete
-// event: its "event:" name and its "data:" lines joined by newlines. It
-// returns at the end of the stream or on the first read error; a line longer
-// than maxLine is an error. onEvent must not keep data.
-func readSSE(r io.Reader, maxLine int, onEvent func(name string, data []byte)) error {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64<<10), maxLine)
-	var (
-		name    string
-		data    []byte
-		hasData bool
-	)
-	for sc.Scan() {
-		line := sc.Bytes()
-		if len(line) == 0 { // a blank line ends an event
-			if hasData {
-				onEvent(name, data)
-			}
-			name, data, hasData = "", data[:0], false
-			continue
-		}
-		if line[0] == ':' { // a comment, used as keep-alive
-			continue
-		}
-		field, value, _ := bytes.Cut(line, []byte(":"))
-		value = bytes.TrimPrefix(value, []byte(" "))
-		switch string(field) {
-		case "event":
-			name = string(value)
-		case "data":
-			if hasData {
-				data = append(data, '\n')
-			}
-			data = append(data, value...)
-			hasData = true
-			if len(data) > maxLine {
-				return fmt.Errorf("event larger than %d bytes", maxLine)
-			}
-		}
-	}
-	return sc.Err()
-}
-
 // handleFrame decodes one event frame from the stream and passes it on.
 func (c *Client) handleFrame(ctx context.Context, frame []byte) {
 	ev, kind, err := DecodeEvent(frame)
 	if err != nil {
-		c.log.Warn("skipping a bad event", "err", err.Error(), "frame", excerpt(frame, 200))
+		c.log.Warn("skipping a bad event", "err", err.Error(), "frame", botkit.Excerpt(frame, 200))
 		return
 	}
 	c.dispatch(ctx, ev, kind, frame)
@@ -195,7 +160,7 @@ func (c *Client) dispatch(ctx context.Context, ev qq.Event, kind Kind, frame []b
 		if self := c.SelfID(); self != 0 && ev.Message.Sender.UserID == self {
 			return
 		}
-		c.remember(ev)
+		c.lookups.Remember(ev)
 		select {
 		case c.events <- ev:
 		case <-ctx.Done():
@@ -210,20 +175,5 @@ func (c *Client) dispatch(ctx context.Context, ev qq.Event, kind Kind, frame []b
 		c.log.Warn("the QQ account went offline; no messages until it logs in again", "reason", string(off.Data.Reason))
 	default:
 		c.log.Debug("event ignored", "kind", kind.String())
-	}
-}
-
-// remember caches what a message tells for free: the sender's member info,
-// the group's name and the message itself (a later reply may quote it).
-func (c *Client) remember(ev qq.Event) {
-	c.messages.Put(ev.Message.ID, ev.Message)
-	if ev.Kind != qq.GroupMessage {
-		return
-	}
-	if s := ev.Message.Sender; s.UserID != 0 && (s.Nickname != "" || s.Card != "") {
-		c.members.Put(memberKey{ev.GroupID, s.UserID}, s)
-	}
-	if ev.GroupName != "" {
-		c.groups.Put(ev.GroupID, ev.GroupName)
 	}
 }

@@ -1,18 +1,18 @@
 package milky
 
 import (
-	"crypto/subtle"
-	"errors"
-	"io"
 	"net/http"
 	"strings"
+
+	"github.com/mcqq/bridge/qq/internal/botkit"
 )
 
 // ServeHTTP receives webhook posts (QQ_LISTEN): each POST body is one event,
 // as on the stream. The token is checked before the body is read: no
 // "Authorization: Bearer" header → 401, a wrong token → 403. Messages are
-// delivered to Events whatever the mode; the answer is 204 once the event is
-// queued (the bot ignores it anyway), 400 for a body that is not an event.
+// delivered to Events whatever the mode, while Run is running (503 before
+// and after); the answer is 204 once the event is queued (the bot ignores it
+// anyway), 400 for a body that is not an event.
 func (c *Client) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
@@ -24,24 +24,32 @@ func (c *Client) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, http.StatusText(status), status)
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxFrame))
-	if err != nil {
-		if _, tooLarge := errors.AsType[*http.MaxBytesError](err); tooLarge {
-			c.log.Warn("webhook post refused: too large", "peer", r.RemoteAddr, "limit", maxFrame)
-			http.Error(w, "event too large", http.StatusRequestEntityTooLarge)
-			return
-		}
-		c.log.Warn("webhook post: reading the body failed", "peer", r.RemoteAddr, "err", err.Error())
-		http.Error(w, "cannot read body", http.StatusBadRequest)
+	// Read before registering with Run, so a slow sender cannot hold up
+	// Run's return.
+	body, ok := botkit.ReadPost(w, r, c.log)
+	if !ok {
 		return
 	}
+	// Delivered with Run's context rather than the request's: a bot that
+	// stops waiting for the answer while the relay is behind must not cost
+	// the event.
+	ctx, ok := c.gate.Enter()
+	if !ok {
+		http.Error(w, "not running", http.StatusServiceUnavailable)
+		return
+	}
+	defer c.gate.Leave()
 	ev, kind, err := DecodeEvent(body)
 	if err != nil {
-		c.log.Warn("skipping a bad webhook event", "peer", r.RemoteAddr, "err", err.Error(), "frame", excerpt(body, 200))
+		c.log.Warn("skipping a bad webhook event", "peer", r.RemoteAddr, "err", err.Error(), "frame", botkit.Excerpt(body, 200))
 		http.Error(w, "not a Milky event", http.StatusBadRequest)
 		return
 	}
-	c.dispatch(r.Context(), ev, kind, body)
+	c.dispatch(ctx, ev, kind, body)
+	if ctx.Err() != nil {
+		http.Error(w, "shutting down", http.StatusServiceUnavailable)
+		return
+	}
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -56,7 +64,7 @@ func (c *Client) checkWebhookToken(header string) int {
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
 		return http.StatusUnauthorized
 	}
-	if subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), []byte(want)) != 1 {
+	if !botkit.TokensEqual(strings.TrimSpace(got), want) {
 		return http.StatusForbidden
 	}
 	return http.StatusOK

@@ -13,10 +13,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/mcqq/bridge/internal/cache"
 	"github.com/mcqq/bridge/internal/link"
 	"github.com/mcqq/bridge/internal/ws"
 	"github.com/mcqq/bridge/qq"
+	"github.com/mcqq/bridge/qq/internal/botkit"
 )
 
 // Options configure a Client.
@@ -38,13 +38,7 @@ type Options struct {
 	Logger         *slog.Logger
 }
 
-// Cache sizes and lifetimes: names change rarely; a quoted message is
-// usually quoted within minutes of being sent.
 const (
-	lookupCacheSize   = 4096
-	memberCacheTTL    = 10 * time.Minute
-	groupCacheTTL     = 10 * time.Minute
-	messageCacheTTL   = 30 * time.Minute
 	eventBufferSize   = 256
 	defaultReqTimeout = 10 * time.Second
 	// retcodeTokenRejected is what NapCat and LLBot send right before
@@ -69,21 +63,14 @@ type Client struct {
 
 	mu  sync.Mutex
 	cur *session // the attached bot connection; nil while down
-	// Reverse and webhook modes: the context of Run while it accepts
-	// connections or posts (nil before and after), and the handlers it
-	// waits for.
-	serveCtx context.Context
-	handlers sync.WaitGroup
-	// HTTP mode: ends the running event session (SSE stream or webhook
-	// health check); nil between sessions.
-	endSession context.CancelCauseFunc
+	// gate binds ServeHTTP's handlers (reverse and webhook modes) to Run.
+	gate botkit.Gate
+	// ender lets an HTTP action that cannot reach the bot end the running
+	// event session (SSE stream or webhook health check).
+	ender *botkit.Ender
 
-	members  *cache.Cache[memberKey, qq.Member]
-	groups   *cache.Cache[int64, string]
-	messages *cache.Cache[string, qq.Message]
+	lookups *botkit.Lookups
 }
-
-type memberKey struct{ group, user int64 }
 
 // session is one WebSocket to the bot with its own table of pending
 // actions, so a connection that ends fails exactly its own requests.
@@ -121,16 +108,16 @@ func New(o Options) (*Client, error) {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	return &Client{
+	c := &Client{
 		opts:           o,
 		log:            o.Logger,
 		events:         make(chan qq.Event, eventBufferSize),
 		api:            api,
-		healthInterval: webhookHealthInterval,
-		members:        cache.New[memberKey, qq.Member](lookupCacheSize, memberCacheTTL),
-		groups:         cache.New[int64, string](lookupCacheSize, groupCacheTTL),
-		messages:       cache.New[string, qq.Message](lookupCacheSize, messageCacheTTL),
-	}, nil
+		healthInterval: botkit.HealthInterval,
+		lookups:        botkit.NewLookups(),
+	}
+	c.ender = botkit.NewEnder(&c.state)
+	return c, nil
 }
 
 // Events delivers group and private messages from other users. It is never
@@ -144,8 +131,8 @@ func (c *Client) Events() <-chan qq.Event { return c.events }
 // reach the bot takes it down at once.
 func (c *Client) State() *link.State { return &c.state }
 
-// SelfID is the bot's QQ number, learned from the connection (over HTTP:
-// from get_login_info, X-Self-ID or events); 0 until known.
+// SelfID is the bot's QQ number, learned from get_login_info, the reverse
+// connection's or a webhook post's X-Self-ID, or events; 0 until known.
 func (c *Client) SelfID() int64 { return c.selfID.Load() }
 
 func (c *Client) learnSelfID(id int64) {
@@ -170,40 +157,24 @@ func (c *Client) Run(ctx context.Context) error {
 	case c.opts.URL != "":
 		link.Supervise(ctx, c.log, &c.state, c.forwardSession)
 	default:
-		c.acceptHandlers(ctx)
+		c.gate.Open(ctx)
 		<-ctx.Done()
-		c.stopHandlers()
+		c.gate.Close()
 		c.state.Set(false, nil)
 	}
 	return nil
-}
-
-// acceptHandlers lets ServeHTTP start handlers bound to ctx.
-func (c *Client) acceptHandlers(ctx context.Context) {
-	c.mu.Lock()
-	c.serveCtx = ctx
-	c.mu.Unlock()
-}
-
-// stopHandlers refuses new handlers and waits for the running ones, which
-// end with the context given to acceptHandlers.
-func (c *Client) stopHandlers() {
-	c.mu.Lock()
-	c.serveCtx = nil // no handler starts after this, so Wait below is final
-	c.mu.Unlock()
-	c.handlers.Wait()
 }
 
 // forwardSession is one dial of the bot; link.Supervise calls it again after
 // it returns.
 func (c *Client) forwardSession(ctx context.Context, up func()) error {
 	header := http.Header{}
-	c.authorize(header)
+	botkit.Authorize(header, c.opts.AccessToken)
 	conn, err := ws.Dial(ctx, c.opts.URL, header, ws.Options{Logger: c.log})
 	if err != nil {
 		return fmt.Errorf("dial: %w", err)
 	}
-	s, _ := c.attach(conn)
+	s, _ := c.attach(conn, false)
 	// NapCat and LLBot accept the WebSocket before checking the token, so
 	// the link counts as up only once the bot has said something other than
 	// a token rejection: its lifecycle event, or the answer to a first call.
@@ -218,9 +189,7 @@ func (c *Client) forwardSession(ctx context.Context, up func()) error {
 	probeDone := make(chan struct{})
 	go func() {
 		defer close(probeDone)
-		_, err := c.call(ctx, "get_login_info", struct{}{})
-		var apiErr *qq.APIError
-		if err == nil || errors.As(err, &apiErr) {
+		if c.checkLogin(ctx) == nil {
 			markUp()
 		}
 	}()
@@ -228,7 +197,7 @@ func (c *Client) forwardSession(ctx context.Context, up func()) error {
 		c.handleFrame(ctx, s, frame)
 		markUp()
 	})
-	c.detach(s)
+	c.detach(s, false, nil)
 	<-probeDone
 	if msg := s.rejection.Load(); msg != nil {
 		return fmt.Errorf("token rejected: %s", *msg)
@@ -239,23 +208,33 @@ func (c *Client) forwardSession(ctx context.Context, up func()) error {
 	return nil
 }
 
-// attach makes conn the connection actions go to. It returns the session
-// for conn and the one it displaced (reverse mode), if any.
-func (c *Client) attach(conn *ws.Session) (s, displaced *session) {
+// attach makes conn the connection actions go to, and with up (reverse
+// mode) sets the link up in the same step. It returns the session for conn
+// and the one it displaced (reverse mode), if any.
+func (c *Client) attach(conn *ws.Session, up bool) (s, displaced *session) {
 	s = &session{ws: conn, pending: ws.NewPending("mcb-")}
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	displaced, c.cur = c.cur, s
-	c.mu.Unlock()
+	if up {
+		c.state.Set(true, nil)
+	}
 	return s, displaced
 }
 
 // detach forgets s if it is still the current connection, reporting whether
-// it was, and fails the actions still waiting on it.
-func (c *Client) detach(s *session) (wasCurrent bool) {
+// it was, and fails the actions still waiting on it. With down (reverse
+// mode) a current s also takes the link down with err, in the same step, so
+// a connection that just ended cannot mark the link down after a successor
+// has attached and marked it up.
+func (c *Client) detach(s *session, down bool, err error) (wasCurrent bool) {
 	c.mu.Lock()
 	wasCurrent = c.cur == s
 	if wasCurrent {
 		c.cur = nil
+		if down {
+			c.state.Set(false, err)
+		}
 	}
 	c.mu.Unlock()
 	s.pending.FailAll()
@@ -273,7 +252,7 @@ func (c *Client) current() *session {
 func (c *Client) handleFrame(ctx context.Context, s *session, frame []byte) {
 	ev, kind, err := DecodeEvent(frame)
 	if err != nil {
-		c.log.Warn("skipping bad frame from the QQ bot", "err", err.Error(), "frame", excerpt(frame, 200))
+		c.log.Warn("skipping bad frame from the QQ bot", "err", err.Error(), "frame", botkit.Excerpt(frame, 200))
 		return
 	}
 	if kind != FrameResponse {
@@ -281,7 +260,7 @@ func (c *Client) handleFrame(ctx context.Context, s *session, frame []byte) {
 		return
 	}
 	if s == nil {
-		c.log.Debug("ignoring an action response on the event stream", "frame", excerpt(frame, 200))
+		c.log.Debug("ignoring an action response on the event stream", "frame", botkit.Excerpt(frame, 200))
 		return
 	}
 	c.handleResponse(s, frame)
@@ -298,7 +277,7 @@ func (c *Client) handleEvent(ctx context.Context, ev qq.Event, kind FrameKind) {
 	if self := c.SelfID(); self != 0 && ev.Message.Sender.UserID == self {
 		return // own message from an event that did not carry self_id
 	}
-	c.remember(ev)
+	c.lookups.Remember(ev)
 	select {
 	case c.events <- ev:
 	case <-ctx.Done():
@@ -308,7 +287,7 @@ func (c *Client) handleEvent(ctx context.Context, ev qq.Event, kind FrameKind) {
 func (c *Client) handleResponse(s *session, frame []byte) {
 	r, err := DecodeResponse(frame)
 	if err != nil {
-		c.log.Warn("skipping bad response from the QQ bot", "err", err.Error(), "frame", excerpt(frame, 200))
+		c.log.Warn("skipping bad response from the QQ bot", "err", err.Error(), "frame", botkit.Excerpt(frame, 200))
 		return
 	}
 	if s.pending.Resolve(r.Echo, frame) {
@@ -322,28 +301,6 @@ func (c *Client) handleResponse(s *session, frame []byte) {
 	}
 	c.log.Debug("response without a waiting request (late or unknown echo)", "echo", r.Echo)
 }
-
-// remember caches what a message tells for free: the message itself (for
-// replies quoting it), the sender's names and the group's name.
-func (c *Client) remember(ev qq.Event) {
-	if ev.Message.ID != "" {
-		c.messages.Put(ev.Message.ID, ev.Message)
-	}
-	if ev.Kind != qq.GroupMessage {
-		return
-	}
-	// A role is missing when the bot's own member lookup failed; such a
-	// sender is not worth caching as a member.
-	if m := ev.Message.Sender; m.UserID != 0 && m.Role != "" {
-		c.members.Put(memberKey{ev.GroupID, m.UserID}, m)
-	}
-	if ev.GroupName != "" {
-		c.groups.Put(ev.GroupID, ev.GroupName)
-	}
-}
-
-// errNotConnected is what calls fail with while no bot is connected.
-var errNotConnected = fmt.Errorf("not connected to the QQ bot: %w", link.ErrNotConnected)
 
 type request struct {
 	Action string `json:"action"`
@@ -384,13 +341,13 @@ func (c *Client) call(ctx context.Context, action string, params any) (json.RawM
 func (c *Client) sendAction(ctx context.Context, action string, params any) ([]byte, error) {
 	s := c.current()
 	if s == nil {
-		return nil, errNotConnected
+		return nil, botkit.ErrNotConnected
 	}
 	frame, err := ws.Call(ctx, s.ws, s.pending, func(echo string) ([]byte, error) {
 		return json.Marshal(request{Action: action, Params: params, Echo: echo})
 	})
 	if errors.Is(err, ws.ErrClosed) {
-		return nil, fmt.Errorf("connection lost: %w", errNotConnected)
+		return nil, fmt.Errorf("connection lost: %w", botkit.ErrNotConnected)
 	}
 	return frame, err
 }
@@ -423,7 +380,7 @@ func (c *Client) SendPrivateMessage(ctx context.Context, user int64, msg []qq.Se
 // Member looks up a group member (get_group_member_info), cached for ten
 // minutes and refreshed by the member's own messages.
 func (c *Client) Member(ctx context.Context, group, user int64) (qq.Member, error) {
-	return c.members.Fetch(ctx, memberKey{group, user}, func(ctx context.Context) (qq.Member, error) {
+	return c.lookups.Member(ctx, group, user, func(ctx context.Context) (qq.Member, error) {
 		data, err := c.call(ctx, "get_group_member_info", struct {
 			GroupID int64 `json:"group_id"`
 			UserID  int64 `json:"user_id"`
@@ -447,7 +404,7 @@ func (c *Client) Member(ctx context.Context, group, user int64) (qq.Member, erro
 // GroupName looks up a group's name (get_group_info), cached for ten
 // minutes and refreshed by the group's messages.
 func (c *Client) GroupName(ctx context.Context, group int64) (string, error) {
-	return c.groups.Fetch(ctx, group, func(ctx context.Context) (string, error) {
+	return c.lookups.GroupName(ctx, group, func(ctx context.Context) (string, error) {
 		data, err := c.call(ctx, "get_group_info", struct {
 			GroupID int64 `json:"group_id"`
 		}{group})
@@ -471,7 +428,7 @@ func (c *Client) GetMessage(ctx context.Context, id string) (qq.Message, error) 
 	if id == "" {
 		return qq.Message{}, errors.New("get_msg: empty message id")
 	}
-	return c.messages.Fetch(ctx, id, func(ctx context.Context) (qq.Message, error) {
+	return c.lookups.Message(ctx, id, func(ctx context.Context) (qq.Message, error) {
 		// Ids are numbers on the wire; pass anything else through as is.
 		var param any = id
 		if n, err := strconv.ParseInt(id, 10, 64); err == nil {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/mcqq/bridge/qq"
+	"github.com/mcqq/bridge/qq/internal/botkit"
 )
 
 // FrameKind classifies one inbound frame.
@@ -236,7 +237,7 @@ func decodeSegments(raw json.RawMessage, depth int) ([]qq.Segment, error) {
 		}
 		return segs, nil
 	}
-	return nil, fmt.Errorf("message is neither a segment array nor a CQ string: %s", excerpt(raw, 40))
+	return nil, fmt.Errorf("message is neither a segment array nor a CQ string: %s", botkit.Excerpt(raw, 40))
 }
 
 func decodeSegment(raw json.RawMessage, depth int) (qq.Segment, error) {
@@ -335,7 +336,7 @@ func DecodeResponse(frame []byte) (Response, error) {
 	if len(w.Echo) > 0 {
 		echo, scalar, err := scalarText(w.Echo)
 		if err != nil || !scalar {
-			return Response{}, fmt.Errorf("decode response: echo is not a scalar: %s", excerpt(w.Echo, 40))
+			return Response{}, fmt.Errorf("decode response: echo is not a scalar: %s", botkit.Excerpt(w.Echo, 40))
 		}
 		r.Echo = echo
 	}
@@ -360,7 +361,7 @@ func (r Response) Err(action string) error {
 func requireObject(b []byte) error {
 	b = bytes.TrimSpace(b)
 	if len(b) == 0 || b[0] != '{' {
-		return fmt.Errorf("not a JSON object: %s", excerpt(b, 40))
+		return fmt.Errorf("not a JSON object: %s", botkit.Excerpt(b, 40))
 	}
 	return nil
 }

@@ -15,10 +15,10 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/mcqq/bridge/internal/link"
 	"github.com/mcqq/bridge/qq"
+	"github.com/mcqq/bridge/qq/internal/botkit"
 )
 
 // The HTTP transport (protocols §A.3–A.5): each action is a POST to
@@ -26,45 +26,27 @@ import (
 // stream {URL}/_events or, with Options.Webhook, as the bot's signed POSTs
 // to ServeHTTP.
 
-const (
-	// maxFrame is the largest event or action answer accepted (SPEC §4).
-	maxFrame = 4 << 20
-	// webhookHealthInterval is how often webhook mode, which has no stream
-	// to watch, asks get_login_info whether the bot still answers.
-	webhookHealthInterval = 30 * time.Second
-	// idleConnTimeout lets our idle keep-alive connections go before Node's
-	// HTTP server (NapCat, LLBot) drops its side after 5 s, so an action is
-	// not sent into a connection that is being closed.
-	idleConnTimeout = 4 * time.Second
-)
-
 // ErrTokenRejected is wrapped by the errors of HTTP actions and of the SSE
 // stream when the bot answers 401 or 403: QQ_ACCESS_TOKEN does not match the
 // bot's token.
 var ErrTokenRejected = errors.New("the QQ bot rejected the access token")
 
-// httpAPI is the bot's HTTP API. One client serves the actions and the SSE
-// stream, so it has no overall timeout (the stream lives long); every action
-// is bounded by RequestTimeout through its context instead.
+// httpAPI is the bot's HTTP API. Its client serves the actions and the SSE
+// stream.
 type httpAPI struct {
-	base      string // the URL without a trailing slash
-	display   string // base for messages, without a password
-	transport *http.Transport
-	client    *http.Client
+	base    string // the URL without a trailing slash
+	display string // base for messages, without a password
+	client  *http.Client
 }
 
 func newHTTPAPI(u *url.URL) (*httpAPI, error) {
 	if u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
 		return nil, errors.New("want http(s)://host:port, optionally with a path prefix, and no query")
 	}
-	// An own transport, so Run can drop its idle connections on the way out.
-	transport := http.DefaultTransport.(*http.Transport).Clone()
-	transport.IdleConnTimeout = idleConnTimeout
 	return &httpAPI{
-		base:      strings.TrimRight(u.String(), "/"),
-		display:   strings.TrimRight(u.Redacted(), "/"),
-		transport: transport,
-		client:    &http.Client{Transport: transport},
+		base:    strings.TrimRight(u.String(), "/"),
+		display: strings.TrimRight(u.Redacted(), "/"),
+		client:  botkit.NewHTTPClient(),
 	}, nil
 }
 
@@ -72,111 +54,37 @@ func newHTTPAPI(u *url.URL) (*httpAPI, error) {
 // webhooks, accepts posts through ServeHTTP while checking that the API
 // answers, until ctx ends.
 func (c *Client) runHTTP(ctx context.Context) {
-	defer c.api.transport.CloseIdleConnections()
+	defer c.api.client.CloseIdleConnections()
 	if !c.opts.Webhook {
-		link.Supervise(ctx, c.log, &c.state, c.endable(c.sseSession))
+		link.Supervise(ctx, c.log, &c.state, c.ender.Wrap(c.sseSession))
 		return
 	}
-	c.acceptHandlers(ctx)
-	link.Supervise(ctx, c.log, &c.state, c.endable(c.webhookSession))
-	c.stopHandlers()
-}
-
-// endable wraps an HTTP-mode session so that linkLost can end it early.
-func (c *Client) endable(session link.Session) link.Session {
-	return func(ctx context.Context, up func()) error {
-		sessionCtx, end := context.WithCancelCause(ctx)
-		defer end(nil)
-		c.mu.Lock()
-		c.endSession = end
-		c.mu.Unlock()
-		defer func() {
-			c.mu.Lock()
-			c.endSession = nil
-			c.mu.Unlock()
-		}()
-		err := session(sessionCtx, up)
-		if err == nil && ctx.Err() == nil && sessionCtx.Err() != nil {
-			return context.Cause(sessionCtx) // ended by linkLost: say why
-		}
-		return err
-	}
-}
-
-// linkLost is called when an action could not reach the bot at all. Over
-// HTTP nothing else would notice before the next stream read or health
-// check, so the running session ends now (link.Supervise retries it with
-// backoff) and the link goes down at once rather than when the session has
-// returned: senders then hold their messages until the bot is back instead
-// of retrying into the void.
-func (c *Client) linkLost(err error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.endSession == nil {
-		return // between sessions: the link is down already
-	}
-	c.endSession(err)
-	// Under mu: the next session registers before it can come up, so this
-	// cannot take down a newer session that is already up.
-	c.state.Set(false, err)
-}
-
-func (c *Client) authorize(h http.Header) {
-	if c.opts.AccessToken != "" {
-		h.Set("Authorization", "Bearer "+c.opts.AccessToken)
-	}
+	c.gate.Open(ctx)
+	link.Supervise(ctx, c.log, &c.state, c.ender.Wrap(botkit.WebhookSession(c.checkLogin, c.healthInterval)))
+	c.gate.Close()
 }
 
 // postAction runs one action over the HTTP API and returns the bot's answer,
 // a response envelope as on the WebSocket. A failed action is an envelope
 // too, whatever the HTTP status (LLBot answers an unknown action with 404),
 // and so becomes a *qq.APIError in call. A bot that cannot be reached gives
-// an error wrapping link.ErrNotConnected.
+// an error wrapping link.ErrNotConnected and ends the running event session.
 func (c *Client) postAction(ctx context.Context, action string, params any) ([]byte, error) {
-	body, err := json.Marshal(params)
+	answer, err := botkit.Post(ctx, c.api.client, c.api.base+"/"+url.PathEscape(action), c.opts.AccessToken, action, params)
+	if errors.Is(err, botkit.ErrNotConnected) {
+		c.ender.Lost(err)
+	}
 	if err != nil {
 		return nil, err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.api.base+"/"+url.PathEscape(action), bytes.NewReader(body))
-	if err != nil {
-		return nil, err
+	if answer.StatusCode == http.StatusUnauthorized || answer.StatusCode == http.StatusForbidden {
+		return nil, tokenRejected(answer.Status, answer.Body)
 	}
-	req.Header.Set("Content-Type", "application/json")
-	c.authorize(req.Header)
-	if strings.HasPrefix(action, "get_") {
-		// Marks a look-up as safe to send again when a kept-alive connection
-		// turns out to be closed, without the header going on the wire.
-		// Sends are never sent twice: a message must not arrive twice.
-		req.Header["Idempotency-Key"] = nil
-	}
-	resp, err := c.api.client.Do(req)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, context.Cause(ctx)
-		}
-		err = fmt.Errorf("%w: %w", errNotConnected, err)
-		c.linkLost(err)
-		return nil, err
-	}
-	defer resp.Body.Close()
-	answer, err := io.ReadAll(io.LimitReader(resp.Body, maxFrame+1))
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, context.Cause(ctx)
-		}
-		return nil, fmt.Errorf("reading the answer: %w", err)
-	}
-	if len(answer) > maxFrame {
-		return nil, fmt.Errorf("answer larger than %d bytes", maxFrame)
-	}
-	if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
-		return nil, tokenRejected(resp.Status, answer)
-	}
-	if _, kind, err := DecodeEvent(answer); err != nil || kind != FrameResponse {
+	if _, kind, err := DecodeEvent(answer.Body); err != nil || kind != FrameResponse {
 		return nil, fmt.Errorf("HTTP %s without a OneBot answer (is QQ_URL the bot's OneBot HTTP API?): %s",
-			resp.Status, excerpt(bytes.TrimSpace(answer), 200))
+			answer.Status, botkit.Excerpt(bytes.TrimSpace(answer.Body), 200))
 	}
-	return answer, nil
+	return answer.Body, nil
 }
 
 // tokenRejected explains a 401 or 403 with the start of the bot's answer
@@ -184,31 +92,9 @@ func (c *Client) postAction(ctx context.Context, action string, params any) ([]b
 func tokenRejected(status string, body []byte) error {
 	detail := "HTTP " + status
 	if body = bytes.TrimSpace(body); len(body) > 0 {
-		detail += ": " + excerpt(body, 100)
+		detail += ": " + botkit.Excerpt(body, 100)
 	}
 	return fmt.Errorf("%w (%s): check QQ_ACCESS_TOKEN", ErrTokenRejected, detail)
-}
-
-// webhookSession is the link in webhook mode, where events need no
-// connection: up once get_login_info answers, then checked again every
-// healthInterval; the first failure ends the session.
-func (c *Client) webhookSession(ctx context.Context, up func()) error {
-	if err := c.checkLogin(ctx); err != nil {
-		return err
-	}
-	up()
-	ticker := time.NewTicker(c.healthInterval)
-	defer ticker.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-ticker.C:
-			if err := c.checkLogin(ctx); err != nil {
-				return fmt.Errorf("health check: %w", err)
-			}
-		}
-	}
 }
 
 // checkLogin calls get_login_info and learns SelfID from it. Any answer
@@ -239,7 +125,7 @@ func (c *Client) sseSession(ctx context.Context, up func()) error {
 		return fmt.Errorf("event stream: %w", err)
 	}
 	req.Header.Set("Accept", "text/event-stream")
-	c.authorize(req.Header)
+	botkit.Authorize(req.Header, c.opts.AccessToken)
 	resp, err := c.api.client.Do(req)
 	if err != nil {
 		return fmt.Errorf("event stream: %w", err)
@@ -259,10 +145,10 @@ func (c *Client) sseSession(ctx context.Context, up func()) error {
 		return c.noEventStream(fmt.Sprintf("content type %q", mt))
 	}
 	up()
-	err = readSSE(resp.Body, maxFrame,
-		func(data []byte) { c.handleFrame(ctx, nil, data) },
+	err = botkit.ReadSSE(resp.Body, botkit.MaxFrame,
+		func(_ string, data []byte) { c.handleFrame(ctx, nil, data) },
 		func(size int) {
-			c.log.Warn("skipping an oversized event from the QQ bot's stream", "bytes", size, "limit", maxFrame)
+			c.log.Warn("skipping an oversized event from the QQ bot's stream", "bytes", size, "limit", botkit.MaxFrame)
 		})
 	if ctx.Err() != nil {
 		return nil
@@ -298,15 +184,8 @@ func (c *Client) serveWebhook(w http.ResponseWriter, r *http.Request) {
 	peer := r.RemoteAddr
 	// Read before registering with Run, so a slow sender cannot hold up
 	// Run's return.
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxFrame))
-	if err != nil {
-		if _, tooLarge := errors.AsType[*http.MaxBytesError](err); tooLarge {
-			c.log.Warn("refused an oversized webhook post", "peer", peer, "limit", maxFrame)
-			http.Error(w, "event too large", http.StatusRequestEntityTooLarge)
-			return
-		}
-		c.log.Warn("reading a webhook post failed", "peer", peer, "err", err.Error())
-		http.Error(w, "cannot read the body", http.StatusBadRequest)
+	body, ok := botkit.ReadPost(w, r, c.log)
+	if !ok {
 		return
 	}
 	switch status := c.signatureStatus(r.Header.Get("X-Signature"), body); status {
@@ -319,19 +198,19 @@ func (c *Client) serveWebhook(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "wrong X-Signature", status)
 		return
 	}
-	ctx, ok := c.startHandler()
+	ctx, ok := c.gate.Enter()
 	if !ok {
 		http.Error(w, "not running", http.StatusServiceUnavailable)
 		return
 	}
-	defer c.handlers.Done()
+	defer c.gate.Leave()
 
 	ev, kind, err := DecodeEvent(body)
 	if err == nil && kind == FrameResponse {
 		err = errors.New("an action response, not an event")
 	}
 	if err != nil {
-		c.log.Warn("skipping a bad webhook post", "peer", peer, "err", err.Error(), "frame", excerpt(body, 200))
+		c.log.Warn("skipping a bad webhook post", "peer", peer, "err", err.Error(), "frame", botkit.Excerpt(body, 200))
 		http.Error(w, "not a OneBot event", http.StatusBadRequest)
 		return
 	}

@@ -1,15 +1,13 @@
 package onebot
 
 import (
-	"context"
-	"crypto/sha256"
-	"crypto/subtle"
 	"net/http"
 	"strconv"
 	"strings"
 
 	"github.com/gorilla/websocket"
 	"github.com/mcqq/bridge/internal/ws"
+	"github.com/mcqq/bridge/qq/internal/botkit"
 )
 
 // ServeHTTP accepts the bot's reverse WebSocket (NapCat and LLBot open one
@@ -37,18 +35,18 @@ func (c *Client) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "access token required", http.StatusUnauthorized)
 			return
 		}
-		if !tokensEqual(got, want) {
+		if !botkit.TokensEqual(got, want) {
 			c.log.Warn("refused a QQ bot connection with a wrong access token", "peer", peer)
 			http.Error(w, "wrong access token", http.StatusForbidden)
 			return
 		}
 	}
-	ctx, ok := c.startHandler()
+	ctx, ok := c.gate.Enter() // open only while Run runs in reverse mode
 	if !ok {
 		http.Error(w, "reverse WebSocket not enabled", http.StatusServiceUnavailable)
 		return
 	}
-	defer c.handlers.Done()
+	defer c.gate.Leave()
 
 	conn, err := ws.Accept(w, r, ws.Options{Logger: c.log})
 	if err != nil { // the upgrader has already answered the request
@@ -57,32 +55,20 @@ func (c *Client) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	selfID, _ := strconv.ParseInt(strings.TrimSpace(r.Header.Get("X-Self-ID")), 10, 64)
 	c.learnSelfID(selfID)
-	s, displaced := c.attach(conn)
+	s, displaced := c.attach(conn, true)
 	if displaced != nil {
 		displaced.ws.Close(websocket.CloseNormalClosure, "replaced")
 		c.log.Info("a new QQ bot connection replaces the previous one", "peer", peer)
 	}
-	c.state.Set(true, nil)
 	c.log.Info("QQ bot connected", "peer", peer, "self_id", selfID)
 
 	err = conn.Run(ctx, func(frame []byte) { c.handleFrame(ctx, s, frame) })
 	// A replaced connection changes nothing: its successor is already up.
-	if c.detach(s) && ctx.Err() == nil {
-		c.state.Set(false, err)
+	// At shutdown Run takes the link down.
+	live := ctx.Err() == nil
+	if c.detach(s, live, err) && live {
 		c.log.Warn("QQ bot disconnected", "peer", peer, "err", errText(err))
 	}
-}
-
-// startHandler registers a handler with Run, or reports false when Run is
-// not serving reverse connections or webhook posts.
-func (c *Client) startHandler() (context.Context, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.serveCtx == nil || c.serveCtx.Err() != nil {
-		return nil, false
-	}
-	c.handlers.Add(1)
-	return c.serveCtx, true
 }
 
 // requestToken finds the token a bot presents: "Authorization: Bearer x"
@@ -103,13 +89,6 @@ func requestToken(r *http.Request) (token string, presented bool) {
 		return q, true
 	}
 	return "", false
-}
-
-// tokensEqual compares in constant time; hashing first keeps the length of
-// the expected token from leaking too.
-func tokensEqual(got, want string) bool {
-	g, w := sha256.Sum256([]byte(got)), sha256.Sum256([]byte(want))
-	return subtle.ConstantTimeCompare(g[:], w[:]) == 1
 }
 
 func errText(err error) string {

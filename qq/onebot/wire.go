@@ -7,7 +7,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/mcqq/bridge/qq/internal/botkit"
 )
 
 // NapCat and LLBot disagree on JSON types (ids as numbers or strings, segment
@@ -37,7 +38,7 @@ func (n *wireInt) UnmarshalJSON(b []byte) error {
 	}
 	v, err := parseInteger(text)
 	if err != nil {
-		return fmt.Errorf("want an integer, got %s", excerpt(b, 40))
+		return fmt.Errorf("want an integer, got %s", botkit.Excerpt(b, 40))
 	}
 	*n = wireInt(v)
 	return nil
@@ -66,7 +67,7 @@ func (s *wireString) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	if !ok {
-		return fmt.Errorf("want text, got %s", excerpt(b, 40))
+		return fmt.Errorf("want text, got %s", botkit.Excerpt(b, 40))
 	}
 	*s = wireString(v)
 	return nil
@@ -116,16 +117,4 @@ func dataValue(b json.RawMessage) (value string, present bool, err error) {
 	}
 	text, _, err := scalarText(b)
 	return text, err == nil, err
-}
-
-// excerpt is the start of b for log lines and errors, cut on a rune boundary.
-func excerpt(b []byte, limit int) string {
-	if len(b) <= limit {
-		return strings.ToValidUTF8(string(b), "?")
-	}
-	cut := limit
-	for cut > 0 && !utf8.RuneStart(b[cut]) {
-		cut--
-	}
-	return strings.ToValidUTF8(string(b[:cut]), "?") + "…"
 }

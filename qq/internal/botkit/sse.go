@@ -1,4 +1,4 @@
-package onebot
+package botkit
 
 import (
 	"bufio"
@@ -7,21 +7,24 @@ import (
 	"io"
 )
 
-// readSSE reads a text/event-stream and calls onEvent with the data of each
-// complete event: its "data:" lines joined by newlines. Event names, ids and
-// comments (keep-alives) are ignored; lines end with "\n" or "\r\n". An
-// event whose data is larger than limit is not kept: onSkip gets its size
-// and reading goes on, as a WebSocket session skips an oversized frame.
-// readSSE returns nil at the end of the stream, dropping an unfinished last
-// event as the SSE standard says, or the read error.
-func readSSE(r io.Reader, limit int, onEvent func(data []byte), onSkip func(size int)) error {
+// ReadSSE reads a text/event-stream and calls onEvent with the name ("" when
+// the event has no "event:" line) and the data of each complete event: its
+// "data:" lines joined by newlines. Ids, retries and comments (keep-alives)
+// are ignored; lines end with "\n" or "\r\n". An event whose data (or name)
+// is larger than limit is not kept: onSkip gets its size and reading goes
+// on, as a WebSocket session skips an oversized frame (SPEC §4). onEvent must not
+// keep data. ReadSSE returns nil at the end of the stream, dropping an
+// unfinished last event as the SSE standard says, or the read error.
+func ReadSSE(r io.Reader, limit int, onEvent func(name string, data []byte), onSkip func(size int)) error {
 	br := bufio.NewReaderSize(r, 64<<10)
-	keep := len("data: ") + limit // a longer line is skipped anyway
+	keep := len("event: ") + limit // a longer line is skipped anyway
 	var (
-		line    []byte
-		data    []byte // the current event's data, while it is within limit
-		size    int    // the current event's data size, kept or not
-		hasData bool
+		line     []byte
+		name     string
+		nameSize int    // the current event's name size, kept or not
+		data     []byte // the current event's data, while it is within limit
+		size     int    // the current event's data size, kept or not
+		hasData  bool
 	)
 	for {
 		var n int
@@ -36,22 +39,27 @@ func readSSE(r io.Reader, limit int, onEvent func(data []byte), onSkip func(size
 		if n == 0 { // a blank line ends the event
 			switch {
 			case !hasData:
-			case size > limit:
-				onSkip(size)
+			case size > limit || nameSize > limit:
+				onSkip(max(size, nameSize))
 			default:
-				onEvent(data)
+				onEvent(name, data)
 			}
-			data, size, hasData = nil, 0, false
+			name, nameSize, data, size, hasData = "", 0, data[:0], 0, false
 			continue
 		}
 		if line[0] == ':' {
 			continue
 		}
 		field, value, _ := bytes.Cut(line, []byte(":"))
-		if string(field) != "data" {
+		value = bytes.TrimPrefix(value, []byte(" "))
+		switch string(field) {
+		case "event":
+			name, nameSize = string(value), len(value)+n-len(line)
+			continue
+		case "data":
+		default:
 			continue
 		}
-		value = bytes.TrimPrefix(value, []byte(" "))
 		if hasData {
 			size++ // the newline joining data lines
 		}

@@ -1,0 +1,143 @@
+package botkit
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/mcqq/bridge/internal/link"
+)
+
+// MaxFrame is the largest event or action answer accepted (SPEC §4).
+const MaxFrame = 4 << 20
+
+// idleConnTimeout lets our idle keep-alive connections go before Node's HTTP
+// server (NapCat, LLBot) drops its side after 5 s, so an action is not sent
+// into a connection that is being closed.
+const idleConnTimeout = 4 * time.Second
+
+// ErrNotConnected is wrapped by every error of an action that could not
+// reach the bot (and, over a WebSocket, of one sent while no bot is
+// connected); callers test it with errors.Is(err, link.ErrNotConnected).
+var ErrNotConnected = fmt.Errorf("not connected to the QQ bot: %w", link.ErrNotConnected)
+
+// NewHTTPClient returns a client for a bot's HTTP API with a transport of
+// its own, so Run can drop its idle connections on the way out
+// (CloseIdleConnections). It has no overall timeout, since an SSE stream
+// lives long; every action is bounded by its context instead. No
+// ResponseHeaderTimeout either: an SSE server may hold its headers back
+// until the first event.
+func NewHTTPClient() *http.Client {
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.IdleConnTimeout = idleConnTimeout
+	return &http.Client{Transport: transport}
+}
+
+// Authorize sets "Authorization: Bearer <token>" unless token is empty.
+func Authorize(h http.Header, token string) {
+	if token != "" {
+		h.Set("Authorization", "Bearer "+token)
+	}
+}
+
+// Answer is the bot's answer to a POST: its status and its body.
+type Answer struct {
+	StatusCode int
+	Status     string // e.g. "404 Not Found"
+	Body       []byte
+}
+
+// Post runs one action over a bot's HTTP API: params (nil: {}) as a JSON
+// body POSTed to url with the token. A look-up (an action named get_…) may
+// be sent again by net/http when a kept-alive connection turns out to be
+// closed; anything else never is, since a message must not arrive twice. A
+// bot that cannot be reached gives an error wrapping ErrNotConnected; when
+// ctx ends first, the error is its cause. An answer larger than MaxFrame is
+// an error.
+func Post(ctx context.Context, client *http.Client, url, token, action string, params any) (Answer, error) {
+	if params == nil {
+		params = struct{}{} // both protocols want an object even without parameters
+	}
+	body, err := json.Marshal(params)
+	if err != nil {
+		return Answer{}, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return Answer{}, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	Authorize(req.Header, token)
+	if strings.HasPrefix(action, "get_") {
+		// Marks the request as safe to send again without the header going
+		// on the wire.
+		req.Header["Idempotency-Key"] = nil
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return Answer{}, context.Cause(ctx)
+		}
+		return Answer{}, fmt.Errorf("%w: %w", ErrNotConnected, err)
+	}
+	defer resp.Body.Close()
+	answer, err := io.ReadAll(io.LimitReader(resp.Body, MaxFrame+1))
+	if err != nil {
+		if ctx.Err() != nil {
+			return Answer{}, context.Cause(ctx)
+		}
+		return Answer{}, fmt.Errorf("reading the answer: %w", err)
+	}
+	if len(answer) > MaxFrame {
+		return Answer{}, fmt.Errorf("answer larger than %d bytes", MaxFrame)
+	}
+	return Answer{StatusCode: resp.StatusCode, Status: resp.Status, Body: answer}, nil
+}
+
+// ReadPost reads the body of a webhook post, at most MaxFrame bytes. On
+// failure it has answered the request (413 for a larger body, 400 when
+// reading fails) and logged it with the peer address.
+func ReadPost(w http.ResponseWriter, r *http.Request, log *slog.Logger) ([]byte, bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxFrame))
+	if err == nil {
+		return body, true
+	}
+	if _, tooLarge := errors.AsType[*http.MaxBytesError](err); tooLarge {
+		log.Warn("refused an oversized webhook post", "peer", r.RemoteAddr, "limit", MaxFrame)
+		http.Error(w, "event too large", http.StatusRequestEntityTooLarge)
+		return nil, false
+	}
+	log.Warn("reading a webhook post failed", "peer", r.RemoteAddr, "err", err.Error())
+	http.Error(w, "cannot read the body", http.StatusBadRequest)
+	return nil, false
+}
+
+// TokensEqual compares in constant time; hashing first keeps the length of
+// the expected token from leaking too.
+func TokensEqual(got, want string) bool {
+	g, w := sha256.Sum256([]byte(got)), sha256.Sum256([]byte(want))
+	return subtle.ConstantTimeCompare(g[:], w[:]) == 1
+}
+
+// Excerpt is the start of b for log lines and errors, cut on a rune
+// boundary, with invalid UTF-8 replaced.
+func Excerpt(b []byte, limit int) string {
+	if len(b) <= limit {
+		return strings.ToValidUTF8(string(b), "?")
+	}
+	cut := limit
+	for cut > 0 && !utf8.RuneStart(b[cut]) {
+		cut--
+	}
+	return strings.ToValidUTF8(string(b[:cut]), "?") + "…"
+}

@@ -1,0 +1,74 @@
+package botkit
+
+import (
+	"context"
+	"time"
+
+	"github.com/mcqq/bridge/internal/cache"
+	"github.com/mcqq/bridge/qq"
+)
+
+// Cache sizes and lifetimes: names change rarely; a quoted message is
+// usually quoted within minutes of being sent.
+const (
+	lookupCacheSize = 4096
+	memberTTL       = 10 * time.Minute
+	groupTTL        = 10 * time.Minute
+	messageTTL      = 30 * time.Minute
+)
+
+// Lookups caches what the relay asks the bot again and again: group members,
+// group names and messages (quoted by replies). Concurrent look-ups of one
+// key share one request; failures are not cached.
+type Lookups struct {
+	members  *cache.Cache[memberKey, qq.Member]
+	groups   *cache.Cache[int64, string]
+	messages *cache.Cache[string, qq.Message]
+}
+
+type memberKey struct{ group, user int64 }
+
+// NewLookups returns empty caches.
+func NewLookups() *Lookups {
+	return &Lookups{
+		members:  cache.New[memberKey, qq.Member](lookupCacheSize, memberTTL),
+		groups:   cache.New[int64, string](lookupCacheSize, groupTTL),
+		messages: cache.New[string, qq.Message](lookupCacheSize, messageTTL),
+	}
+}
+
+// Member returns the cached member, else what load returns.
+func (l *Lookups) Member(ctx context.Context, group, user int64, load func(context.Context) (qq.Member, error)) (qq.Member, error) {
+	return l.members.Fetch(ctx, memberKey{group, user}, load)
+}
+
+// GroupName returns the cached group name, else what load returns.
+func (l *Lookups) GroupName(ctx context.Context, group int64, load func(context.Context) (string, error)) (string, error) {
+	return l.groups.Fetch(ctx, group, load)
+}
+
+// Message returns the cached message, else what load returns.
+func (l *Lookups) Message(ctx context.Context, id string, load func(context.Context) (qq.Message, error)) (qq.Message, error) {
+	return l.messages.Fetch(ctx, id, load)
+}
+
+// Remember caches what a received message tells for free: the message
+// itself (for replies quoting it), the sender as a group member and the
+// group's name.
+func (l *Lookups) Remember(ev qq.Event) {
+	if ev.Message.ID != "" {
+		l.messages.Put(ev.Message.ID, ev.Message)
+	}
+	if ev.Kind != qq.GroupMessage {
+		return
+	}
+	// The role comes with a full member record (OneBot's sender, Milky's
+	// group_member); without it the sender is partial, e.g. a OneBot bot
+	// whose own member look-up failed, and not worth caching as a member.
+	if m := ev.Message.Sender; m.UserID != 0 && m.Role != "" {
+		l.members.Put(memberKey{ev.GroupID, m.UserID}, m)
+	}
+	if ev.GroupName != "" {
+		l.groups.Put(ev.GroupID, ev.GroupName)
+	}
+}
