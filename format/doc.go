@@ -6,11 +6,11 @@
 //   - qq_to_game.go: a QQ message → the game line (sender, reply, and each
 //     segment: text, @, face, image, sticker, voice, video, file, forward, …);
 //   - cards.go: json (ark) and xml cards → "[卡片:标题]";
-//   - faces.go, faces_table.go (generated): QQ face id → name;
+//   - faces.go: a QQ face → "[微笑]" in game; faces_table.go (generated from
+//     testdata/qq_face_names.json) holds the id → name table;
 //   - game_to_qq.go: a game event → the QQ line, via the FORMAT_* templates;
 //   - deaths.go, entities.go, advancements.go: the zh_cn tables for death
 //     messages, mob names and advancement titles; translate.go fills their
 //     %s patterns;
-//   - strip.go: colour codes and markdown out;
-//   - fit.go: shortening a component line to a byte budget (RCON tellraw).
+//   - strip.go: colour codes and markdown out.
 package format

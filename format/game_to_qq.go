@@ -3,6 +3,7 @@ package format
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/mcqq/bridge/minecraft"
@@ -42,7 +43,7 @@ func (t Templates) Validate() error {
 	var errs []error
 	for _, f := range t.byVariable() {
 		forEachPlaceholder(f.template, func(string) {}, func(name string) {
-			if !isPlaceholder(name) {
+			if !slices.Contains(placeholderNames, name) {
 				errs = append(errs, fmt.Errorf("%s: unknown placeholder {%s} (known: {%s})",
 					f.variable, name, strings.Join(placeholderNames, "}, {")))
 			}
@@ -60,15 +61,6 @@ func (t Templates) byVariable() []struct{ variable, template string } {
 		{"FORMAT_ADVANCEMENT", t.Advancement},
 		{"FORMAT_COMMAND", t.Command},
 	}
-}
-
-func isPlaceholder(name string) bool {
-	for _, p := range placeholderNames {
-		if p == name {
-			return true
-		}
-	}
-	return false
 }
 
 // GameToQQ renders a game event as its QQ line. ok is false when the event is

@@ -173,11 +173,7 @@ func segmentComponent(seg qq.Segment, names map[int64]string, o Options) (minecr
 	case qq.SegAt:
 		return mentionComponent(seg, names), true
 	case qq.SegFace:
-		name, ok := FaceName(seg.Get("id"))
-		if !ok {
-			name = "表情"
-		}
-		return minecraft.Component{Text: "[" + name + "]", Color: colorFace}, true
+		return faceComponent(seg), true
 	case qq.SegImage:
 		if isSticker(seg) {
 			return stickerComponent(seg), true

@@ -14,25 +14,41 @@ func StripColor(s string) string {
 	if !strings.ContainsAny(s, "§&") {
 		return s
 	}
+	return stripCodes(s, true)
+}
+
+// stripSection removes "§x" pairs from QQ text bound for the game, where the
+// client would otherwise apply them as formatting. "&" means nothing inside a
+// text component, so it is left alone.
+func stripSection(s string) string {
+	if !strings.Contains(s, "§") {
+		return s
+	}
+	return stripCodes(s, false)
+}
+
+// stripCodes drops every "§" with the character after it and, with
+// ampersand, every "&" followed by a format code. Invalid bytes become
+// U+FFFD rather than being copied, so that two stray bytes left either side
+// of a removed code cannot join into a new "§".
+func stripCodes(s string, ampersand bool) string {
 	var b strings.Builder
 	b.Grow(len(s))
 	for i := 0; i < len(s); {
 		r, size := utf8.DecodeRuneInString(s[i:])
+		i += size
 		switch {
 		case r == '§':
 			// Skip the code character, whatever it is.
-			i += size
 			if i < len(s) {
 				_, next := utf8.DecodeRuneInString(s[i:])
 				i += next
 			}
-			continue
-		case r == '&' && i+1 < len(s) && isFormatCode(s[i+1]):
-			i += 2
-			continue
+		case ampersand && r == '&' && i < len(s) && isFormatCode(s[i]):
+			i++
+		default:
+			b.WriteRune(r)
 		}
-		b.WriteString(s[i : i+size])
-		i += size
 	}
 	return b.String()
 }
@@ -47,30 +63,6 @@ func isFormatCode(c byte) bool {
 		c += 'a' - 'A'
 	}
 	return (c >= 'a' && c <= 'f') || (c >= 'k' && c <= 'o') || c == 'r'
-}
-
-// stripSection removes "§x" pairs from QQ text bound for the game, where the
-// client would otherwise apply them as formatting. "&" means nothing inside a
-// text component, so it is left alone.
-func stripSection(s string) string {
-	if !strings.Contains(s, "§") {
-		return s
-	}
-	var b strings.Builder
-	b.Grow(len(s))
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		i += size
-		if r == '§' {
-			if i < len(s) {
-				_, next := utf8.DecodeRuneInString(s[i:])
-				i += next
-			}
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
 }
 
 // gameText prepares QQ text for a text component: "§" codes removed and QQ's

@@ -38,3 +38,18 @@ func TestStripMarkdown(t *testing.T) {
 		}
 	}
 }
+
+func TestStripSection(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"§aGreen &aStays", "Green &aStays"},
+		{"trailing §", "trailing "},
+		{"§中文", "文"},
+		{"\xc2§a\xa7", "\ufffd\ufffd"}, // stray bytes do not join into a "§"
+		{"plain", "plain"},
+	}
+	for _, tt := range tests {
+		if got := stripSection(tt.in); got != tt.want {
+			t.Errorf("stripSection(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

@@ -131,6 +131,8 @@ func (r *Relay) runCommand(ctx context.Context, c caller, cmd command) {
 	}
 
 	if cmd.name == "mcc" {
+		// Checked exactly as it will be sent.
+		cmd.args = consoleLine(cmd.args)
 		if why := r.mayRunConsole(c, cmd.args); why != "" {
 			refuse(why)
 			return
@@ -166,28 +168,54 @@ var usage = map[string]string{
 	"mcp": "/mcp [@服务器] <玩家> <内容>",
 }
 
-// mayRunConsole applies RCON_PUBLIC / RCON_DENY and refuses control
-// characters (SPEC §3, §4). It returns why not, or "".
+// consoleLine is a console command as it goes to the server: trimmed and
+// without the leading slashes the game would accept anyway.
+func consoleLine(args string) string {
+	return strings.TrimLeft(strings.TrimSpace(args), "/")
+}
+
+// consoleVerb is the command a console word names, as RCON_PUBLIC and
+// RCON_DENY list it: "/Minecraft:stop" is stop.
+func consoleVerb(word string) string {
+	return strings.TrimPrefix(strings.TrimLeft(strings.ToLower(word), "/"), "minecraft:")
+}
+
+// consoleVerbs are the commands a console line runs: its first word and, for
+// an execute chain, the word after each "run" ("execute as @a run stop" runs
+// stop).
+func consoleVerbs(cmdline string) []string {
+	words := strings.Fields(cmdline)
+	if len(words) == 0 {
+		return []string{""}
+	}
+	verbs := []string{consoleVerb(words[0])}
+	if verbs[0] == "execute" {
+		for i := 1; i < len(words)-1; i++ {
+			if consoleVerb(words[i]) == "run" {
+				verbs = append(verbs, consoleVerb(words[i+1]))
+			}
+		}
+	}
+	return verbs
+}
+
+// mayRunConsole applies RCON_PUBLIC / RCON_DENY to a console line and
+// refuses control characters (SPEC §3, §4). It returns why not, or "".
 func (r *Relay) mayRunConsole(c caller, cmdline string) string {
-	if strings.IndexFunc(cmdline, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0 {
+	if strings.IndexFunc(cmdline, unicode.IsControl) >= 0 {
 		return "命令含有换行或控制字符，已拒绝"
 	}
-	word, _ := cutWord(cmdline)
-	word = strings.TrimPrefix(strings.ToLower(word), "/")
-	word = strings.TrimPrefix(word, "minecraft:") // "minecraft:stop" is still stop
-	switch {
-	case slices.Contains(r.o.RCONDeny, word):
-		if !r.admins[c.user] {
-			return fmt.Sprintf("%s 只有 QQ_ADMINS 中的用户可以执行", word)
+	verbs := consoleVerbs(cmdline)
+	for _, v := range verbs {
+		if slices.Contains(r.o.RCONDeny, v) && !r.admins[c.user] {
+			return fmt.Sprintf("%s 只有 QQ_ADMINS 中的用户可以执行", v)
 		}
-	case slices.Contains(r.o.RCONPublic, word):
-	default:
-		if !r.isAdmin(c) {
-			if len(r.o.RCONPublic) > 0 {
-				return fmt.Sprintf("该命令仅限管理员使用（所有人可用：%s）", strings.Join(r.o.RCONPublic, ", "))
-			}
-			return "该命令仅限管理员使用"
+	}
+	if !slices.Contains(r.o.RCONPublic, verbs[0]) && !r.isAdmin(c) {
+		if len(r.o.RCONPublic) > 0 {
+			return fmt.Sprintf("该命令仅限管理员使用（所有人可用：%s）", strings.Join(r.o.RCONPublic, ", "))
 		}
+		return "该命令仅限管理员使用"
 	}
 	return ""
 }
@@ -270,7 +298,6 @@ func (r *Relay) execute(ctx context.Context, s *server, cmd command) string {
 // console runs a console command over direct RCON when configured, else
 // through QueQiao's send_rcon_command.
 func (r *Relay) console(ctx context.Context, s *server, cmdline string) (string, error) {
-	cmdline = strings.TrimPrefix(strings.TrimSpace(cmdline), "/")
 	if s.Console != nil {
 		return s.Console.Execute(ctx, cmdline)
 	}
@@ -296,6 +323,8 @@ func describeError(err error) string {
 		return "未连接"
 	case errors.Is(err, context.DeadlineExceeded):
 		return "失败：请求超时"
+	case errors.Is(err, context.Canceled):
+		return "失败：桥接正在关闭" // the only time a command's context ends early
 	}
 	var me *minecraft.APIError
 	if errors.As(err, &me) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -13,7 +14,10 @@ import (
 // outbox is the bounded queue in front of one destination (a QQ group, a
 // server). Messages wait here while the destination is down and are
 // delivered in order once it is back (SPEC §4). When full, or when a message
-// has waited longer than the TTL, the oldest are dropped and counted.
+// has waited longer than the TTL, the oldest waiting ones are dropped and
+// counted. The head messages handed to the sender for one delivery are in
+// flight: neither overflow nor expiry touches them, so what the sender
+// reports delivered is exactly what leaves the queue.
 type outbox[T any] struct {
 	name string
 	size int
@@ -21,11 +25,12 @@ type outbox[T any] struct {
 	log  *slog.Logger
 	m    *relayMetrics
 
-	mu      sync.Mutex
-	items   []queued[T]
-	wake    chan struct{} // one pending wake-up for the sender
-	dropped int           // not yet reported in the log
-	lastLog time.Time
+	mu       sync.Mutex
+	items    []queued[T] // in flight first, then waiting
+	inFlight int
+	wake     chan struct{} // one pending wake-up for the sender
+	dropped  int           // not yet reported in the log
+	lastLog  time.Time
 }
 
 type queued[T any] struct {
@@ -40,13 +45,12 @@ func newOutbox[T any](name string, size int, ttl time.Duration, log *slog.Logger
 	return &outbox[T]{name: name, size: size, ttl: ttl, log: log, m: m, wake: make(chan struct{}, 1)}
 }
 
-// push appends a message, dropping the oldest when the queue is full.
+// push appends a message, dropping the oldest waiting one when the queue is
+// full.
 func (o *outbox[T]) push(v T, at time.Time) {
 	o.mu.Lock()
-	if len(o.items) >= o.size {
-		n := len(o.items) - o.size + 1
-		o.items = o.items[n:]
-		o.noteDropLocked(n, "queue full")
+	if waiting := len(o.items) - o.inFlight; waiting >= o.size {
+		o.dropWaitingLocked(waiting-o.size+1, "queue full")
 	}
 	o.items = append(o.items, queued[T]{v, at})
 	o.m.queued(o.name, len(o.items))
@@ -57,9 +61,12 @@ func (o *outbox[T]) push(v T, at time.Time) {
 	}
 }
 
-// noteDropLocked counts dropped messages and logs them, at most once every
-// 10 s per queue so an overflowing queue does not flood the log.
-func (o *outbox[T]) noteDropLocked(n int, why string) {
+// dropWaitingLocked drops the n oldest waiting messages (those after the
+// ones in flight), counts them and logs them, at most once every 10 s per
+// queue so an overflowing queue does not flood the log.
+func (o *outbox[T]) dropWaitingLocked(n int, why string) {
+	o.items = append(o.items[:o.inFlight], o.items[o.inFlight+n:]...)
+	o.m.queued(o.name, len(o.items))
 	o.m.dropped(o.name, n)
 	o.dropped += n
 	if time.Since(o.lastLog) >= 10*time.Second {
@@ -69,37 +76,47 @@ func (o *outbox[T]) noteDropLocked(n int, why string) {
 	}
 }
 
-// expireLocked drops messages older than the TTL.
+// expireLocked drops waiting messages older than the TTL.
 func (o *outbox[T]) expireLocked(now time.Time) {
 	n := 0
-	for n < len(o.items) && now.Sub(o.items[n].at) > o.ttl {
+	for o.inFlight+n < len(o.items) && now.Sub(o.items[o.inFlight+n].at) > o.ttl {
 		n++
 	}
 	if n > 0 {
-		o.items = o.items[n:]
-		o.noteDropLocked(n, "expired")
-		o.m.queued(o.name, len(o.items))
+		o.dropWaitingLocked(n, "expired")
 	}
 }
 
-// peek returns up to max messages from the head without removing them.
-func (o *outbox[T]) peek(max int) []queued[T] {
+// pending expires old messages and returns how many are left.
+func (o *outbox[T]) pending() int {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.expireLocked(time.Now())
-	n := min(len(o.items), max)
-	return append([]queued[T](nil), o.items[:n]...)
+	return len(o.items)
 }
 
-// remove takes the first n messages off the head after they were delivered.
-func (o *outbox[T]) remove(n int) {
+// take hands up to max head messages to the sender, in flight until done.
+func (o *outbox[T]) take(max int) []queued[T] {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	// The head may have been dropped meanwhile by overflow; never remove more
-	// than is there.
-	n = min(n, len(o.items))
+	o.expireLocked(time.Now())
+	o.inFlight = min(len(o.items), max)
+	return slices.Clone(o.items[:o.inFlight])
+}
+
+// done ends a delivery: the first delivered messages in flight left the
+// bridge, the refused ones after them are dropped and counted, and the rest
+// wait again at the head.
+func (o *outbox[T]) done(delivered, refused int) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	n := min(delivered+refused, o.inFlight)
 	o.items = o.items[n:]
+	o.inFlight = 0
 	o.m.queued(o.name, len(o.items))
+	if refused > 0 {
+		o.m.dropped(o.name, refused)
+	}
 	o.flushDropLogLocked()
 }
 
@@ -113,7 +130,7 @@ func (o *outbox[T]) flushDropLogLocked() {
 	}
 }
 
-// Len is the number of waiting messages.
+// Len is the number of queued messages, in flight included.
 func (o *outbox[T]) Len() int {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -142,17 +159,15 @@ const maxAttempts = 3
 func (o *outbox[T]) run(ctx, drainCtx context.Context, st *link.State, s sender[T]) {
 	attempts := 0
 	for {
-		if ctx.Err() != nil && o.Len() == 0 {
-			return
-		}
-		head := o.peek(1)
-		if len(head) == 0 {
+		if o.pending() == 0 {
+			if ctx.Err() != nil {
+				return
+			}
 			select {
 			case <-o.wake:
-				continue
-			case <-ctx.Done():
-				continue // drain: re-check emptiness above
+			case <-ctx.Done(): // drain: re-check emptiness above
 			}
+			continue
 		}
 		changed := st.Changed() // taken before the check so an "up" in between is not missed
 		if !st.Up() {
@@ -173,52 +188,52 @@ func (o *outbox[T]) run(ctx, drainCtx context.Context, st *link.State, s sender[
 				continue // ctx ended while waiting: drain without the limit
 			}
 		}
-		batch := o.peek(s.batch)
+		batch := o.take(s.batch)
 		if len(batch) == 0 {
-			continue
+			continue // expired while waiting for its turn
 		}
 		before := st.Changed()
 		n, err := s.deliver(drainCtx, batch)
 		if n > 0 {
-			o.remove(n)
 			attempts = 0
 		}
-		if err == nil {
-			continue
-		}
-		if drainCtx.Err() != nil {
-			o.reportUndelivered()
-			return
-		}
+		refused := 0   // head messages dropped: sending them again cannot help
+		retry := false // pause before the next attempt
+		var upAgain <-chan struct{}
 		var perm permanent
 		switch {
+		case err == nil:
+		case drainCtx.Err() != nil:
+			o.done(n, 0)
+			o.reportUndelivered()
+			return
 		case errors.As(err, &perm):
 			o.log.Warn("message refused by the peer, dropped", "queue", o.name, "err", err)
-			o.remove(1)
-			o.m.dropped(o.name, 1)
-			attempts = 0
+			refused = 1
 		case errors.Is(err, link.ErrNotConnected) || !st.Up():
 			// The connection went away mid-delivery: the message stays at the
 			// head and goes out after the reconnect (the loop waits for it).
 			// The state may lag the client by a moment; wait for it rather
 			// than spin.
-			select {
-			case <-before:
-			case <-time.After(time.Second):
-			case <-drainCtx.Done():
-			}
+			retry, upAgain = true, before
 		default:
 			attempts++
 			if attempts >= maxAttempts {
 				o.log.Warn("message not delivered after retries, dropped", "queue", o.name,
 					"attempts", attempts, "err", err)
-				o.remove(1)
-				o.m.dropped(o.name, 1)
-				attempts = 0
-				continue
+				refused = 1
+			} else {
+				o.log.Debug("delivery failed, retrying", "queue", o.name, "err", err)
+				retry = true
 			}
-			o.log.Debug("delivery failed, retrying", "queue", o.name, "err", err)
+		}
+		o.done(n, refused)
+		if refused > 0 {
+			attempts = 0
+		}
+		if retry {
 			select {
+			case <-upAgain: // nil unless waiting for the state to catch up
 			case <-time.After(time.Second):
 			case <-drainCtx.Done():
 			}

@@ -167,3 +167,49 @@ func TestOutboxRetriesTransientAndDropsRefused(t *testing.T) {
 		<-done
 	})
 }
+
+// Messages that overflow the queue while a delivery is under way push out
+// the oldest waiting ones, never the ones being delivered: what the peer took
+// leaves the queue, every other message is either delivered or counted as
+// dropped.
+func TestOutboxOverflowDuringDeliveryKeepsAccountsExact(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var logs bytes.Buffer
+		set := metrics.NewSet()
+		ob := newOutbox[string]("mc:test", 2, time.Hour, slog.New(slog.NewTextHandler(&logs, nil)), newRelayMetrics(set))
+		var st link.State
+		st.Set(true, nil)
+		rec := &recorder{}
+		delivering, release := make(chan struct{}), make(chan struct{})
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			ob.run(ctx, ctx, &st, sender[string]{batch: 1, deliver: func(ctx context.Context, b []queued[string]) (int, error) {
+				if b[0].v == "1" {
+					close(delivering)
+					<-release
+				}
+				return rec.deliver(ctx, b)
+			}})
+		}()
+		ob.push("1", time.Now())
+		<-delivering
+		for _, m := range []string{"2", "3", "4"} { // QUEUE_SIZE 2 waiting: "2" goes
+			ob.push(m, time.Now())
+		}
+		close(release)
+		synctest.Wait()
+		if got := rec.list(); !slices.Equal(got, []string{"1", "3", "4"}) {
+			t.Fatalf("delivered %v, want 1 3 4", got)
+		}
+		if n := set.GetOrCreateCounter(`bridge_messages_dropped_total{queue="mc:test"}`).Get(); n != 1 {
+			t.Fatalf("counted %d dropped, want 1", n)
+		}
+		if ob.Len() != 0 {
+			t.Fatalf("%d left in the queue", ob.Len())
+		}
+		cancel()
+		<-done
+	})
+}

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/VictoriaMetrics/metrics"
 
@@ -139,6 +140,9 @@ func New(q QQ, servers []Server, o Options) (*Relay, error) {
 	if o.Metrics == nil {
 		o.Metrics = metrics.NewSet()
 	}
+	// Compared with what users type, whatever the configuration's spelling.
+	o.RCONPublic = mapStrings(o.RCONPublic, consoleVerb)
+	o.RCONDeny = mapStrings(o.RCONDeny, consoleVerb)
 	if len(servers) == 0 {
 		return nil, errors.New("relay: no servers")
 	}
@@ -185,16 +189,20 @@ func New(q QQ, servers []Server, o Options) (*Relay, error) {
 // Run relays until ctx ends, then keeps delivering what is queued for up to
 // DrainTimeout while accepting nothing new, and returns.
 func (r *Relay) Run(ctx context.Context) error {
-	// Senders outlive ctx by the drain window; they stop at drainCtx.
+	// Senders outlive ctx: they start draining only once nothing can be
+	// queued any more (intake stopped, running commands replied), and stop
+	// at drainCtx.
+	intakeDone, endIntake := context.WithCancel(context.WithoutCancel(ctx))
+	defer endIntake()
 	drainCtx, stopDrain := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopDrain()
 	var senders sync.WaitGroup
 	for g, ob := range r.qqOut {
-		senders.Go(func() { ob.run(ctx, drainCtx, r.qq.State(), r.groupSender(g)) })
+		senders.Go(func() { ob.run(intakeDone, drainCtx, r.qq.State(), r.groupSender(g)) })
 	}
-	senders.Go(func() { r.privOut.run(ctx, drainCtx, r.qq.State(), r.privateSender()) })
+	senders.Go(func() { r.privOut.run(intakeDone, drainCtx, r.qq.State(), r.privateSender()) })
 	for _, s := range r.servers {
-		senders.Go(func() { s.out.run(ctx, drainCtx, s.Game.State(), r.gameSender(s)) })
+		senders.Go(func() { s.out.run(intakeDone, drainCtx, s.Game.State(), r.gameSender(s)) })
 	}
 
 	var intake sync.WaitGroup
@@ -230,6 +238,7 @@ func (r *Relay) Run(ctx context.Context) error {
 	r.cmds.Wait() // commands already running still get their replies queued
 
 	// Stop accepting, deliver what is queued (SPEC §4).
+	endIntake()
 	timer := time.AfterFunc(r.o.DrainTimeout, stopDrain)
 	defer timer.Stop()
 	senders.Wait()
@@ -351,7 +360,7 @@ func (r *Relay) chatSegments(segs []qq.Segment) ([]qq.Segment, bool) {
 		segs = slices.Clone(segs)
 		for i, s := range segs {
 			if s.Type == qq.SegText {
-				t := strings.TrimLeft(s.Get("text"), " ")
+				t := strings.TrimLeftFunc(s.Get("text"), unicode.IsSpace) // as leadingText
 				if t == "" {
 					continue
 				}
@@ -407,4 +416,12 @@ func (r *Relay) Queued(dest string) int {
 		}
 	}
 	return -1
+}
+
+func mapStrings(in []string, f func(string) string) []string {
+	out := make([]string, len(in))
+	for i, s := range in {
+		out[i] = f(s)
+	}
+	return out
 }

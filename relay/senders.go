@@ -43,14 +43,9 @@ func (r *Relay) groupSender(group int64) sender[qqLine] {
 	}
 	s.deliver = func(ctx context.Context, batch []queued[qqLine]) (int, error) {
 		n, text := mergeLines(batch)
-		msg := []qq.Segment{}
-		if id := batch[0].v.ReplyTo; id != "" {
-			msg = append(msg, qq.Segment{Type: qq.SegReply, Data: map[string]string{"id": id}})
-		}
-		msg = append(msg, qq.Text(text))
 		ctx, cancel := context.WithTimeout(ctx, r.o.RequestTimeout)
 		defer cancel()
-		if err := r.qq.SendGroupMessage(ctx, group, msg); err != nil {
+		if err := r.qq.SendGroupMessage(ctx, group, quoting(batch[0].v.ReplyTo, text)); err != nil {
 			return 0, classify(err)
 		}
 		for _, q := range batch[:n] {
@@ -84,17 +79,21 @@ func mergeLines(batch []queued[qqLine]) (int, string) {
 	return n, b.String()
 }
 
+// quoting is a text message that quotes message id, or just the text when
+// id is "".
+func quoting(id, text string) []qq.Segment {
+	if id == "" {
+		return []qq.Segment{qq.Text(text)}
+	}
+	return []qq.Segment{{Type: qq.SegReply, Data: map[string]string{"id": id}}, qq.Text(text)}
+}
+
 func (r *Relay) privateSender() sender[qqPrivate] {
 	return sender[qqPrivate]{batch: 1, deliver: func(ctx context.Context, batch []queued[qqPrivate]) (int, error) {
 		p := batch[0].v
-		msg := []qq.Segment{}
-		if p.ReplyTo != "" {
-			msg = append(msg, qq.Segment{Type: qq.SegReply, Data: map[string]string{"id": p.ReplyTo}})
-		}
-		msg = append(msg, qq.Text(p.Text))
 		ctx, cancel := context.WithTimeout(ctx, r.o.RequestTimeout)
 		defer cancel()
-		if err := r.qq.SendPrivateMessage(ctx, p.User, msg); err != nil {
+		if err := r.qq.SendPrivateMessage(ctx, p.User, quoting(p.ReplyTo, p.Text)); err != nil {
 			return 0, classify(err)
 		}
 		return 1, nil

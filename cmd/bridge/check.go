@@ -35,24 +35,10 @@ func runCheck(ctx context.Context, cfg *Config, w io.Writer) int {
 	ctx, cancel := context.WithTimeout(ctx, cfg.RequestTimeout+5*time.Second)
 	defer cancel()
 
-	type row struct{ name, target, result string }
-	var rows []row
-	failed := false
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	add := func(i int, r row, ok bool) {
-		mu.Lock()
-		defer mu.Unlock()
-		rows[i] = r
-		if !ok {
-			failed = true
-		}
-	}
-
 	type probe struct {
 		name, target string
 		run          func(context.Context) error
-		state        func() (up bool, lastErr string, changed <-chan struct{})
+		state        *link.State
 		try          func(context.Context) error
 		skip         string
 	}
@@ -64,7 +50,7 @@ func runCheck(ctx context.Context, cfg *Config, w io.Writer) int {
 	group := cfg.Servers[0].Groups[0]
 	var groupNote string
 	qqProbe := probe{name: "qq (" + cfg.QQProtocol + ")", target: qqTarget, run: b.qq.Run,
-		state: stateOf(b.qq.State), try: func(ctx context.Context) error {
+		state: b.qq.State(), try: func(ctx context.Context) error {
 			_, err := b.qq.GroupName(ctx, group)
 			var api *qq.APIError
 			if errors.As(err, &api) {
@@ -81,7 +67,7 @@ func runCheck(ctx context.Context, cfg *Config, w io.Writer) int {
 	probes = append(probes, qqProbe)
 	for i, s := range cfg.Servers {
 		g := b.games[i]
-		p := probe{name: "queqiao " + s.Name, target: s.WSURL, run: g.Run, state: stateOf(g.State),
+		p := probe{name: "queqiao " + s.Name, target: s.WSURL, run: g.Run, state: g.State(),
 			try: func(ctx context.Context) error {
 				_, err := g.Status(ctx)
 				var api *minecraft.APIError
@@ -96,19 +82,24 @@ func runCheck(ctx context.Context, cfg *Config, w io.Writer) int {
 		}
 		probes = append(probes, p)
 		if c := b.consoles[i]; c != nil {
-			probes = append(probes, probe{name: "rcon " + s.Name, target: s.RCONAddr, run: c.Run, state: stateOf(c.State)})
+			probes = append(probes, probe{name: "rcon " + s.Name, target: s.RCONAddr, run: c.Run, state: c.State()})
 		}
 	}
 
-	rows = make([]row, len(probes))
+	type row struct {
+		ok     bool
+		result string
+	}
+	rows := make([]row, len(probes)) // each written by its own probe
+	var wg sync.WaitGroup
 	for i, p := range probes {
 		if p.skip != "" {
-			add(i, row{p.name, p.target, p.skip}, true)
+			rows[i] = row{true, p.skip}
 			continue
 		}
 		wg.Go(func() {
 			ok, result := checkOne(ctx, p.run, p.state, p.try)
-			add(i, row{p.name, p.target, result}, ok)
+			rows[i] = row{ok, result}
 		})
 	}
 	wg.Wait()
@@ -116,43 +107,36 @@ func runCheck(ctx context.Context, cfg *Config, w io.Writer) int {
 		rows[0].result += groupNote
 	}
 
+	code := exitOK
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "CONNECTION\tTARGET\tRESULT")
-	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", r.name, r.target, r.result)
+	for i, p := range probes {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", p.name, p.target, rows[i].result)
+		if !rows[i].ok {
+			code = exitFail
+		}
 	}
 	tw.Flush()
-	if failed {
-		return exitFail
-	}
-	return exitOK
-}
-
-func stateOf(get func() *link.State) func() (bool, string, <-chan struct{}) {
-	return func() (bool, string, <-chan struct{}) {
-		st := get()
-		ch := st.Changed()
-		snap := st.Get()
-		return snap.Up, snap.LastError, ch
-	}
+	return code
 }
 
 // checkOne starts one connection, waits for its first outcome and, once up,
 // makes one request through it.
-func checkOne(ctx context.Context, run func(context.Context) error,
-	state func() (bool, string, <-chan struct{}), try func(context.Context) error) (bool, string) {
+func checkOne(ctx context.Context, run func(context.Context) error, st *link.State,
+	try func(context.Context) error) (bool, string) {
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { defer close(done); _ = run(ctx) }()
 	defer func() { cancel(); <-done }()
 
 	for {
-		up, lastErr, changed := state()
-		if up {
+		changed := st.Changed() // before the check, so a change in between is not missed
+		snap := st.Get()
+		if snap.Up {
 			break
 		}
-		if lastErr != "" {
-			return false, "FAIL: " + lastErr
+		if snap.LastError != "" {
+			return false, "FAIL: " + snap.LastError
 		}
 		select {
 		case <-changed:
@@ -164,12 +148,11 @@ func checkOne(ctx context.Context, run func(context.Context) error,
 		if err := try(ctx); err != nil {
 			// A peer that accepts the connection and then refuses the token
 			// closes it; wait a moment for the reason to be recorded.
-			_, _, changed := state()
 			select {
-			case <-changed:
+			case <-st.Changed():
 			case <-time.After(500 * time.Millisecond):
 			}
-			if _, lastErr, _ := state(); lastErr != "" {
+			if lastErr := st.Get().LastError; lastErr != "" {
 				return false, "FAIL: " + lastErr
 			}
 			return false, "FAIL: " + err.Error()

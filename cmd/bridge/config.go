@@ -207,7 +207,7 @@ func LoadConfig(environ map[string]string) (cfg *Config, warnings []string, err 
 	}
 
 	errs = append(errs, cfg.validate()...)
-	warnings = unknownVars(environ, len(order) > 0)
+	warnings = unknownVars(environ)
 	return cfg, warnings, errors.Join(errs...)
 }
 
@@ -270,7 +270,7 @@ func (c *Config) validate() []error {
 	default:
 		bad("QQ_PROTOCOL", "%q: want onebot or milky", c.QQProtocol)
 	}
-	if c.QQURL == "" && c.QQListen == "" {
+	if c.QQURL == "" && c.QQListen == "" && c.QQProtocol != "milky" { // milky has said QQ_URL is required
 		bad("QQ_URL", "set QQ_URL (we dial the bot) or QQ_LISTEN (the bot dials us)")
 	}
 	if c.QQListen != "" {
@@ -411,7 +411,7 @@ func knownVars() (top map[string]bool, server map[string]bool) {
 
 // unknownVars warns about QQ_/MC_ variables the bridge does not read: almost
 // always a typo such as MC_0_RCON_ADR.
-func unknownVars(environ map[string]string, _ bool) []string {
+func unknownVars(environ map[string]string) []string {
 	top, server := knownVars()
 	var out []string
 	for k := range environ {

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mcqq/bridge/format"
 )
 
 func minimalEnv() map[string]string {
@@ -56,6 +58,9 @@ func TestDefaultsFollowTheSpec(t *testing.T) {
 		if !equal(c.got, c.want) {
 			t.Errorf("%s = %v, want %v", c.name, c.got, c.want)
 		}
+	}
+	if cfg.Templates() != format.DefaultTemplates() {
+		t.Errorf("FORMAT_* defaults %+v differ from format.DefaultTemplates %+v", cfg.Templates(), format.DefaultTemplates())
 	}
 }
 
@@ -263,5 +268,20 @@ func TestRedactedHidesSecrets(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Fatalf("no %q in:\n%s", want, out)
 		}
+	}
+}
+
+// Milky without QQ_URL gets one line saying that milky needs it, not a
+// second one suggesting QQ_LISTEN alone would do.
+func TestMilkyWithoutURLIsOneLine(t *testing.T) {
+	e := minimalEnv()
+	delete(e, "QQ_URL")
+	e["QQ_PROTOCOL"] = "milky"
+	_, _, err := LoadConfig(e)
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	if lines := strings.Split(err.Error(), "\n"); len(lines) != 1 || !strings.HasPrefix(lines[0], "QQ_URL: required for milky") {
+		t.Fatalf("error lines:\n%s", err)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -204,6 +206,12 @@ func TestReadinessAndMetrics(t *testing.T) {
 	must(t, w.mc["survival"].Restart())
 	w.waitFor("ready again", func() bool { code, _ := get("/readyz"); return code == 200 })
 	w.waitRequests("survival", "broadcast", 3) // "d" and "e" survived
+	// The stand-in holds the request a moment before the bridge has its
+	// answer and counts the message.
+	w.waitFor("the last delivery counted", func() bool {
+		_, m := get("/metrics")
+		return strings.Contains(m, `bridge_messages_relayed_total{direction="qq_to_mc",server="survival"} 3`)
+	})
 
 	_, metrics := get("/metrics")
 	for _, want := range []string{
@@ -267,43 +275,120 @@ func TestCheckCommand(t *testing.T) {
 // On shutdown the bridge stops accepting, delivers what is queued (here held
 // back by the group rate limit) and returns cleanly.
 func TestShutdownDeliversQueuedMessages(t *testing.T) {
+	bot, mc := startStandIns(t)
+	w, stop := startStoppable(t, bot, mc, map[string]string{"QQ_GROUP_RATE": "1/1h"})
+
+	mc.Chat("Steve", "first")
+	w.waitLine(groupA, "first")
+	mc.Chat("Steve", "second")
+	mc.Chat("Steve", "third")
+	w.waitFor("two queued behind the rate limit", func() bool { return w.bridge.relay.Queued(fmt.Sprintf("qq:%d", groupA)) == 2 })
+
+	if err := stop(); err != nil {
+		t.Fatalf("run = %v", err)
+	}
+	if got := w.lines(groupA); !slices.Equal(got, []string{"Steve：first", "Steve：second", "Steve：third"}) {
+		t.Fatalf("QQ got %v", got)
+	}
+	w.waitFor("connections closed", func() bool { return bot.Connected() == 0 && mc.Connected() == 0 })
+}
+
+// A command still running when shutdown begins gets its reply delivered: the
+// group's queue is drained only once nothing can be queued any more.
+func TestShutdownDeliversTheReplyOfARunningCommand(t *testing.T) {
+	bot, mc := startStandIns(t)
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) }) // before mc.Stop, which waits for the blocked handler
+	mc.SetRCON(func(cmd string) string { <-release; return "ran " + cmd })
+	w, stop := startStoppable(t, bot, mc, nil)
+
+	id := w.say(groupA, bob, qq.Text("/mcc list"))
+	w.waitRequests("survival", "send_rcon_command", 1) // the command now waits for the game
+	if err := stop(); err != nil {
+		t.Fatalf("run = %v", err)
+	}
+	for _, s := range bot.Sent() {
+		if s.GroupID == groupA && len(s.Message) > 0 && s.Message[0].Type == qq.SegReply &&
+			s.Message[0].Get("id") == strconv.FormatInt(id, 10) {
+			if s.Text != "[survival] 失败：桥接正在关闭" {
+				t.Errorf("reply %q", s.Text)
+			}
+			return
+		}
+	}
+	t.Fatalf("no reply to the running command; QQ got %v", w.lines(groupA))
+}
+
+// startStandIns starts a OneBot bot and the QueQiao server "survival", both
+// stopped when the test ends.
+func startStandIns(t *testing.T) (*fake.OneBot, *fake.QueQiao) {
+	t.Helper()
 	bot := fake.NewOneBot(fake.OneBotOptions{})
 	must(t, bot.Start("127.0.0.1:0"))
-	defer bot.Stop()
+	t.Cleanup(bot.Stop)
 	mc := fake.NewQueQiao(fake.QueQiaoOptions{ServerName: "survival"})
 	must(t, mc.Start("127.0.0.1:0"))
-	defer mc.Stop()
-	cfg, _, err := LoadConfig(map[string]string{"QQ_URL": bot.URL(), "MC_0_NAME": "survival",
-		"MC_0_WS_URL": mc.URL(), "MC_0_GROUPS": strconv.Itoa(groupA), "HTTP_LISTEN": "none",
-		"QQ_GROUP_RATE": "1/1h"})
+	t.Cleanup(mc.Stop)
+	return bot, mc
+}
+
+// startStoppable runs the bridge for "survival" in groupA against bot and mc
+// (extra overrides the variables) until every connection is up. stop
+// cancels it as SIGTERM does and returns run's result, failing the test when
+// shutdown takes more than 10 s; otherwise the bridge stops when the test
+// ends, before the stand-ins.
+func startStoppable(t *testing.T, bot *fake.OneBot, mc *fake.QueQiao, extra map[string]string) (w *world, stop func() error) {
+	t.Helper()
+	env := map[string]string{"QQ_URL": bot.URL(), "MC_0_NAME": "survival", "MC_0_WS_URL": mc.URL(),
+		"MC_0_GROUPS": strconv.Itoa(groupA), "HTTP_LISTEN": "none"}
+	maps.Copy(env, extra)
+	cfg, _, err := LoadConfig(env)
 	must(t, err)
 	b, err := build(cfg, discardLogger())
 	must(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- b.run(ctx) }()
-	defer func() { cancel(); <-done }()
-	w := &world{t: t, bot: bot, bridge: b}
-	w.waitFor("connected", func() bool { ready, _ := b.readiness(); return ready })
-
-	mc.Chat("Steve", "first")
-	w.waitLine(groupA, "first")
-	mc.Chat("Steve", "second")
-	mc.Chat("Steve", "third")
-	w.waitFor("two queued behind the rate limit", func() bool { return b.relay.Queued(fmt.Sprintf("qq:%d", groupA)) == 2 })
-
-	cancel()
-	select {
-	case err := <-done:
-		done <- err // for the deferred wait
-		if err != nil {
-			t.Fatalf("run = %v", err)
+	returned := false
+	t.Cleanup(func() {
+		if !returned {
+			cancel()
+			<-done
 		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("shutdown took longer than 10 s")
+	})
+	w = &world{t: t, bot: bot, bridge: b, mc: map[string]*fake.QueQiao{"survival": mc}}
+	w.waitFor("connected", func() bool { ready, _ := b.readiness(); return ready })
+	return w, func() error {
+		t.Helper()
+		cancel()
+		select {
+		case err := <-done:
+			returned = true
+			return err
+		case <-time.After(10 * time.Second):
+			t.Fatal("shutdown took longer than 10 s")
+			return nil
+		}
 	}
-	if got := w.lines(groupA); !slices.Equal(got, []string{"Steve：first", "Steve：second", "Steve：third"}) {
-		t.Fatalf("QQ got %v", got)
+}
+
+// A listener that cannot bind stops start-up at once with an error naming
+// it, and nothing started before it is left running.
+func TestListenerThatCannotBindStopsStartup(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	must(t, err)
+	defer taken.Close()
+	cfg, _, err := LoadConfig(map[string]string{"QQ_LISTEN": taken.Addr().String(), "MC_0_NAME": "survival",
+		"MC_0_WS_URL": "ws://127.0.0.1:1", "MC_0_GROUPS": strconv.Itoa(groupA), "HTTP_LISTEN": freeAddr(t)})
+	must(t, err)
+	b, err := build(cfg, discardLogger())
+	must(t, err)
+	err = b.run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "QQ_LISTEN") {
+		t.Fatalf("run = %v, want an error naming QQ_LISTEN", err)
 	}
-	w.waitFor("connections closed", func() bool { return bot.Connected() == 0 && mc.Connected() == 0 })
+	if c, err := net.Dial("tcp", cfg.HTTPListen); err == nil {
+		c.Close()
+		t.Fatalf("HTTP_LISTEN %s still accepts after the failed start-up", cfg.HTTPListen)
+	}
 }

@@ -135,3 +135,15 @@ func TestRelaySettings(t *testing.T) {
 		t.Errorf("survival got its own lines back: %d broadcasts", n)
 	}
 }
+
+// QQ_SYNC_PREFIX is recognised and removed after any leading blank, a line
+// break included.
+func TestSyncPrefixAfterALineBreakIsRemoved(t *testing.T) {
+	w := startWorld(t, []serverSpec{{name: "survival", groups: strconv.Itoa(groupA)}},
+		map[string]string{"QQ_SYNC_PREFIX": "#"})
+	w.say(groupA, bob, qq.Text("\n#你好"))
+	req := w.waitRequests("survival", "broadcast", 1)
+	if got := plain(decodeMessage(t, req[0].Data, "message")); got != "Bob：你好" {
+		t.Errorf("line %q", got)
+	}
+}

@@ -162,13 +162,21 @@ func (b *bridge) run(ctx context.Context) error {
 	// Connections live until the relay has drained, so they get their own
 	// context, cancelled only after relay.Run returns.
 	connCtx, stopConns := context.WithCancelCause(context.WithoutCancel(ctx))
-	defer stopConns(nil)
 	var conns sync.WaitGroup
-	fatal := make(chan error, 4)
+	// The first fatal error stops the bridge; later ones are only logged, so
+	// that no goroutine blocks reporting one.
+	fatal := make(chan error, 1)
+	report := func(err error) {
+		select {
+		case fatal <- err:
+		default:
+			b.log.Error("fatal", "err", err)
+		}
+	}
 	start := func(name string, f func(context.Context) error) {
 		conns.Go(func() {
 			if err := f(connCtx); err != nil && connCtx.Err() == nil {
-				fatal <- fmt.Errorf("%s: %w", name, err)
+				report(fmt.Errorf("%s: %w", name, err))
 			}
 		})
 	}
@@ -185,7 +193,7 @@ func (b *bridge) run(ctx context.Context) error {
 		b.log.Info("listening", "listener", name, "addr", ln.Addr().String())
 		conns.Go(func() {
 			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				fatal <- fmt.Errorf("%s: %w", name, err)
+				report(fmt.Errorf("%s: %w", name, err))
 			}
 		})
 		return nil
@@ -195,7 +203,14 @@ func (b *bridge) run(ctx context.Context) error {
 			_ = s.Close() // hijacked WebSockets are not affected; connCtx ends them
 		}
 	}
-	defer closeListeners()
+	// stopAll ends everything run started; deferred too, so that nothing
+	// outlives run when a listener cannot bind.
+	stopAll := func() {
+		closeListeners()
+		stopConns(errors.New("shutdown"))
+		conns.Wait()
+	}
+	defer stopAll()
 	if b.cfg.HTTPListen != "none" {
 		if err := listen("HTTP_LISTEN", b.cfg.HTTPListen, b.httpHandler()); err != nil {
 			return err
@@ -244,8 +259,7 @@ func (b *bridge) run(ctx context.Context) error {
 	closeListeners()
 	stopRelay()
 	<-relayDone
-	stopConns(errors.New("shutdown"))
-	conns.Wait()
+	stopAll()
 	b.log.Info("stopped")
 	return runErr
 }

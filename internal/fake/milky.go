@@ -10,6 +10,7 @@ import (
 	"hash/fnv"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"strconv"
 	"strings"
@@ -154,46 +155,40 @@ func (m *Milky) Calls() []string {
 // milky_message_receive_group.json) to every event-stream subscriber and
 // stores it for get_message. It returns the message_seq.
 func (m *Milky) GroupMessage(group int64, sender qq.Member, segs []qq.Segment) (seq int64) {
-	m.mu.Lock()
-	m.nextSeq++
-	seq = m.nextSeq
-	now := time.Now().Unix()
-	data := map[string]any{
-		"message_scene": "group",
-		"peer_id":       group,
-		"message_seq":   seq,
-		"sender_id":     sender.UserID,
-		"time":          now,
-		"segments":      m.incomingSegmentsLocked("group", group, segs),
-		"group":         m.groupEntityLocked(group),
-		"group_member":  milkyMemberEntity(group, sender, now),
-	}
-	m.stored[milkyMessageKey("group", group, seq)] = data
-	m.mu.Unlock()
-	m.emitEvent("message_receive", now, data)
-	return seq
+	return m.receive("group", group, sender, segs, func(now int64) map[string]any {
+		return map[string]any{"group": m.groupEntityLocked(group), "group_member": milkyMemberEntity(group, sender, now)}
+	})
 }
 
 // PrivateMessage pushes a message_receive event in the friend scene and
 // stores it for get_message. It returns the message_seq.
 func (m *Milky) PrivateMessage(user int64, sender qq.Member, segs []qq.Segment) (seq int64) {
+	return m.receive("friend", user, sender, segs, func(int64) map[string]any {
+		return map[string]any{"friend": map[string]any{
+			"user_id": sender.UserID, "nickname": sender.Nickname, "sex": "unknown", "qid": "", "remark": "",
+			"category": map[string]any{"category_id": 0, "category_name": "我的好友"},
+		}}
+	})
+}
+
+// receive stores and pushes a message_receive event; entitiesLocked adds
+// the scene's own fields (group and member, or friend).
+func (m *Milky) receive(scene string, peer int64, sender qq.Member, segs []qq.Segment,
+	entitiesLocked func(now int64) map[string]any) (seq int64) {
 	m.mu.Lock()
 	m.nextSeq++
 	seq = m.nextSeq
 	now := time.Now().Unix()
 	data := map[string]any{
-		"message_scene": "friend",
-		"peer_id":       user,
+		"message_scene": scene,
+		"peer_id":       peer,
 		"message_seq":   seq,
 		"sender_id":     sender.UserID,
 		"time":          now,
-		"segments":      m.incomingSegmentsLocked("friend", user, segs),
-		"friend": map[string]any{
-			"user_id": sender.UserID, "nickname": sender.Nickname, "sex": "unknown", "qid": "", "remark": "",
-			"category": map[string]any{"category_id": 0, "category_name": "我的好友"},
-		},
+		"segments":      m.incomingSegmentsLocked(scene, peer, segs),
 	}
-	m.stored[milkyMessageKey("friend", user, seq)] = data
+	maps.Copy(data, entitiesLocked(now))
+	m.stored[milkyMessageKey(scene, peer, seq)] = data
 	m.mu.Unlock()
 	m.emitEvent("message_receive", now, data)
 	return seq
@@ -233,26 +228,11 @@ func (m *Milky) Emit(frame []byte) {
 // "Authorization: Bearer <Token>" when a token is set. A non-2xx answer is
 // an error.
 func (m *Milky) PostWebhook(ctx context.Context, url string, frame []byte) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(frame))
-	if err != nil {
-		return fmt.Errorf("fake milky webhook: %w", err)
-	}
-	req.Header.Set("Content-Type", "application/json")
+	h := http.Header{}
 	if m.opts.Token != "" {
-		req.Header.Set("Authorization", "Bearer "+m.opts.Token)
+		h.Set("Authorization", "Bearer "+m.opts.Token)
 	}
-	// No keep-alive: nothing of the fake outlives the call.
-	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
-	resp, err := client.Do(req)
-	if err != nil {
-		return fmt.Errorf("fake milky webhook: %w", err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 256))
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("fake milky webhook: HTTP %s: %s", resp.Status, bytes.TrimSpace(body))
-	}
-	return nil
+	return m.server.postWebhook(ctx, url, frame, h)
 }
 
 func (m *Milky) subscribe() *milkySub {

@@ -255,28 +255,12 @@ func (b *OneBot) Emit(frame []byte) {
 // answer other than 2xx is an error with the status and the start of the
 // body.
 func (b *OneBot) PostWebhook(ctx context.Context, url string, frame []byte) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(frame))
-	if err != nil {
-		return fmt.Errorf("onebot stand-in webhook: %w", err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-Self-ID", strconv.FormatInt(b.opts.SelfID, 10))
+	h := http.Header{}
+	h.Set("X-Self-ID", strconv.FormatInt(b.opts.SelfID, 10))
 	if b.opts.Token != "" {
-		req.Header.Set("X-Signature", onebotSignature(b.opts.Token, frame))
+		h.Set("X-Signature", onebotSignature(b.opts.Token, frame))
 	}
-	// No keep-alive: nothing of the stand-in outlives the call.
-	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
-	defer client.CloseIdleConnections()
-	resp, err := client.Do(req)
-	if err != nil {
-		return fmt.Errorf("onebot stand-in webhook: %w", err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 256))
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("onebot stand-in webhook: HTTP %s: %s", resp.Status, bytes.TrimSpace(body))
-	}
-	return nil
+	return b.server.postWebhook(ctx, url, frame, h)
 }
 
 // onebotSignature is the X-Signature of body: "sha1=" and the hex HMAC-SHA1

@@ -1,6 +1,7 @@
 package fake
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -236,6 +237,31 @@ func (s *standInServer) dialAndServe(ctx context.Context, url string, h http.Hea
 		return nil
 	}
 	return fmt.Errorf("%s: connection to %s dropped: %w", s.what, url, err)
+}
+
+// postWebhook posts frame to url as a bot's HTTP event reporter does: a JSON
+// body with header added. A failed request or an answer other than 2xx is
+// an error with the status and the start of the body.
+func (s *standInServer) postWebhook(ctx context.Context, url string, frame []byte, header http.Header) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(frame))
+	if err != nil {
+		return fmt.Errorf("%s webhook: %w", s.what, err)
+	}
+	req.Header = header.Clone()
+	req.Header.Set("Content-Type", "application/json")
+	// No keep-alive: nothing of the stand-in outlives the call.
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	defer client.CloseIdleConnections()
+	resp, err := client.Do(req)
+	if err != nil {
+		return fmt.Errorf("%s webhook: %w", s.what, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 256))
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("%s webhook: HTTP %s: %s", s.what, resp.Status, bytes.TrimSpace(body))
+	}
+	return nil
 }
 
 // standInConn is one open WebSocket connection, accepted or dialled.
