@@ -195,7 +195,7 @@ func segmentComponent(seg qq.Segment, names map[int64]string, o Options) (minecr
 		return xmlCard(seg.Get("data")), true
 	case qq.SegDice:
 		text := "[骰子]"
-		if r := strings.TrimSpace(seg.Get("result")); r != "" {
+		if r := oneLine(stripSection(strings.TrimSpace(seg.Get("result")))); r != "" {
 			text = "[骰子:" + r + "]"
 		}
 		return minecraft.Component{Text: text, Color: colorFace}, true
