@@ -208,6 +208,11 @@ func LoadConfig(environ map[string]string) (cfg *Config, warnings []string, err 
 
 	errs = append(errs, cfg.validate()...)
 	warnings = unknownVars(environ)
+	if cfg.HTTPListen != "none" && !isLoopback(cfg.HTTPListen) {
+		// SPEC §4 wants tokens on listeners; health and metrics have none,
+		// so say plainly what is exposed.
+		warnings = append(warnings, fmt.Sprintf("HTTP_LISTEN %s is reachable from other hosts: /healthz, /readyz and /metrics have no token", cfg.HTTPListen))
+	}
 	return cfg, warnings, errors.Join(errs...)
 }
 

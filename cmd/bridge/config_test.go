@@ -285,3 +285,15 @@ func TestMilkyWithoutURLIsOneLine(t *testing.T) {
 		t.Fatalf("error lines:\n%s", err)
 	}
 }
+
+func TestOpenHTTPListenIsWarnedAbout(t *testing.T) {
+	env := minimalEnv()
+	env["HTTP_LISTEN"] = "0.0.0.0:9180"
+	_, warnings, err := LoadConfig(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(warnings) != 1 || !strings.Contains(warnings[0], "HTTP_LISTEN") {
+		t.Fatalf("warnings: %v", warnings)
+	}
+}
