@@ -60,12 +60,7 @@ func TestOutboxOverflowDropsOldestAndDeliversInOrder(t *testing.T) {
 		ob := newTestOutbox(3, time.Hour, &logs)
 		var st link.State
 		rec := &recorder{}
-		ctx, cancel := context.WithCancel(t.Context())
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			ob.run(ctx, ctx, &st, sender[string]{batch: 1, deliver: rec.deliver})
-		}()
+		stop := runOutbox(t, ob, &st, sender[string]{batch: 1, deliver: rec.deliver})
 		for _, m := range []string{"1", "2", "3", "4", "5"} {
 			ob.push(m, time.Now())
 		}
@@ -90,8 +85,7 @@ func TestOutboxOverflowDropsOldestAndDeliversInOrder(t *testing.T) {
 		if total != 2 {
 			t.Fatalf("logged %d drops:\n%s", total, logs.String())
 		}
-		cancel()
-		<-done
+		stop()
 	})
 }
 
@@ -102,12 +96,7 @@ func TestOutboxExpiresOldMessages(t *testing.T) {
 		ob := newTestOutbox(10, time.Minute, &logs)
 		var st link.State
 		rec := &recorder{}
-		ctx, cancel := context.WithCancel(t.Context())
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			ob.run(ctx, ctx, &st, sender[string]{batch: 1, deliver: rec.deliver})
-		}()
+		stop := runOutbox(t, ob, &st, sender[string]{batch: 1, deliver: rec.deliver})
 		ob.push("stale", time.Now())
 		time.Sleep(2 * time.Minute)
 		ob.push("fresh", time.Now())
@@ -119,8 +108,7 @@ func TestOutboxExpiresOldMessages(t *testing.T) {
 		if !strings.Contains(logs.String(), "expired") {
 			t.Fatalf("log: %s", logs.String())
 		}
-		cancel()
-		<-done
+		stop()
 	})
 }
 
@@ -133,21 +121,16 @@ func TestOutboxRetriesTransientAndDropsRefused(t *testing.T) {
 		var st link.State
 		st.Set(true, nil)
 		rec := &recorder{fail: link.ErrNotConnected}
-		ctx, cancel := context.WithCancel(t.Context())
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			ob.run(ctx, ctx, &st, sender[string]{batch: 1, deliver: func(ctx context.Context, b []queued[string]) (int, error) {
-				if b[0].v == "bad" {
-					return 0, classify(&minecraft.APIError{API: "broadcast", Code: 500, Message: "解析消息失败"})
-				}
-				n, err := rec.deliver(ctx, b)
-				if errors.Is(err, link.ErrNotConnected) {
-					st.Set(false, err) // as the client would
-				}
-				return n, err
-			}})
-		}()
+		stop := runOutbox(t, ob, &st, sender[string]{batch: 1, deliver: func(ctx context.Context, b []queued[string]) (int, error) {
+			if b[0].v == "bad" {
+				return 0, classify(&minecraft.APIError{API: "broadcast", Code: 500, Message: "解析消息失败"})
+			}
+			n, err := rec.deliver(ctx, b)
+			if errors.Is(err, link.ErrNotConnected) {
+				st.Set(false, err) // as the client would
+			}
+			return n, err
+		}})
 		ob.push("a", time.Now())
 		ob.push("bad", time.Now())
 		ob.push("b", time.Now())
@@ -163,8 +146,7 @@ func TestOutboxRetriesTransientAndDropsRefused(t *testing.T) {
 		if !strings.Contains(logs.String(), "refused by the peer") {
 			t.Fatalf("log: %s", logs.String())
 		}
-		cancel()
-		<-done
+		stop()
 	})
 }
 
@@ -181,18 +163,13 @@ func TestOutboxOverflowDuringDeliveryKeepsAccountsExact(t *testing.T) {
 		st.Set(true, nil)
 		rec := &recorder{}
 		delivering, release := make(chan struct{}), make(chan struct{})
-		ctx, cancel := context.WithCancel(t.Context())
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			ob.run(ctx, ctx, &st, sender[string]{batch: 1, deliver: func(ctx context.Context, b []queued[string]) (int, error) {
-				if b[0].v == "1" {
-					close(delivering)
-					<-release
-				}
-				return rec.deliver(ctx, b)
-			}})
-		}()
+		stop := runOutbox(t, ob, &st, sender[string]{batch: 1, deliver: func(ctx context.Context, b []queued[string]) (int, error) {
+			if b[0].v == "1" {
+				close(delivering)
+				<-release
+			}
+			return rec.deliver(ctx, b)
+		}})
 		ob.push("1", time.Now())
 		<-delivering
 		for _, m := range []string{"2", "3", "4"} { // QUEUE_SIZE 2 waiting: "2" goes
@@ -209,7 +186,17 @@ func TestOutboxOverflowDuringDeliveryKeepsAccountsExact(t *testing.T) {
 		if ob.Len() != 0 {
 			t.Fatalf("%d left in the queue", ob.Len())
 		}
-		cancel()
-		<-done
+		stop()
 	})
+}
+
+// runOutbox runs ob's sender in the test's bubble; stop ends it and waits.
+func runOutbox(t *testing.T, ob *outbox[string], st *link.State, s sender[string]) (stop func()) {
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		ob.run(ctx, ctx, st, s)
+	}()
+	return func() { cancel(); <-done }
 }

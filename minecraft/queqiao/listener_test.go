@@ -150,23 +150,8 @@ func TestAttachRefusesForwardModeClient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	attached := make(chan error, 1)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s, err := ws.Accept(w, r, ws.Options{})
-		if err != nil {
-			attached <- err
-			return
-		}
-		attached <- fwd.Attach(r.Context(), s)
-	}))
-	t.Cleanup(srv.Close)
-
-	conn, _, err := websocket.DefaultDialer.DialContext(t.Context(), "ws"+strings.TrimPrefix(srv.URL, "http"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if err := <-attached; err == nil {
+	conn, err := attachOverWebSocket(t, fwd)
+	if err == nil {
 		t.Error("a forward-mode client accepted a reverse session")
 	}
 	// The refused session is closed, not left hanging.
@@ -190,6 +175,24 @@ func TestAttachRefusesOnceRunHasEnded(t *testing.T) {
 		t.Fatalf("Run = %v", err)
 	}
 
+	conn, err := attachOverWebSocket(t, c)
+	if !errors.Is(err, errStopped) {
+		t.Errorf("Attach after Run = %v, want errStopped", err)
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_, _, err = conn.ReadMessage()
+	if code, _, ok := ws.CloseText(err); !ok || code != websocket.CloseGoingAway {
+		t.Errorf("read after refusal: %v, want close 1001", err)
+	}
+	if c.State().Up() {
+		t.Error("a refused session brought the server up")
+	}
+}
+
+// attachOverWebSocket hands c a freshly upgraded server session, as the
+// Listener would, and returns the peer's side of it with Attach's result.
+func attachOverWebSocket(t *testing.T, c *Client) (*websocket.Conn, error) {
+	t.Helper()
 	attached := make(chan error, 1)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s, err := ws.Accept(w, r, ws.Options{})
@@ -204,16 +207,6 @@ func TestAttachRefusesOnceRunHasEnded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
-	if err := <-attached; !errors.Is(err, errStopped) {
-		t.Errorf("Attach after Run = %v, want errStopped", err)
-	}
-	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
-	_, _, err = conn.ReadMessage()
-	if code, _, ok := ws.CloseText(err); !ok || code != websocket.CloseGoingAway {
-		t.Errorf("read after refusal: %v, want close 1001", err)
-	}
-	if c.State().Up() {
-		t.Error("a refused session brought the server up")
-	}
+	t.Cleanup(func() { conn.Close() })
+	return conn, <-attached
 }

@@ -249,6 +249,14 @@ func TestWrongTokenIsReportedClearly(t *testing.T) {
 
 func TestReconnectsAfterBotRestart(t *testing.T) {
 	bot, c, _ := connectedPair(t, fake.OneBotOptions{}, 0)
+	checkRestartRecovery(t, bot, c)
+}
+
+// checkRestartRecovery stops the bot, checks that calls fail at once while it
+// is down, restarts it on the same port and checks that the client is back
+// by itself: events flow and sends work. Every transport goes through it.
+func checkRestartRecovery(t *testing.T, bot *fake.OneBot, c *onebot.Client) {
+	t.Helper()
 	bot.Stop()
 	testutil.WaitFor(t, "state down", func() bool { return !c.State().Up() }, waitLimit)
 

@@ -244,29 +244,7 @@ func TestSSEEventsArrive(t *testing.T) {
 
 func TestSSEReconnectsAfterBotRestart(t *testing.T) {
 	bot, c, logs := ssePair(t, fake.OneBotOptions{})
-	bot.Stop()
-	testutil.WaitFor(t, "state down", func() bool { return !c.State().Up() }, waitLimit)
-
-	start := time.Now()
-	err := c.SendGroupMessage(t.Context(), testGroup, []qq.Segment{qq.Text("hello?")})
-	if !errors.Is(err, link.ErrNotConnected) {
-		t.Fatalf("send while the bot is down: %v; want not connected", err)
-	}
-	if time.Since(start) > time.Second {
-		t.Errorf("send while down took %v", time.Since(start))
-	}
-
-	if err := bot.Restart(); err != nil {
-		t.Fatal(err)
-	}
-	testutil.WaitFor(t, "stream reopened", func() bool { return c.State().Up() && bot.Connected() == 1 }, waitLimit)
-	bot.GroupMessage(testGroup, alice, []qq.Segment{qq.Text("back")})
-	if ev := nextEvent(t, c); ev.Message.PlainText() != "back" {
-		t.Fatalf("event after reconnect = %+v", ev)
-	}
-	if err := c.SendGroupMessage(t.Context(), testGroup, []qq.Segment{qq.Text("me too")}); err != nil {
-		t.Fatalf("send after reconnect: %v", err)
-	}
+	checkRestartRecovery(t, bot, c)
 	if n := len(logs.find(slog.LevelWarn, "connection lost")); n != 1 {
 		t.Errorf("%d \"connection lost\" warnings, want 1", n)
 	}
