@@ -2,6 +2,8 @@
 // bound, for look-ups the bridge repeats a lot (group members, group names,
 // quoted messages). Concurrent Fetch calls for the same missing key share one
 // load, so a burst of messages mentioning the same user costs one request.
+// A cache may also remember failed loads for a while, so a peer that never
+// answers costs one timeout, not one per message.
 package cache
 
 import (
@@ -15,8 +17,9 @@ import (
 // Cache maps keys to values that expire ttl after they were stored; beyond
 // size entries the least recently used one is evicted. Safe for concurrent use.
 type Cache[K comparable, V any] struct {
-	size int
-	ttl  time.Duration
+	size    int
+	ttl     time.Duration
+	failTTL time.Duration // how long a failed load is remembered; 0: not at all
 
 	mu    sync.Mutex
 	order *list.List          // of *entry[K, V]; front = most recently used
@@ -27,6 +30,7 @@ type Cache[K comparable, V any] struct {
 type entry[K comparable, V any] struct {
 	key     K
 	val     V
+	err     error     // a remembered failure; val is then the zero value
 	expires time.Time // zero: never
 }
 
@@ -56,18 +60,31 @@ func New[K comparable, V any](size int, ttl time.Duration) *Cache[K, V] {
 	}
 }
 
+// RememberFailures makes Fetch remember a failed load for ttl: until then
+// Fetch returns the same error at once instead of loading again. A load that
+// failed because its caller gave up (context ended) is not remembered.
+// Call it before the cache is used.
+func (c *Cache[K, V]) RememberFailures(ttl time.Duration) *Cache[K, V] {
+	c.failTTL = ttl
+	return c
+}
+
 // Get returns the value stored for k if it has not expired.
 func (c *Cache[K, V]) Get(k K) (V, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.getLocked(k, time.Now())
+	if e := c.getLocked(k, time.Now()); e != nil && e.err == nil {
+		return e.val, true
+	}
+	var zero V
+	return zero, false
 }
 
 // Put stores v for k, replacing any previous value and restarting its ttl.
 func (c *Cache[K, V]) Put(k K, v V) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.putLocked(k, v, time.Now())
+	c.putLocked(k, v, nil, time.Now())
 }
 
 // Delete removes k, e.g. when the bot reports that the value changed.
@@ -94,9 +111,9 @@ func (c *Cache[K, V]) Len() int {
 func (c *Cache[K, V]) Fetch(ctx context.Context, k K, load func(ctx context.Context) (V, error)) (V, error) {
 	for {
 		c.mu.Lock()
-		if v, ok := c.getLocked(k, time.Now()); ok {
+		if e := c.getLocked(k, time.Now()); e != nil {
 			c.mu.Unlock()
-			return v, nil
+			return e.val, e.err
 		}
 		if f, ok := c.loads[k]; ok {
 			c.mu.Unlock()
@@ -128,12 +145,16 @@ func (c *Cache[K, V]) runLoad(ctx context.Context, k K, f *flight[V], load func(
 		}
 		c.mu.Lock()
 		delete(c.loads, k)
-		if err == nil {
-			c.putLocked(k, v, time.Now())
+		f.leaderGaveUp = err != nil && ctx.Err() != nil
+		switch {
+		case err == nil:
+			c.putLocked(k, v, nil, time.Now())
+		case c.failTTL > 0 && !f.leaderGaveUp && !errors.Is(err, errLoadPanicked):
+			var zero V
+			c.putLocked(k, zero, err, time.Now())
 		}
 		c.mu.Unlock()
 		f.val, f.err = v, err
-		f.leaderGaveUp = err != nil && ctx.Err() != nil
 		close(f.done)
 	}()
 	v, err = load(ctx)
@@ -141,34 +162,39 @@ func (c *Cache[K, V]) runLoad(ctx context.Context, k K, f *flight[V], load func(
 	return v, err
 }
 
-func (c *Cache[K, V]) getLocked(k K, now time.Time) (V, bool) {
+// getLocked returns the fresh entry for k, a value or a remembered failure,
+// or nil.
+func (c *Cache[K, V]) getLocked(k K, now time.Time) *entry[K, V] {
 	el, ok := c.items[k]
 	if !ok {
-		var zero V
-		return zero, false
+		return nil
 	}
 	e := el.Value.(*entry[K, V])
 	if !e.expires.IsZero() && !now.Before(e.expires) {
 		c.removeLocked(el)
-		var zero V
-		return zero, false
+		return nil
 	}
 	c.order.MoveToFront(el)
-	return e.val, true
+	return e
 }
 
-func (c *Cache[K, V]) putLocked(k K, v V, now time.Time) {
+// putLocked stores a value, or with err != nil a failure (for failTTL).
+func (c *Cache[K, V]) putLocked(k K, v V, err error, now time.Time) {
+	ttl := c.ttl
+	if err != nil {
+		ttl = c.failTTL
+	}
 	var expires time.Time
-	if c.ttl > 0 {
-		expires = now.Add(c.ttl)
+	if ttl > 0 {
+		expires = now.Add(ttl)
 	}
 	if el, ok := c.items[k]; ok {
 		e := el.Value.(*entry[K, V])
-		e.val, e.expires = v, expires
+		e.val, e.err, e.expires = v, err, expires
 		c.order.MoveToFront(el)
 		return
 	}
-	c.items[k] = c.order.PushFront(&entry[K, V]{key: k, val: v, expires: expires})
+	c.items[k] = c.order.PushFront(&entry[K, V]{key: k, val: v, err: err, expires: expires})
 	for c.size > 0 && c.order.Len() > c.size {
 		c.removeLocked(c.order.Back())
 	}

@@ -108,6 +108,40 @@ func TestFetchCachesSuccessOnly(t *testing.T) {
 	})
 }
 
+// With RememberFailures a failed load answers at once for its ttl, so a
+// peer that never answers costs one timeout a minute, not one per message;
+// a caller that gave up is not taken for a failure.
+func TestFetchRemembersFailuresForAWhile(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := New[string, int](10, time.Hour).RememberFailures(time.Minute)
+		var calls int
+		failing := func(context.Context) (int, error) { calls++; return 0, errors.New("no answer") }
+		for range 5 {
+			if _, err := c.Fetch(t.Context(), "k", failing); err == nil || err.Error() != "no answer" {
+				t.Fatalf("Fetch error = %v, want the remembered one", err)
+			}
+		}
+		if calls != 1 {
+			t.Fatalf("load called %d times within the minute, want 1", calls)
+		}
+		if _, ok := c.Get("k"); ok {
+			t.Fatal("Get returned a remembered failure as a value")
+		}
+		time.Sleep(time.Minute)
+		ok := func(context.Context) (int, error) { calls++; return 7, nil }
+		if v, err := c.Fetch(t.Context(), "k", ok); err != nil || v != 7 {
+			t.Fatalf("after the minute Fetch = %v, %v; want a fresh load", v, err)
+		}
+
+		gaveUp, cancel := context.WithCancel(t.Context())
+		cancel()
+		c.Fetch(gaveUp, "g", func(ctx context.Context) (int, error) { return 0, ctx.Err() })
+		if v, err := c.Fetch(t.Context(), "g", ok); err != nil || v != 7 {
+			t.Fatalf("a caller's cancellation was remembered as a failure: %v, %v", v, err)
+		}
+	})
+}
+
 func TestFetchSharesOneLoad(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c := New[string, string](10, time.Minute)

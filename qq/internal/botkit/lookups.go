@@ -15,11 +15,15 @@ const (
 	memberTTL       = 10 * time.Minute
 	groupTTL        = 10 * time.Minute
 	messageTTL      = 30 * time.Minute
+	// failureTTL: a look-up that failed (the bot never answered, or said
+	// no) is not tried again for a minute; meanwhile the message falls back
+	// at once to the nickname or number instead of waiting each time.
+	failureTTL = time.Minute
 )
 
 // Lookups caches what the relay asks the bot again and again: group members,
 // group names and messages (quoted by replies). Concurrent look-ups of one
-// key share one request; failures are not cached.
+// key share one request; a failure is remembered for a minute.
 type Lookups struct {
 	members  *cache.Cache[memberKey, qq.Member]
 	groups   *cache.Cache[int64, string]
@@ -31,9 +35,9 @@ type memberKey struct{ group, user int64 }
 // NewLookups returns empty caches.
 func NewLookups() *Lookups {
 	return &Lookups{
-		members:  cache.New[memberKey, qq.Member](lookupCacheSize, memberTTL),
-		groups:   cache.New[int64, string](lookupCacheSize, groupTTL),
-		messages: cache.New[string, qq.Message](lookupCacheSize, messageTTL),
+		members:  cache.New[memberKey, qq.Member](lookupCacheSize, memberTTL).RememberFailures(failureTTL),
+		groups:   cache.New[int64, string](lookupCacheSize, groupTTL).RememberFailures(failureTTL),
+		messages: cache.New[string, qq.Message](lookupCacheSize, messageTTL).RememberFailures(failureTTL),
 	}
 }
 
