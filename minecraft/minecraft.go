@@ -99,6 +99,10 @@ type Status struct {
 // ErrPlayerOffline is returned by a private message to a player who is not online.
 var ErrPlayerOffline = errors.New("player is not online")
 
+// ErrInvalidMessage marks a message the game would refuse (empty, or not
+// encodable); sending it again cannot help.
+var ErrInvalidMessage = errors.New("invalid message")
+
 // APIError is a failed request reported by the server's plugin.
 type APIError struct {
 	API     string

@@ -19,6 +19,7 @@ import (
 	"github.com/VictoriaMetrics/metrics"
 
 	"github.com/mcqq/bridge/format"
+	"github.com/mcqq/bridge/internal/inbox"
 	"github.com/mcqq/bridge/internal/link"
 	"github.com/mcqq/bridge/minecraft"
 	"github.com/mcqq/bridge/qq"
@@ -26,7 +27,7 @@ import (
 
 // QQ is what the relay needs from the QQ connection (OneBot or Milky).
 type QQ interface {
-	Events() <-chan qq.Event
+	Events() *inbox.Inbox[qq.Event]
 	State() *link.State
 	SendGroupMessage(ctx context.Context, group int64, msg []qq.Segment) error
 	SendPrivateMessage(ctx context.Context, user int64, msg []qq.Segment) error
@@ -37,7 +38,7 @@ type QQ interface {
 
 // Game is what the relay needs from one server's QueQiao connection.
 type Game interface {
-	Events() <-chan minecraft.Event
+	Events() *inbox.Inbox[minecraft.Event]
 	State() *link.State
 	Broadcast(ctx context.Context, msg []minecraft.Component) error
 	Title(ctx context.Context, title, subtitle []minecraft.Component) error
@@ -208,29 +209,21 @@ func (r *Relay) Run(ctx context.Context) error {
 	var intake sync.WaitGroup
 	intake.Go(func() {
 		for {
-			select {
-			case <-ctx.Done():
+			ev, err := r.qq.Events().Next(ctx)
+			if err != nil {
 				return
-			case ev, ok := <-r.qq.Events():
-				if !ok {
-					return // the client stopped for good
-				}
-				r.handleQQ(ctx, ev)
 			}
+			r.handleQQ(ctx, ev)
 		}
 	})
 	for _, s := range r.servers {
 		intake.Go(func() {
 			for {
-				select {
-				case <-ctx.Done():
+				ev, err := s.Game.Events().Next(ctx)
+				if err != nil {
 					return
-				case ev, ok := <-s.Game.Events():
-					if !ok {
-						return
-					}
-					r.handleGame(s, ev)
 				}
+				r.handleGame(s, ev)
 			}
 		})
 	}

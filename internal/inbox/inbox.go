@@ -9,6 +9,7 @@
 package inbox
 
 import (
+	"context"
 	"log/slog"
 	"sync"
 	"time"
@@ -172,4 +173,19 @@ func (q *Inbox[T]) Refused() int {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	return q.refused
+}
+
+// Next waits for the oldest event, or for ctx to end.
+func (q *Inbox[T]) Next(ctx context.Context) (T, error) {
+	for {
+		if v, ok := q.Pop(); ok {
+			return v, nil
+		}
+		select {
+		case <-q.ready:
+		case <-ctx.Done():
+			var zero T
+			return zero, ctx.Err()
+		}
+	}
 }

@@ -150,7 +150,8 @@ func (s *Session) Close(code int, reason string) {
 }
 
 // Run reads frames and hands each text frame to onFrame (in the reader
-// goroutine, so onFrame must not block for long), while a writer goroutine
+// goroutine: onFrame must not block, or answers behind the frame stay unread;
+// clients hand events to an internal/inbox queue), while a writer goroutine
 // sends queued frames and pings. It returns when the connection fails, with
 // the reason, or when ctx ends, after a normal close (1000), with nil.
 func (s *Session) Run(ctx context.Context, onFrame func([]byte)) error {

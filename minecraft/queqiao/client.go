@@ -19,6 +19,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/mcqq/bridge/internal/inbox"
 	"github.com/mcqq/bridge/internal/link"
 	"github.com/mcqq/bridge/internal/ws"
 	"github.com/mcqq/bridge/minecraft"
@@ -41,6 +42,9 @@ type Options struct {
 	// RequestTimeout bounds each API call (default 10 s).
 	RequestTimeout time.Duration
 	Logger         *slog.Logger
+	// Inbox bounds the events waiting for the relay (Name and Logger are
+	// filled in).
+	Inbox inbox.Options
 }
 
 // ErrAlreadyConnected is returned by Attach when the server already has a
@@ -59,9 +63,8 @@ const clientOrigin = "mcqq-bridge"
 type Client struct {
 	opts    Options
 	log     *slog.Logger
-	events  chan minecraft.Event
+	events  *inbox.Inbox[minecraft.Event]
 	state   link.State
-	pending *ws.Pending
 	running atomic.Bool
 
 	// stopped is cancelled when Run ends, ending reverse-mode sessions;
@@ -72,11 +75,19 @@ type Client struct {
 	attached     sync.WaitGroup // reverse-mode sessions in Attach
 
 	mu         sync.Mutex
-	session    *ws.Session // the connection in use, nil when there is none
-	ready      bool        // the plugin accepted session; requests may use it
-	gameVer    string      // last game version learned from the plugin
-	overridden bool        // GameVersion fixes the style
+	session    *conn  // the connection in use, nil when there is none
+	ready      bool   // the plugin accepted session; requests may use it
+	gameVer    string // last game version learned from the plugin
+	overridden bool   // GameVersion fixes the style
 	style      minecraft.Style
+}
+
+// conn is one WebSocket to the plugin with its own table of requests in
+// flight, so an answer without echo can be matched to the oldest request of
+// this connection and a connection that ends fails exactly its own requests.
+type conn struct {
+	ws      *ws.Session
+	pending *ws.Pending
 }
 
 // New validates o and returns a client; it does no I/O.
@@ -100,11 +111,17 @@ func New(o Options) (*Client, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	log = log.With("conn", "queqiao", "server", o.Name)
+	if o.Inbox.Name == "" {
+		o.Inbox.Name = "mc:" + o.Name
+	}
+	if o.Inbox.Logger == nil {
+		o.Inbox.Logger = log
+	}
 	c := &Client{
-		opts:    o,
-		log:     log.With("conn", "queqiao", "server", o.Name),
-		events:  make(chan minecraft.Event, 256),
-		pending: ws.NewPending("mcb-"),
+		opts:   o,
+		log:    log,
+		events: inbox.New[minecraft.Event](o.Inbox),
 	}
 	if o.GameVersion != "" {
 		st, ok := minecraft.StyleFor(o.GameVersion)
@@ -120,9 +137,9 @@ func New(o Options) (*Client, error) {
 // Name is the server's configured name.
 func (c *Client) Name() string { return c.opts.Name }
 
-// Events delivers the server's game events. The buffer holds 256; when it is
-// full the connection's reader waits. It is closed when Run returns.
-func (c *Client) Events() <-chan minecraft.Event { return c.events }
+// Events holds the server's game events until the relay takes them. The
+// connection's reader never waits for it.
+func (c *Client) Events() *inbox.Inbox[minecraft.Event] { return c.events }
 
 // State is the connection state.
 func (c *Client) State() *link.State { return &c.state }
@@ -164,7 +181,6 @@ func (c *Client) Run(ctx context.Context) error {
 	if !c.running.CompareAndSwap(false, true) {
 		return fmt.Errorf("queqiao %s: Run called twice", c.opts.Name)
 	}
-	defer close(c.events)
 	defer c.stopAttached()
 	if c.opts.URL != "" {
 		link.Supervise(ctx, c.log, &c.state, c.dial)
@@ -248,13 +264,14 @@ func (c *Client) connected() bool {
 // calls up, and returns why the session ended (nil when ctx ended). The
 // state is down again when it returns.
 func (c *Client) serve(ctx context.Context, s *ws.Session, up func()) (err error) {
+	cn := &conn{ws: s, pending: ws.NewPending("mcb-")}
 	c.mu.Lock()
 	if c.session != nil {
 		c.mu.Unlock()
 		s.Close(websocket.ClosePolicyViolation, "already connected")
 		return fmt.Errorf("queqiao %s: %w", c.opts.Name, ErrAlreadyConnected)
 	}
-	c.session = s
+	c.session = cn
 	c.mu.Unlock()
 	defer func() {
 		// Down before the slot is free: a reverse connection replacing this
@@ -263,19 +280,20 @@ func (c *Client) serve(ctx context.Context, s *ws.Session, up func()) (err error
 		c.mu.Lock()
 		c.session, c.ready = nil, false
 		c.mu.Unlock()
+		cn.pending.FailAll()
 	}()
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	ended := make(chan error, 1)
 	go func() {
-		ended <- s.Run(ctx, func(frame []byte) { c.handleFrame(ctx, frame) })
+		ended <- s.Run(ctx, func(frame []byte) { c.handleFrame(cn, frame) })
 	}()
 
 	// The plugin validates the handshake only after the upgrade and refuses
 	// with close 1008 (§1.2), so the connection counts as up once the
 	// plugin has answered something. get_status also tells the game version.
-	if !c.probe(ctx, s) {
+	if !c.probe(ctx, cn) {
 		cancel()
 		return sessionError(<-ended)
 	}
@@ -290,8 +308,8 @@ func (c *Client) serve(ctx context.Context, s *ws.Session, up func()) (err error
 // session ended (or ctx did) before any answer; an error reply (a plugin
 // older than 0.5.0 answers 404) or no reply at all (a plugin with
 // enable: false never answers) still counts as accepted.
-func (c *Client) probe(ctx context.Context, s *ws.Session) bool {
-	resp, err := c.request(ctx, s, "get_status", nil)
+func (c *Client) probe(ctx context.Context, cn *conn) bool {
+	resp, err := c.request(ctx, cn, "get_status", nil)
 	switch {
 	case err == nil:
 		_, _ = c.learnStatus(resp.Data) // a plugin without get_status data is still a plugin
@@ -324,26 +342,17 @@ func sessionError(err error) error {
 	}
 }
 
-// handleFrame runs in the session's reader: responses go to their waiting
-// request, events to Events (waiting while it is full), bad frames are
-// logged and skipped.
-func (c *Client) handleFrame(ctx context.Context, frame []byte) {
+// handleFrame runs in the session's reader and never blocks: responses go to
+// their waiting request, events to Events, bad frames are logged and
+// skipped.
+func (c *Client) handleFrame(cn *conn, frame []byte) {
 	f, err := DecodeFrame(frame)
 	if err != nil {
 		c.log.Warn("skipping frame", "err", err.Error(), "frame", excerpt(frame))
 		return
 	}
 	if f.Kind == ResponseFrame {
-		r := f.Response
-		if r.Echo == "" {
-			// The plugin's parse-error reply drops the echo; the request
-			// it belongs to runs into its timeout.
-			c.log.Warn("plugin could not process a request", "code", r.Code, "message", r.Message)
-			return
-		}
-		if !c.pending.Resolve(r.Echo, frame) {
-			c.log.Debug("response to no waiting request", "echo", r.Echo, "api", r.API)
-		}
+		c.handleResponse(cn, f.Response, frame)
 		return
 	}
 	ev := f.Event
@@ -352,10 +361,50 @@ func (c *Client) handleFrame(ctx context.Context, frame []byte) {
 	if ev.Time.IsZero() {
 		ev.Time = time.Now()
 	}
-	select {
-	case c.events <- ev:
-	case <-ctx.Done():
+	c.events.Push(ev, len(frame))
+}
+
+// handleResponse hands an answer to its request. The plugin's error reply
+// for a request it could not process (a component the game's codec rejects,
+// say) has no echo; it quotes the raw request, whose echo is used when it
+// can be read, else the reply belongs to the oldest request outstanding,
+// since the plugin answers a connection's requests strictly in order. Either
+// way that request fails at once instead of waiting for its timeout.
+func (c *Client) handleResponse(cn *conn, r Response, frame []byte) {
+	if r.Echo != "" {
+		if !cn.pending.Resolve(r.Echo, frame) {
+			c.log.Debug("response to no waiting request", "echo", r.Echo, "api", r.API)
+		}
+		return
 	}
+	if echo := quotedEcho(r.Data); echo != "" && cn.pending.Resolve(echo, frame) {
+		c.log.Warn("plugin could not process a request", "code", r.Code, "message", r.Message)
+		return
+	}
+	if _, ok := cn.pending.ResolveOldest(frame); ok {
+		c.log.Warn("plugin could not process a request; failing the oldest one outstanding",
+			"code", r.Code, "message", r.Message)
+		return
+	}
+	c.log.Warn("plugin could not process a request", "code", r.Code, "message", r.Message)
+}
+
+// quotedEcho reads the echo of the raw request the plugin quotes in its
+// parse-error reply ({"rawJsonMessage": "<request>"}); "" when there is none.
+func quotedEcho(data json.RawMessage) string {
+	var d struct {
+		Raw string `json:"rawJsonMessage"`
+	}
+	if json.Unmarshal(data, &d) != nil || d.Raw == "" {
+		return ""
+	}
+	var req struct {
+		Echo flexString `json:"echo"`
+	}
+	if json.Unmarshal([]byte(d.Raw), &req) != nil {
+		return ""
+	}
+	return string(req.Echo)
 }
 
 func excerpt(b []byte) string {
@@ -373,31 +422,60 @@ type request struct {
 	Echo string `json:"echo"`
 }
 
-// call sends one request on the live connection.
-func (c *Client) call(ctx context.Context, api string, data any) (Response, error) {
+// live returns the connection requests may use, or an error wrapping
+// link.ErrNotConnected.
+func (c *Client) live(api string) (*conn, error) {
 	c.mu.Lock()
-	s, ready := c.session, c.ready
+	cn, ready := c.session, c.ready
 	c.mu.Unlock()
-	if s == nil || !ready {
-		return Response{}, fmt.Errorf("queqiao %s %s: %w", c.opts.Name, api, link.ErrNotConnected)
+	if cn == nil || !ready {
+		return nil, fmt.Errorf("queqiao %s %s: %w", c.opts.Name, api, link.ErrNotConnected)
 	}
-	return c.request(ctx, s, api, data)
+	return cn, nil
 }
 
-// request sends one request on s and waits for its response, at most
-// RequestTimeout: the plugin's error replies may carry no echo (§2.3).
-func (c *Client) request(ctx context.Context, s *ws.Session, api string, data any) (Response, error) {
-	ctx, cancel := context.WithTimeoutCause(ctx, c.opts.RequestTimeout,
-		fmt.Errorf("no answer within %s: %w", c.opts.RequestTimeout, context.DeadlineExceeded))
+// call sends one request on the live connection and waits for its answer.
+func (c *Client) call(ctx context.Context, api string, data any) (Response, error) {
+	cn, err := c.live(api)
+	if err != nil {
+		return Response{}, err
+	}
+	return c.request(ctx, cn, api, data)
+}
+
+// request sends one request on cn and waits for its response, at most
+// RequestTimeout.
+func (c *Client) request(ctx context.Context, cn *conn, api string, data any) (Response, error) {
+	ctx, cancel := c.withTimeout(ctx)
 	defer cancel()
-	raw, err := ws.Call(ctx, s, c.pending, func(echo string) ([]byte, error) {
+	r, err := c.start(ctx, cn, api, data)
+	if err != nil {
+		return Response{}, err
+	}
+	return c.wait(ctx, r, api)
+}
+
+func (c *Client) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeoutCause(ctx, c.opts.RequestTimeout,
+		fmt.Errorf("no answer within %s: %w", c.opts.RequestTimeout, context.DeadlineExceeded))
+}
+
+// start sends one request on cn without waiting for the answer.
+func (c *Client) start(ctx context.Context, cn *conn, api string, data any) (*ws.Request, error) {
+	r, err := ws.Start(ctx, cn.ws, cn.pending, func(echo string) ([]byte, error) {
 		return json.Marshal(request{API: api, Data: data, Echo: echo})
 	})
-	if errors.Is(err, ws.ErrClosed) {
-		err = fmt.Errorf("connection closed before the answer: %w", link.ErrNotConnected)
-	}
 	if err != nil {
-		return Response{}, fmt.Errorf("queqiao %s %s: %w", c.opts.Name, api, err)
+		return nil, c.requestError(api, err)
+	}
+	return r, nil
+}
+
+// wait waits for the answer to r and reads it.
+func (c *Client) wait(ctx context.Context, r *ws.Request, api string) (Response, error) {
+	raw, err := r.Wait(ctx)
+	if err != nil {
+		return Response{}, c.requestError(api, err)
 	}
 	f, err := DecodeFrame(raw)
 	if err != nil {
@@ -405,7 +483,7 @@ func (c *Client) request(ctx context.Context, s *ws.Session, api string, data an
 	}
 	resp := f.Response
 	if resp.API == "" {
-		resp.API = api // absent before plugin 0.3.3
+		resp.API = api // absent before plugin 0.3.3, null on the parse-error path
 	}
 	if err := resp.Err(); err != nil {
 		return resp, fmt.Errorf("queqiao %s: %w", c.opts.Name, err)
@@ -413,9 +491,16 @@ func (c *Client) request(ctx context.Context, s *ws.Session, api string, data an
 	return resp, nil
 }
 
+func (c *Client) requestError(api string, err error) error {
+	if errors.Is(err, ws.ErrClosed) {
+		err = fmt.Errorf("connection closed before the answer: %w", link.ErrNotConnected)
+	}
+	return fmt.Errorf("queqiao %s %s: %w", c.opts.Name, api, err)
+}
+
 // errEmptyMessage refuses a message the game's component parser would
-// reject; the plugin's reply to that has no echo and would only time out.
-var errEmptyMessage = errors.New("empty message")
+// reject, without bothering the plugin.
+var errEmptyMessage = fmt.Errorf("empty message: %w", minecraft.ErrInvalidMessage)
 
 // message encodes components in the server's spelling.
 func (c *Client) message(msg []minecraft.Component) (json.RawMessage, error) {
@@ -424,9 +509,14 @@ func (c *Client) message(msg []minecraft.Component) (json.RawMessage, error) {
 	}
 	b, err := minecraft.Marshal(msg, c.Style())
 	if err != nil {
-		return nil, fmt.Errorf("queqiao %s: encoding message: %w", c.opts.Name, err)
+		return nil, fmt.Errorf("queqiao %s: encoding message: %w: %w", c.opts.Name, minecraft.ErrInvalidMessage, err)
 	}
 	return b, nil
+}
+
+// messageData is the data of the APIs whose only field is the message.
+type messageData struct {
+	Message json.RawMessage `json:"message"`
 }
 
 // sendMessage calls api with msg as its only data field.
@@ -435,15 +525,51 @@ func (c *Client) sendMessage(ctx context.Context, api string, msg []minecraft.Co
 	if err != nil {
 		return err
 	}
-	_, err = c.call(ctx, api, struct {
-		Message json.RawMessage `json:"message"`
-	}{m})
+	_, err = c.call(ctx, api, messageData{m})
 	return err
 }
 
 // Broadcast shows msg to every player, after the plugin's message_prefix.
 func (c *Client) Broadcast(ctx context.Context, msg []minecraft.Component) error {
-	return c.sendMessage(ctx, "broadcast", msg)
+	return c.Broadcasts(ctx, [][]minecraft.Component{msg})[0]
+}
+
+// Broadcasts shows each message to every player, in order, with all of
+// them in flight at once on the one connection: the plugin works through a
+// connection's requests strictly in order, so a batch costs about one round
+// trip instead of one per message. errs[i] is msgs[i]'s outcome, nil when
+// the plugin showed it. All share one RequestTimeout.
+func (c *Client) Broadcasts(ctx context.Context, msgs [][]minecraft.Component) (errs []error) {
+	errs = make([]error, len(msgs))
+	cn, err := c.live("broadcast")
+	if err != nil {
+		for i := range errs {
+			errs[i] = err
+		}
+		return errs
+	}
+	ctx, cancel := c.withTimeout(ctx)
+	defer cancel()
+	reqs := make([]*ws.Request, len(msgs))
+	for i, msg := range msgs {
+		m, err := c.message(msg)
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		if reqs[i], err = c.start(ctx, cn, "broadcast", messageData{m}); err != nil {
+			for j := i; j < len(msgs); j++ { // not sent: they wait for the next try
+				errs[j] = err
+			}
+			break
+		}
+	}
+	for i, r := range reqs {
+		if r != nil {
+			_, errs[i] = c.wait(ctx, r, "broadcast")
+		}
+	}
+	return errs
 }
 
 // Title shows a title and/or subtitle to every player (fade in 1 s, stay

@@ -35,7 +35,7 @@ func startPlugin(t *testing.T, o fake.QueQiaoOptions) *fake.QueQiao {
 }
 
 // runClient starts a client's Run; cleanup stops it and checks that Run
-// returned and closed Events.
+// returned.
 func runClient(t *testing.T, o Options) *Client {
 	t.Helper()
 	o.Logger = testLogger(t)
@@ -43,10 +43,6 @@ func runClient(t *testing.T, o Options) *Client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		for range c.Events() { // drain; ends because Run, which returned by now, closed it
-		}
-	})
 	testutil.RunInBackground(t, c.Run, 10*time.Second)
 	return c
 }
@@ -58,13 +54,13 @@ func waitUp(t *testing.T, c *Client) {
 
 func nextEvent(t *testing.T, c *Client) minecraft.Event {
 	t.Helper()
-	select {
-	case ev := <-c.Events():
-		return ev
-	case <-time.After(5 * time.Second):
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	ev, err := c.Events().Next(ctx)
+	if err != nil {
 		t.Fatal("no event within 5s")
-		return minecraft.Event{}
 	}
+	return ev
 }
 
 // lastRequest returns the data of the last request for api.

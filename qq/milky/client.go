@@ -19,6 +19,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/mcqq/bridge/internal/inbox"
 	"github.com/mcqq/bridge/internal/link"
 	"github.com/mcqq/bridge/qq"
 	"github.com/mcqq/bridge/qq/internal/botkit"
@@ -38,13 +39,13 @@ type Options struct {
 	// RequestTimeout bounds every API call (default 10 s).
 	RequestTimeout time.Duration
 	Logger         *slog.Logger
+	// Inbox bounds the events waiting for the relay (Name and Logger are
+	// filled in).
+	Inbox inbox.Options
 }
 
 const (
 	defaultRequestTimeout = 10 * time.Second
-	// eventBuffer lets the relay fall behind briefly without stalling the
-	// stream reader.
-	eventBuffer = 256
 )
 
 // ErrUnauthorized means the bot refused our access token (HTTP 401/403 or a
@@ -61,7 +62,7 @@ type Client struct {
 
 	state  link.State
 	selfID atomic.Int64
-	events chan qq.Event
+	events *inbox.Inbox[qq.Event]
 	// ender lets an API call that cannot reach the bot end the running
 	// session (event stream or webhook health check).
 	ender *botkit.Ender
@@ -94,7 +95,7 @@ func New(o Options) (*Client, error) {
 		log:            o.Logger,
 		base:           strings.TrimRight(u.String(), "/"),
 		http:           botkit.NewHTTPClient(),
-		events:         make(chan qq.Event, eventBuffer),
+		events:         botkit.NewInbox(o.Inbox, o.Logger),
 		healthInterval: botkit.HealthInterval,
 		lookups:        botkit.NewLookups(),
 	}
@@ -102,10 +103,9 @@ func New(o Options) (*Client, error) {
 	return c, nil
 }
 
-// Events delivers group and private messages from others. It is never
-// closed. When it is full the stream's reader (or the webhook handler) waits,
-// so nothing is dropped.
-func (c *Client) Events() <-chan qq.Event { return c.events }
+// Events holds group and private messages from others until the relay takes
+// them. The stream's reader and the webhook handler never wait for it.
+func (c *Client) Events() *inbox.Inbox[qq.Event] { return c.events }
 
 // State is the connection state: up while the event stream is open, or, with
 // webhooks, while the bot answers get_login_info (checked every 30 s); an API

@@ -80,7 +80,7 @@ func (c *Client) streamWebSocket(ctx context.Context, up func()) error {
 		return fmt.Errorf("event stream: %w: %w", errWebSocketRefused, err)
 	}
 	up()
-	err = sess.Run(ctx, func(frame []byte) { c.handleFrame(ctx, frame) })
+	err = sess.Run(ctx, c.handleFrame)
 	if err == nil {
 		return nil
 	}
@@ -126,7 +126,7 @@ func (c *Client) streamSSE(ctx context.Context, up func()) error {
 				c.log.Debug("SSE event ignored", "event", name)
 				return
 			}
-			c.handleFrame(ctx, data)
+			c.handleFrame(data)
 		},
 		func(size int) {
 			c.log.Warn("skipping an oversized event from the stream", "bytes", size, "limit", botkit.MaxFrame)
@@ -141,19 +141,18 @@ func (c *Client) streamSSE(ctx context.Context, up func()) error {
 }
 
 // handleFrame decodes one event frame from the stream and passes it on.
-func (c *Client) handleFrame(ctx context.Context, frame []byte) {
+func (c *Client) handleFrame(frame []byte) {
 	ev, kind, err := DecodeEvent(frame)
 	if err != nil {
 		c.log.Warn("skipping a bad event", "err", err.Error(), "frame", botkit.Excerpt(frame, 200))
 		return
 	}
-	c.dispatch(ctx, ev, kind, frame)
+	c.dispatch(ev, kind, frame)
 }
 
-// dispatch hands a message to Events, blocking while the relay is behind
-// (dropping it would lose a chat line; the stream can wait), and logs what
-// the bridge does not act on.
-func (c *Client) dispatch(ctx context.Context, ev qq.Event, kind Kind, frame []byte) {
+// dispatch queues a message in Events and logs what the bridge does not act
+// on. It never blocks.
+func (c *Client) dispatch(ev qq.Event, kind Kind, frame []byte) {
 	switch kind {
 	case KindMessage:
 		// self_id may be missing from an implementation's envelope.
@@ -161,10 +160,7 @@ func (c *Client) dispatch(ctx context.Context, ev qq.Event, kind Kind, frame []b
 			return
 		}
 		c.lookups.Remember(ev)
-		select {
-		case c.events <- ev:
-		case <-ctx.Done():
-		}
+		c.events.Push(ev, len(frame))
 	case KindBotOffline:
 		var off struct {
 			Data struct {

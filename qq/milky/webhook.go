@@ -30,11 +30,7 @@ func (c *Client) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	// Delivered with Run's context rather than the request's: a bot that
-	// stops waiting for the answer while the relay is behind must not cost
-	// the event.
-	ctx, ok := c.gate.Enter()
-	if !ok {
+	if _, ok := c.gate.Enter(); !ok {
 		http.Error(w, "not running", http.StatusServiceUnavailable)
 		return
 	}
@@ -45,11 +41,7 @@ func (c *Client) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "not a Milky event", http.StatusBadRequest)
 		return
 	}
-	c.dispatch(ctx, ev, kind, body)
-	if ctx.Err() != nil {
-		http.Error(w, "shutting down", http.StatusServiceUnavailable)
-		return
-	}
+	c.dispatch(ev, kind, body)
 	w.WriteHeader(http.StatusNoContent)
 }
 

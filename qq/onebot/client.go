@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/mcqq/bridge/internal/inbox"
 	"github.com/mcqq/bridge/internal/link"
 	"github.com/mcqq/bridge/internal/ws"
 	"github.com/mcqq/bridge/qq"
@@ -36,10 +37,12 @@ type Options struct {
 	// RequestTimeout bounds every action (default 10 s).
 	RequestTimeout time.Duration
 	Logger         *slog.Logger
+	// Inbox bounds the events waiting for the relay (Name and Logger are
+	// filled in).
+	Inbox inbox.Options
 }
 
 const (
-	eventBufferSize   = 256
 	defaultReqTimeout = 10 * time.Second
 	// retcodeTokenRejected is what NapCat and LLBot send right before
 	// closing a connection with a wrong token (protocols §A.5).
@@ -52,7 +55,7 @@ type Client struct {
 	opts    Options
 	log     *slog.Logger
 	state   link.State
-	events  chan qq.Event
+	events  *inbox.Inbox[qq.Event]
 	selfID  atomic.Int64
 	running atomic.Bool
 
@@ -111,7 +114,7 @@ func New(o Options) (*Client, error) {
 	c := &Client{
 		opts:           o,
 		log:            o.Logger,
-		events:         make(chan qq.Event, eventBufferSize),
+		events:         botkit.NewInbox(o.Inbox, o.Logger),
 		api:            api,
 		healthInterval: botkit.HealthInterval,
 		lookups:        botkit.NewLookups(),
@@ -120,10 +123,9 @@ func New(o Options) (*Client, error) {
 	return c, nil
 }
 
-// Events delivers group and private messages from other users. It is never
-// closed. When it is full the connection's reader waits, so nothing is
-// dropped.
-func (c *Client) Events() <-chan qq.Event { return c.events }
+// Events holds group and private messages from other users until the relay
+// takes them. The connection's reader never waits for it.
+func (c *Client) Events() *inbox.Inbox[qq.Event] { return c.events }
 
 // State is the connection state: up while a bot connection is attached. Over
 // HTTP it is up while the SSE stream is open, or, with webhooks, while the
@@ -194,7 +196,7 @@ func (c *Client) forwardSession(ctx context.Context, up func()) error {
 		}
 	}()
 	err = conn.Run(ctx, func(frame []byte) {
-		c.handleFrame(ctx, s, frame)
+		c.handleFrame(s, frame)
 		markUp()
 	})
 	c.detach(s, false, nil)
@@ -247,16 +249,16 @@ func (c *Client) current() *session {
 	return c.cur
 }
 
-// handleFrame runs in the connection's reader goroutine. s is nil on the
-// SSE stream, which carries no replies to our actions.
-func (c *Client) handleFrame(ctx context.Context, s *session, frame []byte) {
+// handleFrame runs in the connection's reader goroutine and never blocks. s
+// is nil on the SSE stream, which carries no replies to our actions.
+func (c *Client) handleFrame(s *session, frame []byte) {
 	ev, kind, err := DecodeEvent(frame)
 	if err != nil {
 		c.log.Warn("skipping bad frame from the QQ bot", "err", err.Error(), "frame", botkit.Excerpt(frame, 200))
 		return
 	}
 	if kind != FrameResponse {
-		c.handleEvent(ctx, ev, kind)
+		c.handleEvent(ev, kind, len(frame))
 		return
 	}
 	if s == nil {
@@ -266,10 +268,9 @@ func (c *Client) handleFrame(ctx context.Context, s *session, frame []byte) {
 	c.handleResponse(s, frame)
 }
 
-// handleEvent learns the bot's QQ number from every event and passes
-// messages from others on to Events, waiting while it is full until ctx
-// ends.
-func (c *Client) handleEvent(ctx context.Context, ev qq.Event, kind FrameKind) {
+// handleEvent learns the bot's QQ number from every event and queues
+// messages from others in Events; size is the frame's length.
+func (c *Client) handleEvent(ev qq.Event, kind FrameKind, size int) {
 	c.learnSelfID(ev.SelfID)
 	if kind != FrameGroupMessage && kind != FramePrivateMessage {
 		return
@@ -278,10 +279,7 @@ func (c *Client) handleEvent(ctx context.Context, ev qq.Event, kind FrameKind) {
 		return // own message from an event that did not carry self_id
 	}
 	c.lookups.Remember(ev)
-	select {
-	case c.events <- ev:
-	case <-ctx.Done():
-	}
+	c.events.Push(ev, size)
 }
 
 func (c *Client) handleResponse(s *session, frame []byte) {

@@ -63,13 +63,13 @@ func connectedPair(t *testing.T, o fake.OneBotOptions, timeout time.Duration) (*
 
 func nextEvent(t *testing.T, c *onebot.Client) qq.Event {
 	t.Helper()
-	select {
-	case ev := <-c.Events():
-		return ev
-	case <-time.After(waitLimit):
+	ctx, cancel := context.WithTimeout(t.Context(), waitLimit)
+	defer cancel()
+	ev, err := c.Events().Next(ctx)
+	if err != nil {
 		t.Fatal("no event arrived")
-		return qq.Event{}
 	}
+	return ev
 }
 
 func count(items []string, item string) int {

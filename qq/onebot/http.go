@@ -146,7 +146,7 @@ func (c *Client) sseSession(ctx context.Context, up func()) error {
 	}
 	up()
 	err = botkit.ReadSSE(resp.Body, botkit.MaxFrame,
-		func(_ string, data []byte) { c.handleFrame(ctx, nil, data) },
+		func(_ string, data []byte) { c.handleFrame(nil, data) },
 		func(size int) {
 			c.log.Warn("skipping an oversized event from the QQ bot's stream", "bytes", size, "limit", botkit.MaxFrame)
 		})
@@ -198,8 +198,7 @@ func (c *Client) serveWebhook(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "wrong X-Signature", status)
 		return
 	}
-	ctx, ok := c.gate.Enter()
-	if !ok {
+	if _, ok := c.gate.Enter(); !ok {
 		http.Error(w, "not running", http.StatusServiceUnavailable)
 		return
 	}
@@ -217,11 +216,7 @@ func (c *Client) serveWebhook(w http.ResponseWriter, r *http.Request) {
 	if id, err := strconv.ParseInt(strings.TrimSpace(r.Header.Get("X-Self-ID")), 10, 64); err == nil {
 		c.learnSelfID(id) // before handleEvent, which drops the bot's own messages by it
 	}
-	c.handleEvent(ctx, ev, kind)
-	if ctx.Err() != nil {
-		http.Error(w, "shutting down", http.StatusServiceUnavailable)
-		return
-	}
+	c.handleEvent(ev, kind, len(body))
 	w.WriteHeader(http.StatusNoContent)
 }
 

@@ -82,10 +82,8 @@ func post(t *testing.T, url string, body []byte, headers map[string]string) int 
 // was received, it checks what came before rather than timing.
 func noEventPending(t *testing.T, c *onebot.Client) {
 	t.Helper()
-	select {
-	case ev := <-c.Events():
+	if ev, ok := c.Events().Pop(); ok {
 		t.Fatalf("unexpected event %+v", ev)
-	default:
 	}
 }
 

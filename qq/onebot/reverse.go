@@ -62,7 +62,7 @@ func (c *Client) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	c.log.Info("QQ bot connected", "peer", peer, "self_id", selfID)
 
-	err = conn.Run(ctx, func(frame []byte) { c.handleFrame(ctx, s, frame) })
+	err = conn.Run(ctx, func(frame []byte) { c.handleFrame(s, frame) })
 	// A replaced connection changes nothing: its successor is already up.
 	// At shutdown Run takes the link down.
 	live := ctx.Err() == nil

@@ -3,10 +3,13 @@ package botkit
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
+	"github.com/mcqq/bridge/internal/inbox"
 	"github.com/mcqq/bridge/internal/link"
+	"github.com/mcqq/bridge/qq"
 )
 
 // HealthInterval is how often webhook mode, which has no stream to watch,
@@ -128,3 +131,15 @@ func (g *Gate) Enter() (context.Context, bool) {
 
 // Leave marks a handler that entered as done.
 func (g *Gate) Leave() { g.handlers.Done() }
+
+// NewInbox makes a QQ client's event queue, named "qq" and logging to log
+// unless o says otherwise.
+func NewInbox(o inbox.Options, log *slog.Logger) *inbox.Inbox[qq.Event] {
+	if o.Name == "" {
+		o.Name = "qq"
+	}
+	if o.Logger == nil {
+		o.Logger = log
+	}
+	return inbox.New[qq.Event](o)
+}
