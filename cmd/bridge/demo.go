@@ -10,7 +10,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mcqq/bridge/internal/fake"
+	"github.com/mcqq/bridge/internal/standin/onebot"
+	"github.com/mcqq/bridge/internal/standin/queqiao"
+	"github.com/mcqq/bridge/internal/standin/rcon"
 	"github.com/mcqq/bridge/qq"
 )
 
@@ -23,13 +25,13 @@ func runDemo(ctx context.Context, w io.Writer) error {
 	alice := qq.Member{UserID: 1019283746, Nickname: "Alice", Card: "Alice_MC", Role: "admin"}
 	bob := qq.Member{UserID: 1357924680, Nickname: "Bob", Role: "member"}
 
-	bot := fake.NewOneBot(fake.OneBotOptions{SelfID: 2401234567})
+	bot := onebot.New(onebot.Options{SelfID: 2401234567})
 	bot.AddMember(group, alice)
 	bot.AddMember(group, bob)
 	bot.SetGroupName(group, "MC服务器交流群")
-	survival := fake.NewQueQiao(fake.QueQiaoOptions{ServerName: "survival", Version: "1.21.1"})
-	creative := fake.NewQueQiao(fake.QueQiaoOptions{ServerName: "creative", Version: "1.21.5"})
-	console := fake.NewRCON("demo-password", func(cmd string) string {
+	survival := queqiao.New(queqiao.Options{ServerName: "survival", Version: "1.21.1"})
+	creative := queqiao.New(queqiao.Options{ServerName: "creative", Version: "1.21.5"})
+	console := rcon.New("demo-password", func(cmd string) string {
 		if cmd == "list" {
 			return "There are 2 of a max of 20 players online: Steve, Alex"
 		}
@@ -96,7 +98,7 @@ func runDemo(ctx context.Context, w io.Writer) error {
 	gameSaw := func() error {
 		servers := []struct {
 			name string
-			q    *fake.QueQiao
+			q    *queqiao.Server
 		}{{"survival", survival}, {"creative", creative}}
 		for _, s := range servers {
 			if err := waitFor("the game side", func() bool { return len(broadcasts(s.name, s.q)) > shown[s.name] }); err != nil {
@@ -177,7 +179,7 @@ func runDemo(ctx context.Context, w io.Writer) error {
 
 // broadcasts renders what each broadcast shows in game, with the prefix the
 // QueQiao plugin adds.
-func broadcasts(name string, q *fake.QueQiao) []string {
+func broadcasts(name string, q *queqiao.Server) []string {
 	var out []string
 	for _, r := range q.Requests() {
 		if r.API != "broadcast" && r.API != "send_msg" {
@@ -218,7 +220,7 @@ func componentText(raw json.RawMessage) string {
 	return b.String()
 }
 
-func sentLines(msgs []fake.Sent) int {
+func sentLines(msgs []onebot.Sent) int {
 	n := 0
 	for _, m := range msgs {
 		n += len(strings.Split(m.Text, "\n"))

@@ -13,7 +13,9 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/mcqq/bridge/internal/fake"
+	"github.com/mcqq/bridge/internal/standin/onebot"
+	"github.com/mcqq/bridge/internal/standin/queqiao"
+	"github.com/mcqq/bridge/internal/standin/rcon"
 	"github.com/mcqq/bridge/internal/testutil"
 	"github.com/mcqq/bridge/qq"
 )
@@ -35,9 +37,9 @@ var (
 // world is a running bridge wired to stand-ins over loopback sockets.
 type world struct {
 	t      testing.TB
-	bot    *fake.OneBot
-	mc     map[string]*fake.QueQiao
-	rcon   map[string]*fake.RCON
+	bot    *onebot.Bot
+	mc     map[string]*queqiao.Server
+	rcon   map[string]*rcon.Server
 	bridge *bridge
 	logs   *testutil.LogBuffer
 	env    map[string]string
@@ -58,8 +60,8 @@ type serverSpec struct {
 // connection is up.
 func startWorld(t testing.TB, servers []serverSpec, extra map[string]string) *world {
 	t.Helper()
-	w := &world{t: t, mc: map[string]*fake.QueQiao{}, rcon: map[string]*fake.RCON{}, logs: &testutil.LogBuffer{}}
-	w.bot = fake.NewOneBot(fake.OneBotOptions{})
+	w := &world{t: t, mc: map[string]*queqiao.Server{}, rcon: map[string]*rcon.Server{}, logs: &testutil.LogBuffer{}}
+	w.bot = onebot.New(onebot.Options{})
 	must(t, w.bot.Start("127.0.0.1:0"))
 	t.Cleanup(w.bot.Stop)
 	for _, m := range []qq.Member{alice, bob, owner} {
@@ -84,21 +86,21 @@ func startWorld(t testing.TB, servers []serverSpec, extra map[string]string) *wo
 		env[p+"NAME"] = s.name
 		env[p+"GROUPS"] = s.groups
 		if s.reverse {
-			q := fake.NewQueQiao(fake.QueQiaoOptions{ServerName: s.name, Version: version, Token: "rev-secret"})
+			q := queqiao.New(queqiao.Options{ServerName: s.name, Version: version, Token: "rev-secret"})
 			w.mc[s.name] = q
 			env[p+"TOKEN"] = "rev-secret"
 			if env["MC_LISTEN"] == "" {
 				env["MC_LISTEN"] = freeAddr(t)
 			}
 		} else {
-			q := fake.NewQueQiao(fake.QueQiaoOptions{ServerName: s.name, Version: version})
+			q := queqiao.New(queqiao.Options{ServerName: s.name, Version: version})
 			must(t, q.Start("127.0.0.1:0"))
 			t.Cleanup(q.Stop)
 			w.mc[s.name] = q
 			env[p+"WS_URL"] = q.URL()
 		}
 		if s.rcon {
-			r := fake.NewRCON("pw", func(cmd string) string {
+			r := rcon.New("pw", func(cmd string) string {
 				if cmd == "list" {
 					return "There are 1 of a max of 20 players online: §aSteve"
 				}
@@ -150,7 +152,7 @@ func startWorld(t testing.TB, servers []serverSpec, extra map[string]string) *wo
 // QQ_LISTEN, …), and waits until it is connected and listening.
 func startWithBot(t testing.TB, qqEnv map[string]string) *world {
 	t.Helper()
-	mc := fake.NewQueQiao(fake.QueQiaoOptions{ServerName: "survival"})
+	mc := queqiao.New(queqiao.Options{ServerName: "survival"})
 	must(t, mc.Start("127.0.0.1:0"))
 	t.Cleanup(mc.Stop)
 	env := map[string]string{
@@ -163,7 +165,7 @@ func startWithBot(t testing.TB, qqEnv map[string]string) *world {
 	b, err := build(cfg, discardLogger())
 	must(t, err)
 	testutil.RunInBackground(t, b.run, 10*time.Second)
-	w := &world{t: t, mc: map[string]*fake.QueQiao{"survival": mc}, bridge: b, env: env}
+	w := &world{t: t, mc: map[string]*queqiao.Server{"survival": mc}, bridge: b, env: env}
 	w.waitFor("every connection up", func() bool { ready, _ := b.readiness(); return ready })
 	if env["QQ_LISTEN"] != "" {
 		w.waitListening(env["QQ_LISTEN"])
@@ -195,7 +197,7 @@ func freeAddr(t testing.TB) string {
 
 // dialIn makes the reverse-mode stand-in q dial the bridge's MC_LISTEN; the
 // returned channel yields DialReverse's result when the connection ends.
-func (w *world) dialIn(q *fake.QueQiao) (stop func(), done <-chan error) {
+func (w *world) dialIn(q *queqiao.Server) (stop func(), done <-chan error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	ch := make(chan error, 1)
 	go func() { ch <- q.DialReverse(ctx, "ws://"+w.env["MC_LISTEN"]+"/minecraft/ws") }()
@@ -222,8 +224,8 @@ func (w *world) say(group int64, m qq.Member, segs ...qq.Segment) int64 {
 }
 
 // requests returns what server name was asked to do with api.
-func (w *world) requests(name, api string) []fake.Request {
-	var out []fake.Request
+func (w *world) requests(name, api string) []queqiao.Request {
+	var out []queqiao.Request
 	for _, r := range w.mc[name].Requests() {
 		if r.API == api {
 			out = append(out, r)
@@ -233,7 +235,7 @@ func (w *world) requests(name, api string) []fake.Request {
 }
 
 // waitRequests waits until server name got n requests of api.
-func (w *world) waitRequests(name, api string, n int) []fake.Request {
+func (w *world) waitRequests(name, api string, n int) []queqiao.Request {
 	w.t.Helper()
 	w.waitFor(name+" "+api, func() bool { return len(w.requests(name, api)) >= n })
 	return w.requests(name, api)

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mcqq/bridge/internal/fake"
+	"github.com/mcqq/bridge/internal/standin/milky"
 	"github.com/mcqq/bridge/qq"
 )
 
@@ -14,13 +14,13 @@ import (
 func TestMilkyBridgesBothWays(t *testing.T) {
 	for _, webhook := range []bool{false, true} {
 		t.Run(map[bool]string{false: "event stream", true: "webhook"}[webhook], func(t *testing.T) {
-			o := fake.MilkyOptions{Token: "milky-secret"}
+			o := milky.Options{Token: "milky-secret"}
 			listen := ""
 			if webhook {
 				listen = freeAddr(t)
 				o.WebhookURL = "http://" + listen + "/"
 			}
-			bot := fake.NewMilky(o)
+			bot := milky.New(o)
 			must(t, bot.Start("127.0.0.1:0"))
 			t.Cleanup(bot.Stop)
 			bot.AddMember(groupA, alice)

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mcqq/bridge/internal/fake"
+	"github.com/mcqq/bridge/internal/standin/onebot"
 	"github.com/mcqq/bridge/qq"
 )
 
@@ -13,13 +13,13 @@ import (
 func TestOneBotOverHTTP(t *testing.T) {
 	for _, webhook := range []bool{false, true} {
 		t.Run(map[bool]string{false: "sse", true: "webhook"}[webhook], func(t *testing.T) {
-			o := fake.OneBotOptions{Token: "qq-secret"}
+			o := onebot.Options{Token: "qq-secret"}
 			listen := ""
 			if webhook {
 				listen = freeAddr(t)
 				o.WebhookURL = "http://" + listen + "/"
 			}
-			bot := fake.NewOneBot(o)
+			bot := onebot.New(o)
 			must(t, bot.Start("127.0.0.1:0"))
 			t.Cleanup(bot.Stop)
 			bot.AddMember(groupA, bob)

@@ -16,7 +16,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mcqq/bridge/internal/fake"
+	"github.com/mcqq/bridge/internal/standin/onebot"
+	"github.com/mcqq/bridge/internal/standin/queqiao"
+	"github.com/mcqq/bridge/internal/standin/rcon"
 	"github.com/mcqq/bridge/qq"
 )
 
@@ -85,18 +87,18 @@ func TestReverseQueQiaoConnections(t *testing.T) {
 	w := startWorld(t, []serverSpec{{name: "survival", groups: strconv.Itoa(groupA), reverse: true}}, nil)
 	url := "ws://" + w.env["MC_LISTEN"] + "/minecraft/ws"
 
-	impostor := fake.NewQueQiao(fake.QueQiaoOptions{ServerName: "survival", Token: "wrong"})
+	impostor := queqiao.New(queqiao.Options{ServerName: "survival", Token: "wrong"})
 	if err := impostor.DialReverse(t.Context(), url); err == nil || !strings.Contains(err.Error(), "403") {
 		t.Fatalf("wrong token: %v, want a 403 before the upgrade", err)
 	}
-	stranger := fake.NewQueQiao(fake.QueQiaoOptions{ServerName: "lobby", Token: "rev-secret"})
+	stranger := queqiao.New(queqiao.Options{ServerName: "lobby", Token: "rev-secret"})
 	if err := stranger.DialReverse(t.Context(), url); err == nil || !strings.Contains(err.Error(), "404") {
 		t.Fatalf("unknown name: %v, want a 404 before the upgrade", err)
 	}
 
 	w.dialIn(w.mc["survival"])
 	w.waitFor("the plugin connected", func() bool { ready, _ := w.bridge.readiness(); return ready })
-	twin := fake.NewQueQiao(fake.QueQiaoOptions{ServerName: "survival", Token: "rev-secret"})
+	twin := queqiao.New(queqiao.Options{ServerName: "survival", Token: "rev-secret"})
 	if err := twin.DialReverse(t.Context(), url); err == nil || !strings.Contains(err.Error(), "409") {
 		t.Fatalf("duplicate: %v, want a 409 before the upgrade", err)
 	}
@@ -230,13 +232,13 @@ func TestReadinessAndMetrics(t *testing.T) {
 // bridge -check reports each connection and fails when one is unreachable or
 // refuses the token.
 func TestCheckCommand(t *testing.T) {
-	bot := fake.NewOneBot(fake.OneBotOptions{Token: "qq-secret"})
+	bot := onebot.New(onebot.Options{Token: "qq-secret"})
 	must(t, bot.Start("127.0.0.1:0"))
 	defer bot.Stop()
-	mc := fake.NewQueQiao(fake.QueQiaoOptions{ServerName: "survival", Token: "mc-secret"})
+	mc := queqiao.New(queqiao.Options{ServerName: "survival", Token: "mc-secret"})
 	must(t, mc.Start("127.0.0.1:0"))
 	defer mc.Stop()
-	console := fake.NewRCON("pw", func(string) string { return "" })
+	console := rcon.New("pw", func(string) string { return "" })
 	must(t, console.Start("127.0.0.1:0"))
 	defer console.Stop()
 	env := func(mcToken, rconAddr string) []string {
@@ -321,12 +323,12 @@ func TestShutdownDeliversTheReplyOfARunningCommand(t *testing.T) {
 
 // startStandIns starts a OneBot bot and the QueQiao server "survival", both
 // stopped when the test ends.
-func startStandIns(t *testing.T) (*fake.OneBot, *fake.QueQiao) {
+func startStandIns(t *testing.T) (*onebot.Bot, *queqiao.Server) {
 	t.Helper()
-	bot := fake.NewOneBot(fake.OneBotOptions{})
+	bot := onebot.New(onebot.Options{})
 	must(t, bot.Start("127.0.0.1:0"))
 	t.Cleanup(bot.Stop)
-	mc := fake.NewQueQiao(fake.QueQiaoOptions{ServerName: "survival"})
+	mc := queqiao.New(queqiao.Options{ServerName: "survival"})
 	must(t, mc.Start("127.0.0.1:0"))
 	t.Cleanup(mc.Stop)
 	return bot, mc
@@ -337,7 +339,7 @@ func startStandIns(t *testing.T) (*fake.OneBot, *fake.QueQiao) {
 // cancels it as SIGTERM does and returns run's result, failing the test when
 // shutdown takes more than 10 s; otherwise the bridge stops when the test
 // ends, before the stand-ins.
-func startStoppable(t *testing.T, bot *fake.OneBot, mc *fake.QueQiao, extra map[string]string) (w *world, stop func() error) {
+func startStoppable(t *testing.T, bot *onebot.Bot, mc *queqiao.Server, extra map[string]string) (w *world, stop func() error) {
 	t.Helper()
 	env := map[string]string{"QQ_URL": bot.URL(), "MC_0_NAME": "survival", "MC_0_WS_URL": mc.URL(),
 		"MC_0_GROUPS": strconv.Itoa(groupA), "HTTP_LISTEN": "none"}
@@ -356,7 +358,7 @@ func startStoppable(t *testing.T, bot *fake.OneBot, mc *fake.QueQiao, extra map[
 			<-done
 		}
 	})
-	w = &world{t: t, bot: bot, bridge: b, mc: map[string]*fake.QueQiao{"survival": mc}}
+	w = &world{t: t, bot: bot, bridge: b, mc: map[string]*queqiao.Server{"survival": mc}}
 	w.waitFor("connected", func() bool { ready, _ := b.readiness(); return ready })
 	return w, func() error {
 		t.Helper()

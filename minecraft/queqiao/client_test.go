@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mcqq/bridge/internal/fake"
 	"github.com/mcqq/bridge/internal/link"
+	queqiaostandin "github.com/mcqq/bridge/internal/standin/queqiao"
 	"github.com/mcqq/bridge/internal/testutil"
 	"github.com/mcqq/bridge/minecraft"
 )
@@ -23,10 +23,10 @@ func testLogger(t *testing.T) *slog.Logger {
 	return slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
-func startPlugin(t *testing.T, o fake.QueQiaoOptions) *fake.QueQiao {
+func startPlugin(t *testing.T, o queqiaostandin.Options) *queqiaostandin.Server {
 	t.Helper()
 	o.Logger = testLogger(t)
-	q := fake.NewQueQiao(o)
+	q := queqiaostandin.New(o)
 	if err := q.Start("127.0.0.1:0"); err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +64,7 @@ func nextEvent(t *testing.T, c *Client) minecraft.Event {
 }
 
 // lastRequest returns the data of the last request for api.
-func lastRequest(t *testing.T, q *fake.QueQiao, api string) fake.Request {
+func lastRequest(t *testing.T, q *queqiaostandin.Server, api string) queqiaostandin.Request {
 	t.Helper()
 	reqs := q.Requests()
 	for i := len(reqs) - 1; i >= 0; i-- {
@@ -73,7 +73,7 @@ func lastRequest(t *testing.T, q *fake.QueQiao, api string) fake.Request {
 		}
 	}
 	t.Fatalf("the plugin received no %s request", api)
-	return fake.Request{}
+	return queqiaostandin.Request{}
 }
 
 // fixtureDataKeys returns the keys of data in a request fixture.
@@ -99,7 +99,7 @@ func sortedKeys(m map[string]json.RawMessage) []string {
 	return keys
 }
 
-func decodeData(t *testing.T, r fake.Request) map[string]json.RawMessage {
+func decodeData(t *testing.T, r queqiaostandin.Request) map[string]json.RawMessage {
 	t.Helper()
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(r.Data, &m); err != nil {
@@ -109,7 +109,7 @@ func decodeData(t *testing.T, r fake.Request) map[string]json.RawMessage {
 }
 
 func TestClientAPIs(t *testing.T) {
-	q := startPlugin(t, fake.QueQiaoOptions{ServerName: "Survival", Token: "s3cret"})
+	q := startPlugin(t, queqiaostandin.Options{ServerName: "Survival", Token: "s3cret"})
 	q.SetOnline("Alex")
 	c := runClient(t, Options{Name: "Survival", URL: q.URL(), Token: "s3cret", RequestTimeout: 5 * time.Second})
 	waitUp(t, c)
@@ -245,7 +245,7 @@ func TestClientAPIs(t *testing.T) {
 }
 
 func TestClientSilentAPITimesOut(t *testing.T) {
-	q := startPlugin(t, fake.QueQiaoOptions{})
+	q := startPlugin(t, queqiaostandin.Options{})
 	c := runClient(t, Options{Name: "Server", URL: q.URL(), RequestTimeout: 300 * time.Millisecond})
 	waitUp(t, c)
 	msg := []minecraft.Component{{Text: "hi"}}
@@ -285,7 +285,7 @@ func TestClientRejectedHandshake(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			q := startPlugin(t, fake.QueQiaoOptions{ServerName: "Server", Token: "s3cret"})
+			q := startPlugin(t, queqiaostandin.Options{ServerName: "Server", Token: "s3cret"})
 			c := runClient(t, Options{Name: tc.clientName, URL: q.URL(), Token: tc.token})
 			want := "rejected by plugin: " + tc.reason
 			testutil.WaitFor(t, "the rejection", func() bool { return strings.Contains(c.State().Get().LastError, want) }, 5*time.Second)
@@ -300,7 +300,7 @@ func TestClientRejectedHandshake(t *testing.T) {
 }
 
 func TestClientReconnectsAfterPluginRestart(t *testing.T) {
-	q := startPlugin(t, fake.QueQiaoOptions{})
+	q := startPlugin(t, queqiaostandin.Options{})
 	c := runClient(t, Options{Name: "Server", URL: q.URL()})
 	waitUp(t, c)
 	q.Chat("Steve", "before")
@@ -330,7 +330,7 @@ func TestClientReconnectsAfterPluginRestart(t *testing.T) {
 func TestClientEvents(t *testing.T) {
 	// A name with a space and CJK must survive x-self-name encoding.
 	const name = "生存 服"
-	q := startPlugin(t, fake.QueQiaoOptions{ServerName: name, Version: "1.20.1", ServerType: "forge"})
+	q := startPlugin(t, queqiaostandin.Options{ServerName: name, Version: "1.20.1", ServerType: "forge"})
 	c := runClient(t, Options{Name: name, URL: q.URL()})
 	waitUp(t, c)
 
@@ -408,7 +408,7 @@ func TestClientStyle(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			q := startPlugin(t, fake.QueQiaoOptions{Version: tc.gameVersion})
+			q := startPlugin(t, queqiaostandin.Options{Version: tc.gameVersion})
 			q.SetSilent("get_status", tc.silentStatus)
 			c := runClient(t, Options{Name: "Server", URL: q.URL(), GameVersion: tc.override,
 				RequestTimeout: 300 * time.Millisecond})

@@ -11,14 +11,14 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"github.com/mcqq/bridge/internal/fake"
+	queqiaostandin "github.com/mcqq/bridge/internal/standin/queqiao"
 	"github.com/mcqq/bridge/internal/testutil"
 	"github.com/mcqq/bridge/internal/ws"
 )
 
 // dialIn makes plugin dial the listener in the background and returns
 // DialReverse's result; cleanup ends the connection and waits for it.
-func dialIn(t *testing.T, plugin *fake.QueQiao, url string) <-chan error {
+func dialIn(t *testing.T, plugin *queqiaostandin.Server, url string) <-chan error {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	result := make(chan error, 1)
@@ -38,8 +38,8 @@ func dialIn(t *testing.T, plugin *fake.QueQiao, url string) <-chan error {
 	return result
 }
 
-func newPlugin(t *testing.T, name, token string) *fake.QueQiao {
-	return fake.NewQueQiao(fake.QueQiaoOptions{ServerName: name, Token: token, Logger: testLogger(t)})
+func newPlugin(t *testing.T, name, token string) *queqiaostandin.Server {
+	return queqiaostandin.New(queqiaostandin.Options{ServerName: name, Token: token, Logger: testLogger(t)})
 }
 
 func TestListener(t *testing.T) {

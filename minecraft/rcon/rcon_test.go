@@ -14,8 +14,8 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/mcqq/bridge/internal/fake"
 	"github.com/mcqq/bridge/internal/link"
+	rconstandin "github.com/mcqq/bridge/internal/standin/rcon"
 	"github.com/mcqq/bridge/internal/testutil"
 )
 
@@ -25,7 +25,7 @@ const listReply = "There are 0 of a max of 20 players online: "
 
 // startServer starts a Minecraft-like RCON console; handler nil answers
 // "list" like vanilla and echoes anything else.
-func startServer(t *testing.T, handler func(string) string) *fake.RCON {
+func startServer(t *testing.T, handler func(string) string) *rconstandin.Server {
 	t.Helper()
 	if handler == nil {
 		handler = func(cmd string) string {
@@ -35,7 +35,7 @@ func startServer(t *testing.T, handler func(string) string) *fake.RCON {
 			return "echo: " + cmd
 		}
 	}
-	srv := fake.NewRCON("pw", handler)
+	srv := rconstandin.New("pw", handler)
 	if err := srv.Start("127.0.0.1:0"); err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +46,7 @@ func startServer(t *testing.T, handler func(string) string) *fake.RCON {
 // startStallingServer starts a server on which "stall" hangs until release
 // is called (also at cleanup, before the server's Stop, which waits for
 // handlers) and then answers "late reply to stall"; "list" answers at once.
-func startStallingServer(t *testing.T) (srv *fake.RCON, release func()) {
+func startStallingServer(t *testing.T) (srv *rconstandin.Server, release func()) {
 	t.Helper()
 	stalled := make(chan struct{})
 	var once sync.Once

@@ -19,8 +19,8 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/mcqq/bridge/internal/fake"
 	"github.com/mcqq/bridge/internal/link"
+	milkystandin "github.com/mcqq/bridge/internal/standin/milky"
 	"github.com/mcqq/bridge/internal/testutil"
 	"github.com/mcqq/bridge/qq"
 	"github.com/mcqq/bridge/qq/internal/botkit"
@@ -36,9 +36,9 @@ const (
 
 var alice = qq.Member{UserID: 1019283746, Nickname: "Alice", Card: "[管理] Alice_MC", Role: "admin"}
 
-func startFake(t *testing.T, o fake.MilkyOptions) *fake.Milky {
+func startBot(t *testing.T, o milkystandin.Options) *milkystandin.Bot {
 	t.Helper()
-	m := fake.NewMilky(o)
+	m := milkystandin.New(o)
 	if err := m.Start("127.0.0.1:0"); err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +57,7 @@ func newClient(t *testing.T, o Options) (*Client, *testutil.LogBuffer) {
 	return c, logs
 }
 
-// runClient starts c.Run and stops it when the test ends (before the fake,
+// runClient starts c.Run and stops it when the test ends (before the stand-in,
 // whose cleanup was registered earlier).
 func runClient(t *testing.T, c *Client) {
 	t.Helper()
@@ -75,7 +75,7 @@ func nextEvent(t *testing.T, c *Client) qq.Event {
 	return ev
 }
 
-func countCalls(m *fake.Milky, api string) int {
+func countCalls(m *milkystandin.Bot, api string) int {
 	n := 0
 	for _, c := range m.Calls() {
 		if c == api {
@@ -142,7 +142,7 @@ func TestEventStream(t *testing.T) {
 		noWebSocket bool
 	}{{"WebSocket", false}, {"SSE fallback", true}} {
 		t.Run(tc.name, func(t *testing.T) {
-			m := startFake(t, fake.MilkyOptions{Token: testToken, NoWebSocket: tc.noWebSocket})
+			m := startBot(t, milkystandin.Options{Token: testToken, NoWebSocket: tc.noWebSocket})
 			m.SetGroupName(testGroup, "MC服务器交流群")
 			c, logs := newClient(t, Options{BaseURL: m.URL(), AccessToken: testToken})
 			runClient(t, c)
@@ -173,7 +173,7 @@ func TestEventStream(t *testing.T) {
 // TestStreamSkipsWhatIsNotAMessage: own messages, notices and garbage never
 // reach Events, and do not break the stream.
 func TestStreamSkipsWhatIsNotAMessage(t *testing.T) {
-	m := startFake(t, fake.MilkyOptions{})
+	m := startBot(t, milkystandin.Options{})
 	c, logs := newClient(t, Options{BaseURL: m.URL()})
 	runClient(t, c)
 	testutil.WaitFor(t, "the stream to come up", c.State().Up, waitLimit)
@@ -202,7 +202,7 @@ func TestStreamSkipsWhatIsNotAMessage(t *testing.T) {
 }
 
 func TestWebhook(t *testing.T) {
-	m := startFake(t, fake.MilkyOptions{Token: testToken})
+	m := startBot(t, milkystandin.Options{Token: testToken})
 	c, logs := newClient(t, Options{BaseURL: m.URL(), AccessToken: testToken, Webhook: true})
 	srv := httptest.NewServer(c)
 	t.Cleanup(srv.Close)
@@ -220,7 +220,7 @@ func TestWebhook(t *testing.T) {
 		t.Errorf("event = %+v", ev)
 	}
 
-	wrong := fake.NewMilky(fake.MilkyOptions{Token: "guess"})
+	wrong := milkystandin.New(milkystandin.Options{Token: "guess"})
 	if err := wrong.PostWebhook(ctx, srv.URL, readFixture(t, "milky_message_receive_group.json")); err == nil || !strings.Contains(err.Error(), "403") {
 		t.Errorf("wrong token: %v, want HTTP 403", err)
 	}
@@ -258,7 +258,7 @@ func TestWebhook(t *testing.T) {
 }
 
 func TestSendMessages(t *testing.T) {
-	m := startFake(t, fake.MilkyOptions{Token: testToken})
+	m := startBot(t, milkystandin.Options{Token: testToken})
 	c, _ := newClient(t, Options{BaseURL: m.URL(), AccessToken: testToken})
 	ctx := context.Background()
 
@@ -297,7 +297,7 @@ func TestSendMessages(t *testing.T) {
 }
 
 func TestLookupsAreCached(t *testing.T) {
-	m := startFake(t, fake.MilkyOptions{})
+	m := startBot(t, milkystandin.Options{})
 	m.AddMember(testGroup, alice)
 	m.SetGroupName(testGroup, "MC服务器交流群")
 	c, _ := newClient(t, Options{BaseURL: m.URL()})
@@ -345,7 +345,7 @@ func TestLookupsAreCached(t *testing.T) {
 // TestReceivedMessagesFillTheCaches: the sender, the group name and the
 // message itself come with every event, so replies to it cost no request.
 func TestReceivedMessagesFillTheCaches(t *testing.T) {
-	m := startFake(t, fake.MilkyOptions{})
+	m := startBot(t, milkystandin.Options{})
 	m.SetGroupName(testGroup, "MC服务器交流群")
 	c, _ := newClient(t, Options{BaseURL: m.URL()})
 	runClient(t, c)
@@ -377,7 +377,7 @@ func TestReceivedMessagesFillTheCaches(t *testing.T) {
 }
 
 func TestWrongToken(t *testing.T) {
-	m := startFake(t, fake.MilkyOptions{Token: "right"})
+	m := startBot(t, milkystandin.Options{Token: "right"})
 	c, logs := newClient(t, Options{BaseURL: m.URL(), AccessToken: "wrong"})
 
 	if _, err := c.Member(context.Background(), testGroup, alice.UserID); !errors.Is(err, ErrUnauthorized) ||
@@ -407,7 +407,7 @@ func TestReconnectsAfterRestart(t *testing.T) {
 		noWebSocket bool
 	}{{"WebSocket", false}, {"SSE", true}} {
 		t.Run(tc.name, func(t *testing.T) {
-			m := startFake(t, fake.MilkyOptions{Token: testToken, NoWebSocket: tc.noWebSocket})
+			m := startBot(t, milkystandin.Options{Token: testToken, NoWebSocket: tc.noWebSocket})
 			c, _ := newClient(t, Options{BaseURL: m.URL(), AccessToken: testToken})
 			runClient(t, c)
 			testutil.WaitFor(t, "the stream to come up", c.State().Up, waitLimit)
@@ -427,7 +427,7 @@ func TestReconnectsAfterRestart(t *testing.T) {
 }
 
 func TestAPIFailures(t *testing.T) {
-	m := startFake(t, fake.MilkyOptions{})
+	m := startBot(t, milkystandin.Options{})
 	c, _ := newClient(t, Options{BaseURL: m.URL()})
 	err := c.call(context.Background(), "no_such_api", nil, nil)
 	if err == nil || !strings.Contains(err.Error(), "API not found (HTTP 404") || !strings.Contains(err.Error(), "no_such_api") {
@@ -469,7 +469,7 @@ func TestAPIFailures(t *testing.T) {
 // holds its messages), and the periodic check brings it back by itself,
 // without waiting for another call.
 func TestWebhookStateFollowsTheAPI(t *testing.T) {
-	m := startFake(t, fake.MilkyOptions{})
+	m := startBot(t, milkystandin.Options{})
 	c, logs := newClient(t, Options{BaseURL: m.URL(), Webhook: true})
 	c.healthInterval = 20 * time.Millisecond
 	srv := httptest.NewServer(c)
@@ -510,7 +510,7 @@ func TestWebhookStateFollowsTheAPI(t *testing.T) {
 // With an event stream too, a call that cannot reach the bot fails with
 // link.ErrNotConnected, which the relay takes as "hold and retry".
 func TestUnreachableBotIsNotConnected(t *testing.T) {
-	m := startFake(t, fake.MilkyOptions{})
+	m := startBot(t, milkystandin.Options{})
 	c, _ := newClient(t, Options{BaseURL: m.URL()})
 	runClient(t, c)
 	testutil.WaitFor(t, "the stream to come up", c.State().Up, waitLimit)
@@ -547,7 +547,7 @@ func TestWebhookOnlyWhileRunning(t *testing.T) {
 // once (the bot is never kept waiting by the relay) and every event is kept,
 // in order.
 func TestWebhookIsAnsweredWhileTheRelayIsBehind(t *testing.T) {
-	m := startFake(t, fake.MilkyOptions{})
+	m := startBot(t, milkystandin.Options{})
 	c, _ := newClient(t, Options{BaseURL: m.URL(), Webhook: true})
 	srv := httptest.NewServer(c)
 	t.Cleanup(srv.Close)
@@ -588,7 +588,7 @@ func TestNewValidatesBaseURL(t *testing.T) {
 // An oversized event on the SSE stream is logged and skipped; the stream
 // stays open (SPEC §4), as on the WebSocket.
 func TestSSEOversizedEventIsSkipped(t *testing.T) {
-	m := startFake(t, fake.MilkyOptions{NoWebSocket: true})
+	m := startBot(t, milkystandin.Options{NoWebSocket: true})
 	c, logs := newClient(t, Options{BaseURL: m.URL()})
 	runClient(t, c)
 	testutil.WaitFor(t, "the stream to come up", c.State().Up, waitLimit)

@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mcqq/bridge/internal/fake"
 	"github.com/mcqq/bridge/internal/link"
+	onebotstandin "github.com/mcqq/bridge/internal/standin/onebot"
 	"github.com/mcqq/bridge/internal/testutil"
 	"github.com/mcqq/bridge/qq"
 	"github.com/mcqq/bridge/qq/onebot"
@@ -37,7 +37,7 @@ func TestGroupMessageArrives(t *testing.T) {
 	for _, flavor := range []string{"napcat", "llbot"} {
 		for _, stringFormat := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s/string=%v", flavor, stringFormat), func(t *testing.T) {
-				bot, c, _ := connectedPair(t, fake.OneBotOptions{Flavor: flavor, StringFormat: stringFormat}, 0)
+				bot, c, _ := connectedPair(t, onebotstandin.Options{Flavor: flavor, StringFormat: stringFormat}, 0)
 				bot.SetGroupName(testGroup, "MC服务器交流群")
 				id := bot.GroupMessage(testGroup, alice, richMessage())
 
@@ -60,7 +60,7 @@ func TestGroupMessageArrives(t *testing.T) {
 }
 
 func TestPrivateMessageArrives(t *testing.T) {
-	bot, c, _ := connectedPair(t, fake.OneBotOptions{}, 0)
+	bot, c, _ := connectedPair(t, onebotstandin.Options{}, 0)
 	bot.PrivateMessage(alice.UserID, alice, []qq.Segment{qq.Text("在吗？白名单加一下 Steve")})
 	ev := nextEvent(t, c)
 	if ev.Kind != qq.PrivateMessage || ev.GroupID != 0 || ev.Message.Sender.UserID != alice.UserID ||
@@ -70,7 +70,7 @@ func TestPrivateMessageArrives(t *testing.T) {
 }
 
 func TestSendIsAlwaysASegmentArray(t *testing.T) {
-	bot, c, _ := connectedPair(t, fake.OneBotOptions{}, 0)
+	bot, c, _ := connectedPair(t, onebotstandin.Options{}, 0)
 	ctx := t.Context()
 	// A player typing CQ code must not get it interpreted.
 	typed := "[MC] <Steve> [CQ:at,qq=all] a&b"
@@ -103,7 +103,7 @@ func TestSendIsAlwaysASegmentArray(t *testing.T) {
 }
 
 func TestLookupsAreCached(t *testing.T) {
-	bot := startBot(t, fake.OneBotOptions{Token: testToken})
+	bot := startBot(t, onebotstandin.Options{Token: testToken})
 	bot.AddMember(testGroup, qq.Member{UserID: 1357924680, Nickname: "Bob", Card: "鲍勃", Role: "member"})
 	bot.SetGroupName(testGroup, "MC服务器交流群")
 	// Pushed while nobody is connected: the client never sees it as an
@@ -136,7 +136,7 @@ func TestLookupsAreCached(t *testing.T) {
 }
 
 func TestMessagesFillTheCaches(t *testing.T) {
-	bot, c, _ := connectedPair(t, fake.OneBotOptions{}, 0)
+	bot, c, _ := connectedPair(t, onebotstandin.Options{}, 0)
 	bot.SetGroupName(testGroup, "MC服务器交流群")
 	id := strconv.FormatInt(bot.GroupMessage(testGroup, alice, []qq.Segment{qq.Text("quote me")}), 10)
 	nextEvent(t, c)
@@ -164,7 +164,7 @@ func TestMessagesFillTheCaches(t *testing.T) {
 func TestFailedLookupIsAnAPIErrorAndNotCached(t *testing.T) {
 	for _, flavor := range []string{"napcat", "llbot"} {
 		t.Run(flavor, func(t *testing.T) {
-			bot, c, _ := connectedPair(t, fake.OneBotOptions{Flavor: flavor}, 0)
+			bot, c, _ := connectedPair(t, onebotstandin.Options{Flavor: flavor}, 0)
 			for range 2 {
 				_, err := c.Member(t.Context(), testGroup, 1122334455)
 				var apiErr *qq.APIError
@@ -181,7 +181,7 @@ func TestFailedLookupIsAnAPIErrorAndNotCached(t *testing.T) {
 
 func TestUnansweredRequestTimesOutAlone(t *testing.T) {
 	const timeout = 300 * time.Millisecond
-	bot, c, _ := connectedPair(t, fake.OneBotOptions{}, timeout)
+	bot, c, _ := connectedPair(t, onebotstandin.Options{}, timeout)
 	bot.SetGroupName(testGroup, "MC服务器交流群")
 	bot.AddMember(testGroup, alice)
 	bot.SetSilent("get_group_info", true)
@@ -214,7 +214,7 @@ func TestUnansweredRequestTimesOutAlone(t *testing.T) {
 }
 
 func TestConcurrentSends(t *testing.T) {
-	bot, c, _ := connectedPair(t, fake.OneBotOptions{}, 0)
+	bot, c, _ := connectedPair(t, onebotstandin.Options{}, 0)
 	const senders = 20
 	var wg sync.WaitGroup
 	for i := range senders {
@@ -238,7 +238,7 @@ func TestWrongTokenIsReportedClearly(t *testing.T) {
 	for _, flavor := range []string{"napcat", "llbot"} {
 		for _, token := range []string{"wrong", ""} {
 			t.Run(fmt.Sprintf("%s/token=%q", flavor, token), func(t *testing.T) {
-				bot := startBot(t, fake.OneBotOptions{Token: testToken, Flavor: flavor})
+				bot := startBot(t, onebotstandin.Options{Token: testToken, Flavor: flavor})
 				c, logs := runClient(t, onebot.Options{URL: bot.URL(), AccessToken: token})
 				testutil.WaitFor(t, "token rejection recorded", func() bool {
 					return strings.Contains(c.State().Get().LastError, "token rejected: token验证失败")
@@ -252,14 +252,14 @@ func TestWrongTokenIsReportedClearly(t *testing.T) {
 }
 
 func TestReconnectsAfterBotRestart(t *testing.T) {
-	bot, c, _ := connectedPair(t, fake.OneBotOptions{}, 0)
+	bot, c, _ := connectedPair(t, onebotstandin.Options{}, 0)
 	checkRestartRecovery(t, bot, c)
 }
 
 // checkRestartRecovery stops the bot, checks that calls fail at once while it
 // is down, restarts it on the same port and checks that the client is back
 // by itself: events flow and sends work. Every transport goes through it.
-func checkRestartRecovery(t *testing.T, bot *fake.OneBot, c *onebot.Client) {
+func checkRestartRecovery(t *testing.T, bot *onebotstandin.Bot, c *onebot.Client) {
 	t.Helper()
 	bot.Stop()
 	testutil.WaitFor(t, "state down", func() bool { return !c.State().Up() }, waitLimit)
@@ -288,7 +288,7 @@ func checkRestartRecovery(t *testing.T, bot *fake.OneBot, c *onebot.Client) {
 }
 
 func TestBadFramesAreLoggedAndSkipped(t *testing.T) {
-	bot, c, logs := connectedPair(t, fake.OneBotOptions{}, 0)
+	bot, c, logs := connectedPair(t, onebotstandin.Options{}, 0)
 	bot.Emit([]byte(`not json at all`))
 	bot.Emit([]byte(`{"post_type":"message","message_type":"group","user_id":1,"message":[]}`))
 	bot.Emit([]byte(`{"post_type":"message","message_type":"private","user_id":1,"message":[{"type":"text","data":[]}]}`))
@@ -309,7 +309,7 @@ func TestBadFramesAreLoggedAndSkipped(t *testing.T) {
 }
 
 func TestOwnMessagesAreDropped(t *testing.T) {
-	bot, c, _ := connectedPair(t, fake.OneBotOptions{}, 0)
+	bot, c, _ := connectedPair(t, onebotstandin.Options{}, 0)
 	bot.Emit(readFixture(t, "napcat_message_sent_group.json"))
 	bot.GroupMessage(testGroup, qq.Member{UserID: 2401234567, Nickname: "MC桥接机器人"}, []qq.Segment{qq.Text("echo of ourselves")})
 	bot.GroupMessage(testGroup, alice, []qq.Segment{qq.Text("from a human")})
@@ -320,7 +320,7 @@ func TestOwnMessagesAreDropped(t *testing.T) {
 }
 
 func TestFullEventBufferDelaysInsteadOfDropping(t *testing.T) {
-	bot, c, _ := connectedPair(t, fake.OneBotOptions{}, 0)
+	bot, c, _ := connectedPair(t, onebotstandin.Options{}, 0)
 	const total = 400 // more than the 256-event buffer
 	for i := range total {
 		bot.GroupMessage(testGroup, alice, []qq.Segment{qq.Text(strconv.Itoa(i))})

@@ -10,7 +10,7 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/mcqq/bridge/internal/fake"
+	onebotstandin "github.com/mcqq/bridge/internal/standin/onebot"
 	"github.com/mcqq/bridge/internal/testutil"
 	"github.com/mcqq/bridge/qq"
 	"github.com/mcqq/bridge/qq/onebot"
@@ -26,9 +26,9 @@ const (
 
 // startBot starts a OneBot stand-in on a free loopback port; it is stopped
 // when the test ends (after the client, whose cleanup registers later).
-func startBot(t *testing.T, o fake.OneBotOptions) *fake.OneBot {
+func startBot(t *testing.T, o onebotstandin.Options) *onebotstandin.Bot {
 	t.Helper()
-	bot := fake.NewOneBot(o)
+	bot := onebotstandin.New(o)
 	if err := bot.Start("127.0.0.1:0"); err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +52,7 @@ func runClient(t *testing.T, o onebot.Options) (*onebot.Client, *logRecorder) {
 }
 
 // connectedPair is a stand-in and a client connected to it forward.
-func connectedPair(t *testing.T, o fake.OneBotOptions, timeout time.Duration) (*fake.OneBot, *onebot.Client, *logRecorder) {
+func connectedPair(t *testing.T, o onebotstandin.Options, timeout time.Duration) (*onebotstandin.Bot, *onebot.Client, *logRecorder) {
 	t.Helper()
 	o.Token = testToken
 	bot := startBot(t, o)

@@ -16,8 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mcqq/bridge/internal/fake"
 	"github.com/mcqq/bridge/internal/link"
+	onebotstandin "github.com/mcqq/bridge/internal/standin/onebot"
 	"github.com/mcqq/bridge/internal/testutil"
 	"github.com/mcqq/bridge/qq"
 	"github.com/mcqq/bridge/qq/onebot"
@@ -29,7 +29,7 @@ const webhookSecret = "my-secret"
 
 // ssePair is a stand-in and a client using its HTTP API with events from
 // its SSE stream, open.
-func ssePair(t *testing.T, o fake.OneBotOptions) (*fake.OneBot, *onebot.Client, *logRecorder) {
+func ssePair(t *testing.T, o onebotstandin.Options) (*onebotstandin.Bot, *onebot.Client, *logRecorder) {
 	t.Helper()
 	o.Token = testToken
 	bot := startBot(t, o)
@@ -41,7 +41,7 @@ func ssePair(t *testing.T, o fake.OneBotOptions) (*fake.OneBot, *onebot.Client, 
 // webhookClient runs a webhook-mode client that uses bot's HTTP API, behind
 // a loopback server, and returns the URL to post events to. A health
 // interval of 0 keeps the default.
-func webhookClient(t *testing.T, bot *fake.OneBot, token string, health time.Duration) (*onebot.Client, *logRecorder, string) {
+func webhookClient(t *testing.T, bot *onebotstandin.Bot, token string, health time.Duration) (*onebot.Client, *logRecorder, string) {
 	t.Helper()
 	logs := &logRecorder{}
 	c, err := onebot.New(onebot.Options{URL: bot.HTTPURL(), AccessToken: token, Webhook: true, Logger: slog.New(logs)})
@@ -90,7 +90,7 @@ func noEventPending(t *testing.T, c *onebot.Client) {
 func TestHTTPActions(t *testing.T) {
 	for _, flavor := range []string{"napcat", "llbot"} {
 		t.Run(flavor, func(t *testing.T) {
-			bot := startBot(t, fake.OneBotOptions{Token: testToken, Flavor: flavor})
+			bot := startBot(t, onebotstandin.Options{Token: testToken, Flavor: flavor})
 			bot.AddMember(testGroup, qq.Member{UserID: 1357924680, Nickname: "Bob", Card: "鲍勃", Role: "member"})
 			bot.SetGroupName(testGroup, "MC服务器交流群")
 			// Pushed before the client is there, so GetMessage must ask.
@@ -152,7 +152,7 @@ func TestHTTPFailuresAreAPIErrors(t *testing.T) {
 		{"llbot", 404, "send_group_message API 不存在"},
 	} {
 		t.Run(tc.flavor, func(t *testing.T) {
-			bot := startBot(t, fake.OneBotOptions{Token: testToken, Flavor: tc.flavor})
+			bot := startBot(t, onebotstandin.Options{Token: testToken, Flavor: tc.flavor})
 			c, _ := runClient(t, onebot.Options{URL: bot.HTTPURL(), AccessToken: testToken})
 			ctx := t.Context()
 
@@ -184,7 +184,7 @@ func TestHTTPWrongTokenIsReportedClearly(t *testing.T) {
 	for _, flavor := range []string{"napcat", "llbot"} {
 		for _, token := range []string{"wrong", ""} {
 			t.Run(fmt.Sprintf("%s/token=%q", flavor, token), func(t *testing.T) {
-				bot := startBot(t, fake.OneBotOptions{Token: testToken, Flavor: flavor})
+				bot := startBot(t, onebotstandin.Options{Token: testToken, Flavor: flavor})
 				c, _ := runClient(t, onebot.Options{URL: bot.HTTPURL(), AccessToken: token})
 
 				err := c.SendGroupMessage(t.Context(), testGroup, []qq.Segment{qq.Text("hi")})
@@ -213,7 +213,7 @@ func TestSSEEventsArrive(t *testing.T) {
 		for _, stringFormat := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s/string=%v", flavor, stringFormat), func(t *testing.T) {
 				// LLBot sends heartbeats on the stream; they must pass unnoticed.
-				bot, c, _ := ssePair(t, fake.OneBotOptions{Flavor: flavor, StringFormat: stringFormat,
+				bot, c, _ := ssePair(t, onebotstandin.Options{Flavor: flavor, StringFormat: stringFormat,
 					HeartbeatInterval: 10 * time.Millisecond})
 				bot.SetGroupName(testGroup, "MC服务器交流群")
 				bot.Emit(readFixture(t, "napcat_message_sent_group.json"))
@@ -241,7 +241,7 @@ func TestSSEEventsArrive(t *testing.T) {
 }
 
 func TestSSEReconnectsAfterBotRestart(t *testing.T) {
-	bot, c, logs := ssePair(t, fake.OneBotOptions{})
+	bot, c, logs := ssePair(t, onebotstandin.Options{})
 	checkRestartRecovery(t, bot, c)
 	if n := len(logs.find(slog.LevelWarn, "connection lost")); n != 1 {
 		t.Errorf("%d \"connection lost\" warnings, want 1", n)
@@ -249,7 +249,7 @@ func TestSSEReconnectsAfterBotRestart(t *testing.T) {
 }
 
 func TestSSEBadAndOversizedEventsAreSkipped(t *testing.T) {
-	bot, c, logs := ssePair(t, fake.OneBotOptions{})
+	bot, c, logs := ssePair(t, onebotstandin.Options{})
 	bot.Emit([]byte("not json\nat all"))
 	huge := `{"post_type":"message","message_type":"group","group_id":1,"user_id":2,"message":"` +
 		strings.Repeat("x", 4<<20) + `"}`
@@ -327,7 +327,7 @@ func TestWebhookVerifiesTheFixtureSignature(t *testing.T) {
 	if err := json.Unmarshal(readFixture(t, "http_post_webhook_request_headers.json"), &fixture); err != nil {
 		t.Fatal(err)
 	}
-	bot := startBot(t, fake.OneBotOptions{Token: webhookSecret})
+	bot := startBot(t, onebotstandin.Options{Token: webhookSecret})
 	c, _, url := webhookClient(t, bot, webhookSecret, 0)
 
 	if status := post(t, url, []byte(fixture.Body), fixture.Headers); status != http.StatusNoContent {
@@ -346,7 +346,7 @@ func TestWebhookVerifiesTheFixtureSignature(t *testing.T) {
 }
 
 func TestWebhookRefusesBadSignatures(t *testing.T) {
-	bot := startBot(t, fake.OneBotOptions{Token: webhookSecret})
+	bot := startBot(t, onebotstandin.Options{Token: webhookSecret})
 	c, logs, url := webhookClient(t, bot, webhookSecret, 0)
 	ctx := t.Context()
 
@@ -356,7 +356,7 @@ func TestWebhookRefusesBadSignatures(t *testing.T) {
 		{"", "401"},      // unsigned
 		{"wrong", "403"}, // signed with another secret
 	} {
-		poster := fake.NewOneBot(fake.OneBotOptions{Token: tc.token})
+		poster := onebotstandin.New(onebotstandin.Options{Token: tc.token})
 		err := poster.PostWebhook(ctx, url, readFixture(t, "llbot_group_message_array.json"))
 		if err == nil || !strings.Contains(err.Error(), "HTTP "+tc.status) {
 			t.Errorf("post signed with %q: %v; want HTTP %s", tc.token, err, tc.status)
@@ -383,7 +383,7 @@ func TestWebhookRefusesBadSignatures(t *testing.T) {
 }
 
 func TestWebhookDeliversAndDropsOwnMessages(t *testing.T) {
-	bot := startBot(t, fake.OneBotOptions{}) // no token anywhere: unsigned posts are taken
+	bot := startBot(t, onebotstandin.Options{}) // no token anywhere: unsigned posts are taken
 	c, _, url := webhookClient(t, bot, "", 0)
 	ctx := t.Context()
 	for _, name := range []string{"napcat_message_sent_group.json", "llbot_group_message_array.json"} {
@@ -401,7 +401,7 @@ func TestWebhookDeliversAndDropsOwnMessages(t *testing.T) {
 }
 
 func TestWebhookRefusesWhatIsNotAnEvent(t *testing.T) {
-	bot := startBot(t, fake.OneBotOptions{})
+	bot := startBot(t, onebotstandin.Options{})
 	c, logs, url := webhookClient(t, bot, "", 0)
 	for name, body := range map[string][]byte{
 		"garbage":  []byte("not json"),
@@ -430,7 +430,7 @@ func TestWebhookRefusesWhatIsNotAnEvent(t *testing.T) {
 }
 
 func TestWebhookReceiverOnlyWhileRunningInWebhookMode(t *testing.T) {
-	bot := startBot(t, fake.OneBotOptions{})
+	bot := startBot(t, onebotstandin.Options{})
 	notRunning, err := onebot.New(onebot.Options{URL: bot.HTTPURL(), Webhook: true})
 	if err != nil {
 		t.Fatal(err)
@@ -447,7 +447,7 @@ func TestWebhookReceiverOnlyWhileRunningInWebhookMode(t *testing.T) {
 }
 
 func TestWebhookStateFollowsTheAPI(t *testing.T) {
-	bot := startBot(t, fake.OneBotOptions{Token: testToken})
+	bot := startBot(t, onebotstandin.Options{Token: testToken})
 	c, logs, _ := webhookClient(t, bot, testToken, 20*time.Millisecond)
 	testutil.WaitFor(t, "up after get_login_info", c.State().Up, waitLimit)
 	if count(bot.Actions(), "get_login_info") == 0 {
@@ -472,7 +472,7 @@ func TestWebhookStateFollowsTheAPI(t *testing.T) {
 }
 
 func TestWebhookWrongTokenKeepsTheLinkDown(t *testing.T) {
-	bot := startBot(t, fake.OneBotOptions{Token: testToken})
+	bot := startBot(t, onebotstandin.Options{Token: testToken})
 	c, _, _ := webhookClient(t, bot, "wrong", 0)
 	testutil.WaitFor(t, "rejection recorded", func() bool {
 		last := c.State().Get().LastError
@@ -486,7 +486,7 @@ func TestWebhookWrongTokenKeepsTheLinkDown(t *testing.T) {
 // A send that cannot reach the bot takes the link down at once, without
 // waiting for the next health check, so the relay holds its messages.
 func TestUnreachableBotTakesTheLinkDownAtOnce(t *testing.T) {
-	bot := startBot(t, fake.OneBotOptions{})
+	bot := startBot(t, onebotstandin.Options{})
 	c, _, _ := webhookClient(t, bot, "", 0) // health checks only every 30 s
 	testutil.WaitFor(t, "up", c.State().Up, waitLimit)
 
@@ -509,7 +509,7 @@ func TestUnreachableBotTakesTheLinkDownAtOnce(t *testing.T) {
 
 func TestHTTPUnansweredActionTimesOut(t *testing.T) {
 	const timeout = 300 * time.Millisecond
-	bot := startBot(t, fake.OneBotOptions{})
+	bot := startBot(t, onebotstandin.Options{})
 	bot.SetGroupName(testGroup, "MC服务器交流群")
 	bot.SetSilent("get_group_info", true)
 	c, _ := runClient(t, onebot.Options{URL: bot.HTTPURL(), RequestTimeout: timeout})

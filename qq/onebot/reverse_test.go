@@ -12,8 +12,8 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"github.com/mcqq/bridge/internal/fake"
 	"github.com/mcqq/bridge/internal/link"
+	onebotstandin "github.com/mcqq/bridge/internal/standin/onebot"
 	"github.com/mcqq/bridge/internal/testutil"
 	"github.com/mcqq/bridge/qq"
 	"github.com/mcqq/bridge/qq/onebot"
@@ -31,7 +31,7 @@ func reverseServer(t *testing.T, token string) (*onebot.Client, *logRecorder, st
 
 // dialReverse runs bot.DialReverse in the background until the test ends;
 // the returned function waits for its result.
-func dialReverse(t *testing.T, bot *fake.OneBot, url string) (result func() error) {
+func dialReverse(t *testing.T, bot *onebotstandin.Bot, url string) (result func() error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -61,7 +61,7 @@ func TestReverseRefusesBadTokensBeforeUpgrading(t *testing.T) {
 		{"", "401"},
 		{"wrong", "403"},
 	} {
-		bot := fake.NewOneBot(fake.OneBotOptions{Token: tc.token})
+		bot := onebotstandin.New(onebotstandin.Options{Token: tc.token})
 		err := bot.DialReverse(t.Context(), url)
 		if err == nil || !strings.Contains(err.Error(), tc.wantStatus) {
 			t.Errorf("token %q: DialReverse = %v; want a refused handshake with %s", tc.token, err, tc.wantStatus)
@@ -103,7 +103,7 @@ func TestReverseAcceptsOtherTokenSpellings(t *testing.T) {
 
 func TestReverseBridgesTheBot(t *testing.T) {
 	c, _, url := reverseServer(t, testToken)
-	bot := fake.NewOneBot(fake.OneBotOptions{Token: testToken, SelfID: 3300112233})
+	bot := onebotstandin.New(onebotstandin.Options{Token: testToken, SelfID: 3300112233})
 	result := dialReverse(t, bot, url)
 	testutil.WaitFor(t, "bot attached", func() bool { return c.State().Up() && bot.Connected() == 1 }, waitLimit)
 	if c.SelfID() != 3300112233 {
@@ -134,11 +134,11 @@ func TestReverseBridgesTheBot(t *testing.T) {
 
 func TestReverseNewConnectionReplacesOld(t *testing.T) {
 	c, _, url := reverseServer(t, testToken)
-	first := fake.NewOneBot(fake.OneBotOptions{Token: testToken, SelfID: 1111111111})
+	first := onebotstandin.New(onebotstandin.Options{Token: testToken, SelfID: 1111111111})
 	firstResult := dialReverse(t, first, url)
 	testutil.WaitFor(t, "first bot attached", func() bool { return c.State().Up() && first.Connected() == 1 }, waitLimit)
 
-	second := fake.NewOneBot(fake.OneBotOptions{Token: testToken, SelfID: 2222222222})
+	second := onebotstandin.New(onebotstandin.Options{Token: testToken, SelfID: 2222222222})
 	dialReverse(t, second, url)
 	err := firstResult()
 	var ce *websocket.CloseError
@@ -158,7 +158,7 @@ func TestReverseNewConnectionReplacesOld(t *testing.T) {
 }
 
 func TestServeHTTPOnlyInReverseMode(t *testing.T) {
-	bot := startBot(t, fake.OneBotOptions{})
+	bot := startBot(t, onebotstandin.Options{})
 	forward, _ := runClient(t, onebot.Options{URL: bot.URL()})
 	notRunning, err := onebot.New(onebot.Options{})
 	if err != nil {

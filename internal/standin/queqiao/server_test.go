@@ -1,4 +1,4 @@
-package fake
+package queqiao
 
 import (
 	"context"
@@ -13,12 +13,13 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/mcqq/bridge/internal/standin/standintest"
 	"github.com/mcqq/bridge/internal/testutil"
 )
 
-// queqiaoDial connects like a bot; the handshake always succeeds at the
+// dial connects like a bot; the handshake always succeeds at the
 // HTTP level, since the plugin validates after the upgrade.
-func queqiaoDial(t *testing.T, target string, h http.Header) *websocket.Conn {
+func dial(t *testing.T, target string, h http.Header) *websocket.Conn {
 	t.Helper()
 	conn, _, err := websocket.DefaultDialer.Dial(target, h)
 	if err != nil {
@@ -28,7 +29,7 @@ func queqiaoDial(t *testing.T, target string, h http.Header) *websocket.Conn {
 	return conn
 }
 
-func queqiaoHeader(kv ...string) http.Header {
+func header(kv ...string) http.Header {
 	h := http.Header{}
 	for i := 0; i+1 < len(kv); i += 2 {
 		h.Set(kv[i], kv[i+1])
@@ -36,7 +37,7 @@ func queqiaoHeader(kv ...string) http.Header {
 	return h
 }
 
-func queqiaoDecode(t *testing.T, b []byte) any {
+func decode(t *testing.T, b []byte) any {
 	t.Helper()
 	var v any
 	if err := json.Unmarshal(b, &v); err != nil {
@@ -45,10 +46,10 @@ func queqiaoDecode(t *testing.T, b []byte) any {
 	return v
 }
 
-// queqiaoSameShape reports where got and want differ in shape: the same
+// sameShape reports where got and want differ in shape: the same
 // keys in every object, the same JSON types; a null on either side matches
 // anything (the plugin writes null for whatever it does not know).
-func queqiaoSameShape(got, want any, path string) []string {
+func sameShape(got, want any, path string) []string {
 	if got == nil || want == nil {
 		return nil
 	}
@@ -70,7 +71,7 @@ func queqiaoSameShape(got, want any, path string) []string {
 				diffs = append(diffs, path+"."+k+": not in the fixture")
 				continue
 			}
-			diffs = append(diffs, queqiaoSameShape(gv, wv, path+"."+k)...)
+			diffs = append(diffs, sameShape(gv, wv, path+"."+k)...)
 		}
 		return diffs
 	case []any:
@@ -80,7 +81,7 @@ func queqiaoSameShape(got, want any, path string) []string {
 		}
 		var diffs []string
 		for i := range min(len(g), len(w)) {
-			diffs = append(diffs, queqiaoSameShape(g[i], w[i], path+"[]")...)
+			diffs = append(diffs, sameShape(g[i], w[i], path+"[]")...)
 		}
 		return diffs
 	default:
@@ -91,37 +92,37 @@ func queqiaoSameShape(got, want any, path string) []string {
 	}
 }
 
-func TestQueQiaoHandshakeRejections(t *testing.T) {
+func TestHandshakeRejections(t *testing.T) {
 	var fixture []struct {
 		CloseCode   int    `json:"close_code"`
 		CloseReason string `json:"close_reason"`
 	}
-	if err := json.Unmarshal(standInFixture(t, "queqiao", "handshake_rejections.json"), &fixture); err != nil {
+	if err := json.Unmarshal(standintest.Fixture(t, "handshake_rejections.json"), &fixture); err != nil {
 		t.Fatal(err)
 	}
 	if len(fixture) != 6 {
 		t.Fatalf("fixture has %d rejections, want the plugin's 6", len(fixture))
 	}
-	q := standInStart(t, NewQueQiao(QueQiaoOptions{ServerName: "My Server", Token: "tok"}))
+	q := standintest.Start(t, New(Options{ServerName: "My Server", Token: "tok"}))
 	auth := "Bearer tok"
 	cases := []struct {
 		name   string
 		header http.Header
 		reason int // index into the fixture, in the plugin's order
 	}{
-		{"missing name", queqiaoHeader("Authorization", auth), 0},
-		{"origin minecraft", queqiaoHeader("x-self-name", "My+Server", "x-client-origin", "Minecraft", "Authorization", auth), 1},
-		{"origin checked before the name", queqiaoHeader("x-self-name", "Lobby", "x-client-origin", "minecraft"), 1},
-		{"undecodable name", queqiaoHeader("x-self-name", "My%zzServer", "Authorization", auth), 2},
-		{"name decodes to blank", queqiaoHeader("x-self-name", "%20", "Authorization", auth), 3},
-		{"wrong name", queqiaoHeader("x-self-name", "Lobby", "Authorization", auth), 4},
-		{"name checked before the token", queqiaoHeader("x-self-name", "Lobby"), 4},
-		{"wrong token", queqiaoHeader("x-self-name", "My+Server", "Authorization", "Bearer nope"), 5},
-		{"token without Bearer", queqiaoHeader("x-self-name", "My%20Server", "Authorization", "tok"), 5},
+		{"missing name", header("Authorization", auth), 0},
+		{"origin minecraft", header("x-self-name", "My+Server", "x-client-origin", "Minecraft", "Authorization", auth), 1},
+		{"origin checked before the name", header("x-self-name", "Lobby", "x-client-origin", "minecraft"), 1},
+		{"undecodable name", header("x-self-name", "My%zzServer", "Authorization", auth), 2},
+		{"name decodes to blank", header("x-self-name", "%20", "Authorization", auth), 3},
+		{"wrong name", header("x-self-name", "Lobby", "Authorization", auth), 4},
+		{"name checked before the token", header("x-self-name", "Lobby"), 4},
+		{"wrong token", header("x-self-name", "My+Server", "Authorization", "Bearer nope"), 5},
+		{"token without Bearer", header("x-self-name", "My%20Server", "Authorization", "tok"), 5},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			conn := queqiaoDial(t, q.URL(), tc.header)
+			conn := dial(t, q.URL(), tc.header)
 			_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
 			_, _, err := conn.ReadMessage()
 			want := fixture[tc.reason]
@@ -140,32 +141,32 @@ func TestQueQiaoHandshakeRejections(t *testing.T) {
 		target string
 		header http.Header
 	}{
-		{"headers, name URL-encoded", q.URL(), queqiaoHeader("x-self-name", "My+Server", "Authorization", auth, "x-client-origin", "mcqq-bridge")},
+		{"headers, name URL-encoded", q.URL(), header("x-self-name", "My+Server", "Authorization", auth, "x-client-origin", "mcqq-bridge")},
 		{"query parameters (0.5.0+)", q.URL() + "minecraft/ws?x-self-name=My%2BServer&Authorization=Bearer%20tok", nil},
 	}
 	for _, tc := range accepted {
 		t.Run(tc.name, func(t *testing.T) {
 			// An accepted connection is answered instead of closed.
-			conn := queqiaoDial(t, tc.target, tc.header)
+			conn := dial(t, tc.target, tc.header)
 			if err := conn.WriteMessage(websocket.TextMessage, []byte(`{"api":"foo","echo":"1"}`)); err != nil {
 				t.Fatal(err)
 			}
-			if got := string(standInRead(t, conn)); !strings.Contains(got, `"code":404`) {
+			if got := string(standintest.Read(t, conn)); !strings.Contains(got, `"code":404`) {
 				t.Errorf("got %s, want the unknown-API answer", got)
 			}
 		})
 	}
 }
 
-func TestQueQiaoAnswersLikeThePlugin(t *testing.T) {
-	q := standInStart(t, NewQueQiao(QueQiaoOptions{}))
-	conn := queqiaoDial(t, q.URL(), queqiaoHeader("x-self-name", "Server"))
+func TestAnswersLikeThePlugin(t *testing.T) {
+	q := standintest.Start(t, New(Options{}))
+	conn := dial(t, q.URL(), header("x-self-name", "Server"))
 	roundTrip := func(t *testing.T, request []byte) any {
 		t.Helper()
 		if err := conn.WriteMessage(websocket.TextMessage, request); err != nil {
 			t.Fatal(err)
 		}
-		return queqiaoDecode(t, standInRead(t, conn))
+		return decode(t, standintest.Read(t, conn))
 	}
 
 	exact := []struct{ request, response string }{
@@ -181,8 +182,8 @@ func TestQueQiaoAnswersLikeThePlugin(t *testing.T) {
 	}
 	for _, tc := range exact {
 		t.Run(tc.request, func(t *testing.T) {
-			got := roundTrip(t, standInFixture(t, "queqiao", tc.request))
-			if want := queqiaoDecode(t, standInFixture(t, "queqiao", tc.response)); !reflect.DeepEqual(got, want) {
+			got := roundTrip(t, standintest.Fixture(t, tc.request))
+			if want := decode(t, standintest.Fixture(t, tc.response)); !reflect.DeepEqual(got, want) {
 				t.Errorf("response\n got %v\nwant %v (%s)", got, want, tc.response)
 			}
 		})
@@ -191,8 +192,8 @@ func TestQueQiaoAnswersLikeThePlugin(t *testing.T) {
 	t.Run("rcon command", func(t *testing.T) {
 		q.SetRCON(func(cmd string) string { return "There are 0 of a max of 20 players online: " })
 		t.Cleanup(func() { q.SetRCON(nil) })
-		got := roundTrip(t, standInFixture(t, "queqiao", "api_send_rcon_command_request.json"))
-		if want := queqiaoDecode(t, standInFixture(t, "queqiao", "api_send_rcon_command_response.json")); !reflect.DeepEqual(got, want) {
+		got := roundTrip(t, standintest.Fixture(t, "api_send_rcon_command_request.json"))
+		if want := decode(t, standintest.Fixture(t, "api_send_rcon_command_response.json")); !reflect.DeepEqual(got, want) {
 			t.Errorf("response\n got %v\nwant %v", got, want)
 		}
 	})
@@ -200,9 +201,9 @@ func TestQueQiaoAnswersLikeThePlugin(t *testing.T) {
 	t.Run("private message to an online player", func(t *testing.T) {
 		q.SetOnline("17TheWord")
 		t.Cleanup(func() { q.SetOnline() })
-		got := roundTrip(t, standInFixture(t, "queqiao", "api_send_private_msg_request.json"))
-		want := queqiaoDecode(t, standInFixture(t, "queqiao", "api_send_private_msg_response.json"))
-		if diffs := queqiaoSameShape(got, want, "$"); len(diffs) > 0 {
+		got := roundTrip(t, standintest.Fixture(t, "api_send_private_msg_request.json"))
+		want := decode(t, standintest.Fixture(t, "api_send_private_msg_response.json"))
+		if diffs := sameShape(got, want, "$"); len(diffs) > 0 {
 			t.Errorf("shape differs from the fixture: %v", diffs)
 		}
 		target := got.(map[string]any)["data"].(map[string]any)["target_player"]
@@ -212,18 +213,18 @@ func TestQueQiaoAnswersLikeThePlugin(t *testing.T) {
 	})
 
 	t.Run("get_status", func(t *testing.T) {
-		got := roundTrip(t, standInFixture(t, "queqiao", "api_get_status_request.json"))
-		want := queqiaoDecode(t, standInFixture(t, "queqiao", "api_get_status_response.json"))
+		got := roundTrip(t, standintest.Fixture(t, "api_get_status_request.json"))
+		want := decode(t, standintest.Fixture(t, "api_get_status_response.json"))
 		// The game sends a favicon only when the server has an icon.
 		delete(want.(map[string]any)["data"].(map[string]any)["server_list_ping"].(map[string]any), "favicon")
-		if diffs := queqiaoSameShape(got, want, "$"); len(diffs) > 0 {
+		if diffs := sameShape(got, want, "$"); len(diffs) > 0 {
 			t.Errorf("shape differs from the fixture: %v", diffs)
 		}
 	})
 
 	t.Run("unparsable request loses api and echo", func(t *testing.T) {
 		// The fixture's rawJsonMessage is the request that failed.
-		want := queqiaoDecode(t, standInFixture(t, "queqiao", "api_parse_error_response.json"))
+		want := decode(t, standintest.Fixture(t, "api_parse_error_response.json"))
 		raw := want.(map[string]any)["data"].(map[string]any)["rawJsonMessage"].(string)
 		if got := roundTrip(t, []byte(raw)); !reflect.DeepEqual(got, want) {
 			t.Errorf("response\n got %v\nwant %v", got, want)
@@ -244,7 +245,7 @@ func TestQueQiaoAnswersLikeThePlugin(t *testing.T) {
 	t.Run("silent api", func(t *testing.T) {
 		q.SetSilent("send_actionbar", true)
 		before := len(q.Requests())
-		if err := conn.WriteMessage(websocket.TextMessage, standInFixture(t, "queqiao", "api_send_actionbar_request.json")); err != nil {
+		if err := conn.WriteMessage(websocket.TextMessage, standintest.Fixture(t, "api_send_actionbar_request.json")); err != nil {
 			t.Fatal(err)
 		}
 		deadline := time.Now().Add(5 * time.Second)
@@ -256,7 +257,7 @@ func TestQueQiaoAnswersLikeThePlugin(t *testing.T) {
 		}
 		q.SetSilent("send_actionbar", false)
 		// The next answer is to the next request: the silent one got none.
-		got := roundTrip(t, standInFixture(t, "queqiao", "api_unknown_request.json")).(map[string]any)
+		got := roundTrip(t, standintest.Fixture(t, "api_unknown_request.json")).(map[string]any)
 		if got["api"] != "foo" {
 			t.Errorf("got %v, want the answer to the next request", got)
 		}
@@ -274,10 +275,10 @@ func TestQueQiaoAnswersLikeThePlugin(t *testing.T) {
 	}
 }
 
-func TestQueQiaoEventShapes(t *testing.T) {
-	q := standInStart(t, NewQueQiao(QueQiaoOptions{}))
-	conn := queqiaoDial(t, q.URL(), queqiaoHeader("x-self-name", "Server"))
-	standInWaitConnected(t, q, 1) // the handshake is checked after the 101
+func TestEventShapes(t *testing.T) {
+	q := standintest.Start(t, New(Options{}))
+	conn := dial(t, q.URL(), header("x-self-name", "Server"))
+	standintest.WaitConnected(t, q, 1) // the handshake is checked after the 101
 	cases := []struct {
 		fixture string
 		emit    func()
@@ -298,9 +299,9 @@ func TestQueQiaoEventShapes(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.fixture, func(t *testing.T) {
 			tc.emit()
-			got := queqiaoDecode(t, standInRead(t, conn))
-			want := queqiaoDecode(t, standInFixture(t, "queqiao", tc.fixture))
-			if diffs := queqiaoSameShape(got, want, "$"); len(diffs) > 0 {
+			got := decode(t, standintest.Read(t, conn))
+			want := decode(t, standintest.Fixture(t, tc.fixture))
+			if diffs := sameShape(got, want, "$"); len(diffs) > 0 {
 				t.Errorf("shape differs from the fixture: %v", diffs)
 			}
 			g, w := got.(map[string]any), want.(map[string]any)
@@ -313,10 +314,10 @@ func TestQueQiaoEventShapes(t *testing.T) {
 	}
 }
 
-func TestQueQiaoStopRestart(t *testing.T) {
-	q := standInStart(t, NewQueQiao(QueQiaoOptions{}))
+func TestStopRestart(t *testing.T) {
+	q := standintest.Start(t, New(Options{}))
 	url := q.URL()
-	conn := queqiaoDial(t, url, queqiaoHeader("x-self-name", "Server"))
+	conn := dial(t, url, header("x-self-name", "Server"))
 	q.Stop()
 	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
 	if _, _, err := conn.ReadMessage(); err == nil {
@@ -331,15 +332,15 @@ func TestQueQiaoStopRestart(t *testing.T) {
 	if q.URL() != url {
 		t.Errorf("URL changed from %s to %s", url, q.URL())
 	}
-	conn = queqiaoDial(t, url, queqiaoHeader("x-self-name", "Server"))
-	standInWaitConnected(t, q, 1) // the handshake is checked after the 101
+	conn = dial(t, url, header("x-self-name", "Server"))
+	standintest.WaitConnected(t, q, 1) // the handshake is checked after the 101
 	q.Join("Steve")
-	if frame := standInRead(t, conn); !strings.Contains(string(frame), "PlayerJoinEvent") {
+	if frame := standintest.Read(t, conn); !strings.Contains(string(frame), "PlayerJoinEvent") {
 		t.Errorf("after restart got %s", frame)
 	}
 }
 
-func TestQueQiaoDialReverse(t *testing.T) {
+func TestDialReverse(t *testing.T) {
 	testutil.VerifyNoLeaks(t)
 	headers := make(chan http.Header, 1)
 	var bot *websocket.Conn
@@ -360,7 +361,7 @@ func TestQueQiaoDialReverse(t *testing.T) {
 	t.Cleanup(srv.Close)
 	base := "ws" + strings.TrimPrefix(srv.URL, "http")
 
-	q := NewQueQiao(QueQiaoOptions{ServerName: "My Server", Token: "tok"})
+	q := New(Options{ServerName: "My Server", Token: "tok"})
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 
@@ -381,11 +382,11 @@ func TestQueQiaoDialReverse(t *testing.T) {
 	if err := bot.WriteMessage(websocket.TextMessage, []byte(`{"api":"send_command","data":{"command":"list"},"echo":"5"}`)); err != nil {
 		t.Fatal(err)
 	}
-	if got := standInRead(t, bot); !strings.Contains(string(got), `"send_command is not supported now"`) {
+	if got := standintest.Read(t, bot); !strings.Contains(string(got), `"send_command is not supported now"`) {
 		t.Errorf("answer over the reverse connection: %s", got)
 	}
 	q.Chat("Steve", "hi")
-	if got := standInRead(t, bot); !strings.Contains(string(got), `"PlayerChatEvent"`) {
+	if got := standintest.Read(t, bot); !strings.Contains(string(got), `"PlayerChatEvent"`) {
 		t.Errorf("event over the reverse connection: %s", got)
 	}
 

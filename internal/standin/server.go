@@ -1,4 +1,4 @@
-package fake
+package standin
 
 import (
 	"bytes"
@@ -15,40 +15,48 @@ import (
 	"github.com/gorilla/websocket"
 )
 
-// standInServer is the restartable HTTP server behind the OneBot, QueQiao
-// and Milky stand-ins. Start keeps the first bound address so Restart comes
+// Server is the restartable HTTP server behind the OneBot, QueQiao and
+// Milky stand-ins. Start keeps the first bound address so Restart comes
 // back on the same port; Stop simulates a crash and returns only once every
 // goroutine it counts has ended. It also tracks the stand-in's open
 // WebSocket connections, accepted or dialled, under the same lock as the
-// running state, so Stop never misses one it must drop.
-type standInServer struct {
-	what    string                             // error prefix, e.g. "onebot stand-in"
-	log     *slog.Logger                       // gets the http.Server's own errors
-	handler func(run *standInRun) http.Handler // builds each run's handler
+// running state, so Stop never misses one it must drop. Safe for concurrent
+// use.
+type Server struct {
+	what    string                      // error prefix, e.g. "onebot stand-in"
+	log     *slog.Logger                // gets the http.Server's own errors
+	handler func(run *Run) http.Handler // builds each run's handler
 
 	mu       sync.Mutex
-	addr     string      // first bound address, reused by Restart
-	run      *standInRun // nil while stopped
-	stopping bool        // Stop is dropping connections; none may join
-	conns    map[*standInConn]struct{}
+	addr     string // first bound address, reused by Restart
+	run      *Run   // nil while stopped
+	stopping bool   // Stop is dropping connections; none may join
+	conns    map[*Conn]struct{}
 	handlers sync.WaitGroup // Serve loops and every counted handler
 }
 
-// standInRun is one Start…Stop period of the server.
-type standInRun struct {
+// Run is one Start…Stop period of a Server.
+type Run struct {
 	srv *http.Server
 	// stop is closed when Stop begins, to end what srv.Close cannot reach:
 	// streams on hijacked connections.
 	stop chan struct{}
 }
 
-func newStandInServer(what string, log *slog.Logger, handler func(run *standInRun) http.Handler) *standInServer {
-	return &standInServer{what: what, log: log, handler: handler, conns: make(map[*standInConn]struct{})}
+// Stopping is closed when Stop begins for this run. Handlers that hold a
+// request open (event streams, silenced actions) end when it is.
+func (r *Run) Stopping() <-chan struct{} { return r.stop }
+
+// NewServer returns a stopped server. what prefixes its errors (e.g.
+// "onebot stand-in"), log gets the http.Server's own errors, and handler
+// builds the handler of each Start…Stop period.
+func NewServer(what string, log *slog.Logger, handler func(run *Run) http.Handler) *Server {
+	return &Server{what: what, log: log, handler: handler, conns: make(map[*Conn]struct{})}
 }
 
-// start listens on addr and serves. Every request is counted in handlers,
-// and refused with 503 once Stop has begun for its run.
-func (s *standInServer) start(addr string) error {
+// Start listens on addr and serves. Every request is counted, and refused
+// with 503 once Stop has begun for its run.
+func (s *Server) Start(addr string) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("%s: %w", s.what, err)
@@ -62,17 +70,17 @@ func (s *standInServer) start(addr string) error {
 	if s.addr == "" {
 		s.addr = ln.Addr().String()
 	}
-	run := &standInRun{stop: make(chan struct{})}
+	run := &Run{stop: make(chan struct{})}
 	handler := s.handler(run)
 	run.srv = &http.Server{
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if !s.enter(run) {
+			if !s.Enter(run) {
 				http.Error(w, "stopping", http.StatusServiceUnavailable)
 				return
 			}
-			defer s.leave()
+			defer s.Leave()
 			handler.ServeHTTP(w, r)
 		}),
 	}
@@ -85,25 +93,25 @@ func (s *standInServer) start(addr string) error {
 	return nil
 }
 
-// restart listens again on the address of the first start.
-func (s *standInServer) restart() error {
-	addr := s.address()
+// Restart listens again on the address of the first Start.
+func (s *Server) Restart() error {
+	addr := s.Address()
 	if addr == "" {
 		return fmt.Errorf("%s: Restart before Start", s.what)
 	}
-	return s.start(addr)
+	return s.Start(addr)
 }
 
-// address is the first bound host:port, "" before the first start.
-func (s *standInServer) address() string {
+// Address is the first bound host:port, "" before the first Start.
+func (s *Server) Address() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.addr
 }
 
-// stop closes the server and drops every tracked connection without a close
+// Stop closes the server and drops every tracked connection without a close
 // frame, then waits for every counted goroutine.
-func (s *standInServer) stop() {
+func (s *Server) Stop() {
 	s.mu.Lock()
 	run := s.run
 	s.run = nil
@@ -125,10 +133,10 @@ func (s *standInServer) stop() {
 	s.mu.Unlock()
 }
 
-// enter counts a goroutine in, so stop waits for it, unless stop is under
+// Enter counts a goroutine in, so Stop waits for it, unless Stop is under
 // way or run (nil for a dialled connection) is no longer the running one.
-// A goroutine that entered calls leave.
-func (s *standInServer) enter(run *standInRun) bool {
+// A goroutine that entered calls Leave.
+func (s *Server) Enter(run *Run) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.liveLocked(run) {
@@ -138,10 +146,11 @@ func (s *standInServer) enter(run *standInRun) bool {
 	return true
 }
 
-func (s *standInServer) leave() { s.handlers.Done() }
+// Leave counts out a goroutine that Enter counted in.
+func (s *Server) Leave() { s.handlers.Done() }
 
-// addConn tracks an open connection under the same condition as enter.
-func (s *standInServer) addConn(c *standInConn, run *standInRun) bool {
+// addConn tracks an open connection under the same condition as Enter.
+func (s *Server) addConn(c *Conn, run *Run) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.liveLocked(run) {
@@ -151,13 +160,13 @@ func (s *standInServer) addConn(c *standInConn, run *standInRun) bool {
 	return true
 }
 
-func (s *standInServer) liveLocked(run *standInRun) bool {
+func (s *Server) liveLocked(run *Run) bool {
 	return !s.stopping && (run == nil || s.run == run)
 }
 
-// serveAccepted tracks conn, accepted by run, while serve runs on it. A
+// ServeAccepted tracks conn, accepted by run, while serve runs on it. A
 // connection that comes once Stop has begun is dropped at once.
-func (s *standInServer) serveAccepted(run *standInRun, conn *standInConn, serve func(*standInConn) error) {
+func (s *Server) ServeAccepted(run *Run, conn *Conn, serve func(*Conn) error) {
 	if !s.addConn(conn, run) {
 		_ = conn.ws.Close()
 		return
@@ -167,48 +176,48 @@ func (s *standInServer) serveAccepted(run *standInRun, conn *standInConn, serve 
 }
 
 // removeConn stops tracking c and drops it.
-func (s *standInServer) removeConn(c *standInConn) {
+func (s *Server) removeConn(c *Conn) {
 	s.mu.Lock()
 	delete(s.conns, c)
 	s.mu.Unlock()
 	_ = c.ws.Close()
 }
 
-// connected is the number of tracked connections.
-func (s *standInServer) connected() int {
+// Connected is the number of tracked connections.
+func (s *Server) Connected() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.conns)
 }
 
-func (s *standInServer) connectionsLocked() []*standInConn {
-	conns := make([]*standInConn, 0, len(s.conns))
+func (s *Server) connectionsLocked() []*Conn {
+	conns := make([]*Conn, 0, len(s.conns))
 	for c := range s.conns {
 		conns = append(conns, c)
 	}
 	return conns
 }
 
-// emit writes frame to every tracked connection; a failed write is logged
+// Emit writes frame to every tracked connection; a failed write is logged
 // and the connection's reader notices the failure.
-func (s *standInServer) emit(frame []byte) {
+func (s *Server) Emit(frame []byte) {
 	s.mu.Lock()
 	conns := s.connectionsLocked()
 	s.mu.Unlock()
 	for _, c := range conns {
-		if err := c.write(frame); err != nil {
+		if err := c.Write(frame); err != nil {
 			s.log.Debug("emit failed", "err", err)
 		}
 	}
 }
 
-// dialAndServe connects to a bridge's reverse WebSocket listener as the
+// DialAndServe connects to a bridge's reverse WebSocket listener as the
 // real peer does, tracks the connection and runs serve on it. It returns
 // nil once ctx has ended, which closes the connection with a normal close
 // frame, or an error when the handshake is refused (with the HTTP status and
 // the start of the body) or the connection drops.
-func (s *standInServer) dialAndServe(ctx context.Context, url string, h http.Header, handshakeTimeout time.Duration,
-	serve func(*standInConn) error) error {
+func (s *Server) DialAndServe(ctx context.Context, url string, h http.Header, handshakeTimeout time.Duration,
+	serve func(*Conn) error) error {
 	d := websocket.Dialer{HandshakeTimeout: handshakeTimeout}
 	ws, resp, err := d.DialContext(ctx, url, h)
 	if err != nil {
@@ -219,7 +228,7 @@ func (s *standInServer) dialAndServe(ctx context.Context, url string, h http.Hea
 		}
 		return fmt.Errorf("%s: dial %s: %w", s.what, url, err)
 	}
-	conn := &standInConn{ws: ws}
+	conn := &Conn{ws: ws}
 	if !s.addConn(conn, nil) {
 		_ = ws.Close()
 		return fmt.Errorf("%s: stopping", s.what)
@@ -229,7 +238,7 @@ func (s *standInServer) dialAndServe(ctx context.Context, url string, h http.Hea
 	closed := make(chan struct{})
 	stop := context.AfterFunc(ctx, func() {
 		defer close(closed)
-		conn.close(websocket.CloseNormalClosure, "")
+		conn.Close(websocket.CloseNormalClosure, "")
 	})
 	err = serve(conn)
 	if !stop() {
@@ -239,10 +248,10 @@ func (s *standInServer) dialAndServe(ctx context.Context, url string, h http.Hea
 	return fmt.Errorf("%s: connection to %s dropped: %w", s.what, url, err)
 }
 
-// postWebhook posts frame to url as a bot's HTTP event reporter does: a JSON
+// PostWebhook posts frame to url as a bot's HTTP event reporter does: a JSON
 // body with header added. A failed request or an answer other than 2xx is
 // an error with the status and the start of the body.
-func (s *standInServer) postWebhook(ctx context.Context, url string, frame []byte, header http.Header) error {
+func (s *Server) PostWebhook(ctx context.Context, url string, frame []byte, header http.Header) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(frame))
 	if err != nil {
 		return fmt.Errorf("%s webhook: %w", s.what, err)
@@ -264,25 +273,36 @@ func (s *standInServer) postWebhook(ctx context.Context, url string, frame []byt
 	return nil
 }
 
-// standInConn is one open WebSocket connection, accepted or dialled.
+// Conn is one open WebSocket connection, accepted or dialled.
 // gorilla/websocket allows one writer at a time, so every writer (replies,
-// pushed events, heartbeats) takes wmu.
-type standInConn struct {
+// pushed events, heartbeats) takes wmu; the one reader is the connection's
+// serve loop.
+type Conn struct {
 	ws  *websocket.Conn
 	wmu sync.Mutex
 }
 
-const standInWriteWait = 5 * time.Second
+// NewConn wraps an accepted WebSocket connection.
+func NewConn(ws *websocket.Conn) *Conn { return &Conn{ws: ws} }
 
-func (c *standInConn) write(frame []byte) error {
+// WriteWait bounds every write to a client: a frame, or an SSE event.
+const WriteWait = 5 * time.Second
+
+// Write sends frame as one text message.
+func (c *Conn) Write(frame []byte) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	_ = c.ws.SetWriteDeadline(time.Now().Add(standInWriteWait))
+	_ = c.ws.SetWriteDeadline(time.Now().Add(WriteWait))
 	return c.ws.WriteMessage(websocket.TextMessage, frame)
 }
 
-// close sends a close frame, then drops the connection.
-func (c *standInConn) close(code int, reason string) {
+// ReadMessage reads the next message; only the serve loop calls it.
+func (c *Conn) ReadMessage() (messageType int, frame []byte, err error) {
+	return c.ws.ReadMessage()
+}
+
+// Close sends a close frame, then drops the connection.
+func (c *Conn) Close(code int, reason string) {
 	_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason),
 		time.Now().Add(time.Second))
 	_ = c.ws.Close()

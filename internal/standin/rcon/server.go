@@ -1,4 +1,6 @@
-package fake
+// Package rcon is a loopback stand-in for a Minecraft server's RCON
+// console, speaking the Source RCON protocol as vanilla does.
+package rcon
 
 import (
 	"errors"
@@ -8,19 +10,19 @@ import (
 	"strconv"
 	"sync"
 
-	"github.com/gorcon/rcon"
+	gorcon "github.com/gorcon/rcon"
 )
 
-// rconMaxPayload is where Minecraft cuts a reply into further packets,
+// maxPayload is where Minecraft cuts a reply into further packets,
 // with no end marker (wiki.vg RCON; groundwork §2.1).
-const rconMaxPayload = 4096
+const maxPayload = 4096
 
-// RCON stands in for a Minecraft server's RCON console: vanilla's auth reply
+// Server stands in for a Minecraft server's RCON console: vanilla's auth reply
 // (a single AUTH_RESPONSE echoing the request ID, -1 on a wrong password),
 // replies cut into 4096-byte packets, and the ability to crash (Stop) and
 // come back on the same port (Restart), which gorcon's rcontest cannot do.
 // Each connection is served on its own goroutine. Safe for concurrent use.
-type RCON struct {
+type Server struct {
 	password string
 	handler  func(cmd string) string
 
@@ -32,17 +34,17 @@ type RCON struct {
 	serving  sync.WaitGroup // accept loop and connection goroutines
 }
 
-// NewRCON returns a stopped console that checks password and answers each
+// New returns a stopped console that checks password and answers each
 // command with handler (nil answers "").
-func NewRCON(password string, handler func(cmd string) string) *RCON {
+func New(password string, handler func(cmd string) string) *Server {
 	if handler == nil {
 		handler = func(string) string { return "" }
 	}
-	return &RCON{password: password, handler: handler, conns: make(map[net.Conn]struct{})}
+	return &Server{password: password, handler: handler, conns: make(map[net.Conn]struct{})}
 }
 
 // Start listens on addr ("127.0.0.1:0" picks a free port).
-func (r *RCON) Start(addr string) error {
+func (r *Server) Start(addr string) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("rcon stand-in: %w", err)
@@ -63,7 +65,7 @@ func (r *RCON) Start(addr string) error {
 }
 
 // Addr is the host:port the console listens on.
-func (r *RCON) Addr() string {
+func (r *Server) Addr() string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.addr
@@ -72,7 +74,7 @@ func (r *RCON) Addr() string {
 // Stop simulates a crash: it stops listening and drops every connection.
 // It returns when all connection goroutines have ended, so a handler that is
 // still blocked must be released first.
-func (r *RCON) Stop() {
+func (r *Server) Stop() {
 	r.mu.Lock()
 	ln := r.ln
 	r.ln = nil
@@ -93,7 +95,7 @@ func (r *RCON) Stop() {
 }
 
 // Restart listens again on the port of the first Start.
-func (r *RCON) Restart() error {
+func (r *Server) Restart() error {
 	addr := r.Addr()
 	if addr == "" {
 		return errors.New("rcon stand-in: Restart before Start")
@@ -103,13 +105,13 @@ func (r *RCON) Restart() error {
 
 // Commands returns every command received from an authenticated client, in
 // order, across restarts.
-func (r *RCON) Commands() []string {
+func (r *Server) Commands() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return slices.Clone(r.commands)
 }
 
-func (r *RCON) accept(ln net.Listener) {
+func (r *Server) accept(ln net.Listener) {
 	defer r.serving.Done()
 	for {
 		c, err := ln.Accept()
@@ -125,7 +127,7 @@ func (r *RCON) accept(ln net.Listener) {
 }
 
 // track registers a connection unless Stop has already run for ln.
-func (r *RCON) track(ln net.Listener, c net.Conn) bool {
+func (r *Server) track(ln net.Listener, c net.Conn) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.ln != ln {
@@ -136,7 +138,7 @@ func (r *RCON) track(ln net.Listener, c net.Conn) bool {
 	return true
 }
 
-func (r *RCON) serve(c net.Conn) {
+func (r *Server) serve(c net.Conn) {
 	defer r.serving.Done()
 	defer func() {
 		r.mu.Lock()
@@ -145,27 +147,27 @@ func (r *RCON) serve(c net.Conn) {
 		c.Close()
 	}()
 	reply := func(id, typ int32, body string) error {
-		_, err := rcon.NewPacket(typ, id, body).WriteTo(c)
+		_, err := gorcon.NewPacket(typ, id, body).WriteTo(c)
 		return err
 	}
 	authed := false
 	for {
-		var p rcon.Packet
+		var p gorcon.Packet
 		if _, err := p.ReadFrom(c); err != nil {
 			return
 		}
 		var err error
 		switch p.Type {
-		case rcon.SERVERDATA_AUTH:
+		case gorcon.SERVERDATA_AUTH:
 			authed = p.Body() == r.password
 			id := p.ID
 			if !authed {
 				id = -1
 			}
-			err = reply(id, rcon.SERVERDATA_AUTH_RESPONSE, "")
-		case rcon.SERVERDATA_EXECCOMMAND:
+			err = reply(id, gorcon.SERVERDATA_AUTH_RESPONSE, "")
+		case gorcon.SERVERDATA_EXECCOMMAND:
 			if !authed {
-				err = reply(-1, rcon.SERVERDATA_AUTH_RESPONSE, "")
+				err = reply(-1, gorcon.SERVERDATA_AUTH_RESPONSE, "")
 				break
 			}
 			cmd := p.Body()
@@ -174,12 +176,12 @@ func (r *RCON) serve(c net.Conn) {
 			r.mu.Unlock()
 			out := r.handler(cmd)
 			for first := true; err == nil && (first || out != ""); first = false {
-				n := min(len(out), rconMaxPayload)
-				err = reply(p.ID, rcon.SERVERDATA_RESPONSE_VALUE, out[:n])
+				n := min(len(out), maxPayload)
+				err = reply(p.ID, gorcon.SERVERDATA_RESPONSE_VALUE, out[:n])
 				out = out[n:]
 			}
 		default:
-			err = reply(p.ID, rcon.SERVERDATA_RESPONSE_VALUE, "Unknown request "+strconv.FormatInt(int64(p.Type), 16))
+			err = reply(p.ID, gorcon.SERVERDATA_RESPONSE_VALUE, "Unknown request "+strconv.FormatInt(int64(p.Type), 16))
 		}
 		if err != nil {
 			return

@@ -1,4 +1,4 @@
-package fake
+package milky
 
 import (
 	"bufio"
@@ -18,22 +18,23 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/mcqq/bridge/internal/standin/standintest"
 	"github.com/mcqq/bridge/internal/testutil"
 	"github.com/mcqq/bridge/qq"
 )
 
-const milkyTestToken = "tok"
+const testToken = "tok"
 
-var milkyAlice = qq.Member{UserID: 1019283746, Nickname: "Alice", Card: "[管理] Alice_MC", Role: "admin"}
+var alice = qq.Member{UserID: 1019283746, Nickname: "Alice", Card: "[管理] Alice_MC", Role: "admin"}
 
-// milkyHTTP is a client that keeps no connection after the test.
-func milkyHTTP(t *testing.T) *http.Client {
+// httpClient is a client that keeps no connection after the test.
+func httpClient(t *testing.T) *http.Client {
 	tr := &http.Transport{DisableKeepAlives: true}
 	t.Cleanup(tr.CloseIdleConnections)
 	return &http.Client{Transport: tr, Timeout: 10 * time.Second}
 }
 
-func milkyPost(t *testing.T, m *Milky, api, token, contentType, body string) (int, []byte) {
+func post(t *testing.T, m *Bot, api, token, contentType, body string) (int, []byte) {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, m.URL()+"/api/"+api, strings.NewReader(body))
 	if err != nil {
@@ -43,7 +44,7 @@ func milkyPost(t *testing.T, m *Milky, api, token, contentType, body string) (in
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	resp, err := milkyHTTP(t).Do(req)
+	resp, err := httpClient(t).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +56,7 @@ func milkyPost(t *testing.T, m *Milky, api, token, contentType, body string) (in
 	return resp.StatusCode, answer
 }
 
-func milkyJSONEqual(t *testing.T, what string, got, want []byte) {
+func jsonEqual(t *testing.T, what string, got, want []byte) {
 	t.Helper()
 	var g, w any
 	if err := json.Unmarshal(got, &g); err != nil {
@@ -69,42 +70,42 @@ func milkyJSONEqual(t *testing.T, what string, got, want []byte) {
 	}
 }
 
-func TestMilkyAPIAnswersLikeLLBot(t *testing.T) {
-	m := standInStart(t, NewMilky(MilkyOptions{Token: milkyTestToken}))
+func TestAPIAnswersLikeLLBot(t *testing.T) {
+	m := standintest.Start(t, New(Options{Token: testToken}))
 	const js = "application/json"
 
-	status, body := milkyPost(t, m, "get_login_info", "", js, `{}`)
+	status, body := post(t, m, "get_login_info", "", js, `{}`)
 	if status != http.StatusUnauthorized {
 		t.Errorf("no token: HTTP %d", status)
 	}
-	milkyJSONEqual(t, "no token", body, standInFixture(t, "milky", "milky_http_401_unauthorized.json"))
-	if status, _ := milkyPost(t, m, "get_login_info", "wrong", js, `{}`); status != http.StatusUnauthorized {
+	jsonEqual(t, "no token", body, standintest.Fixture(t, "milky_http_401_unauthorized.json"))
+	if status, _ := post(t, m, "get_login_info", "wrong", js, `{}`); status != http.StatusUnauthorized {
 		t.Errorf("wrong token: HTTP %d", status)
 	}
-	if status, _ := milkyPost(t, m, "get_login_info", milkyTestToken, "text/plain", `{}`); status != http.StatusUnsupportedMediaType {
+	if status, _ := post(t, m, "get_login_info", testToken, "text/plain", `{}`); status != http.StatusUnsupportedMediaType {
 		t.Errorf("text/plain: HTTP %d", status)
 	}
 
-	status, body = milkyPost(t, m, "get_login_info", milkyTestToken, js, `{}`)
+	status, body = post(t, m, "get_login_info", testToken, js, `{}`)
 	if status != http.StatusOK {
 		t.Errorf("get_login_info: HTTP %d", status)
 	}
-	milkyJSONEqual(t, "get_login_info", body, standInFixture(t, "milky", "milky_get_login_info_response.json"))
+	jsonEqual(t, "get_login_info", body, standintest.Fixture(t, "milky_get_login_info_response.json"))
 
-	status, body = milkyPost(t, m, "no_such_api", milkyTestToken, js, `{}`)
+	status, body = post(t, m, "no_such_api", testToken, js, `{}`)
 	if status != http.StatusNotFound {
 		t.Errorf("unknown API: HTTP %d", status)
 	}
-	milkyJSONEqual(t, "unknown API", body, standInFixture(t, "milky", "milky_http_404_api_not_found.json"))
+	jsonEqual(t, "unknown API", body, standintest.Fixture(t, "milky_http_404_api_not_found.json"))
 
-	status, body = milkyPost(t, m, "send_group_message", milkyTestToken, js, `{"group_id":1,"message":[{"type":"text","data":{"text":"x"}}]}`)
+	status, body = post(t, m, "send_group_message", testToken, js, `{"group_id":1,"message":[{"type":"text","data":{"text":"x"}}]}`)
 	if status != http.StatusOK {
 		t.Errorf("bad params: HTTP %d", status)
 	}
-	milkyJSONEqual(t, "bad params", body, standInFixture(t, "milky", "milky_response_failed_bad_params.json"))
+	jsonEqual(t, "bad params", body, standintest.Fixture(t, "milky_response_failed_bad_params.json"))
 
 	// Milky validates QQ numbers as JSON numbers: a string is refused.
-	_, body = milkyPost(t, m, "send_group_message", milkyTestToken, js, `{"group_id":"712345678","message":[{"type":"text","data":{"text":"x"}}]}`)
+	_, body = post(t, m, "send_group_message", testToken, js, `{"group_id":"712345678","message":[{"type":"text","data":{"text":"x"}}]}`)
 	if !strings.Contains(string(body), `"retcode":-400`) {
 		t.Errorf("group_id as a string: %s", body)
 	}
@@ -117,10 +118,10 @@ func TestMilkyAPIAnswersLikeLLBot(t *testing.T) {
 	}
 }
 
-func TestMilkySendDecodesSegments(t *testing.T) {
-	m := standInStart(t, NewMilky(MilkyOptions{}))
-	request := standInFixture(t, "milky", "milky_send_group_message_request.json")
-	status, body := milkyPost(t, m, "send_group_message", "", "application/json", string(request))
+func TestSendDecodesSegments(t *testing.T) {
+	m := standintest.Start(t, New(Options{}))
+	request := standintest.Fixture(t, "milky_send_group_message_request.json")
+	status, body := post(t, m, "send_group_message", "", "application/json", string(request))
 	if status != http.StatusOK || !strings.Contains(string(body), `"status":"ok"`) || !strings.Contains(string(body), `"message_seq":`) {
 		t.Fatalf("send_group_message: HTTP %d %s", status, body)
 	}
@@ -128,7 +129,7 @@ func TestMilkySendDecodesSegments(t *testing.T) {
 	if len(sent) != 1 {
 		t.Fatalf("Sent = %+v", sent)
 	}
-	want := MilkySent{
+	want := Sent{
 		API:     "send_group_message",
 		GroupID: 712345678,
 		Message: []qq.Segment{
@@ -151,14 +152,14 @@ func TestMilkySendDecodesSegments(t *testing.T) {
 		`{"user_id":1019283746,"message":[{"type":"image","data":{"file":"x"}}]}`,
 		`{"user_id":1019283746,"message":[]}`,
 	} {
-		if _, body := milkyPost(t, m, "send_private_message", "", "application/json", bad); !strings.Contains(string(body), `"retcode":-400`) {
+		if _, body := post(t, m, "send_private_message", "", "application/json", bad); !strings.Contains(string(body), `"retcode":-400`) {
 			t.Errorf("%s accepted: %s", bad, body)
 		}
 	}
 }
 
-// milkyKeys lists an object's keys, to compare shapes with a fixture.
-func milkyKeys(t *testing.T, v any) []string {
+// keys lists an object's keys, to compare shapes with a fixture.
+func keys(t *testing.T, v any) []string {
 	t.Helper()
 	obj, ok := v.(map[string]any)
 	if !ok {
@@ -167,14 +168,14 @@ func milkyKeys(t *testing.T, v any) []string {
 	return slices.Sorted(maps.Keys(obj))
 }
 
-// checkMilkyGroupEvent checks a pushed event against the fixture's shape.
-func checkMilkyGroupEvent(t *testing.T, frame []byte, seq int64) {
+// checkGroupEvent checks a pushed event against the fixture's shape.
+func checkGroupEvent(t *testing.T, frame []byte, seq int64) {
 	t.Helper()
 	var got, want map[string]any
 	if err := json.Unmarshal(frame, &got); err != nil {
 		t.Fatalf("event %s: %v", frame, err)
 	}
-	if err := json.Unmarshal(standInFixture(t, "milky", "milky_message_receive_group.json"), &want); err != nil {
+	if err := json.Unmarshal(standintest.Fixture(t, "milky_message_receive_group.json"), &want); err != nil {
 		t.Fatal(err)
 	}
 	for _, path := range [][]string{nil, {"data"}, {"data", "group"}, {"data", "group_member"}} {
@@ -182,7 +183,7 @@ func checkMilkyGroupEvent(t *testing.T, frame []byte, seq int64) {
 		for _, k := range path {
 			g, w = g.(map[string]any)[k], w.(map[string]any)[k]
 		}
-		if gk, wk := milkyKeys(t, g), milkyKeys(t, w); !slices.Equal(gk, wk) {
+		if gk, wk := keys(t, g), keys(t, w); !slices.Equal(gk, wk) {
 			t.Errorf("keys of %v: %q, want %q", path, gk, wk)
 		}
 	}
@@ -191,7 +192,7 @@ func checkMilkyGroupEvent(t *testing.T, frame []byte, seq int64) {
 		t.Errorf("event = %s", frame)
 	}
 	member := data["group_member"].(map[string]any)
-	if member["card"] != milkyAlice.Card || member["role"] != "admin" || data["group"].(map[string]any)["group_name"] != "MC服务器交流群" {
+	if member["card"] != alice.Card || member["role"] != "admin" || data["group"].(map[string]any)["group_name"] != "MC服务器交流群" {
 		t.Errorf("member/group = %s", frame)
 	}
 	segs, _ := json.Marshal(data["segments"])
@@ -201,16 +202,16 @@ func checkMilkyGroupEvent(t *testing.T, frame []byte, seq int64) {
 	}
 }
 
-var milkyTestSegments = []qq.Segment{qq.Text("hi "), {Type: qq.SegAt, Data: map[string]string{"qq": "1357924680", "name": "Bob"}}}
+var testSegments = []qq.Segment{qq.Text("hi "), {Type: qq.SegAt, Data: map[string]string{"qq": "1357924680", "name": "Bob"}}}
 
-func TestMilkyEventStreams(t *testing.T) {
+func TestEventStreams(t *testing.T) {
 	t.Run("SSE", func(t *testing.T) {
-		m := standInStart(t, NewMilky(MilkyOptions{Token: milkyTestToken}))
+		m := standintest.Start(t, New(Options{Token: testToken}))
 		m.SetGroupName(712345678, "MC服务器交流群")
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, m.URL()+"/event?access_token="+milkyTestToken, nil)
-		resp, err := milkyHTTP(t).Do(req)
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, m.URL()+"/event?access_token="+testToken, nil)
+		resp, err := httpClient(t).Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -219,7 +220,7 @@ func TestMilkyEventStreams(t *testing.T) {
 			t.Fatalf("SSE: HTTP %d %q", resp.StatusCode, resp.Header.Get("Content-Type"))
 		}
 		testutil.WaitFor(t, "the subscriber", func() bool { return m.Connected() == 1 }, 10*time.Second)
-		seq := m.GroupMessage(712345678, milkyAlice, milkyTestSegments)
+		seq := m.GroupMessage(712345678, alice, testSegments)
 		r := bufio.NewReader(resp.Body)
 		var lines []string
 		for len(lines) < 3 {
@@ -232,31 +233,31 @@ func TestMilkyEventStreams(t *testing.T) {
 		if lines[0] != "event: milky_event" || !strings.HasPrefix(lines[1], "data: {") || lines[2] != "" {
 			t.Fatalf("SSE frame = %q", lines)
 		}
-		checkMilkyGroupEvent(t, []byte(strings.TrimPrefix(lines[1], "data: ")), seq)
+		checkGroupEvent(t, []byte(strings.TrimPrefix(lines[1], "data: ")), seq)
 	})
 	t.Run("WebSocket", func(t *testing.T) {
-		m := standInStart(t, NewMilky(MilkyOptions{Token: milkyTestToken}))
+		m := standintest.Start(t, New(Options{Token: testToken}))
 		m.SetGroupName(712345678, "MC服务器交流群")
-		conn := milkyDial(t, m, "Bearer "+milkyTestToken)
-		seq := m.GroupMessage(712345678, milkyAlice, milkyTestSegments)
+		conn := dial(t, m, "Bearer "+testToken)
+		seq := m.GroupMessage(712345678, alice, testSegments)
 		typ, frame, err := conn.ReadMessage()
 		if err != nil || typ != websocket.TextMessage {
 			t.Fatalf("read: %v %v", typ, err)
 		}
-		checkMilkyGroupEvent(t, frame, seq)
+		checkGroupEvent(t, frame, seq)
 		m.Emit([]byte("raw"))
 		if _, frame, err := conn.ReadMessage(); err != nil || string(frame) != "raw" {
 			t.Errorf("Emit: %q %v", frame, err)
 		}
 	})
 	t.Run("wrong token", func(t *testing.T) {
-		m := standInStart(t, NewMilky(MilkyOptions{Token: milkyTestToken}))
-		conn := milkyDial(t, m, "Bearer nope")
+		m := standintest.Start(t, New(Options{Token: testToken}))
+		conn := dial(t, m, "Bearer nope")
 		_, _, err := conn.ReadMessage()
 		if ce, ok := err.(*websocket.CloseError); !ok || ce.Code != websocket.ClosePolicyViolation || ce.Text != "Unauthorized" {
 			t.Errorf("WebSocket with a wrong token: %v, want close 1008 Unauthorized", err)
 		}
-		resp, err := milkyHTTP(t).Get(m.URL() + "/event?access_token=nope")
+		resp, err := httpClient(t).Get(m.URL() + "/event?access_token=nope")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -266,7 +267,7 @@ func TestMilkyEventStreams(t *testing.T) {
 		}
 	})
 	t.Run("WebSocket disabled", func(t *testing.T) {
-		m := standInStart(t, NewMilky(MilkyOptions{NoWebSocket: true}))
+		m := standintest.Start(t, New(Options{NoWebSocket: true}))
 		_, resp, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(m.URL(), "http")+"/event", nil)
 		if err == nil || resp == nil || resp.StatusCode != http.StatusBadRequest {
 			t.Errorf("upgrade with WebSocket disabled: %v", err)
@@ -274,7 +275,7 @@ func TestMilkyEventStreams(t *testing.T) {
 	})
 }
 
-func milkyDial(t *testing.T, m *Milky, auth string) *websocket.Conn {
+func dial(t *testing.T, m *Bot, auth string) *websocket.Conn {
 	t.Helper()
 	h := http.Header{}
 	h.Set("Authorization", auth)
@@ -286,26 +287,26 @@ func milkyDial(t *testing.T, m *Milky, auth string) *websocket.Conn {
 	return conn
 }
 
-func TestMilkyLookups(t *testing.T) {
-	m := standInStart(t, NewMilky(MilkyOptions{}))
-	m.AddMember(712345678, milkyAlice)
+func TestLookups(t *testing.T) {
+	m := standintest.Start(t, New(Options{}))
+	m.AddMember(712345678, alice)
 	m.SetGroupName(712345678, "MC服务器交流群")
 	const js = "application/json"
 
-	_, body := milkyPost(t, m, "get_group_member_info", "", js, `{"group_id":712345678,"user_id":1019283746,"no_cache":false}`)
+	_, body := post(t, m, "get_group_member_info", "", js, `{"group_id":712345678,"user_id":1019283746,"no_cache":false}`)
 	if !strings.Contains(string(body), `"card":"[管理] Alice_MC"`) || !strings.Contains(string(body), `"role":"admin"`) {
 		t.Errorf("member: %s", body)
 	}
-	if _, body := milkyPost(t, m, "get_group_member_info", "", js, `{"group_id":712345678,"user_id":1357924680}`); !strings.Contains(string(body), `"retcode":-404`) {
+	if _, body := post(t, m, "get_group_member_info", "", js, `{"group_id":712345678,"user_id":1357924680}`); !strings.Contains(string(body), `"retcode":-404`) {
 		t.Errorf("unknown member: %s", body)
 	}
-	if _, body := milkyPost(t, m, "get_group_info", "", js, `{"group_id":712345678}`); !strings.Contains(string(body), `"group_name":"MC服务器交流群"`) {
+	if _, body := post(t, m, "get_group_info", "", js, `{"group_id":712345678}`); !strings.Contains(string(body), `"group_name":"MC服务器交流群"`) {
 		t.Errorf("group: %s", body)
 	}
 
-	first := m.GroupMessage(712345678, milkyAlice, []qq.Segment{qq.Text("服务器什么时候维护？")})
-	second := m.GroupMessage(712345678, milkyAlice, []qq.Segment{{Type: qq.SegReply, Data: map[string]string{"id": strconv.FormatInt(first, 10)}}, qq.Text("今晚")})
-	_, body = milkyPost(t, m, "get_message", "", js, `{"message_scene":"group","peer_id":712345678,"message_seq":`+strconv.FormatInt(second, 10)+`}`)
+	first := m.GroupMessage(712345678, alice, []qq.Segment{qq.Text("服务器什么时候维护？")})
+	second := m.GroupMessage(712345678, alice, []qq.Segment{{Type: qq.SegReply, Data: map[string]string{"id": strconv.FormatInt(first, 10)}}, qq.Text("今晚")})
+	_, body = post(t, m, "get_message", "", js, `{"message_scene":"group","peer_id":712345678,"message_seq":`+strconv.FormatInt(second, 10)+`}`)
 	var answer struct {
 		Data struct {
 			Message struct {
@@ -324,21 +325,21 @@ func TestMilkyLookups(t *testing.T) {
 		t.Fatal(err)
 	}
 	segs := answer.Data.Message.Segments
-	if len(segs) != 2 || segs[0].Type != "reply" || segs[0].Data.MessageSeq != first || segs[0].Data.SenderID != milkyAlice.UserID || len(segs[0].Data.Segments) != 1 {
+	if len(segs) != 2 || segs[0].Type != "reply" || segs[0].Data.MessageSeq != first || segs[0].Data.SenderID != alice.UserID || len(segs[0].Data.Segments) != 1 {
 		t.Errorf("get_message: %s", body)
 	}
-	if _, body := milkyPost(t, m, "get_message", "", js, `{"message_scene":"group","peer_id":712345678,"message_seq":1}`); !strings.Contains(string(body), `"retcode":-404`) {
+	if _, body := post(t, m, "get_message", "", js, `{"message_scene":"group","peer_id":712345678,"message_seq":1}`); !strings.Contains(string(body), `"retcode":-404`) {
 		t.Errorf("unknown message: %s", body)
 	}
 }
 
-func TestMilkyStopRestart(t *testing.T) {
-	if err := NewMilky(MilkyOptions{}).Restart(); err == nil {
+func TestStopRestart(t *testing.T) {
+	if err := New(Options{}).Restart(); err == nil {
 		t.Error("Restart before Start succeeded")
 	}
-	m := standInStart(t, NewMilky(MilkyOptions{}))
+	m := standintest.Start(t, New(Options{}))
 	url := m.URL()
-	conn := milkyDial(t, m, "")
+	conn := dial(t, m, "")
 	testutil.WaitFor(t, "the subscriber", func() bool { return m.Connected() == 1 }, 10*time.Second)
 	if err := m.Start("127.0.0.1:0"); err == nil {
 		t.Error("second Start succeeded")
@@ -351,7 +352,7 @@ func TestMilkyStopRestart(t *testing.T) {
 	if m.Connected() != 0 {
 		t.Errorf("Connected = %d after Stop", m.Connected())
 	}
-	if resp, err := milkyHTTP(t).Post(url+"/api/get_login_info", "application/json", strings.NewReader("{}")); err == nil {
+	if resp, err := httpClient(t).Post(url+"/api/get_login_info", "application/json", strings.NewReader("{}")); err == nil {
 		resp.Body.Close()
 		t.Error("API answered after Stop")
 	}
@@ -363,12 +364,12 @@ func TestMilkyStopRestart(t *testing.T) {
 	if m.URL() != url {
 		t.Errorf("URL after Restart = %s, want %s", m.URL(), url)
 	}
-	if status, _ := milkyPost(t, m, "get_login_info", "", "application/json", "{}"); status != http.StatusOK {
+	if status, _ := post(t, m, "get_login_info", "", "application/json", "{}"); status != http.StatusOK {
 		t.Errorf("after Restart: HTTP %d", status)
 	}
 }
 
-func TestMilkyPostWebhook(t *testing.T) {
+func TestPostWebhook(t *testing.T) {
 	testutil.VerifyNoLeaks(t)
 	type request struct{ auth, contentType, body string }
 	got := make(chan request, 1)
@@ -381,12 +382,12 @@ func TestMilkyPostWebhook(t *testing.T) {
 	}))
 	defer srv.Close()
 
-	m := NewMilky(MilkyOptions{Token: milkyTestToken})
-	frame := standInFixture(t, "milky", "milky_message_receive_group.json")
+	m := New(Options{Token: testToken})
+	frame := standintest.Fixture(t, "milky_message_receive_group.json")
 	if err := m.PostWebhook(context.Background(), srv.URL, frame); err != nil {
 		t.Fatal(err)
 	}
-	if r := <-got; r.auth != "Bearer "+milkyTestToken || r.contentType != "application/json" || r.body != string(frame) {
+	if r := <-got; r.auth != "Bearer "+testToken || r.contentType != "application/json" || r.body != string(frame) {
 		t.Errorf("webhook request = %q %q %.40q", r.auth, r.contentType, r.body)
 	}
 	status.Store(http.StatusForbidden)

@@ -1,4 +1,4 @@
-package fake
+package rcon
 
 import (
 	"errors"
@@ -8,24 +8,26 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorcon/rcon"
+	gorcon "github.com/gorcon/rcon"
+
+	"github.com/mcqq/bridge/internal/standin/standintest"
 )
 
-func rconDial(t *testing.T, addr, password string) (*rcon.Conn, error) {
+func dial(t *testing.T, addr, password string) (*gorcon.Conn, error) {
 	t.Helper()
-	conn, err := rcon.Dial(addr, password, rcon.SetDeadline(5*time.Second))
+	conn, err := gorcon.Dial(addr, password, gorcon.SetDeadline(5*time.Second))
 	if err == nil {
 		t.Cleanup(func() { conn.Close() })
 	}
 	return conn, err
 }
 
-func TestRCONAuthAndCommands(t *testing.T) {
-	r := standInStart(t, NewRCON("pw", func(cmd string) string { return "ran " + cmd }))
-	if _, err := rconDial(t, r.Addr(), "nope"); !errors.Is(err, rcon.ErrAuthFailed) {
+func TestAuthAndCommands(t *testing.T) {
+	r := standintest.Start(t, New("pw", func(cmd string) string { return "ran " + cmd }))
+	if _, err := dial(t, r.Addr(), "nope"); !errors.Is(err, gorcon.ErrAuthFailed) {
 		t.Errorf("wrong password: %v, want ErrAuthFailed", err)
 	}
-	conn, err := rconDial(t, r.Addr(), "pw")
+	conn, err := dial(t, r.Addr(), "pw")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,17 +41,17 @@ func TestRCONAuthAndCommands(t *testing.T) {
 	}
 }
 
-// rconRoundTrip writes one packet and reads n packets back on a raw
+// roundTrip writes one packet and reads n packets back on a raw
 // connection.
-func rconRoundTrip(t *testing.T, c net.Conn, p *rcon.Packet, n int) []*rcon.Packet {
+func roundTrip(t *testing.T, c net.Conn, p *gorcon.Packet, n int) []*gorcon.Packet {
 	t.Helper()
 	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
 	if _, err := p.WriteTo(c); err != nil {
 		t.Fatal(err)
 	}
-	var out []*rcon.Packet
+	var out []*gorcon.Packet
 	for range n {
-		var reply rcon.Packet
+		var reply gorcon.Packet
 		if _, err := reply.ReadFrom(c); err != nil {
 			t.Fatal(err)
 		}
@@ -58,9 +60,9 @@ func rconRoundTrip(t *testing.T, c net.Conn, p *rcon.Packet, n int) []*rcon.Pack
 	return out
 }
 
-func TestRCONPacketsLikeMinecraft(t *testing.T) {
+func TestPacketsLikeMinecraft(t *testing.T) {
 	long := strings.Repeat("x", 4096) + "TAIL"
-	r := standInStart(t, NewRCON("pw", func(string) string { return long }))
+	r := standintest.Start(t, New("pw", func(string) string { return long }))
 	c, err := net.Dial("tcp", r.Addr())
 	if err != nil {
 		t.Fatal(err)
@@ -68,25 +70,25 @@ func TestRCONPacketsLikeMinecraft(t *testing.T) {
 	defer c.Close()
 
 	// Vanilla answers auth with a single AUTH_RESPONSE echoing the ID.
-	auth := rconRoundTrip(t, c, rcon.NewPacket(rcon.SERVERDATA_AUTH, 7, "pw"), 1)[0]
-	if auth.Type != rcon.SERVERDATA_AUTH_RESPONSE || auth.ID != 7 {
+	auth := roundTrip(t, c, gorcon.NewPacket(gorcon.SERVERDATA_AUTH, 7, "pw"), 1)[0]
+	if auth.Type != gorcon.SERVERDATA_AUTH_RESPONSE || auth.ID != 7 {
 		t.Errorf("auth reply type %d id %d", auth.Type, auth.ID)
 	}
 	// A reply over 4096 bytes comes in several packets, with no end marker.
-	parts := rconRoundTrip(t, c, rcon.NewPacket(rcon.SERVERDATA_EXECCOMMAND, 8, "help"), 2)
+	parts := roundTrip(t, c, gorcon.NewPacket(gorcon.SERVERDATA_EXECCOMMAND, 8, "help"), 2)
 	if len(parts[0].Body()) != 4096 || parts[1].Body() != "TAIL" || parts[0].ID != 8 || parts[1].ID != 8 {
 		t.Errorf("parts: %d bytes id %d, %q id %d", len(parts[0].Body()), parts[0].ID, parts[1].Body(), parts[1].ID)
 	}
-	unknown := rconRoundTrip(t, c, rcon.NewPacket(10, 9, ""), 1)[0]
+	unknown := roundTrip(t, c, gorcon.NewPacket(10, 9, ""), 1)[0]
 	if unknown.Body() != "Unknown request a" {
 		t.Errorf("unknown packet type answered %q", unknown.Body())
 	}
 }
 
-func TestRCONStopRestart(t *testing.T) {
-	r := standInStart(t, NewRCON("pw", func(string) string { return "ok" }))
+func TestStopRestart(t *testing.T) {
+	r := standintest.Start(t, New("pw", func(string) string { return "ok" }))
 	addr := r.Addr()
-	conn, err := rconDial(t, addr, "pw")
+	conn, err := dial(t, addr, "pw")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +99,7 @@ func TestRCONStopRestart(t *testing.T) {
 	if _, err := conn.Execute("list"); err == nil {
 		t.Error("a connection survived Stop")
 	}
-	if _, err := rconDial(t, addr, "pw"); err == nil {
+	if _, err := dial(t, addr, "pw"); err == nil {
 		t.Error("dial succeeded while stopped")
 	}
 	if err := r.Restart(); err != nil {
@@ -106,7 +108,7 @@ func TestRCONStopRestart(t *testing.T) {
 	if r.Addr() != addr {
 		t.Errorf("address changed from %s to %s", addr, r.Addr())
 	}
-	conn, err = rconDial(t, addr, "pw")
+	conn, err = dial(t, addr, "pw")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,102 @@
+package onebot
+
+import (
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/mcqq/bridge/internal/standin"
+)
+
+// serveWebSocket is the forward WebSocket server. Like NapCat and LLBot it
+// upgrades first and refuses a wrong token afterwards, with a 1403 frame.
+func (b *Bot) serveWebSocket(run *standin.Run, w http.ResponseWriter, r *http.Request) {
+	up := websocket.Upgrader{}
+	ws, err := up.Upgrade(w, r, nil)
+	if err != nil {
+		b.log.Debug("upgrade failed", "err", err)
+		return
+	}
+	if b.opts.Token != "" && b.presentedToken(r) != b.opts.Token {
+		b.log.Debug("refusing connection: wrong token", "peer", r.RemoteAddr)
+		b.rejectToken(ws)
+		return
+	}
+	b.server.ServeAccepted(run, standin.NewConn(ws), b.serveConn)
+}
+
+// rejectToken sends the 1403 frame and closes: NapCat without a close code
+// (the client sees 1005), LLBot with 1008.
+func (b *Bot) rejectToken(ws *websocket.Conn) {
+	conn := standin.NewConn(ws)
+	resp := b.failure(nil, retcodeToken, "token验证失败")
+	if b.napcat() {
+		resp.Echo = json.RawMessage("null")
+	}
+	_ = conn.Write(marshal(resp))
+	if b.napcat() {
+		conn.Close(websocket.CloseNoStatusReceived, "") // 1005 is formatted as an empty payload
+	} else {
+		conn.Close(websocket.ClosePolicyViolation, "invalid access token")
+	}
+}
+
+// serveConn sends the lifecycle event, then heartbeats while it answers
+// actions, until the connection fails.
+func (b *Bot) serveConn(c *standin.Conn) error {
+	if err := c.Write(marshal(b.lifecycleEvent())); err != nil {
+		return err
+	}
+	done := make(chan struct{})
+	heartbeats := make(chan struct{})
+	go func() {
+		defer close(heartbeats)
+		t := time.NewTicker(b.opts.HeartbeatInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				if c.Write(marshal(b.heartbeatEvent())) != nil {
+					return
+				}
+			}
+		}
+	}()
+	defer func() {
+		close(done)
+		<-heartbeats
+	}()
+	for {
+		typ, frame, err := c.ReadMessage()
+		if err != nil {
+			return err
+		}
+		if typ != websocket.TextMessage {
+			continue
+		}
+		reply, ok := b.answer(frame)
+		if !ok {
+			continue
+		}
+		if err := c.Write(marshal(reply)); err != nil {
+			return err
+		}
+	}
+}
+
+// answer handles one action frame from a WebSocket; ok is false when no
+// reply is sent.
+func (b *Bot) answer(frame []byte) (reply response, ok bool) {
+	var req struct {
+		Action string          `json:"action"`
+		Params json.RawMessage `json:"params"`
+		Echo   json.RawMessage `json:"echo"`
+	}
+	if err := json.Unmarshal(frame, &req); err != nil {
+		return b.failure(nil, retcodeBadParams, "json解析失败: "+err.Error()), true
+	}
+	return b.act(req.Action, req.Params, req.Echo, false)
+}

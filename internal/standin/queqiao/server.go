@@ -1,0 +1,250 @@
+// Package queqiao is a loopback stand-in for the QueQiao plugin (protocol
+// V2) on a Minecraft server: the WebSocket server the bridge dials, or a
+// client dialling the bridge's listener, answering API requests with the
+// plugin's codes and shapes and pushing player events.
+package queqiao
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/mcqq/bridge/internal/standin"
+)
+
+// Options configures the QueQiao plugin stand-in.
+type Options struct {
+	ServerName string // the plugin's server_name, checked against x-self-name; default "Server"
+	Token      string // the plugin's access_token; "" disables the check
+	Version    string // server_version in events and get_status; default "1.21.1"
+	ServerType string // server_type; default "fabric"
+	Logger     *slog.Logger
+}
+
+// Request is one API request the stand-in received.
+type Request struct {
+	API  string
+	Data json.RawMessage
+	Echo string // "" when the request had none
+}
+
+// Server stands in for the QueQiao plugin (QueQiaoTool 0.6.8, protocol V2):
+// in forward mode it is the WebSocket server the bridge dials; DialReverse
+// makes it dial the bridge like websocket_client does. It validates the
+// handshake after the upgrade and answers requests with the plugin's exact
+// codes, messages and null-filled shapes. Safe for concurrent use.
+type Server struct {
+	opts Options
+	log  *slog.Logger
+
+	// server tracks the accepted and dialled connections; it counts only
+	// the server's own goroutines, as DialReverse runs on the caller's.
+	server *standin.Server
+
+	mu       sync.Mutex
+	requests []Request
+	arrived  chan struct{} // closed and replaced at every new request
+	online   []string
+	rcon     func(cmd string) string
+	silent   map[string]bool
+}
+
+// New returns a stopped stand-in; call Start or DialReverse.
+func New(o Options) *Server {
+	if o.ServerName == "" {
+		o.ServerName = "Server"
+	}
+	if o.Version == "" {
+		o.Version = "1.21.1"
+	}
+	if o.ServerType == "" {
+		o.ServerType = "fabric"
+	}
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	q := &Server{
+		opts:   o,
+		log:    log.With("standin", "queqiao", "server", o.ServerName),
+		silent: make(map[string]bool),
+	}
+	q.server = standin.NewServer("queqiao stand-in", q.log, func(run *standin.Run) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { q.serveHTTP(run, w, r) })
+	})
+	return q
+}
+
+// Start listens on addr ("127.0.0.1:0" picks a free port). Any request path
+// is accepted, as the plugin ignores it.
+func (q *Server) Start(addr string) error { return q.server.Start(addr) }
+
+// URL is the forward-mode address, e.g. ws://127.0.0.1:41234/.
+func (q *Server) URL() string { return "ws://" + q.server.Address() + "/" }
+
+// Stop simulates a crash: it stops listening and drops every connection,
+// accepted or dialled, without a close frame. It returns once the server's
+// goroutines have ended.
+func (q *Server) Stop() { q.server.Stop() }
+
+// Restart listens again on the port of the first Start.
+func (q *Server) Restart() error { return q.server.Restart() }
+
+// Connected is the number of open connections that passed the handshake.
+func (q *Server) Connected() int { return q.server.Connected() }
+
+// Requests returns every API request received so far, in order.
+func (q *Server) Requests() []Request {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return slices.Clone(q.requests)
+}
+
+// SetOnline sets the players online (send_private_msg targets and the
+// get_status counts).
+func (q *Server) SetOnline(players ...string) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.online = slices.Clone(players)
+}
+
+// SetRCON sets what answers send_rcon_command; nil gives the plugin's reply
+// for a disabled RCON.
+func (q *Server) SetRCON(fn func(cmd string) string) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.rcon = fn
+}
+
+// WaitRequests waits until n requests of api have arrived (across restarts),
+// or fails when ctx ends. Benchmarks use it to see a message arrive without
+// polling; Requests has the contents.
+func (q *Server) WaitRequests(ctx context.Context, api string, n int) error {
+	for {
+		q.mu.Lock()
+		got := 0
+		for i := range q.requests {
+			if q.requests[i].API == api {
+				got++
+			}
+		}
+		if got >= n {
+			q.mu.Unlock()
+			return nil
+		}
+		if q.arrived == nil {
+			q.arrived = make(chan struct{})
+		}
+		ch := q.arrived
+		q.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return fmt.Errorf("queqiao stand-in: %d of %d %s requests: %w", got, n, api, ctx.Err())
+		}
+	}
+}
+
+// SetSilent makes the stand-in never answer api (for timeout tests).
+func (q *Server) SetSilent(api string, silent bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.silent[api] = silent
+}
+
+// serveHTTP upgrades first and validates afterwards, as Java-WebSocket's
+// onOpen does: a refused bot sees 101 and then close 1008 with a reason.
+func (q *Server) serveHTTP(run *standin.Run, w http.ResponseWriter, r *http.Request) {
+	up := websocket.Upgrader{}
+	ws, err := up.Upgrade(w, r, nil)
+	if err != nil {
+		q.log.Debug("upgrade failed", "err", err)
+		return
+	}
+	conn := standin.NewConn(ws)
+	if reason := q.handshakeRejection(r); reason != "" {
+		q.log.Debug("refusing connection", "peer", r.RemoteAddr, "reason", reason)
+		conn.Close(websocket.ClosePolicyViolation, reason)
+		return
+	}
+	q.server.ServeAccepted(run, conn, q.readRequests)
+}
+
+// handshakeRejection returns the close reason the plugin would give, in the
+// plugin's order of checks (fixture handshake_rejections.json), or "".
+func (q *Server) handshakeRejection(r *http.Request) string {
+	// Since 0.5.0 each field may come as a query parameter; the header wins.
+	field := func(name string) string {
+		if v := r.Header.Get(name); v != "" {
+			return v
+		}
+		return r.URL.Query().Get(name)
+	}
+	rawName := field("x-self-name")
+	if rawName == "" {
+		return "Missing X-Self-name Header"
+	}
+	if strings.EqualFold(field("x-client-origin"), "minecraft") {
+		return "X-Client-Origin Header cannot be minecraft"
+	}
+	name, err := url.QueryUnescape(rawName) // Java URLDecoder: "+" is a space
+	if err != nil {
+		return "X-Self-name Header decode failed"
+	}
+	if strings.TrimSpace(name) == "" {
+		return "X-Self-name Header cannot be empty"
+	}
+	if name != q.opts.ServerName {
+		return "X-Self-name Header is wrong"
+	}
+	if q.opts.Token != "" && field("Authorization") != "Bearer "+q.opts.Token {
+		return "Authorization Header is wrong"
+	}
+	return ""
+}
+
+// DialReverse acts as the plugin's websocket_client dialling url (the
+// bridge's MC_LISTEN). It returns nil when ctx ends, or an error when the
+// handshake is refused (with the HTTP status and body) or the connection
+// drops.
+func (q *Server) DialReverse(ctx context.Context, target string) error {
+	h := http.Header{}
+	h.Set("x-self-name", url.QueryEscape(q.opts.ServerName)) // URLEncoder: space → "+"
+	h.Set("x-client-origin", "minecraft")
+	if q.opts.Token != "" {
+		h.Set("Authorization", "Bearer "+q.opts.Token)
+	}
+	return q.server.DialAndServe(ctx, target, h, 10*time.Second, q.readRequests)
+}
+
+// readRequests answers requests on conn until it fails.
+func (q *Server) readRequests(c *standin.Conn) error {
+	for {
+		typ, frame, err := c.ReadMessage()
+		if err != nil {
+			return err
+		}
+		if typ != websocket.TextMessage {
+			continue // the plugin ignores binary frames
+		}
+		resp, ok := q.answer(frame)
+		if !ok {
+			continue
+		}
+		out, err := json.Marshal(resp)
+		if err != nil {
+			return err
+		}
+		if err := c.Write(out); err != nil {
+			return err
+		}
+	}
+}
