@@ -93,10 +93,10 @@ func (r *Relay) isAdmin(c caller) bool {
 func (r *Relay) reply(c caller, text string) {
 	now := time.Now()
 	if c.group != 0 {
-		r.qqOut[c.group].push(qqLine{Text: text, ReplyTo: c.replyTo}, now)
+		r.qqOut[c.group].push(qqLine{Text: text, ReplyTo: c.replyTo}, now, len(text))
 		return
 	}
-	r.privOut.push(qqPrivate{User: c.user, Text: text, ReplyTo: c.replyTo}, now)
+	r.privOut.push(qqPrivate{User: c.user, Text: text, ReplyTo: c.replyTo}, now, len(text))
 }
 
 func (r *Relay) startCommand(ctx context.Context, ev qq.Event, cmd command) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"math"
 	"slices"
 	"sync"
 	"time"
@@ -13,46 +14,70 @@ import (
 
 // outbox is the bounded queue in front of one destination (a QQ group, a
 // server). Messages wait here while the destination is down and are
-// delivered in order once it is back (SPEC §4). When full, or when a message
-// has waited longer than the TTL, the oldest waiting ones are dropped and
-// counted. The head messages handed to the sender for one delivery are in
-// flight: neither overflow nor expiry touches them, so what the sender
-// reports delivered is exactly what leaves the queue.
+// delivered in order once it is back. It holds at most size messages and
+// maxBytes bytes waiting; beyond either, or when a message has waited longer
+// than the TTL, the oldest waiting ones are dropped, counted and logged.
+//
+// The head messages handed to the sender for one delivery are in flight:
+// neither overflow nor expiry touches them, so what the sender reports
+// delivered is exactly what leaves the queue. push, Len and Bytes are safe
+// from any goroutine; run is the one sender.
 type outbox[T any] struct {
-	name string
-	size int
-	ttl  time.Duration
-	log  *slog.Logger
-	m    *relayMetrics
+	name     string
+	size     int
+	maxBytes int64
+	ttl      time.Duration
+	log      *slog.Logger
+	m        *relayMetrics
 
 	mu       sync.Mutex
 	items    []queued[T] // in flight first, then waiting
 	inFlight int
+	bytes    int64         // of all items
 	wake     chan struct{} // one pending wake-up for the sender
 	dropped  int           // not yet reported in the log
 	lastLog  time.Time
 }
 
 type queued[T any] struct {
-	v  T
-	at time.Time // when the message entered the bridge
+	v        T
+	at       time.Time // when the message entered the bridge
+	size     int64     // its share of the byte bound
+	attempts int       // failed deliveries so far (not counting lost connections)
 }
 
-func newOutbox[T any](name string, size int, ttl time.Duration, log *slog.Logger, m *relayMetrics) *outbox[T] {
+// limits are an outbox's bounds.
+type limits struct {
+	size     int           // messages waiting
+	maxBytes int64         // bytes waiting
+	ttl      time.Duration // how long one may wait
+}
+
+func newOutbox[T any](name string, l limits, log *slog.Logger, m *relayMetrics) *outbox[T] {
 	// Series exist from the start, so dashboards show 0 rather than nothing.
 	m.queued(name, 0)
 	m.dropped(name, 0)
-	return &outbox[T]{name: name, size: size, ttl: ttl, log: log, m: m, wake: make(chan struct{}, 1)}
+	if l.maxBytes <= 0 {
+		l.maxBytes = math.MaxInt64
+	}
+	return &outbox[T]{name: name, size: l.size, maxBytes: l.maxBytes, ttl: l.ttl, log: log, m: m,
+		wake: make(chan struct{}, 1)}
 }
 
-// push appends a message, dropping the oldest waiting one when the queue is
-// full.
-func (o *outbox[T]) push(v T, at time.Time) {
+// push appends a message of the given size, dropping the oldest waiting
+// ones while the queue is over a bound.
+func (o *outbox[T]) push(v T, at time.Time, size int) {
 	o.mu.Lock()
-	if waiting := len(o.items) - o.inFlight; waiting >= o.size {
-		o.dropWaitingLocked(waiting-o.size+1, "queue full")
+	o.items = append(o.items, queued[T]{v: v, at: at, size: int64(size)})
+	o.bytes += int64(size)
+	// The newest message always stays, even when it alone is over a bound.
+	n, over := 0, o.bytes-o.maxBytes
+	for waiting := len(o.items) - o.inFlight; waiting-n > 1 && (waiting-n > o.size || over > 0); n++ {
+		over -= o.items[o.inFlight+n].size
 	}
-	o.items = append(o.items, queued[T]{v, at})
+	if n > 0 {
+		o.dropWaitingLocked(n, "queue full")
+	}
 	o.m.queued(o.name, len(o.items))
 	o.mu.Unlock()
 	select {
@@ -61,11 +86,21 @@ func (o *outbox[T]) push(v T, at time.Time) {
 	}
 }
 
+// sizeOf is the size of the n oldest waiting messages.
+func (o *outbox[T]) sizeOf(n int) int64 {
+	var b int64
+	for _, q := range o.items[o.inFlight : o.inFlight+n] {
+		b += q.size
+	}
+	return b
+}
+
 // dropWaitingLocked drops the n oldest waiting messages (those after the
 // ones in flight), counts them and logs them, at most once every 10 s per
 // queue so an overflowing queue does not flood the log.
 func (o *outbox[T]) dropWaitingLocked(n int, why string) {
-	o.items = append(o.items[:o.inFlight], o.items[o.inFlight+n:]...)
+	o.bytes -= o.sizeOf(n)
+	o.items = slices.Delete(o.items, o.inFlight, o.inFlight+n)
 	o.m.queued(o.name, len(o.items))
 	o.m.dropped(o.name, n)
 	o.dropped += n
@@ -95,7 +130,7 @@ func (o *outbox[T]) pending() int {
 	return len(o.items)
 }
 
-// take hands up to max head messages to the sender, in flight until done.
+// take hands up to max head messages to the sender, in flight until settled.
 func (o *outbox[T]) take(max int) []queued[T] {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -104,18 +139,42 @@ func (o *outbox[T]) take(max int) []queued[T] {
 	return slices.Clone(o.items[:o.inFlight])
 }
 
-// done ends a delivery: the first delivered messages in flight left the
-// bridge, the refused ones after them are dropped and counted, and the rest
-// wait again at the head.
-func (o *outbox[T]) done(delivered, refused int) {
+// outcome is what became of one message in flight.
+type outcome int
+
+const (
+	kept      outcome = iota // not delivered; it stays at the head
+	delivered                // the peer took it
+	refused                  // dropped: sending it again cannot help
+)
+
+// settle ends a delivery: the messages in flight that were delivered or
+// refused leave the queue (refused ones counted as dropped), the others wait
+// again at the head in their order, with attempts as counted by the sender.
+func (o *outbox[T]) settle(batch []queued[T], outcomes []outcome) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	n := min(delivered+refused, o.inFlight)
-	o.items = o.items[n:]
+	keep := o.items[:0]
+	removed := 0
+	for i, q := range o.items[:o.inFlight] {
+		switch outcomes[i] {
+		case delivered, refused:
+			o.bytes -= q.size
+			if outcomes[i] == refused {
+				removed++
+			}
+		default:
+			q.attempts = batch[i].attempts
+			keep = append(keep, q)
+		}
+	}
+	oldLen := len(o.items)
+	o.items = append(keep, o.items[o.inFlight:]...)
+	clear(o.items[len(o.items):oldLen]) // let the removed messages be collected
 	o.inFlight = 0
 	o.m.queued(o.name, len(o.items))
-	if refused > 0 {
-		o.m.dropped(o.name, refused)
+	if removed > 0 {
+		o.m.dropped(o.name, removed)
 	}
 	o.flushDropLogLocked()
 }
@@ -137,13 +196,16 @@ func (o *outbox[T]) Len() int {
 	return len(o.items)
 }
 
-// sender delivers a batch taken from the head of the queue and says how many
-// of the batch it consumed. waitTurn, if set, is called before each delivery
-// (rate limiting) and may let more messages accumulate.
+// sender delivers a batch taken from the head of the queue. waitTurn, if
+// set, is called before each delivery (rate limiting) and may let more
+// messages accumulate.
 type sender[T any] struct {
 	batch    int // how many head messages one delivery may take
 	waitTurn func(ctx context.Context) error
-	deliver  func(ctx context.Context, batch []queued[T]) (consumed int, err error)
+	// deliver reports each message's error, in order: nil when delivered.
+	// It may report fewer than it was given; the rest were not attempted
+	// and stay at the head.
+	deliver func(ctx context.Context, batch []queued[T]) []error
 }
 
 // permanent marks a delivery error that retrying cannot fix (the peer
@@ -155,13 +217,12 @@ func (p permanent) Unwrap() error { return p.error }
 const maxAttempts = 3
 
 // run delivers messages until ctx ends, then keeps going until the queue is
-// empty or drainCtx ends.
-func (o *outbox[T]) run(ctx, drainCtx context.Context, st *link.State, s sender[T]) {
-	attempts := 0
+// empty or drainCtx ends. It returns how many messages it leaves undelivered.
+func (o *outbox[T]) run(ctx, drainCtx context.Context, st *link.State, s sender[T]) (undelivered int) {
 	for {
 		if o.pending() == 0 {
 			if ctx.Err() != nil {
-				return
+				return 0
 			}
 			select {
 			case <-o.wake:
@@ -172,8 +233,7 @@ func (o *outbox[T]) run(ctx, drainCtx context.Context, st *link.State, s sender[
 		changed := st.Changed() // taken before the check so an "up" in between is not missed
 		if !st.Up() {
 			if ctx.Err() != nil {
-				o.reportUndelivered()
-				return // no point waiting for a peer that is down while shutting down
+				return o.Len() // no point waiting for a peer that is down while shutting down
 			}
 			select {
 			case <-changed:
@@ -193,47 +253,23 @@ func (o *outbox[T]) run(ctx, drainCtx context.Context, st *link.State, s sender[
 			continue // expired while waiting for its turn
 		}
 		before := st.Changed()
-		n, err := s.deliver(drainCtx, batch)
-		if n > 0 {
-			attempts = 0
+		errs := s.deliver(drainCtx, batch)
+		outcomes, pause := o.judge(batch, errs, st)
+		o.settle(batch, outcomes)
+		if drainCtx.Err() != nil {
+			return o.Len()
 		}
-		refused := 0   // head messages dropped: sending them again cannot help
-		retry := false // pause before the next attempt
-		var upAgain <-chan struct{}
-		var perm permanent
-		switch {
-		case err == nil:
-		case drainCtx.Err() != nil:
-			o.done(n, 0)
-			o.reportUndelivered()
-			return
-		case errors.As(err, &perm):
-			o.log.Warn("message refused by the peer, dropped", "queue", o.name, "err", err)
-			refused = 1
-		case errors.Is(err, link.ErrNotConnected) || !st.Up():
-			// The connection went away mid-delivery: the message stays at the
-			// head and goes out after the reconnect (the loop waits for it).
-			// The state may lag the client by a moment; wait for it rather
-			// than spin.
-			retry, upAgain = true, before
-		default:
-			attempts++
-			if attempts >= maxAttempts {
-				o.log.Warn("message not delivered after retries, dropped", "queue", o.name,
-					"attempts", attempts, "err", err)
-				refused = 1
-			} else {
-				o.log.Debug("delivery failed, retrying", "queue", o.name, "err", err)
-				retry = true
-			}
-		}
-		o.done(n, refused)
-		if refused > 0 {
-			attempts = 0
-		}
-		if retry {
+		switch pause {
+		case pauseUntilUp:
+			// The connection went away mid-delivery; the state may lag the
+			// client by a moment: wait for it rather than spin.
 			select {
-			case <-upAgain: // nil unless waiting for the state to catch up
+			case <-before:
+			case <-time.After(time.Second):
+			case <-drainCtx.Done():
+			}
+		case pauseRetry:
+			select {
 			case <-time.After(time.Second):
 			case <-drainCtx.Done():
 			}
@@ -241,8 +277,44 @@ func (o *outbox[T]) run(ctx, drainCtx context.Context, st *link.State, s sender[
 	}
 }
 
-func (o *outbox[T]) reportUndelivered() {
-	if n := o.Len(); n > 0 {
-		o.log.Warn("shutting down with undelivered messages", "queue", o.name, "count", n)
+type pause int
+
+const (
+	noPause      pause = iota
+	pauseUntilUp       // the connection was lost
+	pauseRetry         // a transient failure: try again shortly
+)
+
+// judge turns a delivery's errors into outcomes: delivered, refused by the
+// peer (dropped at once), lost with the connection (kept for after the
+// reconnect), or failed otherwise (kept and tried again, dropped after
+// maxAttempts). It counts attempts in batch and logs the drops.
+func (o *outbox[T]) judge(batch []queued[T], errs []error, st *link.State) ([]outcome, pause) {
+	outcomes := make([]outcome, len(batch))
+	p := noPause
+	for i, err := range errs {
+		var perm permanent
+		switch {
+		case err == nil:
+			outcomes[i] = delivered
+		case errors.As(err, &perm):
+			o.log.Warn("message refused by the peer, dropped", "queue", o.name, "err", err)
+			outcomes[i] = refused
+		case errors.Is(err, link.ErrNotConnected) || !st.Up():
+			p = max(p, pauseUntilUp)
+		case errors.Is(err, context.Canceled):
+			// Shutdown ended the delivery; the message stays queued.
+		default:
+			batch[i].attempts++
+			if batch[i].attempts >= maxAttempts {
+				o.log.Warn("message not delivered after retries, dropped", "queue", o.name,
+					"attempts", batch[i].attempts, "err", err)
+				outcomes[i] = refused
+			} else {
+				o.log.Debug("delivery failed, retrying", "queue", o.name, "err", err)
+				p = max(p, pauseRetry)
+			}
+		}
 	}
+	return outcomes, p
 }

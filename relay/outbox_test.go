@@ -29,16 +29,16 @@ type recorder struct {
 	fail error // returned (once) instead of taking the next message
 }
 
-func (r *recorder) deliver(_ context.Context, batch []queued[string]) (int, error) {
+func (r *recorder) deliver(_ context.Context, batch []queued[string]) []error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.fail != nil {
 		err := r.fail
 		r.fail = nil
-		return 0, err
+		return []error{err}
 	}
 	r.got = append(r.got, batch[0].v)
-	return 1, nil
+	return []error{nil}
 }
 
 func (r *recorder) list() []string {
@@ -49,7 +49,7 @@ func (r *recorder) list() []string {
 
 func newTestOutbox(size int, ttl time.Duration, logs *bytes.Buffer) *outbox[string] {
 	log := slog.New(slog.NewTextHandler(logs, nil))
-	return newOutbox[string]("mc:test", size, ttl, log, newRelayMetrics(metrics.NewSet()))
+	return newOutbox[string]("mc:test", limits{size: size, ttl: ttl}, log, newRelayMetrics(metrics.NewSet()))
 }
 
 // While the destination is down the queue keeps the newest QUEUE_SIZE
@@ -62,7 +62,7 @@ func TestOutboxOverflowDropsOldestAndDeliversInOrder(t *testing.T) {
 		rec := &recorder{}
 		stop := runOutbox(t, ob, &st, sender[string]{batch: 1, deliver: rec.deliver})
 		for _, m := range []string{"1", "2", "3", "4", "5"} {
-			ob.push(m, time.Now())
+			ob.push(m, time.Now(), len(m))
 		}
 		synctest.Wait()
 		if got := rec.list(); len(got) != 0 {
@@ -97,9 +97,9 @@ func TestOutboxExpiresOldMessages(t *testing.T) {
 		var st link.State
 		rec := &recorder{}
 		stop := runOutbox(t, ob, &st, sender[string]{batch: 1, deliver: rec.deliver})
-		ob.push("stale", time.Now())
+		ob.push("stale", time.Now(), 5)
 		time.Sleep(2 * time.Minute)
-		ob.push("fresh", time.Now())
+		ob.push("fresh", time.Now(), 5)
 		st.Set(true, nil)
 		synctest.Wait()
 		if got := rec.list(); !slices.Equal(got, []string{"fresh"}) {
@@ -121,19 +121,19 @@ func TestOutboxRetriesTransientAndDropsRefused(t *testing.T) {
 		var st link.State
 		st.Set(true, nil)
 		rec := &recorder{fail: link.ErrNotConnected}
-		stop := runOutbox(t, ob, &st, sender[string]{batch: 1, deliver: func(ctx context.Context, b []queued[string]) (int, error) {
+		stop := runOutbox(t, ob, &st, sender[string]{batch: 1, deliver: func(ctx context.Context, b []queued[string]) []error {
 			if b[0].v == "bad" {
-				return 0, classify(&minecraft.APIError{API: "broadcast", Code: 500, Message: "解析消息失败"})
+				return []error{classify(&minecraft.APIError{API: "broadcast", Code: 500, Message: "解析消息失败"})}
 			}
-			n, err := rec.deliver(ctx, b)
-			if errors.Is(err, link.ErrNotConnected) {
-				st.Set(false, err) // as the client would
+			errs := rec.deliver(ctx, b)
+			if errors.Is(errs[0], link.ErrNotConnected) {
+				st.Set(false, errs[0]) // as the client would
 			}
-			return n, err
+			return errs
 		}})
-		ob.push("a", time.Now())
-		ob.push("bad", time.Now())
-		ob.push("b", time.Now())
+		ob.push("a", time.Now(), 1)
+		ob.push("bad", time.Now(), 1)
+		ob.push("b", time.Now(), 1)
 		synctest.Wait()
 		if got := rec.list(); len(got) != 0 {
 			t.Fatalf("delivered %v while the link was lost", got)
@@ -158,22 +158,22 @@ func TestOutboxOverflowDuringDeliveryKeepsAccountsExact(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var logs bytes.Buffer
 		set := metrics.NewSet()
-		ob := newOutbox[string]("mc:test", 2, time.Hour, slog.New(slog.NewTextHandler(&logs, nil)), newRelayMetrics(set))
+		ob := newOutbox[string]("mc:test", limits{size: 2, ttl: time.Hour}, slog.New(slog.NewTextHandler(&logs, nil)), newRelayMetrics(set))
 		var st link.State
 		st.Set(true, nil)
 		rec := &recorder{}
 		delivering, release := make(chan struct{}), make(chan struct{})
-		stop := runOutbox(t, ob, &st, sender[string]{batch: 1, deliver: func(ctx context.Context, b []queued[string]) (int, error) {
+		stop := runOutbox(t, ob, &st, sender[string]{batch: 1, deliver: func(ctx context.Context, b []queued[string]) []error {
 			if b[0].v == "1" {
 				close(delivering)
 				<-release
 			}
 			return rec.deliver(ctx, b)
 		}})
-		ob.push("1", time.Now())
+		ob.push("1", time.Now(), 1)
 		<-delivering
 		for _, m := range []string{"2", "3", "4"} { // QUEUE_SIZE 2 waiting: "2" goes
-			ob.push(m, time.Now())
+			ob.push(m, time.Now(), len(m))
 		}
 		close(release)
 		synctest.Wait()

@@ -41,6 +41,9 @@ type Game interface {
 	Events() *inbox.Inbox[minecraft.Event]
 	State() *link.State
 	Broadcast(ctx context.Context, msg []minecraft.Component) error
+	// Broadcasts sends several broadcasts in order, in flight together, and
+	// reports each one's error (nil when shown).
+	Broadcasts(ctx context.Context, msgs [][]minecraft.Component) []error
 	Title(ctx context.Context, title, subtitle []minecraft.Component) error
 	ActionBar(ctx context.Context, msg []minecraft.Component) error
 	PrivateMessage(ctx context.Context, player string, msg []minecraft.Component) error
@@ -81,11 +84,12 @@ type Options struct {
 	CommandPrefix    string
 	RCONPublic       []string
 	RCONDeny         []string
-	QueueSize        int
-	QueueTTL         time.Duration
+	QueueSize        int           // messages waiting per destination
+	QueueBytes       int64         // bytes waiting per destination
+	QueueTTL         time.Duration // how long a message may wait
 	RequestTimeout   time.Duration
-	// DrainTimeout bounds how long Run keeps delivering queued messages after
-	// its context ends (SPEC §4: 5 s).
+	// DrainTimeout bounds how long Run keeps handling what it has read and
+	// delivering what is queued after its context ends.
 	DrainTimeout time.Duration
 	Logger       *slog.Logger
 	// Metrics receives the relay's counters; nil makes a private set.
@@ -126,6 +130,9 @@ func New(q QQ, servers []Server, o Options) (*Relay, error) {
 	if o.QueueSize <= 0 {
 		o.QueueSize = 500
 	}
+	if o.QueueBytes <= 0 {
+		o.QueueBytes = 16 << 20
+	}
 	if o.QueueTTL <= 0 {
 		o.QueueTTL = 10 * time.Minute
 	}
@@ -154,6 +161,7 @@ func New(q QQ, servers []Server, o Options) (*Relay, error) {
 		syncMC: map[minecraft.EventKind]bool{},
 		m:      newRelayMetrics(o.Metrics),
 	}
+	lim := limits{size: o.QueueSize, maxBytes: o.QueueBytes, ttl: o.QueueTTL}
 	for _, id := range o.Admins {
 		r.admins[id] = true
 	}
@@ -169,8 +177,7 @@ func New(q QQ, servers []Server, o Options) (*Relay, error) {
 			return nil, fmt.Errorf("relay: server %q has no game connection", s.Name)
 		}
 		sv := &server{Server: s}
-		sv.out = newOutbox[gameMsg]("mc:"+s.Name, o.QueueSize, o.QueueTTL,
-			o.Logger.With("server", s.Name), r.m)
+		sv.out = newOutbox[gameMsg]("mc:"+s.Name, lim, o.Logger.With("server", s.Name), r.m)
 		r.servers = append(r.servers, sv)
 		r.byName[key] = sv
 		for _, g := range s.Groups {
@@ -180,62 +187,10 @@ func New(q QQ, servers []Server, o Options) (*Relay, error) {
 		}
 	}
 	for g := range r.groups {
-		r.qqOut[g] = newOutbox[qqLine](fmt.Sprintf("qq:%d", g), o.QueueSize, o.QueueTTL,
-			o.Logger.With("group", g), r.m)
+		r.qqOut[g] = newOutbox[qqLine](fmt.Sprintf("qq:%d", g), lim, o.Logger.With("group", g), r.m)
 	}
-	r.privOut = newOutbox[qqPrivate]("qq:private", o.QueueSize, o.QueueTTL, o.Logger, r.m)
+	r.privOut = newOutbox[qqPrivate]("qq:private", lim, o.Logger, r.m)
 	return r, nil
-}
-
-// Run relays until ctx ends, then keeps delivering what is queued for up to
-// DrainTimeout while accepting nothing new, and returns.
-func (r *Relay) Run(ctx context.Context) error {
-	// Senders outlive ctx: they start draining only once nothing can be
-	// queued any more (intake stopped, running commands replied), and stop
-	// at drainCtx.
-	intakeDone, endIntake := context.WithCancel(context.WithoutCancel(ctx))
-	defer endIntake()
-	drainCtx, stopDrain := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopDrain()
-	var senders sync.WaitGroup
-	for g, ob := range r.qqOut {
-		senders.Go(func() { ob.run(intakeDone, drainCtx, r.qq.State(), r.groupSender(g)) })
-	}
-	senders.Go(func() { r.privOut.run(intakeDone, drainCtx, r.qq.State(), r.privateSender()) })
-	for _, s := range r.servers {
-		senders.Go(func() { s.out.run(intakeDone, drainCtx, s.Game.State(), r.gameSender(s)) })
-	}
-
-	var intake sync.WaitGroup
-	intake.Go(func() {
-		for {
-			ev, err := r.qq.Events().Next(ctx)
-			if err != nil {
-				return
-			}
-			r.handleQQ(ctx, ev)
-		}
-	})
-	for _, s := range r.servers {
-		intake.Go(func() {
-			for {
-				ev, err := s.Game.Events().Next(ctx)
-				if err != nil {
-					return
-				}
-				r.handleGame(s, ev)
-			}
-		})
-	}
-	intake.Wait()
-	r.cmds.Wait() // commands already running still get their replies queued
-
-	// Stop accepting, deliver what is queued (SPEC §4).
-	endIntake()
-	timer := time.AfterFunc(r.o.DrainTimeout, stopDrain)
-	defer timer.Stop()
-	senders.Wait()
-	return nil
 }
 
 // serversOf returns the servers bound to group, in configuration order.
@@ -274,15 +229,16 @@ func (r *Relay) handleGame(s *server, ev minecraft.Event) {
 		if r.showServerPrefix(g) {
 			text = "[" + s.Name + "] " + line
 		}
-		r.qqOut[g].push(qqLine{Text: text, Server: s.Name}, now)
+		r.qqOut[g].push(qqLine{Text: text, Server: s.Name}, now, len(text))
 	}
 	if r.o.CrossServerChat && crossServerKinds[ev.Kind] {
 		comps := []minecraft.Component{
 			{Text: "[" + s.Name + "] ", Color: "gray"},
 			{Text: line, Color: "white"},
 		}
+		size := componentsSize(comps)
 		for _, other := range r.neighbours(s) {
-			other.out.push(gameMsg{Comps: comps, From: s.Name}, now)
+			other.out.push(gameMsg{Comps: comps, From: s.Name}, now, size)
 		}
 	}
 }
@@ -305,7 +261,7 @@ func (r *Relay) neighbours(s *server) []*server {
 }
 
 // handleQQ routes one QQ event: commands first, then chat into the game.
-func (r *Relay) handleQQ(ctx context.Context, ev qq.Event) {
+func (r *Relay) handleQQ(in *intake, ev qq.Event) {
 	switch ev.Kind {
 	case qq.GroupMessage:
 		servers := r.serversOf(ev.GroupID)
@@ -313,7 +269,7 @@ func (r *Relay) handleQQ(ctx context.Context, ev qq.Event) {
 			return // not a bridged group
 		}
 		if cmd, ok := r.parseCommand(ev.Message); ok {
-			r.startCommand(ctx, ev, cmd)
+			r.startCommand(in.cmdCtx, ev, cmd)
 			return
 		}
 		if !r.o.SyncQQToMC {
@@ -324,17 +280,15 @@ func (r *Relay) handleQQ(ctx context.Context, ev qq.Event) {
 			return
 		}
 		ev.Message.Segments = segs
-		comps := r.renderQQ(ctx, ev)
-		now := time.Now()
-		for _, s := range servers {
-			s.out.push(gameMsg{Comps: comps}, now)
-		}
+		in.chats[ev.GroupID].add(servers, r.needsLookup(ev), func() []minecraft.Component {
+			return r.renderQQ(in.renderCtx, ev)
+		})
 	case qq.PrivateMessage:
 		if !r.admins[ev.Message.Sender.UserID] {
 			return
 		}
 		if cmd, ok := r.parseCommand(ev.Message); ok {
-			r.startCommand(ctx, ev, cmd)
+			r.startCommand(in.cmdCtx, ev, cmd)
 		}
 	}
 }

@@ -57,6 +57,29 @@ func (r *Relay) renderQQ(ctx context.Context, ev qq.Event) []minecraft.Component
 	}, format.Options{ShowGroupName: r.o.ShowGroupName, ChatImage: r.o.ChatImage})
 }
 
+// needsLookup tells whether rendering ev may ask the bot something: a
+// mention to name, a quoted message, a sender without a name, or the group
+// name. Messages that need none are rendered at once.
+func (r *Relay) needsLookup(ev qq.Event) bool {
+	if ev.Message.Sender.Card == "" && ev.Message.Sender.Nickname == "" {
+		return true
+	}
+	if r.o.ShowGroupName && ev.GroupName == "" {
+		return true
+	}
+	for _, s := range ev.Message.Segments {
+		switch s.Type {
+		case qq.SegReply:
+			return true
+		case qq.SegAt:
+			if _, err := strconv.ParseInt(s.Get("qq"), 10, 64); err == nil {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // memberName is a member's card, else nickname; "" when the look-up fails
 // (the formatter then uses the mention's own name or the number).
 func (r *Relay) memberName(ctx context.Context, group, user int64) string {

@@ -41,21 +41,29 @@ func (r *Relay) groupSender(group int64) sender[qqLine] {
 		lim := rate.NewLimiter(rate.Every(r.o.GroupRatePeriod/time.Duration(r.o.GroupRate)), r.o.GroupRate)
 		s.waitTurn = lim.Wait
 	}
-	s.deliver = func(ctx context.Context, batch []queued[qqLine]) (int, error) {
+	s.deliver = func(ctx context.Context, batch []queued[qqLine]) []error {
 		n, text := mergeLines(batch)
 		ctx, cancel := context.WithTimeout(ctx, r.o.RequestTimeout)
 		defer cancel()
-		if err := r.qq.SendGroupMessage(ctx, group, quoting(batch[0].v.ReplyTo, text)); err != nil {
-			return 0, classify(err)
-		}
-		for _, q := range batch[:n] {
-			if q.v.Server != "" {
-				r.m.relayed(mcToQQ, q.v.Server, q.at)
+		err := classify(r.qq.SendGroupMessage(ctx, group, quoting(batch[0].v.ReplyTo, text)))
+		if err == nil {
+			for _, q := range batch[:n] {
+				if q.v.Server != "" {
+					r.m.relayed(mcToQQ, q.v.Server, q.at)
+				}
 			}
 		}
-		return n, nil
+		return repeat(err, n) // the merged lines share one fate
 	}
 	return s
+}
+
+func repeat(err error, n int) []error {
+	errs := make([]error, n)
+	for i := range errs {
+		errs[i] = err
+	}
+	return errs
 }
 
 // mergeLines joins the head of the batch into one text: lines after the first
@@ -89,14 +97,11 @@ func quoting(id, text string) []qq.Segment {
 }
 
 func (r *Relay) privateSender() sender[qqPrivate] {
-	return sender[qqPrivate]{batch: 1, deliver: func(ctx context.Context, batch []queued[qqPrivate]) (int, error) {
+	return sender[qqPrivate]{batch: 1, deliver: func(ctx context.Context, batch []queued[qqPrivate]) []error {
 		p := batch[0].v
 		ctx, cancel := context.WithTimeout(ctx, r.o.RequestTimeout)
 		defer cancel()
-		if err := r.qq.SendPrivateMessage(ctx, p.User, quoting(p.ReplyTo, p.Text)); err != nil {
-			return 0, classify(err)
-		}
-		return 1, nil
+		return []error{classify(r.qq.SendPrivateMessage(ctx, p.User, quoting(p.ReplyTo, p.Text)))}
 	}}
 }
 
@@ -107,29 +112,44 @@ type gameMsg struct {
 	From  string // origin server for cross-server lines; "" for QQ chat
 }
 
-// gameSender delivers broadcasts to one server, one message at a time.
+// gameWindow is how many broadcasts may be in flight on one server's
+// connection. The plugin answers a connection's requests strictly in order,
+// so a window costs one round trip where one at a time costs one each.
+const gameWindow = 64
+
+// gameSender delivers broadcasts to one server, up to gameWindow at once.
 func (r *Relay) gameSender(s *server) sender[gameMsg] {
-	return sender[gameMsg]{batch: 1, deliver: func(ctx context.Context, batch []queued[gameMsg]) (int, error) {
-		ctx, cancel := context.WithTimeout(ctx, r.o.RequestTimeout)
-		defer cancel()
-		if err := s.Game.Broadcast(ctx, batch[0].v.Comps); err != nil {
-			return 0, classify(err)
+	return sender[gameMsg]{batch: gameWindow, deliver: func(ctx context.Context, batch []queued[gameMsg]) []error {
+		msgs := make([][]minecraft.Component, len(batch))
+		for i, q := range batch {
+			msgs[i] = q.v.Comps
 		}
-		if batch[0].v.From != "" {
-			r.m.relayed(mcToMC, s.Name, batch[0].at)
-		} else {
-			r.m.relayed(qqToMC, s.Name, batch[0].at)
+		errs := s.Game.Broadcasts(ctx, msgs)
+		for i, err := range errs {
+			if err != nil {
+				errs[i] = classify(err)
+				continue
+			}
+			direction := qqToMC
+			if batch[i].v.From != "" {
+				direction = mcToMC
+			}
+			r.m.relayed(direction, s.Name, batch[i].at)
 		}
-		return 1, nil
+		return errs
 	}}
 }
 
-// classify marks errors the peer gave about the message itself as permanent:
-// sending it again would fail again and hold up the queue.
+// classify marks errors about the message itself as permanent: the peer
+// refused it, or it cannot be sent at all; sending it again would fail again
+// and hold up the queue.
 func classify(err error) error {
+	if err == nil {
+		return nil
+	}
 	var qe *qq.APIError
 	var me *minecraft.APIError
-	if errors.As(err, &qe) || errors.As(err, &me) {
+	if errors.As(err, &qe) || errors.As(err, &me) || errors.Is(err, minecraft.ErrInvalidMessage) {
 		return permanent{err}
 	}
 	return err

@@ -55,6 +55,7 @@ type Config struct {
 	RCONDeny      List   `env:"RCON_DENY" envDefault:"stop,restart,op,deop"`
 
 	QueueSize      int           `env:"QUEUE_SIZE" envDefault:"500"`
+	QueueBytes     ByteSize      `env:"QUEUE_BYTES" envDefault:"16MiB"`
 	QueueTTL       time.Duration `env:"QUEUE_TTL" envDefault:"10m"`
 	RequestTimeout time.Duration `env:"REQUEST_TIMEOUT" envDefault:"10s"`
 
@@ -115,6 +116,38 @@ func (l *IDList) UnmarshalText(b []byte) error {
 		*l = append(*l, n)
 	}
 	return nil
+}
+
+// ByteSize is a size in bytes, written as a plain number or with a unit:
+// 16MiB, 512KiB, 1GiB (KB, MB and GB are read as the same powers of 1024).
+type ByteSize int64
+
+// UnmarshalText implements encoding.TextUnmarshaler for env.
+func (b *ByteSize) UnmarshalText(text []byte) error {
+	s := strings.TrimSpace(string(text))
+	i := strings.IndexFunc(s, func(r rune) bool { return (r < '0' || r > '9') && r != '.' })
+	num, unit := s, ""
+	if i >= 0 {
+		num, unit = s[:i], strings.ToLower(strings.TrimSpace(s[i:]))
+	}
+	mult, ok := map[string]float64{"": 1, "b": 1, "k": 1 << 10, "kb": 1 << 10, "kib": 1 << 10,
+		"m": 1 << 20, "mb": 1 << 20, "mib": 1 << 20, "g": 1 << 30, "gb": 1 << 30, "gib": 1 << 30}[unit]
+	n, err := strconv.ParseFloat(num, 64)
+	if !ok || err != nil || n <= 0 {
+		return fmt.Errorf("%q: want a size such as 16MiB or 512KiB", s)
+	}
+	*b = ByteSize(n * mult)
+	return nil
+}
+
+func (b ByteSize) String() string {
+	switch {
+	case b >= 1<<20 && b%(1<<20) == 0:
+		return strconv.FormatInt(int64(b)>>20, 10) + "MiB"
+	case b >= 1<<10 && b%(1<<10) == 0:
+		return strconv.FormatInt(int64(b)>>10, 10) + "KiB"
+	}
+	return strconv.FormatInt(int64(b), 10)
 }
 
 // Rate is "N/period" (e.g. "20/1m", "5/10s"); "0" disables limiting.

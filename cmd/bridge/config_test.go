@@ -49,6 +49,7 @@ func TestDefaultsFollowTheSpec(t *testing.T) {
 		{"RCON_PUBLIC", []string(cfg.RCONPublic), []string{"list"}},
 		{"RCON_DENY", []string(cfg.RCONDeny), []string{"stop", "restart", "op", "deop"}},
 		{"QUEUE_SIZE", cfg.QueueSize, 500},
+		{"QUEUE_BYTES", cfg.QueueBytes, ByteSize(16 << 20)},
 		{"QUEUE_TTL", cfg.QueueTTL, 10 * time.Minute},
 		{"REQUEST_TIMEOUT", cfg.RequestTimeout, 10 * time.Second},
 		{"HTTP_LISTEN", cfg.HTTPListen, "127.0.0.1:9180"},

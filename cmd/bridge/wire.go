@@ -12,6 +12,7 @@ import (
 
 	"github.com/VictoriaMetrics/metrics"
 
+	"github.com/mcqq/bridge/internal/inbox"
 	"github.com/mcqq/bridge/internal/link"
 	"github.com/mcqq/bridge/minecraft"
 	"github.com/mcqq/bridge/minecraft/queqiao"
@@ -51,16 +52,24 @@ type bridge struct {
 // build turns the configuration into connected-up parts; it does no I/O.
 func build(cfg *Config, log *slog.Logger) (*bridge, error) {
 	b := &bridge{cfg: cfg, log: log, metrics: metrics.NewSet()}
+	// Events wait for the relay in each client's inbox, bounded like a
+	// queue (count fixed, bytes QUEUE_BYTES); drops are counted per inbox.
+	inboxFor := func(name string) inbox.Options {
+		dropped := b.metrics.GetOrCreateCounter(fmt.Sprintf(`bridge_messages_dropped_total{queue=%q}`, "in:"+name))
+		return inbox.Options{MaxBytes: int64(cfg.QueueBytes), OnDrop: func(n int) { dropped.Add(n) }}
+	}
 	var err error
 	switch cfg.QQProtocol {
 	case "milky":
 		b.qq, err = milky.New(milky.Options{BaseURL: cfg.QQURL, AccessToken: cfg.QQToken,
-			Webhook: cfg.QQListen != "", RequestTimeout: cfg.RequestTimeout, Logger: log.With("conn", "qq")})
+			Webhook: cfg.QQListen != "", RequestTimeout: cfg.RequestTimeout, Logger: log.With("conn", "qq"),
+			Inbox: inboxFor("qq")})
 	default:
 		b.qq, err = onebot.New(onebot.Options{URL: cfg.QQURL, AccessToken: cfg.QQToken,
 			Webhook:        cfg.QQListen != "" && cfg.QQURL != "", // with an http:// QQ_URL (config checks)
 			RequestTimeout: cfg.RequestTimeout,
-			Logger:         log.With("conn", "qq")})
+			Logger:         log.With("conn", "qq"),
+			Inbox:          inboxFor("qq")})
 	}
 	if err != nil {
 		return nil, fmt.Errorf("qq: %w", err)
@@ -74,7 +83,7 @@ func build(cfg *Config, log *slog.Logger) (*bridge, error) {
 		}
 		g, err := queqiao.New(queqiao.Options{Name: s.Name, URL: s.WSURL, Token: s.Token,
 			GameVersion: version, RequestTimeout: cfg.RequestTimeout,
-			Logger: log})
+			Logger: log, Inbox: inboxFor("mc:" + s.Name)})
 		if err != nil {
 			return nil, fmt.Errorf("queqiao %s: %w", s.Name, err)
 		}
@@ -104,7 +113,8 @@ func build(cfg *Config, log *slog.Logger) (*bridge, error) {
 		ChatImage: cfg.ChatImage, GroupRate: cfg.QQGroupRate.N, GroupRatePeriod: cfg.QQGroupRate.Period,
 		Templates: cfg.Templates(), CommandPrefix: cfg.CommandPrefix,
 		RCONPublic: cfg.RCONPublic, RCONDeny: cfg.RCONDeny,
-		QueueSize: cfg.QueueSize, QueueTTL: cfg.QueueTTL, RequestTimeout: cfg.RequestTimeout,
+		QueueSize: cfg.QueueSize, QueueBytes: int64(cfg.QueueBytes), QueueTTL: cfg.QueueTTL,
+		RequestTimeout: cfg.RequestTimeout,
 		DrainTimeout: 5 * time.Second, Logger: log, Metrics: b.metrics,
 	})
 	if err != nil {
