@@ -115,7 +115,7 @@ func build(cfg *Config, log *slog.Logger) (*bridge, error) {
 		RCONPublic: cfg.RCONPublic, RCONDeny: cfg.RCONDeny,
 		QueueSize: cfg.QueueSize, QueueBytes: int64(cfg.QueueBytes), QueueTTL: cfg.QueueTTL,
 		RequestTimeout: cfg.RequestTimeout,
-		DrainTimeout: 5 * time.Second, Logger: log, Metrics: b.metrics,
+		DrainTimeout:   5 * time.Second, Logger: log, Metrics: b.metrics,
 	})
 	if err != nil {
 		return nil, err
