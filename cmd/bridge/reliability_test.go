@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"maps"
 	"net"
 	"net/http"
@@ -19,6 +20,7 @@ import (
 	"github.com/mcqq/bridge/internal/standin/onebot"
 	"github.com/mcqq/bridge/internal/standin/queqiao"
 	"github.com/mcqq/bridge/internal/standin/rcon"
+	"github.com/mcqq/bridge/internal/testutil"
 	"github.com/mcqq/bridge/qq"
 )
 
@@ -346,7 +348,8 @@ func startStoppable(t *testing.T, bot *onebot.Bot, mc *queqiao.Server, extra map
 	maps.Copy(env, extra)
 	cfg, _, err := LoadConfig(env)
 	must(t, err)
-	b, err := build(cfg, discardLogger())
+	logs := &testutil.LogBuffer{}
+	b, err := build(cfg, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	must(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -358,7 +361,7 @@ func startStoppable(t *testing.T, bot *onebot.Bot, mc *queqiao.Server, extra map
 			<-done
 		}
 	})
-	w = &world{t: t, bot: bot, bridge: b, mc: map[string]*queqiao.Server{"survival": mc}}
+	w = &world{t: t, bot: bot, bridge: b, mc: map[string]*queqiao.Server{"survival": mc}, logs: logs}
 	w.waitFor("connected", func() bool { ready, _ := b.readiness(); return ready })
 	return w, func() error {
 		t.Helper()

@@ -27,15 +27,16 @@ type Inbox[T any] struct {
 	log      *slog.Logger
 	onDrop   func(n int)
 
-	mu      sync.Mutex
-	items   []item[T] // items[head:] are queued
-	head    int
-	bytes   int64
-	closed  bool
-	refused int       // pushed after Close
-	dropped int       // dropped for overflow, not yet logged
-	lastLog time.Time // last overflow log line
-	ready   chan struct{}
+	mu       sync.Mutex
+	items    []item[T] // items[head:] are queued
+	head     int
+	bytes    int64
+	closed   bool
+	received int       // every Push, refused ones included
+	refused  int       // pushed after Close
+	dropped  int       // dropped for overflow, not yet logged
+	lastLog  time.Time // last overflow log line
+	ready    chan struct{}
 }
 
 type item[T any] struct {
@@ -75,6 +76,7 @@ func New[T any](o Options) *Inbox[T] {
 // the oldest events when a bound is passed. After Close it only counts v.
 func (q *Inbox[T]) Push(v T, size int) {
 	q.mu.Lock()
+	q.received++
 	if q.closed {
 		q.refused++
 		q.mu.Unlock()
@@ -165,6 +167,13 @@ func (q *Inbox[T]) Close() {
 	case q.ready <- struct{}{}:
 	default:
 	}
+}
+
+// Received is how many events were pushed, ever.
+func (q *Inbox[T]) Received() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.received
 }
 
 // Refused is how many events arrived after Close; the relay reports them

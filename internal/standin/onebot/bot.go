@@ -74,7 +74,8 @@ type Bot struct {
 	sent     []Sent
 	actions  []string
 	silent   map[string]bool
-	counter  int64 // message ids and sequences
+	latency  map[string]time.Duration // per action; such actions are answered concurrently
+	counter  int64                    // message ids and sequences
 	sse      map[*sseStream]struct{}
 }
 
@@ -125,6 +126,7 @@ func New(o Options) *Bot {
 		groups:   make(map[int64]string),
 		messages: make(map[int64]messageEvent),
 		silent:   make(map[string]bool),
+		latency:  make(map[string]time.Duration),
 		sse:      make(map[*sseStream]struct{}),
 	}
 	b.server = standin.NewServer("onebot stand-in", b.log, func(run *standin.Run) http.Handler {
@@ -174,6 +176,21 @@ func (b *Bot) SetGroupName(group int64, name string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.groups[group] = name
+}
+
+// SetLatency makes action take d to answer. Like NapCat and LLBot, which
+// run calls concurrently, such actions are answered in the background, so
+// several can be under way at once and later calls may be answered first.
+func (b *Bot) SetLatency(action string, d time.Duration) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.latency[action] = d
+}
+
+func (b *Bot) latencyOf(action string) time.Duration {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.latency[action]
 }
 
 // SetSilent makes the stand-in receive action but never answer it (for

@@ -100,6 +100,15 @@ func (b *Bot) serveAction(run *standin.Run, w http.ResponseWriter, r *http.Reque
 	if echo == nil && b.napcat() {
 		echo = marshal(strconv.FormatInt(time.Now().UnixNano(), 36))
 	}
+	if d := b.latencyOf(action); d > 0 {
+		select {
+		case <-time.After(d):
+		case <-r.Context().Done():
+			return
+		case <-run.Stopping():
+			return
+		}
+	}
 	reply, ok := b.act(action, marshal(params), echo, true)
 	if !ok {
 		select {

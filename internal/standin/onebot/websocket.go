@@ -3,6 +3,7 @@ package onebot
 import (
 	"encoding/json"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -65,9 +66,11 @@ func (b *Bot) serveConn(c *standin.Conn) error {
 			}
 		}
 	}()
+	var slow sync.WaitGroup // actions answered in the background (SetLatency)
 	defer func() {
 		close(done)
 		<-heartbeats
+		slow.Wait()
 	}()
 	for {
 		typ, frame, err := c.ReadMessage()
@@ -75,6 +78,19 @@ func (b *Bot) serveConn(c *standin.Conn) error {
 			return err
 		}
 		if typ != websocket.TextMessage {
+			continue
+		}
+		if d := b.latencyOf(actionOf(frame)); d > 0 {
+			slow.Go(func() {
+				select {
+				case <-time.After(d):
+				case <-done:
+					return
+				}
+				if reply, ok := b.answer(frame); ok {
+					_ = c.Write(marshal(reply))
+				}
+			})
 			continue
 		}
 		reply, ok := b.answer(frame)
@@ -85,6 +101,15 @@ func (b *Bot) serveConn(c *standin.Conn) error {
 			return err
 		}
 	}
+}
+
+// actionOf is the action an action frame names; "" when unreadable.
+func actionOf(frame []byte) string {
+	var req struct {
+		Action string `json:"action"`
+	}
+	_ = json.Unmarshal(frame, &req)
+	return req.Action
 }
 
 // answer handles one action frame from a WebSocket; ok is false when no

@@ -50,15 +50,23 @@ func (q *Server) answer(frame []byte) (response, bool) {
 	}
 	q.mu.Lock()
 	q.requests = append(q.requests, Request{API: api, Data: req.Data, Echo: deref(echo)})
+	q.counts[api]++
 	if q.arrived != nil {
 		close(q.arrived)
 		q.arrived = nil
 	}
 	silent := q.silent[api]
+	rejected := q.reject[api] > 0
+	if rejected {
+		q.reject[api]--
+	}
 	q.mu.Unlock()
 	q.log.Debug("request", "api", api, "echo", deref(echo))
 	if silent {
 		return response{}, false
+	}
+	if rejected {
+		return parseFailureResponse(frame), true
 	}
 
 	code, message, data, err := q.execute(api, req.Data)

@@ -51,10 +51,13 @@ type Server struct {
 
 	mu       sync.Mutex
 	requests []Request
-	arrived  chan struct{} // closed and replaced at every new request
+	counts   map[string]int // requests per API
+	arrived  chan struct{}  // closed and replaced at every new request
 	online   []string
 	rcon     func(cmd string) string
 	silent   map[string]bool
+	reject   map[string]int // API → how many of its next requests fail with the plugin's 500
+	latency  time.Duration  // network delay added to every answer
 }
 
 // New returns a stopped stand-in; call Start or DialReverse.
@@ -76,6 +79,8 @@ func New(o Options) *Server {
 		opts:   o,
 		log:    log.With("standin", "queqiao", "server", o.ServerName),
 		silent: make(map[string]bool),
+		reject: make(map[string]int),
+		counts: make(map[string]int),
 	}
 	q.server = standin.NewServer("queqiao stand-in", q.log, func(run *standin.Run) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { q.serveHTTP(run, w, r) })
@@ -130,12 +135,7 @@ func (q *Server) SetRCON(fn func(cmd string) string) {
 func (q *Server) WaitRequests(ctx context.Context, api string, n int) error {
 	for {
 		q.mu.Lock()
-		got := 0
-		for i := range q.requests {
-			if q.requests[i].API == api {
-				got++
-			}
-		}
+		got := q.counts[api]
 		if got >= n {
 			q.mu.Unlock()
 			return nil
@@ -151,6 +151,25 @@ func (q *Server) WaitRequests(ctx context.Context, api string, n int) error {
 			return fmt.Errorf("queqiao stand-in: %d of %d %s requests: %w", got, n, api, ctx.Err())
 		}
 	}
+}
+
+// SetLatency delays every answer by d, as a network between the bridge and
+// the plugin would: requests are still handled at once and in order, and
+// their answers follow each other d later, so several requests can be in
+// flight.
+func (q *Server) SetLatency(d time.Duration) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.latency = d
+}
+
+// RejectNext makes the next n requests of api fail the way the plugin fails
+// a request the game refuses (a component its codec rejects): code 500,
+// api and echo null, the raw request quoted in data.
+func (q *Server) RejectNext(api string, n int) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.reject[api] += n
 }
 
 // SetSilent makes the stand-in never answer api (for timeout tests).
@@ -225,26 +244,55 @@ func (q *Server) DialReverse(ctx context.Context, target string) error {
 	return q.server.DialAndServe(ctx, target, h, 10*time.Second, q.readRequests)
 }
 
-// readRequests answers requests on conn until it fails.
+// readRequests answers requests on conn, in order, until it fails. Answers
+// go out through a writer goroutine that adds the configured latency.
 func (q *Server) readRequests(c *standin.Conn) error {
-	for {
-		typ, frame, err := c.ReadMessage()
-		if err != nil {
-			return err
-		}
-		if typ != websocket.TextMessage {
-			continue // the plugin ignores binary frames
-		}
-		resp, ok := q.answer(frame)
-		if !ok {
-			continue
-		}
-		out, err := json.Marshal(resp)
-		if err != nil {
-			return err
-		}
-		if err := c.Write(out); err != nil {
-			return err
-		}
+	type answer struct {
+		frame []byte
+		due   time.Time
 	}
+	answers := make(chan answer, 1024)
+	writerDone := make(chan error, 1)
+	go func() {
+		for a := range answers {
+			if d := time.Until(a.due); d > 0 {
+				time.Sleep(d) // the simulated network; closing the connection ends the reader, then this
+			}
+			if err := c.Write(a.frame); err != nil {
+				for range answers { // let the reader finish
+				}
+				writerDone <- err
+				return
+			}
+		}
+		writerDone <- nil
+	}()
+	err := func() error {
+		for {
+			typ, frame, err := c.ReadMessage()
+			if err != nil {
+				return err
+			}
+			if typ != websocket.TextMessage {
+				continue // the plugin ignores binary frames
+			}
+			resp, ok := q.answer(frame)
+			if !ok {
+				continue
+			}
+			out, err := json.Marshal(resp)
+			if err != nil {
+				return err
+			}
+			q.mu.Lock()
+			due := time.Now().Add(q.latency)
+			q.mu.Unlock()
+			answers <- answer{out, due}
+		}
+	}()
+	close(answers)
+	if werr := <-writerDone; err == nil {
+		err = werr
+	}
+	return err
 }
