@@ -121,7 +121,11 @@ func startWorld(t testing.TB, servers []serverSpec, extra map[string]string) *wo
 	if len(warnings) > 0 {
 		t.Fatal(warnings)
 	}
-	log := slog.New(slog.NewTextHandler(w.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	level := slog.LevelDebug
+	if _, bench := t.(*testing.B); bench {
+		level = slog.LevelWarn // a debug line per message would be what is measured
+	}
+	log := slog.New(slog.NewTextHandler(w.logs, &slog.HandlerOptions{Level: level}))
 	w.bridge, err = build(cfg, log)
 	if err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@
 package ws
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -193,6 +194,12 @@ func (s *Session) Run(ctx context.Context, onFrame func([]byte)) error {
 }
 
 func (s *Session) read(onFrame func([]byte)) error {
+	// Frames are read into one reused buffer and handed on as an exact-size
+	// copy (onFrame may keep it): one allocation per frame instead of
+	// io.ReadAll's growing series. A buffer grown by a rare large frame is
+	// not kept.
+	var buf bytes.Buffer
+	const keepBuffer = 64 << 10
 	extend := func() { _ = s.conn.SetReadDeadline(time.Now().Add(s.opts.PongWait)) }
 	extend()
 	s.conn.SetPongHandler(func(string) error { extend(); return nil })
@@ -204,10 +211,14 @@ func (s *Session) read(onFrame func([]byte)) error {
 			return err
 		}
 		extend()
-		data, err := io.ReadAll(io.LimitReader(r, s.opts.ReadLimit+1))
-		if err != nil {
+		if buf.Cap() > keepBuffer {
+			buf = bytes.Buffer{}
+		}
+		buf.Reset()
+		if _, err := buf.ReadFrom(io.LimitReader(r, s.opts.ReadLimit+1)); err != nil {
 			return err
 		}
+		data := buf.Bytes()
 		if int64(len(data)) > s.opts.ReadLimit {
 			// The rest is discarded as it streams in, so an oversized frame
 			// costs no more memory than the limit and not the connection.
@@ -219,7 +230,7 @@ func (s *Session) read(onFrame func([]byte)) error {
 				"bytes", int64(len(data))+rest, "limit", s.opts.ReadLimit, "peer", s.RemoteAddr())
 			continue
 		}
-		onFrame(data)
+		onFrame(bytes.Clone(data))
 	}
 }
 

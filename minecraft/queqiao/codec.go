@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mcqq/bridge/internal/wirejson"
 	"github.com/mcqq/bridge/minecraft"
 )
 
@@ -352,8 +353,8 @@ func (s *flexString) UnmarshalJSON(b []byte) error {
 	case string(b) == "null":
 		*s = ""
 	case len(b) > 0 && b[0] == '"':
-		var v string
-		if err := json.Unmarshal(b, &v); err != nil {
+		v, err := wirejson.Unquote(b)
+		if err != nil {
 			return err
 		}
 		*s = flexString(v)
@@ -375,8 +376,8 @@ func (n *flexNumber) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	if len(b) > 0 && b[0] == '"' {
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
+		s, err := wirejson.Unquote(b)
+		if err != nil {
 			return err
 		}
 		b = []byte(strings.TrimSpace(s))

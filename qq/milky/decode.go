@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mcqq/bridge/internal/wirejson"
 	"github.com/mcqq/bridge/qq"
 	"github.com/mcqq/bridge/qq/internal/botkit"
 )
@@ -427,8 +428,8 @@ func scalar(raw json.RawMessage) (string, bool) {
 	}
 	switch raw[0] {
 	case '"':
-		var s string
-		if json.Unmarshal(raw, &s) != nil {
+		s, err := wirejson.Unquote(raw)
+		if err != nil {
 			return "", false
 		}
 		return s, true

@@ -70,9 +70,7 @@ type wireSender struct {
 	Role     wireString `json:"role"`
 }
 
-// wireHeader is what classifying a frame needs. It is decoded first and on
-// its own so that oddly typed fields in notices or requests (which the bridge
-// ignores) cannot turn them into errors.
+// wireHeader is what classifying a frame needs.
 type wireHeader struct {
 	PostType    *wireString     `json:"post_type"` // nil: a response
 	MessageType wireString      `json:"message_type"`
@@ -81,10 +79,12 @@ type wireHeader struct {
 	Retcode     json.RawMessage `json:"retcode"`
 }
 
-// wireMessageEvent is the rest of a message event.
-type wireMessageEvent struct {
+// wireEvent is a whole frame: the header and, for message events, the rest.
+// It is decoded in one pass; a frame whose other fields are oddly typed is
+// classified by its header alone (see DecodeEvent).
+type wireEvent struct {
+	wireHeader
 	wireMessage
-	SelfID    wireInt    `json:"self_id"`
 	GroupID   wireInt    `json:"group_id"`
 	GroupName wireString `json:"group_name"`
 }
@@ -94,15 +94,22 @@ type wireMessageEvent struct {
 // array (NapCat, LLBot default) or a CQ-code string (message_format
 // "string"). The bot's own messages (post_type message_sent, or user_id equal
 // to self_id) are FrameIgnored. Event.SelfID is set for every event kind.
-// Malformed JSON or wrongly typed fields give an error.
+// Malformed JSON, or wrongly typed fields in a message, give an error;
+// wrongly typed fields in notices or requests, which the bridge ignores, do
+// not.
 func DecodeEvent(frame []byte) (qq.Event, FrameKind, error) {
 	if err := requireObject(frame); err != nil {
 		return qq.Event{}, 0, err
 	}
-	var h wireHeader
-	if err := json.Unmarshal(frame, &h); err != nil {
-		return qq.Event{}, 0, fmt.Errorf("decode frame: %w", err)
+	var w wireEvent
+	bodyErr := json.Unmarshal(frame, &w)
+	if bodyErr != nil {
+		w = wireEvent{}
+		if err := json.Unmarshal(frame, &w.wireHeader); err != nil {
+			return qq.Event{}, 0, fmt.Errorf("decode frame: %w", err)
+		}
 	}
+	h := w.wireHeader
 	if h.PostType == nil {
 		if h.Status == nil && h.Retcode == nil {
 			return qq.Event{}, 0, errors.New("frame is neither an event (post_type) nor a response (status, retcode)")
@@ -128,11 +135,13 @@ func DecodeEvent(frame []byte) (qq.Event, FrameKind, error) {
 	default:
 		return ev, FrameIgnored, nil
 	}
-	var w wireMessageEvent
-	if err := json.Unmarshal(frame, &w); err != nil {
-		return qq.Event{}, 0, fmt.Errorf("decode %s message: %w", h.MessageType, err)
+	if bodyErr != nil {
+		return qq.Event{}, 0, fmt.Errorf("decode %s message: %w", h.MessageType, bodyErr)
 	}
-	if w.SelfID != 0 && w.UserID == w.SelfID {
+	if selfIDErr != nil {
+		return qq.Event{}, 0, fmt.Errorf("decode %s message: self_id: %w", h.MessageType, selfIDErr)
+	}
+	if selfID != 0 && w.UserID == selfID {
 		return ev, FrameIgnored, nil
 	}
 	if kind == FrameGroupMessage {
@@ -223,12 +232,26 @@ func decodeSegments(raw json.RawMessage, depth int) ([]qq.Segment, error) {
 		}
 		return []qq.Segment{seg}, nil
 	case '[':
-		var items []json.RawMessage
-		if err := json.Unmarshal(raw, &items); err != nil {
+		// One pass over the array; an item that is not a segment object
+		// fails it, and the slow path below then names the item.
+		var items []wireSegment
+		if err := json.Unmarshal(raw, &items); err == nil {
+			segs := make([]qq.Segment, 0, len(items))
+			for i, w := range items {
+				seg, err := w.segment(depth)
+				if err != nil {
+					return nil, fmt.Errorf("segment %d: %w", i, err)
+				}
+				segs = append(segs, seg)
+			}
+			return segs, nil
+		}
+		var raws []json.RawMessage
+		if err := json.Unmarshal(raw, &raws); err != nil {
 			return nil, fmt.Errorf("decode message: %w", err)
 		}
-		segs := make([]qq.Segment, 0, len(items))
-		for i, item := range items {
+		segs := make([]qq.Segment, 0, len(raws))
+		for i, item := range raws {
 			seg, err := decodeSegment(item, depth)
 			if err != nil {
 				return nil, fmt.Errorf("segment %d: %w", i, err)
@@ -248,6 +271,11 @@ func decodeSegment(raw json.RawMessage, depth int) (qq.Segment, error) {
 	if err := json.Unmarshal(raw, &w); err != nil {
 		return qq.Segment{}, err
 	}
+	return w.segment(depth)
+}
+
+// segment turns a decoded segment object into the neutral model.
+func (w wireSegment) segment(depth int) (qq.Segment, error) {
 	if w.Type == "" {
 		return qq.Segment{}, errors.New("segment without type")
 	}

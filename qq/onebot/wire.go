@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/mcqq/bridge/internal/wirejson"
 	"github.com/mcqq/bridge/qq/internal/botkit"
 )
 
@@ -26,8 +27,8 @@ func (n *wireInt) UnmarshalJSON(b []byte) error {
 		*n = 0
 		return nil
 	case strings.HasPrefix(text, `"`):
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
+		s, err := wirejson.Unquote(b)
+		if err != nil {
 			return err
 		}
 		text = strings.TrimSpace(s)
@@ -82,8 +83,8 @@ func scalarText(b []byte) (text string, ok bool, err error) {
 	}
 	switch b[0] {
 	case '"':
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
+		s, err := wirejson.Unquote(b)
+		if err != nil {
 			return "", false, err
 		}
 		return s, true, nil

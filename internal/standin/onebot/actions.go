@@ -175,7 +175,14 @@ func (b *Bot) actionSend(action string, params json.RawMessage) (any, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.sent = append(b.sent, Sent{Action: action, GroupID: group, UserID: user, Message: segs,
-		Text: text.String(), Raw: p.Message})
+		Text: text.String(), Raw: p.Message, At: time.Now()})
+	if group != 0 {
+		b.lines[group] += strings.Count(text.String(), "\n") + 1
+	}
+	if b.arrived != nil {
+		close(b.arrived)
+		b.arrived = nil
+	}
 	kind := "group"
 	if group == 0 {
 		kind = "private"

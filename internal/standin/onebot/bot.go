@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"maps"
 	"net/http"
@@ -49,6 +50,7 @@ type Sent struct {
 	Message []qq.Segment
 	Text    string          // the text segments joined
 	Raw     json.RawMessage // the message param exactly as received
+	At      time.Time       // when it arrived
 }
 
 // Bot stands in for NapCat or LLBot speaking OneBot 11 (protocols §A–E).
@@ -72,6 +74,8 @@ type Bot struct {
 	groups   map[int64]string
 	messages map[int64]messageEvent // for get_msg
 	sent     []Sent
+	lines    map[int64]int // text lines sent per group
+	arrived  chan struct{} // closed and replaced at every message sent
 	actions  []string
 	silent   map[string]bool
 	latency  map[string]time.Duration // per action; such actions are answered concurrently
@@ -127,6 +131,7 @@ func New(o Options) *Bot {
 		messages: make(map[int64]messageEvent),
 		silent:   make(map[string]bool),
 		latency:  make(map[string]time.Duration),
+		lines:    make(map[int64]int),
 		sse:      make(map[*sseStream]struct{}),
 	}
 	b.server = standin.NewServer("onebot stand-in", b.log, func(run *standin.Run) http.Handler {
@@ -178,6 +183,30 @@ func (b *Bot) SetGroupName(group int64, name string) {
 	b.groups[group] = name
 }
 
+// WaitLines waits until the messages sent to group hold n text lines in
+// all (merged messages count each line), or fails when ctx ends. Benchmarks
+// use it to see lines arrive without polling; Sent has the contents.
+func (b *Bot) WaitLines(ctx context.Context, group int64, n int) error {
+	for {
+		b.mu.Lock()
+		got := b.lines[group]
+		if got >= n {
+			b.mu.Unlock()
+			return nil
+		}
+		if b.arrived == nil {
+			b.arrived = make(chan struct{})
+		}
+		ch := b.arrived
+		b.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return fmt.Errorf("onebot stand-in: %d of %d lines in group %d: %w", got, n, group, ctx.Err())
+		}
+	}
+}
+
 // SetLatency makes action take d to answer. Like NapCat and LLBot, which
 // run calls concurrently, such actions are answered in the background, so
 // several can be under way at once and later calls may be answered first.
@@ -219,13 +248,20 @@ func (b *Bot) Actions() []string {
 // client (WebSocket and SSE) and keeps it for get_msg. It returns the
 // message_id.
 func (b *Bot) GroupMessage(group int64, sender qq.Member, segs []qq.Segment) (messageID int64) {
+	frame, id := b.GroupMessageFrame(group, sender, segs)
+	b.Emit(frame)
+	return id
+}
+
+// GroupMessageFrame is the event frame GroupMessage pushes, and its
+// message_id, for a test or benchmark that emits prepared frames with Emit.
+func (b *Bot) GroupMessageFrame(group int64, sender qq.Member, segs []qq.Segment) (frame []byte, messageID int64) {
 	b.mu.Lock()
 	ev := b.newMessageEventLocked("group", sender, segs)
 	ev.GroupID, ev.GroupName = group, b.groups[group]
 	b.messages[ev.MessageID] = ev
 	b.mu.Unlock()
-	b.Emit(marshal(ev))
-	return ev.MessageID
+	return marshal(ev), ev.MessageID
 }
 
 // PrivateMessage pushes a private (friend) message event from sender to

@@ -165,7 +165,7 @@ func TestRecordsSends(t *testing.T) {
 	}
 	for i := range want {
 		got := sent[i]
-		got.Raw = nil
+		got.Raw, got.At = nil, time.Time{}
 		if !reflect.DeepEqual(got, want[i]) {
 			t.Errorf("Sent()[%d]\n got  %+v\n want %+v", i, got, want[i])
 		}

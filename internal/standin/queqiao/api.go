@@ -49,7 +49,7 @@ func (q *Server) answer(frame []byte) (response, bool) {
 		echo = &s
 	}
 	q.mu.Lock()
-	q.requests = append(q.requests, Request{API: api, Data: req.Data, Echo: deref(echo)})
+	q.requests = append(q.requests, Request{API: api, Data: req.Data, Echo: deref(echo), At: time.Now()})
 	q.counts[api]++
 	if q.arrived != nil {
 		close(q.arrived)

@@ -71,14 +71,22 @@ func (q *Server) emitJSON(v any) {
 }
 
 // Chat sends a PlayerChatEvent.
-func (q *Server) Chat(player, text string) {
-	q.emitJSON(struct {
+func (q *Server) Chat(player, text string) { q.Emit(q.ChatFrame(player, text)) }
+
+// ChatFrame is the PlayerChatEvent frame Chat sends, for a test or benchmark
+// that emits prepared frames with Emit.
+func (q *Server) ChatFrame(player, text string) []byte {
+	frame, err := json.Marshal(struct {
 		Message    string     `json:"message"`
 		Player     playerInfo `json:"player"`
 		MessageID  string     `json:"message_id"`
 		RawMessage string     `json:"raw_message"`
 		eventBase
 	}{text, playerOf(player), "", text, q.base("PlayerChatEvent", "message", "player_chat")})
+	if err != nil {
+		panic(err) // only our own fixed types are marshalled
+	}
+	return frame
 }
 
 // Command sends a PlayerCommandEvent; cmd is without the leading "/".

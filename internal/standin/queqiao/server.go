@@ -33,7 +33,8 @@ type Options struct {
 type Request struct {
 	API  string
 	Data json.RawMessage
-	Echo string // "" when the request had none
+	Echo string    // "" when the request had none
+	At   time.Time // when it arrived
 }
 
 // Server stands in for the QueQiao plugin (QueQiaoTool 0.6.8, protocol V2):
