@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/mcqq/bridge/internal/inbox"
 	"github.com/mcqq/bridge/minecraft"
@@ -172,12 +173,12 @@ func (p *chatPipeline) commit() {
 	}
 }
 
-// componentsSize estimates what a message costs in a queue: its text and
-// links plus a little per component.
+// componentsSize estimates the memory a message holds while queued: its
+// text and links plus each component's own struct.
 func componentsSize(cs []minecraft.Component) int {
 	n := 0
 	for _, c := range cs {
-		n += 16 + len(c.Text) + len(c.ClickURL) + len(c.ClickSuggest) +
+		n += int(unsafe.Sizeof(c)) + len(c.Text) + len(c.Color) + len(c.ClickURL) + len(c.ClickSuggest) +
 			componentsSize(c.Hover) + componentsSize(c.Extra)
 	}
 	return n
