@@ -78,6 +78,7 @@ type Options struct {
 	ShowGroupName    bool
 	CrossServerChat  bool
 	ChatImage        bool
+	ImageToQQ        bool          // MC_IMAGE_TO_QQ: pictures in game chat reach QQ as pictures
 	GroupRate        int           // messages per GroupRatePeriod per group; 0 = unlimited
 	GroupRatePeriod  time.Duration //
 	Templates        format.Templates
@@ -229,7 +230,8 @@ func (r *Relay) handleGame(s *server, ev minecraft.Event) {
 		if r.showServerPrefix(g) {
 			text = "[" + s.Name + "] " + line
 		}
-		r.qqOut[g].push(qqLine{Text: text, Server: s.Name}, now, len(text))
+		l := r.gameLine(ev.Kind, text, s.Name)
+		r.qqOut[g].push(l, now, l.queueBytes())
 	}
 	if r.o.CrossServerChat && crossServerKinds[ev.Kind] {
 		comps := []minecraft.Component{

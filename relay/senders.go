@@ -3,7 +3,6 @@ package relay
 import (
 	"context"
 	"errors"
-	"strings"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -17,6 +16,9 @@ type qqLine struct {
 	Text    string
 	ReplyTo string // message id to quote (command replies)
 	Server  string // origin server, for metrics; "" for command replies
+	// Segments, when set, is the line with its pictures (MC_IMAGE_TO_QQ);
+	// Text is then the same line as typed.
+	Segments []qq.Segment
 }
 
 // qqPrivate is a reply in private chat.
@@ -42,10 +44,10 @@ func (r *Relay) groupSender(group int64) sender[qqLine] {
 		s.waitTurn = lim.Wait
 	}
 	s.deliver = func(ctx context.Context, batch []queued[qqLine]) []error {
-		n, text := mergeLines(batch)
+		n, msg := mergeLines(batch)
 		ctx, cancel := context.WithTimeout(ctx, r.o.RequestTimeout)
 		defer cancel()
-		err := classify(r.qq.SendGroupMessage(ctx, group, quoting(batch[0].v.ReplyTo, text)))
+		err := classify(r.qq.SendGroupMessage(ctx, group, withQuote(batch[0].v.ReplyTo, msg)))
 		if err == nil {
 			for _, q := range batch[:n] {
 				if q.v.Server != "" {
@@ -66,25 +68,20 @@ func repeat(err error, n int) []error {
 	return errs
 }
 
-// mergeLines joins the head of the batch into one text: lines after the first
-// join unless they quote a message of their own, up to the merge limits.
-func mergeLines(batch []queued[qqLine]) (int, string) {
-	var b strings.Builder
-	runes := 0
+// mergeLines joins the head of the batch into one message: lines after the
+// first join unless they quote a message of their own, up to the merge
+// limits. Pictures stay pictures, in order.
+func mergeLines(batch []queued[qqLine]) (int, []qq.Segment) {
+	var m mergedMessage
 	n := 0
-	for i, q := range batch {
-		l := len([]rune(q.v.Text))
-		if i > 0 && (q.v.ReplyTo != "" || runes+l > mergeMaxRunes) {
+	for _, q := range batch {
+		if !m.fits(q.v) {
 			break
 		}
-		if i > 0 {
-			b.WriteByte('\n')
-		}
-		b.WriteString(q.v.Text)
-		runes += l + 1
+		m.add(q.v)
 		n++
 	}
-	return n, b.String()
+	return n, m.segs
 }
 
 // quoting is a text message that quotes message id, or just the text when

@@ -41,6 +41,7 @@ type Config struct {
 	ShowGroupName    bool   `env:"SHOW_GROUP_NAME" envDefault:"false"`
 	CrossServerChat  bool   `env:"CROSS_SERVER_CHAT" envDefault:"false"`
 	ChatImage        bool   `env:"CHAT_IMAGE" envDefault:"false"`
+	MCImageToQQ      bool   `env:"MC_IMAGE_TO_QQ" envDefault:"true"`
 	QQGroupRate      Rate   `env:"QQ_GROUP_RATE" envDefault:"20/1m"`
 
 	FormatChat        string `env:"FORMAT_CHAT" envDefault:"{player}：{message}"`

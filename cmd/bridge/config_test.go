@@ -42,6 +42,7 @@ func TestDefaultsFollowTheSpec(t *testing.T) {
 		{"SYNC_MC_TO_QQ", []string(cfg.SyncMCToQQ), []string{"chat", "join", "quit", "death", "advancement"}},
 		{"MC_IGNORE_PREFIXES", []string(cfg.MCIgnorePrefixes), []string{"!!"}},
 		{"SHOW_SERVER_NAME", cfg.ShowServerName, "auto"},
+		{"MC_IMAGE_TO_QQ", cfg.MCImageToQQ, true},
 		{"QQ_GROUP_RATE", cfg.QQGroupRate, Rate{N: 20, Period: time.Minute}},
 		{"FORMAT_CHAT", cfg.FormatChat, "{player}：{message}"},
 		{"FORMAT_ADVANCEMENT", cfg.FormatAdvancement, "{player} 达成了进度 [{title}]"},

@@ -110,7 +110,7 @@ func build(cfg *Config, log *slog.Logger) (*bridge, error) {
 		QQSyncPrefix: cfg.QQSyncPrefix, QQIgnorePrefixes: cfg.QQIgnorePrefixes,
 		MCIgnorePrefixes: cfg.MCIgnorePrefixes, ShowServerName: cfg.ShowServerName,
 		ShowGroupName: cfg.ShowGroupName, CrossServerChat: cfg.CrossServerChat,
-		ChatImage: cfg.ChatImage, GroupRate: cfg.QQGroupRate.N, GroupRatePeriod: cfg.QQGroupRate.Period,
+		ChatImage: cfg.ChatImage, ImageToQQ: cfg.MCImageToQQ, GroupRate: cfg.QQGroupRate.N, GroupRatePeriod: cfg.QQGroupRate.Period,
 		Templates: cfg.Templates(), CommandPrefix: cfg.CommandPrefix,
 		RCONPublic: cfg.RCONPublic, RCONDeny: cfg.RCONDeny,
 		QueueSize: cfg.QueueSize, QueueBytes: int64(cfg.QueueBytes), QueueTTL: cfg.QueueTTL,

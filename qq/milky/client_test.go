@@ -296,6 +296,37 @@ func TestSendMessages(t *testing.T) {
 	}
 }
 
+// A picture in the neutral model (url) goes out as Milky's image segment
+// with the address as uri, between the text around it.
+func TestPicturesAreSentAsImagesFromURI(t *testing.T) {
+	m := startBot(t, milkystandin.Options{Token: testToken})
+	c, _ := newClient(t, Options{BaseURL: m.URL(), AccessToken: testToken})
+	pic := "https://i.example.com/cat.png?w=1&h=2"
+	msg := []qq.Segment{qq.Text("Steve："), {Type: qq.SegImage, Data: map[string]string{"url": pic}}, qq.Text(" 好看吗")}
+	if err := c.SendGroupMessage(t.Context(), testGroup, msg); err != nil {
+		t.Fatal(err)
+	}
+	sent := m.Sent()
+	if len(sent) != 1 || segmentTypes(sent[0].Message) != "text image text" {
+		t.Fatalf("the bot received %+v", sent)
+	}
+	if img := sent[0].Message[1]; img.Get("url") != pic || img.Get("sub_type") != "0" {
+		t.Errorf("picture arrived as %+v, want a normal image from %s", img, pic)
+	}
+	var body struct {
+		Message []struct {
+			Type string            `json:"type"`
+			Data map[string]string `json:"data"`
+		} `json:"message"`
+	}
+	if err := json.Unmarshal(sent[0].Raw, &body); err != nil {
+		t.Fatal(err)
+	}
+	if img := body.Message[1]; img.Type != "image" || img.Data["uri"] != pic {
+		t.Errorf("wire segment %+v, want image with uri %s", img, pic)
+	}
+}
+
 func TestLookupsAreCached(t *testing.T) {
 	m := startBot(t, milkystandin.Options{})
 	m.AddMember(testGroup, alice)

@@ -102,6 +102,28 @@ func TestSendIsAlwaysASegmentArray(t *testing.T) {
 	}
 }
 
+// A picture in the neutral model (url) goes out as OneBot's image segment,
+// which the bots fetch from "file"; text around it keeps its place.
+func TestPicturesAreSentAsImagesFromFile(t *testing.T) {
+	bot, c, _ := connectedPair(t, onebotstandin.Options{}, 0)
+	pic := "https://i.example.com/cat.png?w=1&h=2"
+	msg := []qq.Segment{qq.Text("Steve："), seg("image", "url", pic), qq.Text(" 好看吗")}
+	if err := c.SendGroupMessage(t.Context(), testGroup, msg); err != nil {
+		t.Fatal(err)
+	}
+	sent := bot.Sent()
+	if len(sent) != 1 {
+		t.Fatalf("bot received %d messages, want 1", len(sent))
+	}
+	got := sent[0].Message
+	if len(got) != 3 || got[0].Get("text") != "Steve：" || got[2].Get("text") != " 好看吗" {
+		t.Fatalf("segments = %+v", got)
+	}
+	if got[1].Type != qq.SegImage || got[1].Get("file") != pic || len(got[1].Data) != 1 {
+		t.Errorf("picture sent as %+v, want image with file=%s", got[1], pic)
+	}
+}
+
 func TestLookupsAreCached(t *testing.T) {
 	bot := startBot(t, onebotstandin.Options{Token: testToken})
 	bot.AddMember(testGroup, qq.Member{UserID: 1357924680, Nickname: "Bob", Card: "鲍勃", Role: "member"})

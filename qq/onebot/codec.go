@@ -410,7 +410,32 @@ func outSegments(segs []qq.Segment) []outSegment {
 		if data == nil {
 			data = map[string]string{} // "data":{} rather than null
 		}
-		out = append(out, outSegment{Type: s.Type, Data: data})
+		out = append(out, outSegment{Type: s.Type, Data: outData(s.Type, data)})
+	}
+	return out
+}
+
+// outData adapts the neutral media fields to what the bots read: they fetch
+// an outgoing image, voice or video from "file" (an http(s):// URL, a path
+// or base64://), while the neutral model names a picture's address "url".
+func outData(typ string, data map[string]string) map[string]string {
+	switch typ {
+	case qq.SegImage, qq.SegRecord, qq.SegVideo:
+	default:
+		return data
+	}
+	url, ok := data["url"]
+	if !ok {
+		return data
+	}
+	out := make(map[string]string, len(data))
+	for k, v := range data {
+		if k != "url" {
+			out[k] = v
+		}
+	}
+	if out["file"] == "" {
+		out["file"] = url
 	}
 	return out
 }

@@ -233,6 +233,10 @@ func decodeOutgoing(raw json.RawMessage, autoEscape bool) ([]qq.Segment, error) 
 			}
 			seg.Data[k] = s
 		}
+		// Both bots fetch outgoing media from "file" and fail without it.
+		if (w.Type == "image" || w.Type == "record" || w.Type == "video") && seg.Data["file"] == "" {
+			return nil, badParams("message: %s segment without file", w.Type)
+		}
 		segs = append(segs, seg)
 	}
 	return segs, nil

@@ -1,0 +1,165 @@
+package format
+
+import (
+	"net"
+	"net/url"
+	"regexp"
+	"strings"
+
+	"github.com/mcqq/bridge/qq"
+)
+
+// MaxPicturesPerLine is how many pictures one game chat line may send to QQ;
+// further codes and links stay text, so a line cannot make the bot fetch and
+// post dozens of images.
+const MaxPicturesPerLine = 3
+
+// pictureRE finds, leftmost first, a ChatImage code "[[CICode,…]]" or an
+// http(s) link. A link runs over printable ASCII, so it ends at a space or at
+// full-width punctuation ("看 https://x/a.png。").
+var pictureRE = regexp.MustCompile(`\[\[CICode,(.*?)\]\]|(?i:https?)://[!-~]+`)
+
+// pictureExtensions are the file types a bare link must end with (before any
+// query string) to be sent as a picture.
+var pictureExtensions = []string{".png", ".jpg", ".jpeg", ".gif", ".webp"}
+
+// ChatSegments splits a game chat line for QQ into text and pictures: each
+// ChatImage code "[[CICode,url=…,name=…]]" and each bare http(s) link to a
+// .png/.jpg/.jpeg/.gif/.webp picture (query string allowed) becomes an image
+// segment whose Data["url"] is the link; the rest of the line stays text
+// around them, in order. At most MaxPicturesPerLine pictures are made. Only
+// absolute http(s) URLs to a public host qualify: a javascript: or file:
+// link, or one to localhost or a private address (which the bot would fetch
+// from inside its own network), stays text. A line without pictures is one
+// text segment.
+func ChatSegments(line string) []qq.Segment {
+	var segs []qq.Segment
+	text := strings.Builder{}
+	flush := func() {
+		if text.Len() > 0 {
+			segs = append(segs, qq.Text(text.String()))
+			text.Reset()
+		}
+	}
+	pictures := 0
+	rest := 0
+	for _, m := range pictureRE.FindAllStringSubmatchIndex(line, -1) {
+		start, end := m[0], m[1]
+		text.WriteString(line[rest:start])
+		rest = end
+		match := line[start:end]
+		var link, tail string
+		if m[2] >= 0 { // a ChatImage code: any picture URL, extension or not
+			link = ciCodeURL(line[m[2]:m[3]])
+		} else {
+			link, tail = trimLinkPunctuation(match)
+			if !hasPictureExtension(link) {
+				link = ""
+			}
+		}
+		if pictures == MaxPicturesPerLine || !isPublicHTTPURL(link) {
+			text.WriteString(match)
+			continue
+		}
+		flush()
+		segs = append(segs, qq.Segment{Type: qq.SegImage, Data: map[string]string{"url": link}})
+		pictures++
+		text.WriteString(tail)
+	}
+	text.WriteString(line[rest:])
+	flush()
+	if len(segs) == 0 {
+		return []qq.Segment{qq.Text(line)}
+	}
+	return segs
+}
+
+// HasPicture tells whether segs holds an image.
+func HasPicture(segs []qq.Segment) bool {
+	for _, s := range segs {
+		if s.Type == qq.SegImage {
+			return true
+		}
+	}
+	return false
+}
+
+// ciCodeURL returns the url field of a ChatImage code's body
+// ("url=https://…,name=图片,nsfw=false"). Fields are split at a comma that
+// starts another "key=" so a comma inside the URL stays part of it.
+func ciCodeURL(body string) string {
+	var fields []string
+	for _, part := range strings.Split(body, ",") {
+		if key, _, ok := strings.Cut(part, "="); ok && isFieldName(key) || len(fields) == 0 {
+			fields = append(fields, part)
+			continue
+		}
+		fields[len(fields)-1] += "," + part
+	}
+	for _, f := range fields {
+		if key, value, ok := strings.Cut(f, "="); ok && strings.EqualFold(strings.TrimSpace(key), "url") {
+			return strings.TrimSpace(value)
+		}
+	}
+	return ""
+}
+
+func isFieldName(s string) bool {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return false
+	}
+	for _, c := range s {
+		if c != '_' && (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// trimLinkPunctuation separates sentence punctuation typed right after a
+// link ("see https://x/a.png." or "(https://x/a.png)") from the link.
+func trimLinkPunctuation(s string) (link, tail string) {
+	end := len(s)
+	for end > 0 && strings.IndexByte(`.,;:!?'")]}>`, s[end-1]) >= 0 {
+		end--
+	}
+	return s[:end], s[end:]
+}
+
+func hasPictureExtension(link string) bool {
+	u, err := url.Parse(link)
+	if err != nil {
+		return false
+	}
+	path := strings.ToLower(u.Path)
+	for _, ext := range pictureExtensions {
+		if strings.HasSuffix(path, ext) {
+			return true
+		}
+	}
+	return false
+}
+
+// isPublicHTTPURL accepts an absolute http(s) URL whose host is a name or a
+// public address. Loopback, private, link-local and unspecified addresses and
+// "localhost" are refused: the QQ bot downloads the picture, and a player must
+// not make it request services on its own network.
+func isPublicHTTPURL(link string) bool {
+	if httpURL(link) == "" || strings.ContainsAny(link, " \t\r\n") {
+		return false
+	}
+	u, err := url.Parse(link)
+	if err != nil {
+		return false
+	}
+	host := strings.ToLower(strings.TrimSuffix(u.Hostname(), "."))
+	if host == "" || host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return false
+	}
+	if ip := net.ParseIP(host); ip != nil {
+		return !(ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() ||
+			ip.IsLinkLocalMulticast() || ip.IsUnspecified() || ip.IsMulticast())
+	}
+	return true
+}
