@@ -78,7 +78,6 @@ type Options struct {
 	ShowGroupName    bool
 	CrossServerChat  bool
 	ChatImage        bool
-	ImageToQQ        bool          // MC_IMAGE_TO_QQ: pictures in game chat reach QQ as pictures
 	GroupRate        int           // messages per GroupRatePeriod per group; 0 = unlimited
 	GroupRatePeriod  time.Duration //
 	Templates        format.Templates
@@ -95,6 +94,11 @@ type Options struct {
 	Logger       *slog.Logger
 	// Metrics receives the relay's counters; nil makes a private set.
 	Metrics *metrics.Set
+
+	// Game events on their way to QQ.
+	ImageToQQ        bool           // MC_IMAGE_TO_QQ: pictures in game chat reach QQ as pictures
+	IgnorePlayers    PlayerPatterns // MC_IGNORE_PLAYERS: their chat and events are not relayed
+	JoinQuitDebounce time.Duration  // JOIN_QUIT_DEBOUNCE; 0 relays quits at once
 }
 
 // Relay routes between one QQ connection and the servers.
@@ -111,6 +115,7 @@ type Relay struct {
 	privOut *outbox[qqPrivate]        // replies in private chat
 	admins  map[int64]bool
 	syncMC  map[minecraft.EventKind]bool
+	quits   *quitHolder // JOIN_QUIT_DEBOUNCE; nil when off
 
 	cmds sync.WaitGroup // command handlers in flight
 }
@@ -161,6 +166,7 @@ func New(q QQ, servers []Server, o Options) (*Relay, error) {
 		qqOut: map[int64]*outbox[qqLine]{}, admins: map[int64]bool{},
 		syncMC: map[minecraft.EventKind]bool{},
 		m:      newRelayMetrics(o.Metrics),
+		quits:  newQuitHolder(o.JoinQuitDebounce),
 	}
 	lim := limits{size: o.QueueSize, maxBytes: o.QueueBytes, ttl: o.QueueTTL}
 	for _, id := range o.Admins {

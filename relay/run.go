@@ -80,9 +80,10 @@ func (r *Relay) Run(ctx context.Context) error {
 	var takers sync.WaitGroup
 	takers.Go(func() { take(ctx, r.qq.Events(), func(ev qq.Event) { r.handleQQ(in, ev) }) })
 	for _, s := range r.servers {
-		takers.Go(func() { take(ctx, s.Game.Events(), func(ev minecraft.Event) { r.handleGame(s, ev) }) })
+		takers.Go(func() { take(ctx, s.Game.Events(), func(ev minecraft.Event) { r.intakeGame(s, ev) }) })
 	}
 	takers.Wait()
+	r.releaseHeldQuits() // JOIN_QUIT_DEBOUNCE: a quit still held goes out rather than being lost
 	for _, p := range in.chats {
 		close(p.jobs)
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/mcqq/bridge/format"
 	"github.com/mcqq/bridge/minecraft"
+	"github.com/mcqq/bridge/relay"
 )
 
 // Config is the whole configuration, read from environment variables only
@@ -32,17 +33,19 @@ type Config struct {
 	MCListen     string   `env:"MC_LISTEN"`
 	Servers      []Server `env:"-"`
 
-	SyncQQToMC       bool   `env:"SYNC_QQ_TO_MC" envDefault:"true"`
-	SyncMCToQQ       List   `env:"SYNC_MC_TO_QQ" envDefault:"chat,join,quit,death,advancement"`
-	QQSyncPrefix     string `env:"QQ_SYNC_PREFIX"`
-	QQIgnorePrefixes List   `env:"QQ_IGNORE_PREFIXES"`
-	MCIgnorePrefixes List   `env:"MC_IGNORE_PREFIXES" envDefault:"!!"`
-	ShowServerName   string `env:"SHOW_SERVER_NAME" envDefault:"auto"`
-	ShowGroupName    bool   `env:"SHOW_GROUP_NAME" envDefault:"false"`
-	CrossServerChat  bool   `env:"CROSS_SERVER_CHAT" envDefault:"false"`
-	ChatImage        bool   `env:"CHAT_IMAGE" envDefault:"false"`
-	MCImageToQQ      bool   `env:"MC_IMAGE_TO_QQ" envDefault:"true"`
-	QQGroupRate      Rate   `env:"QQ_GROUP_RATE" envDefault:"20/1m"`
+	SyncQQToMC       bool          `env:"SYNC_QQ_TO_MC" envDefault:"true"`
+	SyncMCToQQ       List          `env:"SYNC_MC_TO_QQ" envDefault:"chat,join,quit,death,advancement"`
+	QQSyncPrefix     string        `env:"QQ_SYNC_PREFIX"`
+	QQIgnorePrefixes List          `env:"QQ_IGNORE_PREFIXES"`
+	MCIgnorePrefixes List          `env:"MC_IGNORE_PREFIXES" envDefault:"!!"`
+	ShowServerName   string        `env:"SHOW_SERVER_NAME" envDefault:"auto"`
+	ShowGroupName    bool          `env:"SHOW_GROUP_NAME" envDefault:"false"`
+	CrossServerChat  bool          `env:"CROSS_SERVER_CHAT" envDefault:"false"`
+	ChatImage        bool          `env:"CHAT_IMAGE" envDefault:"false"`
+	MCImageToQQ      bool          `env:"MC_IMAGE_TO_QQ" envDefault:"true"`
+	MCIgnorePlayers  Players       `env:"MC_IGNORE_PLAYERS"`
+	JoinQuitDebounce time.Duration `env:"JOIN_QUIT_DEBOUNCE" envDefault:"0s"`
+	QQGroupRate      Rate          `env:"QQ_GROUP_RATE" envDefault:"20/1m"`
 
 	FormatChat        string `env:"FORMAT_CHAT" envDefault:"{player}：{message}"`
 	FormatJoin        string `env:"FORMAT_JOIN" envDefault:"{player} 加入了游戏"`
@@ -149,6 +152,22 @@ func (b ByteSize) String() string {
 		return strconv.FormatInt(int64(b)>>10, 10) + "KiB"
 	}
 	return strconv.FormatInt(int64(b), 10)
+}
+
+// Players is MC_IGNORE_PLAYERS: comma-separated player names or "*"
+// patterns, checked and compiled once; "none" means nobody.
+type Players struct{ relay.PlayerPatterns }
+
+// UnmarshalText implements encoding.TextUnmarshaler for env.
+func (p *Players) UnmarshalText(b []byte) error {
+	var names List
+	_ = names.UnmarshalText(b)
+	patterns, err := relay.ParsePlayerPatterns(names)
+	if err != nil {
+		return err
+	}
+	*p = Players{patterns}
+	return nil
 }
 
 // Rate is "N/period" (e.g. "20/1m", "5/10s"); "0" disables limiting.
@@ -391,6 +410,9 @@ func (c *Config) validate() []error {
 	}
 	if c.QueueTTL <= 0 {
 		bad("QUEUE_TTL", "must be positive")
+	}
+	if c.JoinQuitDebounce < 0 {
+		bad("JOIN_QUIT_DEBOUNCE", "must not be negative (0s turns it off)")
 	}
 	if c.RequestTimeout <= 0 {
 		bad("REQUEST_TIMEOUT", "must be positive")

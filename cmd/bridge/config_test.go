@@ -43,6 +43,8 @@ func TestDefaultsFollowTheSpec(t *testing.T) {
 		{"MC_IGNORE_PREFIXES", []string(cfg.MCIgnorePrefixes), []string{"!!"}},
 		{"SHOW_SERVER_NAME", cfg.ShowServerName, "auto"},
 		{"MC_IMAGE_TO_QQ", cfg.MCImageToQQ, true},
+		{"MC_IGNORE_PLAYERS", cfg.MCIgnorePlayers.String(), ""},
+		{"JOIN_QUIT_DEBOUNCE", cfg.JoinQuitDebounce, time.Duration(0)},
 		{"QQ_GROUP_RATE", cfg.QQGroupRate, Rate{N: 20, Period: time.Minute}},
 		{"FORMAT_CHAT", cfg.FormatChat, "{player}：{message}"},
 		{"FORMAT_ADVANCEMENT", cfg.FormatAdvancement, "{player} 达成了进度 [{title}]"},
@@ -99,18 +101,20 @@ func TestNoneIsTheEmptyListAndEmptyIsTheDefault(t *testing.T) {
 // including those of a second server block.
 func TestErrorsNameEachBadVariable(t *testing.T) {
 	env := map[string]string{
-		"QQ_PROTOCOL":       "telegram",
-		"QQ_ADMINS":         "123,abc",
-		"QQ_GROUP_RATE":     "many",
-		"SHOW_SERVER_NAME":  "sometimes",
-		"FORMAT_CHAT":       "{player} {nope}",
-		"REQUEST_TIMEOUT":   "soon",
-		"MC_0_NAME":         "survival",
-		"MC_0_GROUPS":       "12x",
-		"MC_0_WS_URL":       "http://x",
-		"MC_2_GROUPS":       "712345678",
-		"MC_2_RCON_ADDR":    "nohost",
-		"MC_2_GAME_VERSION": "latest",
+		"QQ_PROTOCOL":        "telegram",
+		"QQ_ADMINS":          "123,abc",
+		"QQ_GROUP_RATE":      "many",
+		"SHOW_SERVER_NAME":   "sometimes",
+		"FORMAT_CHAT":        "{player} {nope}",
+		"REQUEST_TIMEOUT":    "soon",
+		"MC_IGNORE_PLAYERS":  "bot_*,Steve Jobs",
+		"JOIN_QUIT_DEBOUNCE": "-5s",
+		"MC_0_NAME":          "survival",
+		"MC_0_GROUPS":        "12x",
+		"MC_0_WS_URL":        "http://x",
+		"MC_2_GROUPS":        "712345678",
+		"MC_2_RCON_ADDR":     "nohost",
+		"MC_2_GAME_VERSION":  "latest",
 	}
 	_, _, err := LoadConfig(env)
 	if err == nil {
@@ -118,7 +122,7 @@ func TestErrorsNameEachBadVariable(t *testing.T) {
 	}
 	lines := strings.Split(err.Error(), "\n")
 	for _, want := range []string{"QQ_PROTOCOL:", "QQ_ADMINS:", "QQ_GROUP_RATE:", "SHOW_SERVER_NAME:",
-		"FORMAT_CHAT:", "REQUEST_TIMEOUT:", "MC_0_GROUPS:", "MC_0_WS_URL:", "MC_2_NAME:", "MC_2_RCON_ADDR:",
+		"FORMAT_CHAT:", "REQUEST_TIMEOUT:", "MC_IGNORE_PLAYERS:", "JOIN_QUIT_DEBOUNCE:", "MC_0_GROUPS:", "MC_0_WS_URL:", "MC_2_NAME:", "MC_2_RCON_ADDR:",
 		"MC_2_GAME_VERSION:", "QQ_URL:"} {
 		found := false
 		for _, l := range lines {
