@@ -107,18 +107,15 @@ func trimBrackets(s string) string {
 // title key's path onto the key's path.
 var advancementIDAliases = map[string]string{
 	"adventure/read_power_of_chiseled_bookshelf": "adventure/read_power_from_chiseled_bookshelf",
-	"adventure/use_lodestone":                    "nether/use_lodestone", // moved tab in 1.19.3
 	"husbandry/bred_all_animals":                 "husbandry/breed_all_animals",
 	"husbandry/obtain_netherite_hoe":             "husbandry/netherite_hoe",
 }
 
 // advancementTitles holds the zh_cn titles of the vanilla Java Edition
-// advancements (1.21), keyed by the path of their title key:
-// advancements.<tab>.<name>.title → "<tab>/<name>".
-//
-// Not included, because their official wording could not be checked:
-// adventure/heart_transplanter (1.21.4) and husbandry/place_dried_ghast_in_water
-// (1.21.6). They fall back to the server's title text.
+// advancements (checked against 1.21.11 and 26.2; the keys are listed in
+// testdata/langkeys), keyed by the path of their title key:
+// advancements.<tab>.<name>.title → "<tab>/<name>". A title key that moved
+// tab keeps its old path too, for older servers.
 var advancementTitles = map[string]string{
 	// Minecraft (story)
 	"story/root":                 "Minecraft",
@@ -186,6 +183,7 @@ var advancementTitles = map[string]string{
 	"adventure/craft_decorated_pot_using_only_sherds":  "精修细补",
 	"adventure/crafters_crafting_crafters":             "合成器合成合成器",
 	"adventure/fall_from_world_height":                 "上天入地",
+	"adventure/heart_transplanter":                     "移心接木",
 	"adventure/hero_of_the_village":                    "村庄英雄",
 	"adventure/honey_block_slide":                      "胶着状态",
 	"adventure/kill_a_mob":                             "怪物猎人",
@@ -203,6 +201,7 @@ var advancementTitles = map[string]string{
 	"adventure/shoot_arrow":                            "瞄准目标",
 	"adventure/sleep_in_bed":                           "甜蜜的梦",
 	"adventure/sniper_duel":                            "狙击手的对决",
+	"adventure/spear_many_mobs":                        "生物串串香",
 	"adventure/spyglass_at_dragon":                     "那是飞机吗？",
 	"adventure/spyglass_at_ghast":                      "那是气球吗？",
 	"adventure/spyglass_at_parrot":                     "那是鸟吗？",
@@ -214,6 +213,7 @@ var advancementTitles = map[string]string{
 	"adventure/trim_with_all_exclusive_armor_patterns": "匠心独具",
 	"adventure/trim_with_any_armor_pattern":            "旧貌锻新颜",
 	"adventure/two_birds_one_arrow":                    "一箭双雕",
+	"adventure/use_lodestone":                          "天涯共此石",
 	"adventure/under_lock_and_key":                     "珍藏密敛",
 	"adventure/very_very_frightening":                  "魔女审判",
 	"adventure/voluntary_exile":                        "自我放逐",
@@ -237,10 +237,11 @@ var advancementTitles = map[string]string{
 	"husbandry/leash_all_frog_variants":          "呱呱队出动",
 	"husbandry/make_a_sign_glow":                 "眼前一亮！",
 	"husbandry/netherite_hoe":                    "终极奉献",
+	"husbandry/place_dried_ghast_in_water":       "补水保湿！",
 	"husbandry/obtain_sniffer_egg":               "怪味蛋",
 	"husbandry/plant_any_sniffer_seed":           "播种往事",
 	"husbandry/plant_seed":                       "开荒垦地",
-	"husbandry/remove_wolf_armor":                "咔嚓！",
+	"husbandry/remove_wolf_armor":                "华丽一剪",
 	"husbandry/repair_wolf_armor":                "完好如初",
 	"husbandry/ride_a_boat_with_a_goat":          "羊帆起航！",
 	"husbandry/safely_harvest_honey":             "与蜂共舞",
@@ -248,6 +249,7 @@ var advancementTitles = map[string]string{
 	"husbandry/tactical_fishing":                 "战术性钓鱼",
 	"husbandry/tadpole_in_a_bucket":              "蚪到桶里来",
 	"husbandry/tame_an_animal":                   "永恒的伙伴",
+	"husbandry/uh_oh":                            "坏了",
 	"husbandry/wax_off":                          "脱蜡",
 	"husbandry/wax_on":                           "涂蜡",
 	"husbandry/whole_pack":                       "群狼聚首",

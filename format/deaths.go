@@ -28,15 +28,12 @@ func DeathText(d minecraft.Translation, player string) string {
 }
 
 // deathMessages holds the vanilla Java Edition death messages in zh_cn, as the
-// game's language file words them (1.21). %1$s is the victim, %2$s the killer
+// game's language file words them (checked against 1.21.11 and 26.2; the
+// keys are listed in testdata/langkeys). %1$s is the victim, %2$s the killer
 // or the entity fled from, %3$s the item used.
-//
-// Not included, because their official wording could not be checked:
-// death.attack.mace_smash and death.attack.mace_smash.item (1.21+). They fall
-// back to the server's text.
 var deathMessages = map[string]string{
-	"death.attack.anvil":                    "%1$s被坠落的铁砧压扁了",
-	"death.attack.anvil.player":             "%1$s在与%2$s战斗时被坠落的铁砧压扁了",
+	"death.attack.anvil":                    "%1$s被下落的铁砧压扁了",
+	"death.attack.anvil.player":             "%1$s在与%2$s战斗时被下落的铁砧压扁了",
 	"death.attack.arrow":                    "%1$s被%2$s射杀",
 	"death.attack.arrow.item":               "%1$s被%2$s用%3$s射杀",
 	"death.attack.badRespawnPoint.link":     "刻意的游戏设计",
@@ -59,8 +56,8 @@ var deathMessages = map[string]string{
 	"death.attack.fall.player":              "%1$s在试图逃离%2$s时落地过猛",
 	"death.attack.fallingBlock":             "%1$s被下落的方块压扁了",
 	"death.attack.fallingBlock.player":      "%1$s在与%2$s战斗时被下落的方块压扁了",
-	"death.attack.fallingStalactite":        "%1$s被坠落的钟乳石刺穿了",
-	"death.attack.fallingStalactite.player": "%1$s在与%2$s战斗时被坠落的钟乳石刺穿了",
+	"death.attack.fallingStalactite":        "%1$s被下落的钟乳石刺穿了",
+	"death.attack.fallingStalactite.player": "%1$s在与%2$s战斗时被下落的钟乳石刺穿了",
 	"death.attack.fireball":                 "%1$s被%2$s用火球烧死了",
 	"death.attack.fireball.item":            "%1$s被%2$s用%3$s发射的火球烧死了",
 	"death.attack.fireworks":                "%1$s随着一声巨响消失了",
@@ -86,6 +83,8 @@ var deathMessages = map[string]string{
 	"death.attack.lava.player":              "%1$s在逃离%2$s时试图在熔岩里游泳",
 	"death.attack.lightningBolt":            "%1$s被闪电击中",
 	"death.attack.lightningBolt.player":     "%1$s在与%2$s战斗时被闪电击中",
+	"death.attack.mace_smash":               "%1$s被%2$s一锤毙命",
+	"death.attack.mace_smash.item":          "%1$s被%2$s用%3$s一锤毙命",
 	"death.attack.magic":                    "%1$s被魔法杀死了",
 	"death.attack.magic.player":             "%1$s在试图逃离%2$s时被魔法杀死了",
 	"death.attack.message_too_long":         "抱歉！消息太长，无法完整显示。截断后的消息：%s",
@@ -103,6 +102,8 @@ var deathMessages = map[string]string{
 	"death.attack.sonic_boom":               "%1$s被一道音波尖啸抹除了",
 	"death.attack.sonic_boom.item":          "%1$s在试图逃离持有%3$s的%2$s时被一道音波尖啸抹除了",
 	"death.attack.sonic_boom.player":        "%1$s在试图逃离%2$s时被一道音波尖啸抹除了",
+	"death.attack.spear":                    "%1$s被%2$s刺穿了",
+	"death.attack.spear.item":               "%1$s被%2$s用%3$s刺穿了",
 	"death.attack.stalagmite":               "%1$s被石笋刺穿了",
 	"death.attack.stalagmite.player":        "%1$s在与%2$s战斗时被石笋刺穿了",
 	"death.attack.starve":                   "%1$s饿死了",
@@ -110,6 +111,8 @@ var deathMessages = map[string]string{
 	"death.attack.sting":                    "%1$s被蛰死了",
 	"death.attack.sting.item":               "%1$s被%2$s用%3$s蛰死了",
 	"death.attack.sting.player":             "%1$s被%2$s蛰死了",
+	"death.attack.sulfurCubeHot":            "%1$s发现了不只有地板是熔岩做的",
+	"death.attack.sulfurCubeHot.player":     "%2$s让%1$s知道了不只有地板是熔岩做的",
 	"death.attack.sweetBerryBush":           "%1$s被甜浆果丛刺死了",
 	"death.attack.sweetBerryBush.player":    "%1$s在试图逃离%2$s时被甜浆果丛刺死了",
 	"death.attack.thorns":                   "%1$s在试图伤害%2$s时被杀",
