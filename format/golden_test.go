@@ -40,7 +40,8 @@ func checkGolden(t *testing.T, name, got string) {
 	}
 }
 
-// renderBoth writes one titled entry with the component JSON in both styles.
+// renderBoth writes one titled entry with the component JSON in both styles,
+// each checked against the schema servers parse it with.
 func renderBoth(t *testing.T, b *strings.Builder, title string, cs []minecraft.Component) {
 	t.Helper()
 	fmt.Fprintf(b, "## %s\n", title)
@@ -48,6 +49,9 @@ func renderBoth(t *testing.T, b *strings.Builder, title string, cs []minecraft.C
 		out, err := minecraft.Marshal(cs, style)
 		if err != nil {
 			t.Fatalf("%s: %v", title, err)
+		}
+		if err := minecraft.ValidateJSON(out, style); err != nil && len(cs) > 0 { // [] is content, never sent
+			t.Errorf("%s, %s: a server would refuse this: %v", title, style, err)
 		}
 		fmt.Fprintf(b, "%s: %s\n", style, out)
 	}

@@ -57,7 +57,7 @@ func ChatSegments(line string) []qq.Segment {
 				link = ""
 			}
 		}
-		if pictures == MaxPicturesPerLine || !isPublicHTTPURL(link) {
+		if link = publicPictureURL(link); pictures == MaxPicturesPerLine || link == "" {
 			text.WriteString(match)
 			continue
 		}
@@ -141,25 +141,27 @@ func hasPictureExtension(link string) bool {
 	return false
 }
 
-// isPublicHTTPURL accepts an absolute http(s) URL whose host is a name or a
-// public address. Loopback, private, link-local and unspecified addresses and
-// "localhost" are refused: the QQ bot downloads the picture, and a player must
-// not make it request services on its own network.
-func isPublicHTTPURL(link string) bool {
-	if httpURL(link) == "" || strings.ContainsAny(link, " \t\r\n") {
-		return false
+// publicPictureURL returns link (escaped where needed) when it is an
+// absolute http(s) URL whose host is a name or a public address, else "".
+// Loopback, private, link-local and unspecified addresses and "localhost"
+// are refused: the QQ bot downloads the picture, and a player must not make
+// it request services on its own network.
+func publicPictureURL(link string) string {
+	link = httpURL(link)
+	if link == "" {
+		return ""
 	}
 	u, err := url.Parse(link)
 	if err != nil {
-		return false
+		return ""
 	}
 	host := strings.ToLower(strings.TrimSuffix(u.Hostname(), "."))
 	if host == "" || host == "localhost" || strings.HasSuffix(host, ".localhost") {
-		return false
+		return ""
 	}
-	if ip := net.ParseIP(host); ip != nil {
-		return !(ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() ||
-			ip.IsLinkLocalMulticast() || ip.IsUnspecified() || ip.IsMulticast())
+	if ip := net.ParseIP(host); ip != nil && (ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() ||
+		ip.IsLinkLocalMulticast() || ip.IsUnspecified() || ip.IsMulticast()) {
+		return ""
 	}
-	return true
+	return link
 }

@@ -1,7 +1,7 @@
 package format
 
 import (
-	"net/url"
+	"fmt"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -333,17 +333,44 @@ func linked(text, color, hover, link string) minecraft.Component {
 	return c
 }
 
-// httpURL returns raw trimmed when it is an absolute http(s) URL, else "".
+// httpURL returns raw as a link the game opens — an absolute http(s) URL
+// its URI parser accepts — or "" when it is none, so the label stays plain
+// text: 1.21.5+ servers reject a whole message over one bad link, and clients
+// disconnect over it. Characters a QQ link may carry unescaped (spaces,
+// quotes, braces, a lone "%") are percent-encoded first.
 func httpURL(raw string) string {
 	raw = strings.TrimSpace(raw)
 	if raw == "" {
 		return ""
 	}
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return ""
+	if minecraft.ValidURL(raw) {
+		return raw
 	}
-	return raw
+	if escaped := escapeURL(raw); minecraft.ValidURL(escaped) {
+		return escaped
+	}
+	return ""
+}
+
+// escapeURL percent-encodes the printable ASCII characters a URI may not
+// contain, and a "%" that does not start an escape.
+func escapeURL(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		bad := strings.IndexByte(" \"<>\\^`{|}", c) >= 0 ||
+			c == '%' && (i+2 >= len(s) || !isHexDigit(s[i+1]) || !isHexDigit(s[i+2]))
+		if bad {
+			fmt.Fprintf(&b, "%%%02X", c)
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+func isHexDigit(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
 
 func hoverText(s string) []minecraft.Component {

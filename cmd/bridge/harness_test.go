@@ -86,14 +86,14 @@ func startWorld(t testing.TB, servers []serverSpec, extra map[string]string) *wo
 		env[p+"NAME"] = s.name
 		env[p+"GROUPS"] = s.groups
 		if s.reverse {
-			q := queqiao.New(queqiao.Options{ServerName: s.name, Version: version, Token: "rev-secret"})
+			q := queqiao.New(queqiao.Options{ServerName: s.name, Version: version, Token: "rev-secret", StrictComponents: true})
 			w.mc[s.name] = q
 			env[p+"TOKEN"] = "rev-secret"
 			if env["MC_LISTEN"] == "" {
 				env["MC_LISTEN"] = freeAddr(t)
 			}
 		} else {
-			q := queqiao.New(queqiao.Options{ServerName: s.name, Version: version})
+			q := queqiao.New(queqiao.Options{ServerName: s.name, Version: version, StrictComponents: true})
 			must(t, q.Start("127.0.0.1:0"))
 			t.Cleanup(q.Stop)
 			w.mc[s.name] = q
@@ -156,7 +156,7 @@ func startWorld(t testing.TB, servers []serverSpec, extra map[string]string) *wo
 // QQ_LISTEN, …), and waits until it is connected and listening.
 func startWithBot(t testing.TB, qqEnv map[string]string) *world {
 	t.Helper()
-	mc := queqiao.New(queqiao.Options{ServerName: "survival"})
+	mc := queqiao.New(queqiao.Options{ServerName: "survival", StrictComponents: true})
 	must(t, mc.Start("127.0.0.1:0"))
 	t.Cleanup(mc.Stop)
 	env := map[string]string{

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	milkystandin "github.com/mcqq/bridge/internal/standin/milky"
+	"github.com/mcqq/bridge/minecraft"
 	"github.com/mcqq/bridge/qq"
 )
 
@@ -92,4 +93,26 @@ func compactJSON(t *testing.T, raw []byte) string {
 	var out bytes.Buffer
 	must(t, json.Compact(&out, raw))
 	return out.String()
+}
+
+// A QQ link without a scheme (which a 1.21.5+ server refuses, kicking every
+// client in some bridges) reaches a strict server as plain text: the
+// broadcast parses with the server's codec and carries no click event.
+func TestLinksWithoutSchemeReachStrictServersAsText(t *testing.T) {
+	w := startWorld(t, []serverSpec{{name: "survival", groups: fmt.Sprint(groupA), version: "1.21.5"}}, nil)
+	card := `{"app":"com.tencent.structmsg","prompt":"[分享]服务器地图","meta":{"news":{"title":"服务器地图","jumpUrl":"map.example.com/world"}}}`
+	w.say(groupA, alice, seg(qq.SegImage, "url", "multimedia.nt.qq.com.cn/download?appid=1407&fileid=x", "sub_type", "0"),
+		seg(qq.SegJSON, "data", card))
+	req := w.waitRequests("survival", "broadcast", 1)[0]
+	var data struct{ Message json.RawMessage }
+	must(t, json.Unmarshal(req.Data, &data))
+	if err := minecraft.ValidateJSON(data.Message, minecraft.StyleModern); err != nil {
+		t.Errorf("a 1.21.5 server refuses the broadcast: %v\n%s", err, data.Message)
+	}
+	if s := string(data.Message); strings.Contains(s, "click_event") {
+		t.Errorf("a link without scheme became a click event: %s", s)
+	}
+	if got := plain(decodeMessage(t, req.Data, "message")); !strings.HasSuffix(got, "：[图片][卡片:服务器地图]") {
+		t.Errorf("line reads %q", got)
+	}
 }

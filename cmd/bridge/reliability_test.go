@@ -330,7 +330,7 @@ func startStandIns(t *testing.T) (*onebot.Bot, *queqiao.Server) {
 	bot := onebot.New(onebot.Options{})
 	must(t, bot.Start("127.0.0.1:0"))
 	t.Cleanup(bot.Stop)
-	mc := queqiao.New(queqiao.Options{ServerName: "survival"})
+	mc := queqiao.New(queqiao.Options{ServerName: "survival", StrictComponents: true})
 	must(t, mc.Start("127.0.0.1:0"))
 	t.Cleanup(mc.Stop)
 	return bot, mc

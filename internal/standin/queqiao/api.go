@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/mcqq/bridge/minecraft"
 )
 
 // response has the plugin's field order and keeps nulls
@@ -118,6 +120,12 @@ func (q *Server) execute(api string, raw json.RawMessage) (int, string, any, err
 		}
 		if isNull(d.Message) { // the game's component parser throws on null
 			return 0, "", nil, fmt.Errorf("%w: null message", errParseFailure)
+		}
+		if q.opts.StrictComponents {
+			style, _ := minecraft.StyleFor(q.opts.Version)
+			if err := minecraft.ValidateJSON(d.Message, style); err != nil {
+				return 0, "", nil, fmt.Errorf("%w: %v", errParseFailure, err)
+			}
 		}
 		return 200, "success", nil, nil
 

@@ -27,6 +27,10 @@ type Options struct {
 	Version    string // server_version in events and get_status; default "1.21.1"
 	ServerType string // server_type; default "fabric"
 	Logger     *slog.Logger
+	// StrictComponents parses broadcast messages like Fabric and NeoForge,
+	// with the strict component codec of Version: a field in the wrong
+	// spelling or shape fails the call as "解析消息失败".
+	StrictComponents bool
 }
 
 // Request is one API request the stand-in received.
