@@ -60,7 +60,9 @@ type Options struct {
 }
 
 // QQToGame renders a QQ group message as the game line that is broadcast:
-// [group name] sender [(回复 @作者)] ： content.
+// [group name] sender [(回复 @作者)] ： content. Content beyond
+// MaxContentRunes characters (or a few kilobytes of links and hovers) is cut
+// and ends with TruncationMark.
 //
 // The result is a single unstyled root component holding the line in Extra:
 // in a top-level JSON array every later element would inherit the first
@@ -75,7 +77,7 @@ func QQToGame(m QQMessage, o Options) []minecraft.Component {
 		line = append(line, replyComponent(*r, m.Names))
 	}
 	line = append(line, minecraft.Component{Text: "：", Color: colorText})
-	line = appendSegments(line, m.Segments, m.Names, o)
+	line = appendContent(line, m.Segments, m.Names, o, budget{MaxContentRunes, maxContentBytes})
 	return []minecraft.Component{{Extra: line}}
 }
 
@@ -111,7 +113,7 @@ func (m QQMessage) reply() *Reply {
 
 // groupLabel is the group's name, else its number.
 func (m QQMessage) groupLabel() string {
-	if name := oneLine(stripSection(m.GroupName)); name != "" {
+	if name := truncateRunes(oneLine(stripSection(m.GroupName)), maxNameRunes); name != "" {
 		return name
 	}
 	return strconv.FormatInt(m.GroupID, 10)
@@ -122,7 +124,7 @@ func groupComponent(m QQMessage) minecraft.Component {
 }
 
 func senderComponent(m QQMessage) minecraft.Component {
-	name := oneLine(stripSection(m.Sender.DisplayName()))
+	name := truncateRunes(oneLine(stripSection(m.Sender.DisplayName())), maxNameRunes)
 	if name == "" {
 		name = "QQ用户"
 	}
@@ -132,12 +134,12 @@ func senderComponent(m QQMessage) minecraft.Component {
 
 func replyComponent(r Reply, names map[int64]string) minecraft.Component {
 	text := "(回复)"
-	if author := oneLine(stripSection(strings.TrimPrefix(strings.TrimSpace(r.Author), "@"))); author != "" {
+	if author := truncateRunes(oneLine(stripSection(strings.TrimPrefix(strings.TrimSpace(r.Author), "@"))), maxNameRunes); author != "" {
 		text = "(回复 @" + author + ")"
 	}
 	hover := []minecraft.Component{{Text: "回复内容：", Color: colorReply}}
 	// A hover shows text only, so pictures stay "[图片]" even with ChatImage.
-	quoted := SegmentsToGame(r.Quoted, names, Options{})
+	quoted := appendContent(nil, r.Quoted, names, Options{}, budget{maxQuoteRunes, maxQuoteBytes})
 	if len(quoted) == 0 {
 		hover = append(hover, minecraft.Component{Text: "(原消息不可用)", Color: colorReply})
 	} else {
@@ -231,7 +233,7 @@ func mentionComponent(seg qq.Segment, names map[int64]string) minecraft.Componen
 	if name == "" {
 		name = "未知成员"
 	}
-	return minecraft.Component{Text: "@" + oneLine(stripSection(name)), Color: colorMention}
+	return minecraft.Component{Text: "@" + truncateRunes(oneLine(stripSection(name)), maxNameRunes), Color: colorMention}
 }
 
 // isSticker tells an animated sticker or market face sent as an image from a
@@ -313,7 +315,10 @@ func forwardComponent(seg qq.Segment) minecraft.Component {
 // previewLine is one forwarded message as "sender: text", or just the text
 // when the sender is unknown (Milky preview lines already name it).
 func previewLine(msg qq.Message) string {
-	body := oneLine(minecraft.PlainText(SegmentsToGame(msg.Segments, nil, Options{})))
+	// Rendered only a little past what is shown, so a huge message costs
+	// no more than a short one.
+	shown := appendContent(nil, msg.Segments, nil, Options{}, budget{maxPreviewRunes + 1, maxQuoteBytes})
+	body := oneLine(minecraft.PlainText(shown))
 	body = truncateRunes(body, maxPreviewRunes)
 	if sender := oneLine(stripSection(msg.Sender.DisplayName())); sender != "" {
 		return sender + ": " + body

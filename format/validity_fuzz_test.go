@@ -81,7 +81,8 @@ func fuzzMessage(program []byte, a, b string) []qq.Segment {
 // FuzzQQToGameIsValid feeds random QQ messages — random segments, links
 // with and without schemes, huge repeats — through QQToGame and checks that
 // every broadcast is one any server accepts: valid against the component
-// schema of both spellings, valid JSON.
+// schema of both spellings, valid JSON, content within the cut and the
+// whole within maxBroadcastBytes.
 func FuzzQQToGameIsValid(f *testing.F) {
 	f.Add([]byte{0, 0, 2, 3, 4, 3, 4, 2, 0}, "hello", "https://e.x/a.png", false)
 	f.Add([]byte{3, 4, 3, 3, 4, 4, 3, 4, 5, 6, 4, 6}, "image", "example.com/x.png", true)
@@ -97,6 +98,7 @@ func FuzzQQToGameIsValid(f *testing.F) {
 			m.Reply = &Reply{Author: b, Quoted: segs[:min(len(segs), 3)]}
 		}
 		cs := QQToGame(m, Options{ShowGroupName: chatImage, ChatImage: chatImage})
+		checkBounded(t, cs)
 		for _, style := range []minecraft.Style{minecraft.StyleLegacy, minecraft.StyleModern} {
 			out, err := minecraft.Marshal(cs, style)
 			if err != nil || !json.Valid(out) {
