@@ -116,3 +116,25 @@ func TestLinksWithoutSchemeReachStrictServersAsText(t *testing.T) {
 		t.Errorf("line reads %q", got)
 	}
 }
+
+// A QQ NT picture link that the bot sent with "&amp;" in its url (as some
+// NapCat and LLBot builds do, even in the array format) opens in game with
+// "&", or QQ would answer 403.
+func TestEscapedPictureLinksReachTheGameDecoded(t *testing.T) {
+	const link = "https://multimedia.nt.qq.com.cn/download?appid=1407&fileid=EhTQ8bXk2F0a1z3c9Q&spec=0&rkey=CAQSKAB6"
+	w := startWorld(t, []serverSpec{{name: "survival", groups: fmt.Sprint(groupA)}}, nil)
+	w.say(groupA, alice, seg(qq.SegImage, "url", strings.ReplaceAll(link, "&", "&amp;"), "sub_type", "0"))
+	req := w.waitRequests("survival", "broadcast", 1)[0]
+	for _, c := range flatten(decodeMessage(t, req.Data, "message")) {
+		if c.Text != "[图片]" {
+			continue
+		}
+		var click struct{ Value string }
+		must(t, json.Unmarshal(c.ClickEvent, &click))
+		if click.Value != link {
+			t.Errorf("the picture opens %q, want %q", click.Value, link)
+		}
+		return
+	}
+	t.Fatalf("no [图片] in %s", req.Data)
+}

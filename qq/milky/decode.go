@@ -351,6 +351,9 @@ func decodeSegment(wireType string, rawData json.RawMessage, fields map[string]j
 		}
 	}
 	seg := qq.Segment{Type: m.typ, Data: data}
+	if u, ok := data["url"]; ok { // as OneBot bots do, a Milky one might escape it
+		data["url"] = botkit.UnescapeURL(u)
+	}
 
 	switch wireType {
 	case "mention_all":

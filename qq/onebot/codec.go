@@ -224,7 +224,11 @@ func decodeSegments(raw json.RawMessage, depth int) ([]qq.Segment, error) {
 		if err := json.Unmarshal(raw, &s); err != nil {
 			return nil, fmt.Errorf("decode message string: %w", err)
 		}
-		return ParseCQ(s), nil
+		segs := ParseCQ(s)
+		for _, seg := range segs {
+			unescapeLinks(seg)
+		}
+		return segs, nil
 	case '{':
 		seg, err := decodeSegment(raw, depth)
 		if err != nil {
@@ -306,7 +310,20 @@ func (w wireSegment) segment(depth int) (qq.Segment, error) {
 			seg.Data[k] = val
 		}
 	}
+	unescapeLinks(seg)
 	return seg, nil
+}
+
+// unescapeLinks decodes the "&amp;" that some NapCat and LLBot builds leave
+// in a segment's url (and file, when it is a link) even in the array format,
+// where nothing is escaped: the QQ NT multimedia links would open a 403 page.
+// A CQ string that escaped a link twice is decoded the same way.
+func unescapeLinks(seg qq.Segment) {
+	for _, k := range []string{"url", "file"} {
+		if v, ok := seg.Data[k]; ok {
+			seg.Data[k] = botkit.UnescapeURL(v)
+		}
+	}
 }
 
 // decodeForwardContent decodes the messages NapCat inlines into a forward

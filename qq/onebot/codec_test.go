@@ -143,6 +143,9 @@ func TestFixtures(t *testing.T) {
 			}
 		}},
 		"napcat_group_message_string_cq.json": {kind: onebot.FrameGroupMessage, check: sameAsArray("napcat_group_message_array.json")},
+		// The array fixture with the image url as some builds send it,
+		// CQ-escaped ("&amp;"): it must decode to the same, working link.
+		"napcat_group_message_array_escaped_url.json": {kind: onebot.FrameGroupMessage, check: sameAsArray("napcat_group_message_array.json")},
 		"llbot_group_message_array.json": {kind: onebot.FrameGroupMessage, check: func(t *testing.T, _ string, _ []byte, ev qq.Event) {
 			checkGroupMessage(t, ev, "-904512391")
 			if at := ev.Message.Segments[1]; at.Get("name") != "Bob" {
