@@ -99,6 +99,12 @@ type Status struct {
 // ErrPlayerOffline is returned by a private message to a player who is not online.
 var ErrPlayerOffline = errors.New("player is not online")
 
+// ErrQueuedBehind is the outcome of a request that was sent but had no
+// answer yet when an earlier request on the same connection went
+// unanswered: the server had not got to it. It is not a failure of its own,
+// and it is sent again.
+var ErrQueuedBehind = errors.New("not answered yet: an earlier request is unanswered")
+
 // ErrInvalidMessage marks a message the game would refuse (empty, or not
 // encodable); sending it again cannot help.
 var ErrInvalidMessage = errors.New("invalid message")

@@ -10,18 +10,20 @@ import (
 	"time"
 
 	"github.com/mcqq/bridge/internal/link"
+	"github.com/mcqq/bridge/minecraft"
 )
 
 // outbox is the bounded queue in front of one destination (a QQ group, a
 // server). Messages wait here while the destination is down and are
 // delivered in order once it is back. It holds at most size messages and
-// maxBytes bytes waiting; beyond either, or when a message has waited longer
-// than the TTL, the oldest waiting ones are dropped, counted and logged.
+// maxBytes bytes waiting (besides those in flight); beyond either, or when a
+// message has waited longer than the TTL, the oldest waiting ones are
+// dropped, counted and logged.
 //
 // The head messages handed to the sender for one delivery are in flight:
 // neither overflow nor expiry touches them, so what the sender reports
-// delivered is exactly what leaves the queue. push, Len and Bytes are safe
-// from any goroutine; run is the one sender.
+// delivered is exactly what leaves the queue. push and Len are safe from
+// any goroutine; run is the one sender.
 type outbox[T any] struct {
 	name     string
 	size     int
@@ -33,7 +35,7 @@ type outbox[T any] struct {
 	mu       sync.Mutex
 	items    []queued[T] // in flight first, then waiting
 	inFlight int
-	bytes    int64         // of all items
+	bytes    int64         // of the waiting items
 	wake     chan struct{} // one pending wake-up for the sender
 	dropped  int           // not yet reported in the log
 	lastLog  time.Time
@@ -86,10 +88,10 @@ func (o *outbox[T]) push(v T, at time.Time, size int) {
 	}
 }
 
-// sizeOf is the size of the n oldest waiting messages.
-func (o *outbox[T]) sizeOf(n int) int64 {
+// sizeOf is the size of items[from:to].
+func (o *outbox[T]) sizeOf(from, to int) int64 {
 	var b int64
-	for _, q := range o.items[o.inFlight : o.inFlight+n] {
+	for _, q := range o.items[from:to] {
 		b += q.size
 	}
 	return b
@@ -99,7 +101,7 @@ func (o *outbox[T]) sizeOf(n int) int64 {
 // ones in flight), counts them and logs them, at most once every 10 s per
 // queue so an overflowing queue does not flood the log.
 func (o *outbox[T]) dropWaitingLocked(n int, why string) {
-	o.bytes -= o.sizeOf(n)
+	o.bytes -= o.sizeOf(o.inFlight, o.inFlight+n)
 	o.items = slices.Delete(o.items, o.inFlight, o.inFlight+n)
 	o.m.queued(o.name, len(o.items))
 	o.m.dropped(o.name, n)
@@ -136,6 +138,7 @@ func (o *outbox[T]) take(max int) []queued[T] {
 	defer o.mu.Unlock()
 	o.expireLocked(time.Now())
 	o.inFlight = min(len(o.items), max)
+	o.bytes -= o.sizeOf(0, o.inFlight)
 	return slices.Clone(o.items[:o.inFlight])
 }
 
@@ -158,14 +161,13 @@ func (o *outbox[T]) settle(batch []queued[T], outcomes []outcome) {
 	removed := 0
 	for i, q := range o.items[:o.inFlight] {
 		switch outcomes[i] {
-		case delivered, refused:
-			o.bytes -= q.size
-			if outcomes[i] == refused {
-				removed++
-			}
+		case delivered:
+		case refused:
+			removed++
 		default:
 			q.attempts = batch[i].attempts
 			keep = append(keep, q)
+			o.bytes += q.size // waiting again
 		}
 	}
 	oldLen := len(o.items)
@@ -217,12 +219,12 @@ func (p permanent) Unwrap() error { return p.error }
 const maxAttempts = 3
 
 // run delivers messages until ctx ends, then keeps going until the queue is
-// empty or drainCtx ends. It returns how many messages it leaves undelivered.
-func (o *outbox[T]) run(ctx, drainCtx context.Context, st *link.State, s sender[T]) (undelivered int) {
+// empty or drainCtx ends.
+func (o *outbox[T]) run(ctx, drainCtx context.Context, st *link.State, s sender[T]) {
 	for {
 		if o.pending() == 0 {
 			if ctx.Err() != nil {
-				return 0
+				return
 			}
 			select {
 			case <-o.wake:
@@ -233,7 +235,7 @@ func (o *outbox[T]) run(ctx, drainCtx context.Context, st *link.State, s sender[
 		changed := st.Changed() // taken before the check so an "up" in between is not missed
 		if !st.Up() {
 			if ctx.Err() != nil {
-				return o.Len() // no point waiting for a peer that is down while shutting down
+				return // no point waiting for a peer that is down while shutting down
 			}
 			select {
 			case <-changed:
@@ -257,7 +259,7 @@ func (o *outbox[T]) run(ctx, drainCtx context.Context, st *link.State, s sender[
 		outcomes, pause := o.judge(batch, errs, st)
 		o.settle(batch, outcomes)
 		if drainCtx.Err() != nil {
-			return o.Len()
+			return
 		}
 		switch pause {
 		case pauseUntilUp:
@@ -302,8 +304,11 @@ func (o *outbox[T]) judge(batch []queued[T], errs []error, st *link.State) ([]ou
 			outcomes[i] = refused
 		case errors.Is(err, link.ErrNotConnected) || !st.Up():
 			p = max(p, pauseUntilUp)
-		case errors.Is(err, context.Canceled):
-			// Shutdown ended the delivery; the message stays queued.
+		case errors.Is(err, minecraft.ErrQueuedBehind), errors.Is(err, context.Canceled):
+			// Not the message's own failure (the server had not got to it;
+			// shutdown ended the delivery): it stays queued, no attempt
+			// counted.
+			p = max(p, pauseRetry)
 		default:
 			batch[i].attempts++
 			if batch[i].attempts >= maxAttempts {

@@ -4,76 +4,58 @@ import (
 	"context"
 	"sync"
 	"time"
-	"unsafe"
 
 	"github.com/mcqq/bridge/internal/inbox"
 	"github.com/mcqq/bridge/minecraft"
 	"github.com/mcqq/bridge/qq"
 )
 
-// maxRendering is how many chat messages of one group may have their
-// look-ups under way at once. Beyond it, intake waits and events wait in the
-// client's inbox.
-const maxRendering = 64
+// Rendering limits: at most maxRendering chat messages have look-ups under
+// way at once (over all groups), and a group holds at most maxPerGroup
+// messages in its pipeline before intake waits for it (events then wait in
+// the client's inbox). A group whose look-ups are slow thus holds up the
+// others only once it has that many messages waiting.
+const (
+	maxRendering = 64
+	maxPerGroup  = 256
+)
 
 // Run relays until ctx ends, then shuts down in order: it stops taking
-// events (the clients' inboxes are closed; later arrivals are counted), still
-// handles every event it had read, and keeps delivering what is queued, all
-// within DrainTimeout of ctx's end. It logs, once per direction, what it
-// could not deliver.
+// events (the clients' inboxes are closed; later arrivals are counted
+// there), still handles every event it had read, and keeps delivering what
+// is queued, all within DrainTimeout of ctx's end. What it could not deliver
+// stays queued; Undelivered counts it.
 //
 // Concurrency: one goroutine takes QQ events and one per server takes game
 // events; chat look-ups run concurrently per message, and one committer per
 // group queues the rendered messages in arrival order; one sender per
 // destination delivers. Commands run in goroutines of their own.
 func (r *Relay) Run(ctx context.Context) error {
-	// Everything after ctx ends shares one deadline.
+	// Everything after ctx ends shares one deadline. (Cancelling twice is
+	// harmless, so the timer needs no stopping.)
 	drainCtx, stopDrain := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopDrain()
-	var deadlineMu sync.Mutex
-	var deadline *time.Timer
-	stopWatch := context.AfterFunc(ctx, func() {
-		deadlineMu.Lock()
-		deadline = time.AfterFunc(r.o.DrainTimeout, stopDrain)
-		deadlineMu.Unlock()
-	})
-	defer func() {
-		stopWatch()
-		deadlineMu.Lock()
-		if deadline != nil {
-			deadline.Stop()
-		}
-		deadlineMu.Unlock()
-	}()
+	stopWatch := context.AfterFunc(ctx, func() { time.AfterFunc(r.o.DrainTimeout, stopDrain) })
+	defer stopWatch()
 
 	// Senders start draining only once nothing can be queued any more
 	// (events handled, running commands replied), and stop at drainCtx.
 	intakeDone, endIntake := context.WithCancel(context.WithoutCancel(ctx))
 	defer endIntake()
 	var senders sync.WaitGroup
-	var undeliveredMu sync.Mutex
-	undelivered := map[string]int{}
-	send := func(direction string, run func() int) {
-		senders.Go(func() {
-			if n := run(); n > 0 {
-				undeliveredMu.Lock()
-				undelivered[direction] += n
-				undeliveredMu.Unlock()
-			}
-		})
-	}
 	for g, ob := range r.qqOut {
-		send(mcToQQ, func() int { return ob.run(intakeDone, drainCtx, r.qq.State(), r.groupSender(g)) })
+		senders.Go(func() { ob.run(intakeDone, drainCtx, r.qq.State(), r.groupSender(g)) })
 	}
-	send(mcToQQ, func() int { return r.privOut.run(intakeDone, drainCtx, r.qq.State(), r.privateSender()) })
+	senders.Go(func() { r.privOut.run(intakeDone, drainCtx, r.qq.State(), r.privateSender()) })
 	for _, s := range r.servers {
-		send(qqToMC, func() int { return s.out.run(intakeDone, drainCtx, s.Game.State(), r.gameSender(s)) })
+		senders.Go(func() { s.out.run(intakeDone, drainCtx, s.Game.State(), r.gameSender(s)) })
 	}
 
-	in := &intake{cmdCtx: ctx, renderCtx: drainCtx, chats: map[int64]*chatPipeline{}}
+	in := &intake{cmdCtx: ctx, renderCtx: drainCtx, chats: map[int64]*chatPipeline{},
+		rendering: make(chan struct{}, maxRendering)}
 	var committers sync.WaitGroup
 	for g := range r.groups {
-		p := &chatPipeline{jobs: make(chan *chatJob, maxRendering)}
+		p := &chatPipeline{jobs: make(chan *chatJob, maxPerGroup), rendering: in.rendering}
 		in.chats[g] = p
 		committers.Go(func() { p.commit() })
 	}
@@ -91,18 +73,21 @@ func (r *Relay) Run(ctx context.Context) error {
 	r.cmds.Wait()     // commands already running still get their replies queued
 	endIntake()
 	senders.Wait()
-
-	late := map[string]int{qqToMC: r.qq.Events().Refused()}
-	for _, s := range r.servers {
-		late[mcToQQ] += s.Game.Events().Refused()
-	}
-	for _, dir := range []string{qqToMC, mcToQQ} {
-		if late[dir] > 0 || undelivered[dir] > 0 {
-			r.log.Warn("shutting down with messages not relayed", "direction", dir,
-				"undelivered", undelivered[dir], "arrived_during_shutdown", late[dir])
-		}
-	}
 	return nil
+}
+
+// Undelivered is how many messages are still queued in each direction
+// ("qq_to_mc" includes cross-server lines; "mc_to_qq" includes command
+// replies). After Run has returned it is what shutdown could not deliver.
+func (r *Relay) Undelivered() map[string]int {
+	n := map[string]int{qqToMC: 0, mcToQQ: r.privOut.Len()}
+	for _, ob := range r.qqOut {
+		n[mcToQQ] += ob.Len()
+	}
+	for _, s := range r.servers {
+		n[qqToMC] += s.out.Len()
+	}
+	return n
 }
 
 // take hands each event of in to handle, in order, until ctx ends; then it
@@ -129,6 +114,7 @@ type intake struct {
 	cmdCtx    context.Context // commands: ends at shutdown
 	renderCtx context.Context // chat look-ups: end with the drain
 	chats     map[int64]*chatPipeline
+	rendering chan struct{} // one token per message whose look-ups are under way
 }
 
 // chatPipeline keeps one group's chat in arrival order while the look-ups of
@@ -136,7 +122,8 @@ type intake struct {
 // arrives, and the committer queues them for the servers in that order, each
 // once its look-ups are done.
 type chatPipeline struct {
-	jobs chan *chatJob
+	jobs      chan *chatJob
+	rendering chan struct{} // shared by every group's pipeline
 }
 
 type chatJob struct {
@@ -150,7 +137,7 @@ type chatJob struct {
 // goroutine of its own unless the message needs no look-up.
 func (p *chatPipeline) add(servers []*server, async bool, render func() []minecraft.Component) {
 	j := &chatJob{servers: servers, at: time.Now(), done: make(chan struct{})}
-	p.jobs <- j // waits while maxRendering messages are being rendered
+	p.jobs <- j // waits while the group has maxPerGroup messages in the pipeline
 	if !async {
 		j.comps = render()
 		close(j.done)
@@ -158,6 +145,8 @@ func (p *chatPipeline) add(servers []*server, async bool, render func() []minecr
 	}
 	go func() {
 		defer close(j.done)
+		p.rendering <- struct{}{}
+		defer func() { <-p.rendering }()
 		j.comps = render()
 	}()
 }
@@ -174,12 +163,15 @@ func (p *chatPipeline) commit() {
 	}
 }
 
+// componentOverhead is about what one minecraft.Component struct costs.
+const componentOverhead = 200
+
 // componentsSize estimates the memory a message holds while queued: its
 // text and links plus each component's own struct.
 func componentsSize(cs []minecraft.Component) int {
 	n := 0
 	for _, c := range cs {
-		n += int(unsafe.Sizeof(c)) + len(c.Text) + len(c.Color) + len(c.ClickURL) + len(c.ClickSuggest) +
+		n += componentOverhead + len(c.Text) + len(c.Color) + len(c.ClickURL) + len(c.ClickSuggest) +
 			componentsSize(c.Hover) + componentsSize(c.Extra)
 	}
 	return n

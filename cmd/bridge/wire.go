@@ -272,6 +272,23 @@ func (b *bridge) run(ctx context.Context) error {
 	stopRelay()
 	<-relayDone
 	stopAll()
+	b.reportUnrelayed()
 	b.log.Info("stopped")
 	return runErr
+}
+
+// reportUnrelayed logs, once per direction, what shutdown left: messages
+// still queued, and events that arrived after the relay stopped taking them.
+func (b *bridge) reportUnrelayed() {
+	undelivered := b.relay.Undelivered()
+	late := map[string]int{"qq_to_mc": b.qq.Events().Refused()}
+	for _, g := range b.games {
+		late["mc_to_qq"] += g.Events().Refused()
+	}
+	for _, dir := range []string{"qq_to_mc", "mc_to_qq"} {
+		if undelivered[dir] > 0 || late[dir] > 0 {
+			b.log.Warn("shutting down with messages not relayed", "direction", dir,
+				"undelivered", undelivered[dir], "arrived_during_shutdown", late[dir])
+		}
+	}
 }

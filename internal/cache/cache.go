@@ -19,7 +19,8 @@ import (
 type Cache[K comparable, V any] struct {
 	size    int
 	ttl     time.Duration
-	failTTL time.Duration // how long a failed load is remembered; 0: not at all
+	failTTL time.Duration    // how long a failed load is remembered; 0: not at all
+	worth   func(error) bool // which failures are remembered
 
 	mu    sync.Mutex
 	order *list.List          // of *entry[K, V]; front = most recently used
@@ -40,7 +41,8 @@ type flight[V any] struct {
 	val  V
 	err  error
 	// leaderGaveUp is set when the load failed because the context of the
-	// caller running it ended; other waiters then retry with their own.
+	// caller running it was cancelled; other waiters then retry with their
+	// own.
 	leaderGaveUp bool
 }
 
@@ -60,12 +62,14 @@ func New[K comparable, V any](size int, ttl time.Duration) *Cache[K, V] {
 	}
 }
 
-// RememberFailures makes Fetch remember a failed load for ttl: until then
-// Fetch returns the same error at once instead of loading again. A load that
-// failed because its caller gave up (context ended) is not remembered.
-// Call it before the cache is used.
-func (c *Cache[K, V]) RememberFailures(ttl time.Duration) *Cache[K, V] {
-	c.failTTL = ttl
+// RememberFailures makes Fetch remember a failed load for ttl when worth
+// says so (nil: every failure): until then Fetch returns the same error at
+// once instead of loading again. A load whose caller gave up (its context
+// was cancelled) is never remembered; one that ran out of time is, as that
+// is what a peer that never answers looks like. Call it before the cache is
+// used.
+func (c *Cache[K, V]) RememberFailures(ttl time.Duration, worth func(error) bool) *Cache[K, V] {
+	c.failTTL, c.worth = ttl, worth
 	return c
 }
 
@@ -74,7 +78,7 @@ func (c *Cache[K, V]) Get(k K) (V, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if e := c.getLocked(k, time.Now()); e != nil && e.err == nil {
-		return e.val, true
+		return e.val, true // under mu, held by the defer
 	}
 	var zero V
 	return zero, false
@@ -104,16 +108,17 @@ func (c *Cache[K, V]) Len() int {
 }
 
 // Fetch returns the fresh value for k, or calls load and caches its result
-// when it succeeds (errors are not cached). Callers asking for the same key
+// when it succeeds (failures only with RememberFailures). Callers asking for the same key
 // while a load is running wait for that load instead of starting another.
 // A waiter whose ctx ends stops waiting with ctx's error; if the caller that
-// runs the load gives up (its ctx ended), the others retry with their own ctx.
+// runs the load gives up (its ctx is cancelled), the others retry with their own ctx.
 func (c *Cache[K, V]) Fetch(ctx context.Context, k K, load func(ctx context.Context) (V, error)) (V, error) {
 	for {
 		c.mu.Lock()
 		if e := c.getLocked(k, time.Now()); e != nil {
+			v, err := e.val, e.err // read under mu: Put updates entries in place
 			c.mu.Unlock()
-			return e.val, e.err
+			return v, err
 		}
 		if f, ok := c.loads[k]; ok {
 			c.mu.Unlock()
@@ -145,11 +150,11 @@ func (c *Cache[K, V]) runLoad(ctx context.Context, k K, f *flight[V], load func(
 		}
 		c.mu.Lock()
 		delete(c.loads, k)
-		f.leaderGaveUp = err != nil && ctx.Err() != nil
+		f.leaderGaveUp = err != nil && errors.Is(ctx.Err(), context.Canceled)
 		switch {
 		case err == nil:
 			c.putLocked(k, v, nil, time.Now())
-		case c.failTTL > 0 && !f.leaderGaveUp && !errors.Is(err, errLoadPanicked):
+		case c.failTTL > 0 && !f.leaderGaveUp && !errors.Is(err, errLoadPanicked) && (c.worth == nil || c.worth(err)):
 			var zero V
 			c.putLocked(k, zero, err, time.Now())
 		}

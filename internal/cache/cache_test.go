@@ -113,7 +113,7 @@ func TestFetchCachesSuccessOnly(t *testing.T) {
 // a caller that gave up is not taken for a failure.
 func TestFetchRemembersFailuresForAWhile(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		c := New[string, int](10, time.Hour).RememberFailures(time.Minute)
+		c := New[string, int](10, time.Hour).RememberFailures(time.Minute, nil)
 		var calls int
 		failing := func(context.Context) (int, error) { calls++; return 0, errors.New("no answer") }
 		for range 5 {
@@ -139,7 +139,27 @@ func TestFetchRemembersFailuresForAWhile(t *testing.T) {
 		if v, err := c.Fetch(t.Context(), "g", ok); err != nil || v != 7 {
 			t.Fatalf("a caller's cancellation was remembered as a failure: %v, %v", v, err)
 		}
+
+		// A caller whose time ran out while the peer said nothing: that is
+		// the failure worth remembering.
+		budget, stop := context.WithTimeout(t.Context(), time.Second)
+		defer stop()
+		silent := func(ctx context.Context) (int, error) { <-ctx.Done(); return 0, ctx.Err() }
+		c.Fetch(budget, "slow", silent)
+		if _, err := c.Fetch(t.Context(), "slow", ok); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("a look-up that ran out of time was not remembered: %v", err)
+		}
 	})
+}
+
+// Failures the worth filter rejects are not remembered.
+func TestFetchRemembersOnlyFailuresWorthIt(t *testing.T) {
+	transient := errors.New("not connected")
+	c := New[string, int](10, time.Hour).RememberFailures(time.Minute, func(err error) bool { return !errors.Is(err, transient) })
+	c.Fetch(t.Context(), "k", func(context.Context) (int, error) { return 0, transient })
+	if v, err := c.Fetch(t.Context(), "k", func(context.Context) (int, error) { return 7, nil }); err != nil || v != 7 {
+		t.Fatalf("a failure the filter rejects was remembered: %v, %v", v, err)
+	}
 }
 
 func TestFetchSharesOneLoad(t *testing.T) {

@@ -73,14 +73,15 @@ func New[T any](o Options) *Inbox[T] {
 }
 
 // Push appends v, whose cost is size bytes (its frame's length), dropping
-// the oldest events when a bound is passed. After Close it only counts v.
-func (q *Inbox[T]) Push(v T, size int) {
+// the oldest events when a bound is passed. After Close it only counts v and
+// reports false.
+func (q *Inbox[T]) Push(v T, size int) (queued bool) {
 	q.mu.Lock()
 	q.received++
 	if q.closed {
 		q.refused++
 		q.mu.Unlock()
-		return
+		return false
 	}
 	q.items = append(q.items, item[T]{v, int64(size)})
 	q.bytes += int64(size)
@@ -97,9 +98,9 @@ func (q *Inbox[T]) Push(v T, size int) {
 	case q.ready <- struct{}{}:
 	default:
 	}
+	return true
 }
 
-// Len0 is Len without the lock; callers hold mu.
 func (q *Inbox[T]) lenLocked() int { return len(q.items) - q.head }
 
 func (q *Inbox[T]) dropLocked(n int) {

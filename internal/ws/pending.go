@@ -12,23 +12,44 @@ import (
 // dead session can never be taken for the answer to a newer request.
 var echoCounter atomic.Uint64
 
-// Pending matches responses to requests by their echo string. It also knows
-// the order requests were added in, for peers that answer in order and
-// sometimes forget the echo (ResolveOldest). Safe for concurrent use.
+// Pending matches responses to requests by their echo string. Safe for
+// concurrent use.
+//
+// An ordered table (NewOrderedPending) is for a peer that answers a
+// connection's requests strictly in the order they were sent and drops the
+// echo from some answers (QueQiao's error replies): such an answer can only
+// belong to the oldest request outstanding (ResolveOldest). To keep that
+// true after a request stopped being waited for (its timeout), the table
+// keeps a marker for it until a later answer shows the peer is past it.
 type Pending struct {
-	prefix string
-	mu     sync.Mutex
-	waits  map[string]waiter
+	prefix  string
+	ordered bool
+	sendMu  sync.Mutex // ordered: numbering and sending happen together (Start)
+	mu      sync.Mutex
+	waits   map[string]*waiter
 }
 
 type waiter struct {
-	ch  chan json.RawMessage
-	seq uint64 // from echoCounter: larger is newer
+	ch        chan json.RawMessage
+	seq       uint64 // from echoCounter: larger is newer
+	abandoned bool   // sent, then no longer waited for (ordered tables only)
 }
 
-// NewPending returns an empty table whose echoes start with prefix.
+// maxAbandoned bounds the markers an ordered table keeps for a peer that
+// stopped answering altogether.
+const maxAbandoned = 1024
+
+// NewPending returns an empty table whose echoes start with prefix, for a
+// peer that may answer in any order.
 func NewPending(prefix string) *Pending {
-	return &Pending{prefix: prefix, waits: make(map[string]waiter)}
+	return &Pending{prefix: prefix, waits: make(map[string]*waiter)}
+}
+
+// NewOrderedPending returns an empty table for a peer that answers in order.
+func NewOrderedPending(prefix string) *Pending {
+	p := NewPending(prefix)
+	p.ordered = true
+	return p
 }
 
 // Add registers a new request and returns its echo and the channel its
@@ -38,48 +59,94 @@ func (p *Pending) Add() (string, <-chan json.RawMessage) {
 	echo := p.prefix + strconv.FormatUint(seq, 10)
 	ch := make(chan json.RawMessage, 1)
 	p.mu.Lock()
-	p.waits[echo] = waiter{ch, seq}
+	p.waits[echo] = &waiter{ch: ch, seq: seq}
 	p.mu.Unlock()
 	return echo, ch
 }
 
 // Resolve delivers a response. It reports false for an unknown or late echo.
+// In an ordered table an answer also shows that every older request the
+// peer will ever answer has been answered, so their markers go.
 func (p *Pending) Resolve(echo string, frame json.RawMessage) bool {
 	p.mu.Lock()
 	w, ok := p.waits[echo]
-	delete(p.waits, echo)
-	p.mu.Unlock()
 	if ok {
-		w.ch <- frame
-	}
-	return ok
-}
-
-// ResolveOldest delivers frame to the oldest request still waiting and
-// returns its echo; ok is false when none waits. It is for a peer that
-// answers a connection's requests strictly in order but drops the echo from
-// some answers (QueQiao's error replies), so such an answer can only belong
-// to the oldest one outstanding.
-func (p *Pending) ResolveOldest(frame json.RawMessage) (echo string, ok bool) {
-	p.mu.Lock()
-	var oldest waiter
-	for e, w := range p.waits {
-		if !ok || w.seq < oldest.seq {
-			echo, oldest, ok = e, w, true
+		delete(p.waits, echo)
+		if p.ordered {
+			p.dropMarkersBeforeLocked(w.seq)
 		}
 	}
-	if ok {
+	p.mu.Unlock()
+	if !ok || w.abandoned {
+		return false
+	}
+	w.ch <- frame
+	return true
+}
+
+// ResolveOldest delivers frame to the oldest request outstanding in an
+// ordered table and returns its echo. ok is false when there is none, or
+// when the oldest was no longer waited for: the frame is then its late
+// answer and is dropped with its marker.
+func (p *Pending) ResolveOldest(frame json.RawMessage) (echo string, ok bool) {
+	p.mu.Lock()
+	var oldest *waiter
+	for e, w := range p.waits {
+		if oldest == nil || w.seq < oldest.seq {
+			echo, oldest = e, w
+		}
+	}
+	if oldest != nil {
 		delete(p.waits, echo)
 	}
 	p.mu.Unlock()
-	if ok {
-		oldest.ch <- frame
+	if oldest == nil || oldest.abandoned {
+		return "", false
 	}
-	return echo, ok
+	oldest.ch <- frame
+	return echo, true
 }
 
-// Forget drops a request that is no longer waited for.
+func (p *Pending) dropMarkersBeforeLocked(seq uint64) {
+	for e, w := range p.waits {
+		if w.abandoned && w.seq < seq {
+			delete(p.waits, e)
+		}
+	}
+}
+
+// Forget stops waiting for a request. In an ordered table a request that was
+// sent leaves a marker in its place (see Pending).
 func (p *Pending) Forget(echo string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	w, ok := p.waits[echo]
+	if !ok {
+		return
+	}
+	if !p.ordered {
+		delete(p.waits, echo)
+		return
+	}
+	w.abandoned = true
+	markers := 0
+	var oldest *waiter
+	var oldestEcho string
+	for e, w := range p.waits {
+		if w.abandoned {
+			markers++
+			if oldest == nil || w.seq < oldest.seq {
+				oldest, oldestEcho = w, e
+			}
+		}
+	}
+	if markers > maxAbandoned {
+		delete(p.waits, oldestEcho)
+	}
+}
+
+// drop removes a request that was never sent.
+func (p *Pending) drop(echo string) {
 	p.mu.Lock()
 	delete(p.waits, echo)
 	p.mu.Unlock()
@@ -90,7 +157,9 @@ func (p *Pending) Forget(echo string) {
 func (p *Pending) FailAll() {
 	p.mu.Lock()
 	for echo, w := range p.waits {
-		close(w.ch)
+		if !w.abandoned {
+			close(w.ch)
+		}
 		delete(p.waits, echo)
 	}
 	p.mu.Unlock()
@@ -121,13 +190,18 @@ type Request struct {
 // works through a connection's requests in order (QueQiao) can have many
 // in flight. The caller must Wait for every Request Start returns.
 func Start(ctx context.Context, s *Session, p *Pending, build func(echo string) ([]byte, error)) (*Request, error) {
+	if p.ordered {
+		// Requests reach the wire in the order they are numbered.
+		p.sendMu.Lock()
+		defer p.sendMu.Unlock()
+	}
 	echo, ch := p.Add()
 	frame, err := build(echo)
 	if err == nil {
 		err = s.Send(ctx, frame)
 	}
 	if err != nil {
-		p.Forget(echo)
+		p.drop(echo)
 		return nil, err
 	}
 	return &Request{s: s, p: p, echo: echo, ch: ch}, nil
@@ -154,6 +228,14 @@ func (r *Request) Wait(ctx context.Context) (json.RawMessage, error) {
 		}
 		return nil, ErrClosed
 	case <-ctx.Done():
+		// An answer that arrived as the time ran out still counts.
+		select {
+		case resp, ok := <-r.ch:
+			if ok {
+				return resp, nil
+			}
+		default:
+		}
 		return nil, context.Cause(ctx)
 	}
 }

@@ -264,7 +264,7 @@ func (c *Client) connected() bool {
 // calls up, and returns why the session ended (nil when ctx ended). The
 // state is down again when it returns.
 func (c *Client) serve(ctx context.Context, s *ws.Session, up func()) (err error) {
-	cn := &conn{ws: s, pending: ws.NewPending("mcb-")}
+	cn := &conn{ws: s, pending: ws.NewOrderedPending("mcb-")}
 	c.mu.Lock()
 	if c.session != nil {
 		c.mu.Unlock()
@@ -377,8 +377,12 @@ func (c *Client) handleResponse(cn *conn, r Response, frame []byte) {
 		}
 		return
 	}
-	if echo := quotedEcho(r.Data); echo != "" && cn.pending.Resolve(echo, frame) {
-		c.log.Warn("plugin could not process a request", "code", r.Code, "message", r.Message)
+	if echo := quotedEcho(r.Data); echo != "" {
+		if cn.pending.Resolve(echo, frame) {
+			c.log.Warn("plugin could not process a request", "code", r.Code, "message", r.Message)
+		} else {
+			c.log.Warn("plugin could not process a request no longer waited for", "code", r.Code, "message", r.Message)
+		}
 		return
 	}
 	if _, ok := cn.pending.ResolveOldest(frame); ok {
@@ -386,7 +390,7 @@ func (c *Client) handleResponse(cn *conn, r Response, frame []byte) {
 			"code", r.Code, "message", r.Message)
 		return
 	}
-	c.log.Warn("plugin could not process a request", "code", r.Code, "message", r.Message)
+	c.log.Warn("plugin could not process a request no longer waited for", "code", r.Code, "message", r.Message)
 }
 
 // quotedEcho reads the echo of the raw request the plugin quotes in its
@@ -538,7 +542,10 @@ func (c *Client) Broadcast(ctx context.Context, msg []minecraft.Component) error
 // them in flight at once on the one connection: the plugin works through a
 // connection's requests strictly in order, so a batch costs about one round
 // trip instead of one per message. errs[i] is msgs[i]'s outcome, nil when
-// the plugin showed it. All share one RequestTimeout.
+// the plugin showed it. Each request gets RequestTimeout from the moment the
+// one before it was answered. Once one goes unanswered, those behind it that
+// have no answer yet end with minecraft.ErrQueuedBehind: the plugin had not
+// got to them, which is no failure of theirs.
 func (c *Client) Broadcasts(ctx context.Context, msgs [][]minecraft.Component) (errs []error) {
 	errs = make([]error, len(msgs))
 	cn, err := c.live("broadcast")
@@ -548,8 +555,6 @@ func (c *Client) Broadcasts(ctx context.Context, msgs [][]minecraft.Component) (
 		}
 		return errs
 	}
-	ctx, cancel := c.withTimeout(ctx)
-	defer cancel()
 	reqs := make([]*ws.Request, len(msgs))
 	for i, msg := range msgs {
 		m, err := c.message(msg)
@@ -564,13 +569,33 @@ func (c *Client) Broadcasts(ctx context.Context, msgs [][]minecraft.Component) (
 			break
 		}
 	}
+	stuck := false
 	for i, r := range reqs {
-		if r != nil {
-			_, errs[i] = c.wait(ctx, r, "broadcast")
+		if r == nil {
+			continue
 		}
+		if stuck {
+			_, errs[i] = c.wait(doneContext, r, "broadcast") // an answer already here still counts
+			if errors.Is(errs[i], context.Canceled) {
+				errs[i] = fmt.Errorf("queqiao %s broadcast: %w", c.opts.Name, minecraft.ErrQueuedBehind)
+			}
+			continue
+		}
+		rctx, cancel := c.withTimeout(ctx)
+		_, errs[i] = c.wait(rctx, r, "broadcast")
+		cancel()
+		stuck = errors.Is(errs[i], context.DeadlineExceeded)
 	}
 	return errs
 }
+
+// doneContext is already cancelled: waiting with it takes only an answer
+// that has arrived.
+var doneContext = func() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
+}()
 
 // Title shows a title and/or subtitle to every player (fade in 1 s, stay
 // 3.5 s, fade out 1 s). An empty part is sent as null; the plugin refuses

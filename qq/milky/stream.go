@@ -151,16 +151,17 @@ func (c *Client) handleFrame(frame []byte) {
 }
 
 // dispatch queues a message in Events and logs what the bridge does not act
-// on. It never blocks.
-func (c *Client) dispatch(ev qq.Event, kind Kind, frame []byte) {
+// on. It never blocks, and reports false only for a message the relay no
+// longer takes (shutting down).
+func (c *Client) dispatch(ev qq.Event, kind Kind, frame []byte) bool {
 	switch kind {
 	case KindMessage:
 		// self_id may be missing from an implementation's envelope.
 		if self := c.SelfID(); self != 0 && ev.Message.Sender.UserID == self {
-			return
+			return true
 		}
 		c.lookups.Remember(ev)
-		c.events.Push(ev, len(frame))
+		return c.events.Push(ev, len(frame))
 	case KindBotOffline:
 		var off struct {
 			Data struct {
@@ -172,4 +173,5 @@ func (c *Client) dispatch(ev qq.Event, kind Kind, frame []byte) {
 	default:
 		c.log.Debug("event ignored", "kind", kind.String())
 	}
+	return true
 }

@@ -41,7 +41,10 @@ func (c *Client) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "not a Milky event", http.StatusBadRequest)
 		return
 	}
-	c.dispatch(ev, kind, body)
+	if !c.dispatch(ev, kind, body) {
+		http.Error(w, "shutting down", http.StatusServiceUnavailable)
+		return
+	}
 	w.WriteHeader(http.StatusNoContent)
 }
 

@@ -269,17 +269,18 @@ func (c *Client) handleFrame(s *session, frame []byte) {
 }
 
 // handleEvent learns the bot's QQ number from every event and queues
-// messages from others in Events; size is the frame's length.
-func (c *Client) handleEvent(ev qq.Event, kind FrameKind, size int) {
+// messages from others in Events; size is the frame's length. It reports
+// false only for a message the relay no longer takes (shutting down).
+func (c *Client) handleEvent(ev qq.Event, kind FrameKind, size int) bool {
 	c.learnSelfID(ev.SelfID)
 	if kind != FrameGroupMessage && kind != FramePrivateMessage {
-		return
+		return true
 	}
 	if self := c.SelfID(); self != 0 && ev.Message.Sender.UserID == self {
-		return // own message from an event that did not carry self_id
+		return true // own message from an event that did not carry self_id
 	}
 	c.lookups.Remember(ev)
-	c.events.Push(ev, size)
+	return c.events.Push(ev, size)
 }
 
 func (c *Client) handleResponse(s *session, frame []byte) {

@@ -170,7 +170,7 @@ func (c *Client) noEventStream(got string) error {
 // both logged with the peer address; without a token every post is taken.
 // A good post is answered 204 (no quick operation) once its event is queued,
 // a body that is not an event 400, and any post 503 unless Run is running
-// in webhook mode.
+// in webhook mode or once the relay has stopped taking events.
 func (c *Client) serveWebhook(w http.ResponseWriter, r *http.Request) {
 	if !c.opts.Webhook {
 		http.Error(w, "webhook receiver not enabled", http.StatusServiceUnavailable)
@@ -216,7 +216,10 @@ func (c *Client) serveWebhook(w http.ResponseWriter, r *http.Request) {
 	if id, err := strconv.ParseInt(strings.TrimSpace(r.Header.Get("X-Self-ID")), 10, 64); err == nil {
 		c.learnSelfID(id) // before handleEvent, which drops the bot's own messages by it
 	}
-	c.handleEvent(ev, kind, len(body))
+	if !c.handleEvent(ev, kind, len(body)) {
+		http.Error(w, "shutting down", http.StatusServiceUnavailable)
+		return
+	}
 	w.WriteHeader(http.StatusNoContent)
 }
 

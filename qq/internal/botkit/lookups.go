@@ -2,9 +2,11 @@ package botkit
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/mcqq/bridge/internal/cache"
+	"github.com/mcqq/bridge/internal/link"
 	"github.com/mcqq/bridge/qq"
 )
 
@@ -32,12 +34,16 @@ type Lookups struct {
 
 type memberKey struct{ group, user int64 }
 
+// worthRemembering leaves out failures of a connection that is down: it
+// will be back within seconds, and the names with it.
+func worthRemembering(err error) bool { return !errors.Is(err, link.ErrNotConnected) }
+
 // NewLookups returns empty caches.
 func NewLookups() *Lookups {
 	return &Lookups{
-		members:  cache.New[memberKey, qq.Member](lookupCacheSize, memberTTL).RememberFailures(failureTTL),
-		groups:   cache.New[int64, string](lookupCacheSize, groupTTL).RememberFailures(failureTTL),
-		messages: cache.New[string, qq.Message](lookupCacheSize, messageTTL).RememberFailures(failureTTL),
+		members:  cache.New[memberKey, qq.Member](lookupCacheSize, memberTTL).RememberFailures(failureTTL, worthRemembering),
+		groups:   cache.New[int64, string](lookupCacheSize, groupTTL).RememberFailures(failureTTL, worthRemembering),
+		messages: cache.New[string, qq.Message](lookupCacheSize, messageTTL).RememberFailures(failureTTL, worthRemembering),
 	}
 }
 
