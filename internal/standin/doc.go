@@ -1,11 +1,12 @@
 // Package standin holds the plumbing shared by the loopback stand-ins for
 // the bridge's real peers, which live in its sub-packages: onebot (a
-// NapCat/LLBot-like OneBot 11 bot), milky (a Milky bot), queqiao (the
-// QueQiao plugin on a Minecraft server) and rcon (a Minecraft RCON
-// console). Each speaks the real protocol over real sockets with
-// fixture-shaped payloads, can crash (Stop) and come back on the same port
-// (Restart), and has the knobs a test needs. Tests, `bridge -demo` and the
-// benchmarks use them; nothing in the bridge itself does.
+// NapCat/LLBot-like OneBot 11 bot), milky (a Milky bot), satori (LLBot's
+// or Koishi's Satori server), queqiao (the QueQiao plugin on a Minecraft
+// server) and rcon (a Minecraft RCON console). Each speaks the real
+// protocol over real sockets with fixture-shaped payloads, can crash (Stop)
+// and come back on the same port (Restart), and has the knobs a test needs.
+// Tests, `bridge -demo` and the benchmarks use them; nothing in the bridge
+// itself does.
 //
 // The shared types and their contracts:
 //

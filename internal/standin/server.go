@@ -15,8 +15,8 @@ import (
 	"github.com/gorilla/websocket"
 )
 
-// Server is the restartable HTTP server behind the OneBot, QueQiao and
-// Milky stand-ins. Start keeps the first bound address so Restart comes
+// Server is the restartable HTTP server behind the OneBot, QueQiao, Milky
+// and Satori stand-ins. Start keeps the first bound address so Restart comes
 // back on the same port; Stop simulates a crash and returns only once every
 // goroutine it counts has ended. It also tracks the stand-in's open
 // WebSocket connections, accepted or dialled, under the same lock as the
