@@ -1,4 +1,4 @@
-// Package botkit holds what the OneBot and Milky clients share, so each
+// Package botkit holds what the OneBot, Milky and Satori clients share, so each
 // mechanism exists once: the HTTP API plumbing (transport, authorised POST,
 // the SSE reader, webhook bodies and tokens), the life cycle of a link over
 // HTTP (ending a session when the bot is unreachable, the webhook health

@@ -65,8 +65,15 @@ type Answer struct {
 // ctx ends first, the error is its cause. An answer larger than MaxFrame is
 // an error.
 func Post(ctx context.Context, client *http.Client, url, token, action string, params any) (Answer, error) {
+	return PostWithHeader(ctx, client, url, token, nil, strings.HasPrefix(action, "get_"), params)
+}
+
+// PostWithHeader is Post with extra request headers (Satori names the bot
+// account in headers) and the caller saying whether the action is a
+// look-up, safe to send twice.
+func PostWithHeader(ctx context.Context, client *http.Client, url, token string, header http.Header, lookup bool, params any) (Answer, error) {
 	if params == nil {
-		params = struct{}{} // both protocols want an object even without parameters
+		params = struct{}{} // every protocol wants an object even without parameters
 	}
 	body, err := json.Marshal(params)
 	if err != nil {
@@ -76,9 +83,12 @@ func Post(ctx context.Context, client *http.Client, url, token, action string, p
 	if err != nil {
 		return Answer{}, err
 	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
 	req.Header.Set("Content-Type", "application/json")
 	Authorize(req.Header, token)
-	if strings.HasPrefix(action, "get_") {
+	if lookup {
 		// Marks the request as safe to send again without the header going
 		// on the wire.
 		req.Header["Idempotency-Key"] = nil
