@@ -156,17 +156,26 @@ func TestLookups(t *testing.T) {
 		t.Errorf("calls %v, want one of each", calls)
 	}
 
-	// A reply's id carries its channel, so message.get can fetch it.
+	// LLBot's quote carries the content but not the author: the client
+	// names it from the message it saw, asking the server nothing.
 	asked := b.GroupMessage(testGroup, bob, []qq.Segment{qq.Text("几点维护？")})
 	nextEvent(t, c)
-	b.GroupMessage(testGroup, alice, []qq.Segment{{Type: qq.SegReply, Data: map[string]string{"id": asked}}, qq.Text("八点")})
-	reply := nextEvent(t, c).Message.Segments[0]
-	if reply.Type != qq.SegReply || reply.Quoted == nil || reply.Quoted.PlainText() != "几点维护？" {
-		t.Fatalf("reply %+v", reply)
-	}
-	fresh, _ := newClient(t, satori.Options{BaseURL: b.URL(), AccessToken: testToken}) // nothing cached
+	fresh, _ := newClient(t, satori.Options{BaseURL: b.URL(), AccessToken: testToken}) // saw nothing
 	testutil.RunInBackground(t, fresh.Run, waitLimit)
 	waitUp(t, fresh.State(), true)
+	b.GroupMessage(testGroup, alice, []qq.Segment{{Type: qq.SegReply, Data: map[string]string{"id": asked}}, qq.Text("八点")})
+	reply := nextEvent(t, c).Message.Segments[0]
+	if reply.Type != qq.SegReply || reply.Quoted == nil || reply.Quoted.PlainText() != "几点维护？" || reply.Quoted.Sender.UserID != bob.UserID {
+		t.Fatalf("reply %+v, quoting %+v", reply, reply.Quoted)
+	}
+	// A client that did not see it asks with message.get (the reply's id
+	// carries the channel for that): the only call, so c asked nothing.
+	if q := nextEvent(t, fresh).Message.Segments[0].Quoted; q == nil || q.Sender.UserID != bob.UserID {
+		t.Errorf("fresh client: quoting %+v", q)
+	}
+	if n := count(b.Calls(), "message.get"); n != 1 {
+		t.Errorf("%d message.get calls, want 1 (from the client that did not see the message)", n)
+	}
 	m, err := fresh.GetMessage(ctx, reply.Get("id"))
 	if err != nil || m.PlainText() != "几点维护？" || m.Sender.UserID != bob.UserID || m.ID != reply.Get("id") {
 		t.Errorf("GetMessage(%q) = %+v, %v", reply.Get("id"), m, err)

@@ -84,7 +84,7 @@ func (c *Client) session(ctx context.Context, up func()) error {
 	if code, reason, ok := ws.CloseText(err); ok {
 		switch code {
 		case closeBadToken:
-			return fmt.Errorf("event stream closed with %d %q: %w: the server refused QQ_ACCESS_TOKEN, check it", code, reason, ErrUnauthorized)
+			return fmt.Errorf("%w: the server closed the event stream with %d %q: check QQ_ACCESS_TOKEN", ErrUnauthorized, code, reason)
 		case closeBadFrame:
 			return fmt.Errorf("event stream closed with %d %q: the server could not read our IDENTIFY", code, reason)
 		}
@@ -186,8 +186,9 @@ func (c *Client) ready(body []byte) error {
 }
 
 // handleEvent decodes one event and queues a message in Events. The
-// reader never waits for the relay; it may wait for a sender's role (see
-// completeSender), since API answers come over HTTP, not this stream.
+// reader never waits for the relay; it may wait for what LLBot leaves out
+// of a message (see completeSender and completeQuotes), since API answers
+// come over HTTP, not this stream.
 func (c *Client) handleEvent(ctx context.Context, body []byte) {
 	var seq struct {
 		SN number `json:"sn"`
@@ -206,10 +207,30 @@ func (c *Client) handleEvent(ctx context.Context, body []byte) {
 			return
 		}
 		c.completeSender(ctx, &ev)
+		c.completeQuotes(ctx, &ev)
 		c.lookups.Remember(ev)
 		c.events.Push(ev, len(body))
 	default:
 		c.log.Debug("event ignored", "type", typ, "kind", kind.String())
+	}
+}
+
+// completeQuotes names the author of quoted messages, which LLBot leaves
+// out of a quote (it carries only the content): from the message cache when
+// the bridge saw the message, else with message.get. A failed look-up
+// leaves the author unknown; the content stays.
+func (c *Client) completeQuotes(ctx context.Context, ev *qq.Event) {
+	for _, s := range ev.Message.Segments {
+		q := s.Quoted
+		if s.Type != qq.SegReply || q == nil || q.Sender.UserID != 0 || q.ID == "" {
+			continue
+		}
+		m, err := c.GetMessage(ctx, q.ID)
+		if err != nil {
+			c.log.Debug("quoted message look-up failed; author unknown", "id", q.ID, "err", err.Error())
+			continue
+		}
+		q.Sender = m.Sender
 	}
 }
 
