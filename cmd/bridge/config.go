@@ -324,14 +324,22 @@ func (c *Config) validate() []error {
 			bad("QQ_URL", "%q: milky wants an http:// or https:// base URL", c.QQURL)
 		}
 	case "satori":
-		bad("QQ_PROTOCOL", "satori is not implemented yet; use onebot or milky")
+		if c.QQURL == "" {
+			bad("QQ_URL", "required for satori (the server's base URL before /v1, e.g. http://127.0.0.1:5600 for LLBot, http://127.0.0.1:5140/satori for Koishi)")
+		} else if u, err := url.Parse(c.QQURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("QQ_URL", "%q: satori wants an http:// or https:// base URL", c.QQURL)
+		}
+		if c.QQListen != "" {
+			bad("QQ_LISTEN", "not used with satori: the bridge dials the server's event stream at QQ_URL; unset QQ_LISTEN")
+		}
 	default:
-		bad("QQ_PROTOCOL", "%q: want onebot or milky", c.QQProtocol)
+		bad("QQ_PROTOCOL", "%q: want onebot, milky or satori", c.QQProtocol)
 	}
-	if c.QQURL == "" && c.QQListen == "" && c.QQProtocol != "milky" { // milky has said QQ_URL is required
+	// milky and satori have said QQ_URL is required.
+	if c.QQURL == "" && c.QQListen == "" && c.QQProtocol != "milky" && c.QQProtocol != "satori" {
 		bad("QQ_URL", "set QQ_URL (we dial the bot) or QQ_LISTEN (the bot dials us)")
 	}
-	if c.QQListen != "" {
+	if c.QQListen != "" && c.QQProtocol != "satori" {
 		if err := checkListen(c.QQListen, c.QQToken != ""); err != nil {
 			bad("QQ_LISTEN", "%v", err)
 		}

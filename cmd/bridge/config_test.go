@@ -198,7 +198,7 @@ func TestOneBotHTTPAPIIsAccepted(t *testing.T) {
 
 func TestUnsupportedCombinationsAreStartupErrors(t *testing.T) {
 	for name, env := range map[string]map[string]string{
-		"satori":         {"QQ_PROTOCOL": "satori"},
+		"satori ws":      {"QQ_PROTOCOL": "satori", "QQ_URL": "ws://127.0.0.1:5600"},
 		"onebot ftp":     {"QQ_URL": "ftp://127.0.0.1:3000"},
 		"milky ws":       {"QQ_PROTOCOL": "milky", "QQ_URL": "ws://127.0.0.1:3010"},
 		"reverse no hub": {"MC_0_WS_URL": ""},
@@ -289,6 +289,48 @@ func TestMilkyWithoutURLIsOneLine(t *testing.T) {
 	}
 	if lines := strings.Split(err.Error(), "\n"); len(lines) != 1 || !strings.HasPrefix(lines[0], "QQ_URL: required for milky") {
 		t.Fatalf("error lines:\n%s", err)
+	}
+}
+
+// Satori takes an http(s) base URL (LLBot's, or Koishi's with its path
+// prefix); a missing QQ_URL or a QQ_LISTEN, which satori does not use, is
+// one clear line.
+func TestSatoriConfiguration(t *testing.T) {
+	for _, u := range []string{"http://127.0.0.1:5600", "http://127.0.0.1:5140/satori", "https://bot.example/satori/"} {
+		e := minimalEnv()
+		e["QQ_PROTOCOL"], e["QQ_URL"] = "satori", u
+		cfg, _, err := LoadConfig(e)
+		if err != nil {
+			t.Fatalf("%s: %v", u, err)
+		}
+		if _, err := build(cfg, slog.New(slog.DiscardHandler)); err != nil {
+			t.Fatalf("%s: build: %v", u, err)
+		}
+	}
+	for name, c := range map[string]struct {
+		env  map[string]string
+		want string
+	}{
+		"no QQ_URL":   {map[string]string{"QQ_URL": ""}, "QQ_URL: required for satori"},
+		"QQ_LISTEN":   {map[string]string{"QQ_URL": "http://127.0.0.1:5600", "QQ_LISTEN": "127.0.0.1:8081"}, "QQ_LISTEN: not used with satori"},
+		"ws QQ_URL":   {map[string]string{"QQ_URL": "ws://127.0.0.1:5600/v1/events"}, "QQ_URL: \"ws://127.0.0.1:5600/v1/events\": satori wants an http:// or https:// base URL"},
+		"no protocol": {map[string]string{"QQ_PROTOCOL": "kook"}, `QQ_PROTOCOL: "kook": want onebot, milky or satori`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			e := minimalEnv()
+			e["QQ_PROTOCOL"] = "satori"
+			maps.Copy(e, c.env)
+			if e["QQ_URL"] == "" {
+				delete(e, "QQ_URL")
+			}
+			_, _, err := LoadConfig(e)
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			if lines := strings.Split(err.Error(), "\n"); len(lines) != 1 || !strings.HasPrefix(lines[0], c.want) {
+				t.Fatalf("error lines:\n%s", err)
+			}
+		})
 	}
 }
 

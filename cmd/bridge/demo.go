@@ -6,29 +6,30 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/mcqq/bridge/internal/standin/onebot"
 	"github.com/mcqq/bridge/internal/standin/queqiao"
 	"github.com/mcqq/bridge/internal/standin/rcon"
 	"github.com/mcqq/bridge/qq"
 )
 
 // runDemo shows the bridge working without QQ or Minecraft (SPEC §5): it
-// starts loopback stand-ins for a NapCat-like OneBot bot, two QueQiao servers
-// and RCON, bridges them with the real code, plays a short conversation both
-// ways and prints what each side saw.
-func runDemo(ctx context.Context, w io.Writer) error {
+// starts loopback stand-ins for a QQ bot speaking protocol (QQ_PROTOCOL:
+// onebot, the default, milky or satori), two QueQiao servers and RCON,
+// bridges them with the real code, plays a short conversation both ways
+// and prints what each side saw.
+func runDemo(ctx context.Context, w io.Writer, protocol string) error {
 	const group = 712345678
 	alice := qq.Member{UserID: 1019283746, Nickname: "Alice", Card: "Alice_MC", Role: "admin"}
 	bob := qq.Member{UserID: 1357924680, Nickname: "Bob", Role: "member"}
 
-	bot := onebot.New(onebot.Options{SelfID: 2401234567})
-	bot.AddMember(group, alice)
-	bot.AddMember(group, bob)
-	bot.SetGroupName(group, "MC服务器交流群")
+	bot, err := newDemoBot(protocol, group, "MC服务器交流群", alice, bob)
+	if err != nil {
+		return err
+	}
 	survival := queqiao.New(queqiao.Options{ServerName: "survival", Version: "1.21.1"})
 	creative := queqiao.New(queqiao.Options{ServerName: "creative", Version: "1.21.5"})
 	console := rcon.New("demo-password", func(cmd string) string {
@@ -37,19 +38,18 @@ func runDemo(ctx context.Context, w io.Writer) error {
 		}
 		return "Unknown command: " + cmd
 	})
-	for _, start := range []func(string) error{bot.Start, survival.Start, creative.Start, console.Start} {
+	for _, start := range []func(string) error{bot.start, survival.Start, creative.Start, console.Start} {
 		if err := start("127.0.0.1:0"); err != nil {
 			return err
 		}
 	}
-	defer bot.Stop()
+	defer bot.stop()
 	defer survival.Stop()
 	defer creative.Stop()
 	defer console.Stop()
 	survival.SetOnline("Steve", "Alex")
 
-	cfg, _, err := LoadConfig(map[string]string{
-		"QQ_URL":             bot.URL(),
+	env := map[string]string{
 		"MC_0_NAME":          "survival",
 		"MC_0_WS_URL":        survival.URL(),
 		"MC_0_RCON_ADDR":     console.Addr(),
@@ -59,7 +59,9 @@ func runDemo(ctx context.Context, w io.Writer) error {
 		"MC_1_WS_URL":        creative.URL(),
 		"MC_1_GROUPS":        strconv.Itoa(group),
 		"HTTP_LISTEN":        "none",
-	})
+	}
+	maps.Copy(env, bot.env)
+	cfg, _, err := LoadConfig(env)
 	if err != nil {
 		return err
 	}
@@ -89,7 +91,8 @@ func runDemo(ctx context.Context, w io.Writer) error {
 	if err := waitFor("every connection", func() bool { ready, _ := b.readiness(); return ready }); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "Demo: QQ group %d is bridged with two Minecraft servers, survival (1.21.1) and creative (1.21.5).\n", group)
+	fmt.Fprintf(w, "Demo: QQ group %d is bridged with two Minecraft servers, survival (1.21.1) and creative (1.21.5),\n", group)
+	fmt.Fprintf(w, "over %s (QQ_PROTOCOL=%s).\n", bot.describe, cfg.QQProtocol)
 	fmt.Fprintln(w, "Everything below went through real sockets to built-in stand-ins.")
 
 	// What the servers were asked to show, as a player would read it: each
@@ -114,13 +117,13 @@ func runDemo(ctx context.Context, w io.Writer) error {
 	}
 	sent := 0
 	qqSaw := func(wantLines int) error {
-		if err := waitFor("the QQ side", func() bool { return sentLines(bot.Sent()[sent:]) >= wantLines }); err != nil {
+		if err := waitFor("the QQ side", func() bool { return sentLines(bot.sent()[sent:]) >= wantLines }); err != nil {
 			return err
 		}
-		msgs := bot.Sent()
+		msgs := bot.sent()
 		for _, m := range msgs[sent:] {
 			prefix := "  QQ ◀ "
-			for _, line := range strings.Split(m.Text, "\n") {
+			for _, line := range strings.Split(m, "\n") {
 				fmt.Fprintln(w, prefix+line)
 				prefix = "       "
 			}
@@ -131,13 +134,13 @@ func runDemo(ctx context.Context, w io.Writer) error {
 
 	fmt.Fprintln(w, "\n== QQ → Minecraft")
 	fmt.Fprintln(w, "  QQ ▶ Bob: 服务器今晚几点维护？")
-	asked := bot.GroupMessage(group, bob, []qq.Segment{qq.Text("服务器今晚几点维护？")})
+	asked := bot.say(group, bob, []qq.Segment{qq.Text("服务器今晚几点维护？")})
 	if err := gameSaw(); err != nil {
 		return err
 	}
 	fmt.Fprintln(w, "  QQ ▶ Alice_MC (replying to Bob): @Bob 今晚8点，记得保存 /微笑 [image]")
-	bot.GroupMessage(group, alice, []qq.Segment{
-		{Type: qq.SegReply, Data: map[string]string{"id": strconv.FormatInt(asked, 10)}},
+	bot.say(group, alice, []qq.Segment{
+		{Type: qq.SegReply, Data: map[string]string{"id": asked}},
 		{Type: qq.SegAt, Data: map[string]string{"qq": strconv.FormatInt(bob.UserID, 10)}},
 		qq.Text(" 今晚8点，记得保存"),
 		{Type: qq.SegFace, Data: map[string]string{"id": "14"}},
@@ -168,7 +171,7 @@ func runDemo(ctx context.Context, w io.Writer) error {
 		{bob, "/mcc stop"},
 	} {
 		fmt.Fprintf(w, "  QQ ▶ %s: %s\n", c.who.DisplayName(), c.text)
-		bot.GroupMessage(group, c.who, []qq.Segment{qq.Text(c.text)})
+		bot.say(group, c.who, []qq.Segment{qq.Text(c.text)})
 		if err := qqSaw(1); err != nil {
 			return err
 		}
@@ -220,10 +223,10 @@ func componentText(raw json.RawMessage) string {
 	return b.String()
 }
 
-func sentLines(msgs []onebot.Sent) int {
+func sentLines(msgs []string) int {
 	n := 0
 	for _, m := range msgs {
-		n += len(strings.Split(m.Text, "\n"))
+		n += len(strings.Split(m, "\n"))
 	}
 	return n
 }

@@ -42,13 +42,19 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 	fs.SetOutput(stderr)
 	envFile := fs.String("env-file", "", "load variables from this dotenv file first (default: .env when it exists); real environment variables win")
 	check := fs.Bool("check", false, "validate the configuration, try every connection once, print a table and exit (non-zero if any fails)")
-	demo := fs.Bool("demo", false, "run against built-in stand-ins for a QQ bot, a QueQiao server and RCON, show a scripted conversation, exit")
+	demo := fs.Bool("demo", false, "run against built-in stand-ins for a QQ bot (speaking QQ_PROTOCOL: onebot, milky or satori), a QueQiao server and RCON, show a scripted conversation, exit")
 	healthcheck := fs.Bool("healthcheck", false, "request /healthz on HTTP_LISTEN and exit 0 if healthy (for Docker HEALTHCHECK)")
 	if err := fs.Parse(args); err != nil {
 		return exitConfig
 	}
 	if *demo {
-		if err := runDemo(ctx, stdout); err != nil {
+		// The demo needs no configuration; it only honours QQ_PROTOCOL.
+		env, err := environment(environ, *envFile)
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return exitConfig
+		}
+		if err := runDemo(ctx, stdout, env["QQ_PROTOCOL"]); err != nil {
 			fmt.Fprintln(stderr, "demo failed:", err)
 			return exitFail
 		}

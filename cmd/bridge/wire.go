@@ -19,6 +19,7 @@ import (
 	"github.com/mcqq/bridge/minecraft/rcon"
 	"github.com/mcqq/bridge/qq/milky"
 	"github.com/mcqq/bridge/qq/onebot"
+	"github.com/mcqq/bridge/qq/satori"
 	"github.com/mcqq/bridge/relay"
 )
 
@@ -31,9 +32,16 @@ type qqClient interface {
 	Run(ctx context.Context) error
 }
 
+// withoutListener is a QQ client that takes no connections: Satori events
+// come over the stream it dials, and the configuration refuses QQ_LISTEN.
+type withoutListener struct{ *satori.Client }
+
+func (withoutListener) ServeHTTP(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) }
+
 var (
 	_ qqClient      = (*onebot.Client)(nil)
 	_ qqClient      = (*milky.Client)(nil)
+	_ qqClient      = withoutListener{}
 	_ relay.Game    = (*queqiao.Client)(nil)
 	_ relay.Console = (*rcon.Console)(nil)
 )
@@ -64,6 +72,11 @@ func build(cfg *Config, log *slog.Logger) (*bridge, error) {
 		b.qq, err = milky.New(milky.Options{BaseURL: cfg.QQURL, AccessToken: cfg.QQToken,
 			Webhook: cfg.QQListen != "", RequestTimeout: cfg.RequestTimeout, Logger: log.With("conn", "qq"),
 			Inbox: inboxFor("qq")})
+	case "satori":
+		var c *satori.Client
+		c, err = satori.New(satori.Options{BaseURL: cfg.QQURL, AccessToken: cfg.QQToken,
+			RequestTimeout: cfg.RequestTimeout, Logger: log.With("conn", "qq"), Inbox: inboxFor("qq")})
+		b.qq = withoutListener{c}
 	default:
 		b.qq, err = onebot.New(onebot.Options{URL: cfg.QQURL, AccessToken: cfg.QQToken,
 			Webhook:        cfg.QQListen != "" && cfg.QQURL != "", // with an http:// QQ_URL (config checks)

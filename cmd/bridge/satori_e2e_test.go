@@ -1,0 +1,183 @@
+package main
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mcqq/bridge/internal/standin/queqiao"
+	"github.com/mcqq/bridge/internal/standin/satori"
+	"github.com/mcqq/bridge/qq"
+)
+
+const satoriToken = "satori-secret"
+
+// startSatori runs the bridge (one server, survival, in groupA) against a
+// Satori server stand-in, LLBot's or Koishi's.
+func startSatori(t *testing.T, koishi bool) (*world, *satori.Bot) {
+	t.Helper()
+	bot := satori.New(satori.Options{Token: satoriToken, Koishi: koishi})
+	must(t, bot.Start("127.0.0.1:0"))
+	t.Cleanup(bot.Stop)
+	for _, m := range []qq.Member{alice, bob, owner} {
+		bot.AddMember(groupA, m)
+	}
+	bot.SetGroupName(groupA, "MC服务器交流群")
+	w := startWithBot(t, map[string]string{"QQ_PROTOCOL": "satori", "QQ_URL": bot.URL(),
+		"QQ_ACCESS_TOKEN": satoriToken})
+	return w, bot
+}
+
+func flavours() map[string]bool { return map[string]bool{"llbot": false, "koishi": true} }
+
+// satoriLines is every line the bridge sent to group, in order.
+func satoriLines(bot *satori.Bot, group int64) []string {
+	var out []string
+	for _, s := range bot.Sent() {
+		if s.GroupID == group {
+			out = append(out, strings.Split(s.Text, "\n")...)
+		}
+	}
+	return out
+}
+
+// satoriReply waits for the bridge's answer quoting message id and returns
+// its text.
+func satoriReply(w *world, bot *satori.Bot, id string) string {
+	w.t.Helper()
+	var text string
+	w.waitFor("a reply to "+id, func() bool {
+		for _, s := range bot.Sent() {
+			if len(s.Message) > 0 && s.Message[0].Type == qq.SegReply && s.Message[0].Get("id") == id {
+				text = s.Text
+				return true
+			}
+		}
+		return false
+	})
+	return text
+}
+
+// Chat both ways over Satori: a reply with a mention and a face shows in
+// game with the quoted author and text, the mention by card and the face by
+// name; game chat reaches the group.
+func TestSatoriBridgesBothWays(t *testing.T) {
+	for name, koishi := range flavours() {
+		t.Run(name, func(t *testing.T) {
+			w, bot := startSatori(t, koishi)
+			asked := bot.GroupMessage(groupA, bob, []qq.Segment{qq.Text("服务器今晚几点维护？")})
+			w.waitRequests("survival", "broadcast", 1)
+			bot.GroupMessage(groupA, alice, []qq.Segment{
+				seg(qq.SegReply, "id", asked),
+				seg(qq.SegAt, "qq", "1357924680"),
+				qq.Text(" 今晚8点 & 记得保存 "),
+				seg(qq.SegFace, "id", "14"),
+			})
+			reqs := w.waitRequests("survival", "broadcast", 2)
+			comps := flatten(decodeMessage(t, reqs[1].Data, "message"))
+			line := plain(decodeMessage(t, reqs[1].Data, "message"))
+			if !strings.HasSuffix(line, "[管理] Alice_MC(回复 @Bob)：@Bob 今晚8点 & 记得保存 [微笑]") {
+				t.Errorf("in game: %q", line)
+			}
+			i := slices.IndexFunc(comps, func(c component) bool { return c.Text == "(回复 @Bob)" })
+			if i < 0 || !strings.Contains(string(comps[i].HoverEvent), "服务器今晚几点维护？") {
+				t.Errorf("reply marker without the quoted text on hover: %s", reqs[1].Data)
+			}
+
+			w.mc["survival"].Chat("Steve", "收到 <b>&</b>")
+			w.waitFor("the chat line in QQ", func() bool { return slices.Contains(satoriLines(bot, groupA), "Steve：收到 <b>&</b>") })
+		})
+	}
+}
+
+// Commands over Satori take their permissions from member roles: LLBot's
+// from a member look-up, Koishi's from the message. A member may not /mcb;
+// a group admin may.
+func TestSatoriCommandPermissions(t *testing.T) {
+	for name, koishi := range flavours() {
+		t.Run(name, func(t *testing.T) {
+			w, bot := startSatori(t, koishi)
+			id := bot.GroupMessage(groupA, bob, []qq.Segment{qq.Text("/mcb 大家好")})
+			if got := satoriReply(w, bot, id); !strings.Contains(got, "管理员") {
+				t.Errorf("member /mcb reply %q", got)
+			}
+			id = bot.GroupMessage(groupA, alice, []qq.Segment{qq.Text("/mcb 服务器将在5分钟后重启")})
+			if got := satoriReply(w, bot, id); got != "[survival] 已广播" {
+				t.Errorf("admin /mcb reply %q", got)
+			}
+			reqs := w.requests("survival", "broadcast")
+			if len(reqs) != 1 || !strings.Contains(string(reqs[0].Data), "服务器将在5分钟后重启") || strings.Contains(string(reqs[0].Data), "大家好") {
+				t.Errorf("broadcasts %v, want only the admin's", reqs)
+			}
+		})
+	}
+}
+
+// The Satori server is down while 50 game chat lines are said; after it
+// comes back all 50 reach the group in order.
+func TestSatoriOutageLosesNothing(t *testing.T) {
+	w, bot := startSatori(t, false)
+	bot.Stop()
+	w.waitFor("the bridge to notice", func() bool { return !w.bridge.qq.State().Up() })
+
+	var want []string
+	for i := range 50 {
+		w.mc["survival"].Chat("Steve", fmt.Sprintf("line %02d", i))
+		want = append(want, fmt.Sprintf("Steve：line %02d", i))
+	}
+	w.waitFor("50 queued", func() bool { return w.bridge.relay.Queued(fmt.Sprintf("qq:%d", groupA)) == 50 })
+
+	must(t, bot.Restart())
+	restarted := time.Now()
+	w.waitFor("50 lines", func() bool { return len(satoriLines(bot, groupA)) >= 50 })
+	if took := time.Since(restarted); took > 10*time.Second {
+		t.Fatalf("delivery took %v after the restart", took)
+	}
+	if got := satoriLines(bot, groupA); !slices.Equal(got, want) {
+		t.Fatalf("after the outage QQ got\n%v\nwant\n%v", got, want)
+	}
+}
+
+// -check over Satori connects, asks for the group's name and says ok.
+func TestSatoriCheck(t *testing.T) {
+	bot := satori.New(satori.Options{Token: satoriToken})
+	must(t, bot.Start("127.0.0.1:0"))
+	t.Cleanup(bot.Stop)
+	mc := queqiao.New(queqiao.Options{ServerName: "survival"})
+	must(t, mc.Start("127.0.0.1:0"))
+	t.Cleanup(mc.Stop)
+	env := map[string]string{"QQ_PROTOCOL": "satori", "QQ_URL": bot.URL(), "QQ_ACCESS_TOKEN": satoriToken,
+		"MC_0_NAME": "survival", "MC_0_WS_URL": mc.URL(), "MC_0_GROUPS": "712345678", "HTTP_LISTEN": "none"}
+	cfg, _, err := LoadConfig(env)
+	must(t, err)
+	var out strings.Builder
+	if code := runCheck(t.Context(), cfg, &out); code != exitOK {
+		t.Fatalf("exit %d:\n%s", code, out.String())
+	}
+	if !strings.Contains(out.String(), "qq (satori)") || !strings.Contains(out.String(), "ok (group 712345678: 群不存在)") {
+		t.Errorf("check output:\n%s", out.String())
+	}
+
+	env["QQ_ACCESS_TOKEN"] = "wrong"
+	cfg, _, err = LoadConfig(env)
+	must(t, err)
+	out.Reset()
+	if code := runCheck(t.Context(), cfg, &out); code != exitFail || !strings.Contains(out.String(), "QQ_ACCESS_TOKEN") {
+		t.Errorf("wrong token: exit %d:\n%s", code, out.String())
+	}
+}
+
+func TestSatoriDemo(t *testing.T) {
+	var out, errOut strings.Builder
+	code := run(t.Context(), []string{"-demo"}, []string{"QQ_PROTOCOL=satori"}, &out, &errOut)
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, out.String(), errOut.String())
+	}
+	for _, want := range []string{"QQ_PROTOCOL=satori", "MC ◀ survival: [鹊桥] Alice_MC(回复 @Bob)：@Bob", "QQ ◀ [survival] Steve：", "[survival] There are 2"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("demo output lacks %q:\n%s", want, out.String())
+		}
+	}
+}
