@@ -115,3 +115,21 @@ func TestEscape(t *testing.T) {
 		t.Errorf("EscapeAttr = %q", got)
 	}
 }
+
+// BenchmarkSegments decodes a typical LLBot group message, and 1 MiB of
+// the shapes that would be quadratic in a naive parser (unclosed tags,
+// many small text pieces, deep nesting).
+func BenchmarkSegments(b *testing.B) {
+	for name, content := range map[string]string{
+		"message": `<quote id="2|712345678|48210">服务器今晚几点维护？</quote><at id="1357924680" name="Bob"/> 今晚8点服务器维护, [重要] 请提前下线 &amp; 保存<face id="14" type="1" platform="llonebot"/><img src="https://multimedia.nt.qq.com.cn/download?appid=1407&amp;fileid=EhTQ8bXk2F0a1z3c9Q&amp;spec=0" width="1080" height="1920" sub-type="0"/>`,
+		"hostile": strings.Repeat(`<a <b>x</b>&amp;<!--`, (1<<20)/19),
+	} {
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(int64(len(content)))
+			b.ReportAllocs()
+			for b.Loop() {
+				Segments(content, "712345678")
+			}
+		})
+	}
+}

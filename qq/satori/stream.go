@@ -56,14 +56,12 @@ func (c *Client) session(ctx context.Context, up func()) error {
 	}
 
 	st := &streamState{ready: make(chan struct{}), up: up}
-	identify, err := json.Marshal(map[string]any{"op": opIdentify, "body": map[string]any{
+	identify, _ := json.Marshal(map[string]any{"op": opIdentify, "body": map[string]any{
 		"token": c.opts.AccessToken, "sn": c.lastSN.Load(),
 	}})
-	if err != nil {
-		return err
-	}
 	// Queued before Run, so it is the first frame the server gets.
 	if err := sess.Send(ctx, identify); err != nil {
+		sess.Close(websocket.CloseNormalClosure, "")
 		return fmt.Errorf("event stream: IDENTIFY: %w", err)
 	}
 	keeperDone := make(chan struct{})
