@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	milkystandin "github.com/mcqq/bridge/internal/standin/milky"
+	satoristandin "github.com/mcqq/bridge/internal/standin/satori"
 	"github.com/mcqq/bridge/minecraft"
 	"github.com/mcqq/bridge/qq"
 )
@@ -47,7 +48,7 @@ var gamePictureChat = []string{
 // TestGamePicturesReachQQAsPictures sends each chat line through the bridge
 // and records the message exactly as each QQ bot stand-in received it on the
 // wire: OneBot image segments with the URL as file, Milky image segments
-// with it as uri, text around them in order.
+// with it as uri, Satori <img src> elements, text around them in order.
 func TestGamePicturesReachQQAsPictures(t *testing.T) {
 	var b strings.Builder
 	t.Run("onebot", func(t *testing.T) {
@@ -69,6 +70,18 @@ func TestGamePicturesReachQQAsPictures(t *testing.T) {
 			w.mc["survival"].Chat("Steve", line)
 			w.waitFor("message "+fmt.Sprint(i+1), func() bool { return len(bot.Sent()) > i })
 			fmt.Fprintf(&b, "%s\n  %s\n", line, compactJSON(t, bot.Sent()[i].Raw))
+		}
+	})
+	t.Run("satori", func(t *testing.T) {
+		bot := satoristandin.New(satoristandin.Options{})
+		must(t, bot.Start("127.0.0.1:0"))
+		t.Cleanup(bot.Stop)
+		w := startWithBot(t, map[string]string{"QQ_PROTOCOL": "satori", "QQ_URL": bot.URL()})
+		fmt.Fprintf(&b, "## satori (message.create content)\n")
+		for i, line := range gamePictureChat {
+			w.mc["survival"].Chat("Steve", line)
+			w.waitFor("message "+fmt.Sprint(i+1), func() bool { return len(bot.Sent()) > i })
+			fmt.Fprintf(&b, "%s\n  %s\n", line, bot.Sent()[i].Content)
 		}
 	})
 	if !t.Failed() {

@@ -250,6 +250,9 @@ func TestAPI(t *testing.T) {
 			if len(sent) != 1 || sent[0].GroupID != group || sent[0].Text != " 收到 & 好" || !reflect.DeepEqual(sent[0].Message, want) {
 				t.Errorf("Sent() = %+v", sent)
 			}
+			if status, body := call(t, b, "message.create", authorized(platform), `{"channel_id":"712345678","content":"<img/>"}`); status != 500 || len(b.Sent()) != 1 {
+				t.Errorf("a picture without src: %d %q", status, body)
+			}
 			if calls := b.Calls(); !slices.Contains(calls, "message.create") {
 				t.Errorf("Calls() = %v", calls)
 			}

@@ -182,6 +182,15 @@ func (b *Bot) create(channel, content string) (any, error) {
 	if strings.TrimSpace(content) == "" {
 		return nil, errors.New("消息为空")
 	}
+	// LLBot fetches media from src (or url) and fails the call without one.
+	for _, el := range satori.ParseElements(content) {
+		switch el.Type {
+		case "img", "image", "audio", "video", "file":
+			if el.Attr("src", "url") == "" {
+				return nil, errors.New("uri2local: no file to send for <" + el.Type + ">")
+			}
+		}
+	}
 	segs := satori.Segments(content, "")
 	sent := Sent{ChannelID: channel, GroupID: group, UserID: private, Content: content, Message: segs}
 	for _, s := range segs {
