@@ -16,7 +16,7 @@ import (
 	"github.com/mcqq/bridge/qq"
 )
 
-// runDemo shows the bridge working without QQ or Minecraft (SPEC §5): it
+// runDemo shows the bridge working without QQ or Minecraft: it
 // starts loopback stand-ins for a QQ bot speaking protocol (QQ_PROTOCOL:
 // onebot, the default, milky or satori), two QueQiao servers and RCON,
 // bridges them with the real code, plays a short conversation both ways
