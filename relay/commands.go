@@ -109,6 +109,14 @@ func (r *Relay) startCommand(ctx context.Context, ev qq.Event, cmd command) {
 }
 
 func (r *Relay) runCommand(ctx context.Context, c caller, cmd command) {
+	if c.group != 0 && c.role == "" {
+		// Some bots (LLBot over Satori) send no role with a message; the
+		// member look-up (cached) has it. Without one the sender has no
+		// admin rights by role.
+		if m, err := r.qq.Member(ctx, c.group, c.user); err == nil {
+			c.role = m.Role
+		}
+	}
 	result := "ok"
 	defer func() { r.m.command(cmd.name, result) }()
 	refuse := func(why string) {

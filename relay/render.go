@@ -97,16 +97,23 @@ func (r *Relay) memberName(ctx context.Context, group, user int64) string {
 // quoted finds the message a reply segment points at: inline (Milky) or
 // fetched by id (OneBot get_msg). The author is named like a mention.
 func (r *Relay) quoted(ctx context.Context, group int64, s qq.Segment) *format.Reply {
+	id := s.Get("id")
+	if s.Quoted != nil && s.Quoted.ID != "" {
+		id = s.Quoted.ID
+	}
 	var q qq.Message
 	if s.Quoted != nil && len(s.Quoted.Segments) > 0 {
 		q = *s.Quoted
+		// Some bots (LLBot over Satori) quote the content without its
+		// author; the message itself, usually cached, names them.
+		if q.Sender.UserID == 0 && q.Sender.DisplayName() == "" && id != "" {
+			if m, err := r.qq.GetMessage(ctx, id); err == nil {
+				q.Sender = m.Sender
+			}
+		}
 	} else {
 		// Milky carries the quoted message inline, but without content when
 		// the bot could not load it; its ID is then the one to fetch.
-		id := s.Get("id")
-		if s.Quoted != nil && s.Quoted.ID != "" {
-			id = s.Quoted.ID
-		}
 		m, err := r.qq.GetMessage(ctx, id)
 		if err != nil {
 			r.log.Debug("quoted message look-up failed", "group", group, "id", id, "err", err)

@@ -14,7 +14,6 @@ import (
 
 	"github.com/mcqq/bridge/internal/link"
 	"github.com/mcqq/bridge/internal/ws"
-	"github.com/mcqq/bridge/qq"
 	"github.com/mcqq/bridge/qq/internal/botkit"
 )
 
@@ -150,7 +149,7 @@ func (c *Client) handleFrame(ctx context.Context, sess *ws.Session, st *streamSt
 		close(st.ready)
 		st.up()
 	case opEvent:
-		c.handleEvent(ctx, f.Body)
+		c.handleEvent(f.Body)
 	case opPong, opMeta:
 	default:
 		c.log.Debug("frame ignored", "op", f.Op)
@@ -183,11 +182,10 @@ func (c *Client) ready(body []byte) error {
 	return nil
 }
 
-// handleEvent decodes one event and queues a message in Events. The
-// reader never waits for the relay; it may wait for what LLBot leaves out
-// of a message (see completeSender and completeQuotes), since API answers
-// come over HTTP, not this stream.
-func (c *Client) handleEvent(ctx context.Context, body []byte) {
+// handleEvent decodes one event and queues a message in Events; it never
+// waits. What LLBot leaves out of a message (the sender's role, a quote's
+// author) the relay looks up when it needs it.
+func (c *Client) handleEvent(body []byte) {
 	var seq struct {
 		SN number `json:"sn"`
 	}
@@ -204,53 +202,9 @@ func (c *Client) handleEvent(ctx context.Context, body []byte) {
 		if self := c.SelfID(); self != 0 && ev.Message.Sender.UserID == self {
 			return
 		}
-		c.completeSender(ctx, &ev)
-		c.completeQuotes(ctx, &ev)
 		c.lookups.Remember(ev)
 		c.events.Push(ev, len(body))
 	default:
 		c.log.Debug("event ignored", "type", typ, "kind", kind.String())
-	}
-}
-
-// completeQuotes names the author of quoted messages, which LLBot leaves
-// out of a quote (it carries only the content): from the message cache when
-// the bridge saw the message, else with message.get. A failed look-up
-// leaves the author unknown; the content stays.
-func (c *Client) completeQuotes(ctx context.Context, ev *qq.Event) {
-	for _, s := range ev.Message.Segments {
-		q := s.Quoted
-		if s.Type != qq.SegReply || q == nil || q.Sender.UserID != 0 || q.ID == "" {
-			continue
-		}
-		m, err := c.GetMessage(ctx, q.ID)
-		if err != nil {
-			c.log.Debug("quoted message look-up failed; author unknown", "id", q.ID, "err", err.Error())
-			continue
-		}
-		q.Sender = m.Sender
-	}
-}
-
-// completeSender fills in the role of a group message's sender, which LLBot
-// leaves out of message-created, from guild.member.get (cached): commands
-// need it for permissions. A failed look-up leaves the role unknown, which
-// counts as no rights.
-func (c *Client) completeSender(ctx context.Context, ev *qq.Event) {
-	s := &ev.Message.Sender
-	if ev.Kind != qq.GroupMessage || s.Role != "" || s.UserID == 0 {
-		return
-	}
-	m, err := c.Member(ctx, ev.GroupID, s.UserID)
-	if err != nil {
-		c.log.Debug("sender look-up failed; role unknown", "group", ev.GroupID, "user", s.UserID, "err", err.Error())
-		return
-	}
-	s.Role = m.Role
-	if s.Card == "" {
-		s.Card = m.Card
-	}
-	if s.Nickname == "" {
-		s.Nickname = m.Nickname
 	}
 }
