@@ -86,7 +86,9 @@ func (c *Config) Templates() format.Templates {
 		Death: c.FormatDeath, Advancement: c.FormatAdvancement, Command: c.FormatCommand}
 }
 
-// List is a comma-separated list; "none" means the empty list.
+// List is a comma-separated list; "none" means the empty list. The
+// full-width comma "，" and the enumeration comma "、" of a Chinese input
+// method separate items too.
 type List []string
 
 // UnmarshalText implements encoding.TextUnmarshaler for env.
@@ -96,7 +98,7 @@ func (l *List) UnmarshalText(b []byte) error {
 	if strings.EqualFold(s, "none") {
 		return nil
 	}
-	for _, p := range strings.Split(s, ",") {
+	for _, p := range strings.FieldsFunc(s, isListSeparator) {
 		if p = strings.TrimSpace(p); p != "" {
 			*l = append(*l, p)
 		}
@@ -115,7 +117,7 @@ func (l *IDList) UnmarshalText(b []byte) error {
 	for _, p := range parts {
 		n, err := strconv.ParseInt(p, 10, 64)
 		if err != nil || n <= 0 {
-			return fmt.Errorf("%q is not a QQ number", p)
+			return fmt.Errorf("%q is not a QQ number (want digits, such as 123456789)", p)
 		}
 		*l = append(*l, n)
 	}
@@ -228,12 +230,13 @@ func (r *Rate) UnmarshalText(b []byte) error {
 var serverVarRE = regexp.MustCompile(`^MC_(\d+)_`)
 
 // LoadConfig reads the configuration from environ (KEY → value). It returns
-// warnings (likely typos) and an error joining one error per bad variable.
+// warnings (likely typos, quoted values) and an error joining one error per
+// bad variable.
 func LoadConfig(environ map[string]string) (cfg *Config, warnings []string, err error) {
 	var errs []error
 	cfg = &Config{}
 	if e := env.ParseWithOptions(cfg, env.Options{Environment: environ}); e != nil {
-		errs = append(errs, envErrors(e, reflect.TypeFor[Config](), "")...)
+		errs = append(errs, envErrors(e, reflect.TypeFor[Config](), "", environ)...)
 	}
 
 	indices := map[int]bool{}
@@ -254,13 +257,15 @@ func LoadConfig(environ map[string]string) (cfg *Config, warnings []string, err 
 		s := Server{Index: i}
 		// Each block is parsed on its own so one bad server does not hide another.
 		if e := env.ParseWithOptions(&s, env.Options{Environment: environ, Prefix: prefix}); e != nil {
-			errs = append(errs, envErrors(e, reflect.TypeFor[Server](), prefix)...)
+			errs = append(errs, envErrors(e, reflect.TypeFor[Server](), prefix, environ)...)
 		}
 		cfg.Servers = append(cfg.Servers, s)
 	}
 
+	cfg.normalize()
 	errs = append(errs, cfg.validate()...)
-	warnings = unknownVars(environ)
+	errs, warnings = explainTypos(onePerVariable(errs), environ)
+	warnings = append(warnings, quotedValues(environ)...)
 	if cfg.HTTPListen != "none" && !isLoopback(cfg.HTTPListen) {
 		// SPEC §4 wants tokens on listeners; health and metrics have none,
 		// so say plainly what is exposed.
@@ -269,9 +274,31 @@ func LoadConfig(environ map[string]string) (cfg *Config, warnings []string, err 
 	return cfg, warnings, errors.Join(errs...)
 }
 
+// normalize lower-cases the values that name a choice, so OneBot, JSON or
+// ALWAYS are read as onebot, json and always.
+func (c *Config) normalize() {
+	for _, p := range []*string{&c.QQProtocol, &c.ShowServerName, &c.LogFormat, &c.LogLevel} {
+		*p = strings.ToLower(strings.TrimSpace(*p))
+	}
+	if strings.EqualFold(c.HTTPListen, "none") {
+		c.HTTPListen = "none"
+	}
+	for _, l := range []List{c.QQAdminRoles, c.SyncMCToQQ} {
+		for i := range l {
+			l[i] = strings.ToLower(l[i])
+		}
+	}
+	for i := range c.Servers {
+		if strings.EqualFold(c.Servers[i].GameVersion, "auto") {
+			c.Servers[i].GameVersion = "auto"
+		}
+	}
+}
+
 // envErrors turns the env library's errors into one error per variable,
-// named by the variable (the library names the Go field).
-func envErrors(err error, t reflect.Type, prefix string) []error {
+// named by the variable (the library names the Go field) and saying in plain
+// words what is wanted instead of the Go parser's text.
+func envErrors(err error, t reflect.Type, prefix string, environ map[string]string) []error {
 	var agg env.AggregateError
 	list := []error{err}
 	if errors.As(err, &agg) {
@@ -285,7 +312,7 @@ func envErrors(err error, t reflect.Type, prefix string) []error {
 			if f, ok := t.FieldByName(pe.Name); ok {
 				name = prefix + strings.Split(f.Tag.Get("env"), ",")[0]
 			}
-			out = append(out, fmt.Errorf("%s: %v", name, pe.Err))
+			out = append(out, &varError{Name: name, Msg: valueProblem(pe, environ[name])})
 			continue
 		}
 		out = append(out, e)
@@ -296,7 +323,12 @@ func envErrors(err error, t reflect.Type, prefix string) []error {
 func (c *Config) validate() []error {
 	var errs []error
 	bad := func(name, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{name}, args...)...))
+		errs = append(errs, &varError{Name: name, Msg: fmt.Sprintf(format, args...)})
+	}
+	// missing is bad for a variable that must be set and is not; a likely
+	// typo of its name is then pointed out on the same line.
+	missing := func(name, format string, args ...any) {
+		errs = append(errs, &varError{Name: name, Msg: fmt.Sprintf(format, args...), Missing: true})
 	}
 
 	switch c.QQProtocol {
@@ -319,13 +351,13 @@ func (c *Config) validate() []error {
 		}
 	case "milky":
 		if c.QQURL == "" {
-			bad("QQ_URL", "required for milky (the bot's base URL, e.g. http://127.0.0.1:3010)")
+			missing("QQ_URL", "required for milky (the bot's base URL, e.g. http://127.0.0.1:3010)")
 		} else if u, err := url.Parse(c.QQURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			bad("QQ_URL", "%q: milky wants an http:// or https:// base URL", c.QQURL)
 		}
 	case "satori":
 		if c.QQURL == "" {
-			bad("QQ_URL", "required for satori (the server's base URL before /v1, e.g. http://127.0.0.1:5600 for LLBot, http://127.0.0.1:5140/satori for Koishi)")
+			missing("QQ_URL", "required for satori (the server's base URL before /v1, e.g. http://127.0.0.1:5600 for LLBot, http://127.0.0.1:5140/satori for Koishi)")
 		} else if u, err := url.Parse(c.QQURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			bad("QQ_URL", "%q: satori wants an http:// or https:// base URL", c.QQURL)
 		}
@@ -337,7 +369,7 @@ func (c *Config) validate() []error {
 	}
 	// milky and satori have said QQ_URL is required.
 	if c.QQURL == "" && c.QQListen == "" && c.QQProtocol != "milky" && c.QQProtocol != "satori" {
-		bad("QQ_URL", "set QQ_URL (we dial the bot) or QQ_LISTEN (the bot dials us)")
+		missing("QQ_URL", "set QQ_URL (we dial the bot) or QQ_LISTEN (the bot dials us)")
 	}
 	if c.QQListen != "" && c.QQProtocol != "satori" {
 		if err := checkListen(c.QQListen, c.QQToken != ""); err != nil {
@@ -351,14 +383,14 @@ func (c *Config) validate() []error {
 	}
 
 	if len(c.Servers) == 0 {
-		bad("MC_0_NAME", "no Minecraft server configured (set MC_0_NAME and MC_0_GROUPS)")
+		missing("MC_0_NAME", "no Minecraft server configured (set MC_0_NAME and MC_0_GROUPS)")
 	}
 	names := map[string]int{}
 	reverse := false
 	for _, s := range c.Servers {
 		p := fmt.Sprintf("MC_%d_", s.Index)
 		if s.Name == "" {
-			bad(p+"NAME", "required")
+			missing(p+"NAME", "required: the server's name, as server_name in QueQiao's config.yml")
 		} else if j, dup := names[strings.ToLower(s.Name)]; dup {
 			bad(p+"NAME", "%q is also MC_%d_NAME; names must be unique", s.Name, j)
 		} else {
@@ -368,14 +400,14 @@ func (c *Config) validate() []error {
 			bad(p+"NAME", "%q: no spaces or @ (users type @name in commands)", s.Name)
 		}
 		if len(s.Groups) == 0 {
-			bad(p+"GROUPS", "required: the QQ groups bridged with this server")
+			missing(p+"GROUPS", "required: the QQ groups bridged with this server")
 		}
 		if s.WSURL == "" {
 			reverse = true
 			if c.MCListen == "" {
-				bad(p+"WS_URL", "empty, so the server must dial in, but MC_LISTEN is not set")
+				missing(p+"WS_URL", "empty, so the server must dial in, but MC_LISTEN is not set")
 			} else if s.Token == "" && !isLoopback(c.MCListen) {
-				bad(p+"TOKEN", "required: MC_LISTEN accepts connections from other hosts")
+				missing(p+"TOKEN", "required: MC_LISTEN accepts connections from other hosts")
 			}
 		} else if u, err := url.Parse(s.WSURL); err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
 			bad(p+"WS_URL", "%q: want ws://host:port", s.WSURL)
@@ -476,27 +508,6 @@ func knownVars() (top map[string]bool, server map[string]bool) {
 	collect(reflect.TypeFor[Config](), top)
 	collect(reflect.TypeFor[Server](), server)
 	return top, server
-}
-
-// unknownVars warns about QQ_/MC_ variables the bridge does not read: almost
-// always a typo such as MC_0_RCON_ADR.
-func unknownVars(environ map[string]string) []string {
-	top, server := knownVars()
-	var out []string
-	for k := range environ {
-		if !strings.HasPrefix(k, "QQ_") && !strings.HasPrefix(k, "MC_") {
-			continue
-		}
-		if top[k] {
-			continue
-		}
-		if m := serverVarRE.FindString(k); m != "" && server[strings.TrimPrefix(k, m)] {
-			continue
-		}
-		out = append(out, fmt.Sprintf("%s is not a setting this bridge knows (typo?)", k))
-	}
-	sort.Strings(out)
-	return out
 }
 
 // Redacted returns "NAME=value" lines for -check, secrets shown as ***.

@@ -241,7 +241,7 @@ func TestEnvFileIsReadAndRealVariablesWin(t *testing.T) {
 	if err := os.WriteFile(file, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	env, err := environment([]string{"MC_0_NAME=fromenv"}, file)
+	env, _, err := environment([]string{"MC_0_NAME=fromenv"}, file)
 	if err != nil {
 		t.Fatal(err)
 	}

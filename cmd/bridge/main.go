@@ -17,7 +17,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/joho/godotenv"
 	"github.com/lmittmann/tint"
 	_ "time/tzdata" // TZ=Asia/Shanghai works in a static image without zoneinfo
 )
@@ -49,7 +48,7 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 	}
 	if *demo {
 		// The demo needs no configuration; it only honours QQ_PROTOCOL.
-		env, err := environment(environ, *envFile)
+		env, _, err := environment(environ, *envFile)
 		if err != nil {
 			fmt.Fprintln(stderr, err)
 			return exitConfig
@@ -61,17 +60,14 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 		return exitOK
 	}
 
-	env, err := environment(environ, *envFile)
+	env, source, err := environment(environ, *envFile)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return exitConfig
 	}
 	cfg, warnings, err := LoadConfig(env)
 	if err != nil {
-		fmt.Fprintln(stderr, "configuration error:")
-		for _, line := range strings.Split(err.Error(), "\n") {
-			fmt.Fprintln(stderr, "  "+line)
-		}
+		printConfigError(stderr, err, warnings, source)
 		return exitConfig
 	}
 	if *healthcheck {
@@ -91,24 +87,36 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 	return exitOK
 }
 
-// environment merges the dotenv file under the real environment.
-func environment(environ []string, envFile string) (map[string]string, error) {
-	env := map[string]string{}
-	path, explicit := envFile, envFile != ""
-	if !explicit {
-		path = ".env"
-	}
-	if file, err := godotenv.Read(path); err == nil {
-		env = file
-	} else if explicit || !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("-env-file %s: %w", path, err)
-	}
-	for _, kv := range environ {
-		if k, v, ok := strings.Cut(kv, "="); ok {
-			env[k] = v
+// printConfigError shows every bad variable, then the warnings (a typo
+// often explains an error), then where the dotenv file was looked for when
+// none was found and something required is missing.
+func printConfigError(w io.Writer, err error, warnings []string, source envSource) {
+	fmt.Fprintln(w, "configuration error:")
+	missing := false
+	for _, e := range joinedErrors(err) {
+		fmt.Fprintln(w, "  "+e.Error())
+		if ve, ok := errors.AsType[*varError](e); ok && ve.Missing {
+			missing = true
 		}
 	}
-	return env, nil
+	if len(warnings) > 0 {
+		fmt.Fprintln(w, "also check:")
+		for _, l := range warnings {
+			fmt.Fprintln(w, "  "+l)
+		}
+	}
+	if missing && !source.found {
+		fmt.Fprintf(w, "hint: no %s was found (looked in %s); copy .env.example to %s and fill it in, pass -env-file PATH, or set the variables in the environment\n",
+			source.name, source.dir, source.name)
+	}
+}
+
+// joinedErrors lists the errors joined in err.
+func joinedErrors(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
 }
 
 // newLogger builds the slog logger: tint on a terminal, JSON otherwise
