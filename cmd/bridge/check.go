@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"text/tabwriter"
 	"time"
@@ -89,17 +90,21 @@ func runCheck(ctx context.Context, cfg *Config, w io.Writer) int {
 	type row struct {
 		ok     bool
 		result string
+		hint   string
 	}
 	rows := make([]row, len(probes)) // each written by its own probe
 	var wg sync.WaitGroup
 	for i, p := range probes {
 		if p.skip != "" {
-			rows[i] = row{true, p.skip}
+			rows[i] = row{true, p.skip, ""}
 			continue
 		}
 		wg.Go(func() {
 			ok, result := checkOne(ctx, p.run, p.state, p.try)
-			rows[i] = row{ok, result}
+			rows[i] = row{ok, result, ""}
+			if !ok {
+				rows[i].hint = p.state.Get().Hint
+			}
 		})
 	}
 	wg.Wait()
@@ -117,6 +122,16 @@ func runCheck(ctx context.Context, cfg *Config, w io.Writer) int {
 		}
 	}
 	tw.Flush()
+	var hints []string
+	for i, p := range probes {
+		if rows[i].hint != "" {
+			hints = append(hints, "  "+p.name+": "+rows[i].hint)
+		}
+	}
+	if len(hints) > 0 {
+		fmt.Fprintln(w, "\nWhat to check:")
+		fmt.Fprintln(w, strings.Join(hints, "\n"))
+	}
 	return code
 }
 

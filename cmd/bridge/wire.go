@@ -87,6 +87,7 @@ func build(cfg *Config, log *slog.Logger) (*bridge, error) {
 	if err != nil {
 		return nil, fmt.Errorf("qq: %w", err)
 	}
+	b.qq.State().SetHint(qqHint(cfg))
 
 	var servers []relay.Server
 	for _, s := range cfg.Servers {
@@ -100,12 +101,14 @@ func build(cfg *Config, log *slog.Logger) (*bridge, error) {
 		if err != nil {
 			return nil, fmt.Errorf("queqiao %s: %w", s.Name, err)
 		}
+		g.State().SetHint(gameHint(s))
 		b.games = append(b.games, g)
 		rs := relay.Server{Name: s.Name, Groups: s.Groups, Game: g}
 		var c *rcon.Console
 		if s.RCONAddr != "" {
 			c = rcon.New(rcon.Options{Addr: s.RCONAddr, Password: s.RCONPassword,
 				Timeout: cfg.RequestTimeout, Logger: log.With("server", s.Name)})
+			c.State().SetHint(rconHint(s))
 			rs.Console = c
 		}
 		b.consoles = append(b.consoles, c)

@@ -22,6 +22,8 @@ type State struct {
 	up      bool
 	since   time.Time
 	lastErr string
+	hint    string
+	explain func(error) string
 	changed chan struct{}
 }
 
@@ -30,6 +32,17 @@ type Snapshot struct {
 	Up        bool      `json:"up"`
 	Since     time.Time `json:"since,omitzero"` // when it last went up or down
 	LastError string    `json:"last_error,omitempty"`
+	// Hint says what setting to compare or change for LastError, when the
+	// error is a known one (a rejected token, nothing listening).
+	Hint string `json:"hint,omitempty"`
+}
+
+// SetHint installs explain, which turns a connection error into advice for
+// the operator ("" when it has none). Call it before the connection starts.
+func (s *State) SetHint(explain func(error) string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.explain = explain
 }
 
 func (s *State) ch() chan struct{} {
@@ -45,6 +58,9 @@ func (s *State) Set(up bool, err error) {
 	defer s.mu.Unlock()
 	if err != nil {
 		s.lastErr = err.Error()
+		if s.explain != nil {
+			s.hint = s.explain(err)
+		}
 	}
 	if s.up == up && !s.since.IsZero() {
 		return
@@ -52,7 +68,7 @@ func (s *State) Set(up bool, err error) {
 	s.up = up
 	s.since = time.Now()
 	if up {
-		s.lastErr = ""
+		s.lastErr, s.hint = "", ""
 	}
 	close(s.ch())
 	s.changed = make(chan struct{})
@@ -62,7 +78,7 @@ func (s *State) Set(up bool, err error) {
 func (s *State) Get() Snapshot {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return Snapshot{Up: s.up, Since: s.since, LastError: s.lastErr}
+	return Snapshot{Up: s.up, Since: s.since, LastError: s.lastErr, Hint: s.hint}
 }
 
 // Up reports whether the connection is up.
@@ -96,13 +112,16 @@ func (s *State) WaitUp(ctx context.Context) error {
 	}
 }
 
-// Backoff limits (SPEC §4): 1 s doubling to 60 s, with jitter.
+// Backoff limits: 1 s doubling to 60 s, with jitter.
 const (
 	MinBackoff = time.Second
 	MaxBackoff = time.Minute
 	// stableAfter is how long a connection must have stayed up for the next
 	// loss to start again at MinBackoff instead of where it left off.
 	stableAfter = 30 * time.Second
+	// RemindEvery is how often a connection that stays down is reported
+	// again, so that a log read later still shows it and why.
+	RemindEvery = 5 * time.Minute
 )
 
 // Session is one connection attempt. It calls up() once the connection is
@@ -112,12 +131,14 @@ type Session func(ctx context.Context, up func()) error
 
 // Supervise runs session again and again until ctx ends, waiting with
 // exponential backoff and jitter between attempts, and records the state in
-// st. It logs one line per state change — connected, lost (with the reason),
-// back after N attempts — and not one per failed attempt.
+// st. It logs one line per state change — connected, lost (with the reason
+// and st's hint), back after N attempts — not one per failed attempt, and
+// while the connection stays down, one reminder every RemindEvery.
 func Supervise(ctx context.Context, log *slog.Logger, st *State, session Session) {
 	delay := MinBackoff
 	failures := 0 // failed attempts since the connection was last up
 	everUp := false
+	var downSince, reported time.Time // zero while up
 	for {
 		var upAt time.Time
 		err := session(ctx, func() {
@@ -132,6 +153,7 @@ func Supervise(ctx context.Context, log *slog.Logger, st *State, session Session
 				log.Info("reconnected")
 			}
 			everUp, failures = true, 0
+			downSince = time.Time{}
 		})
 		if ctx.Err() != nil {
 			st.Set(false, nil)
@@ -141,8 +163,11 @@ func Supervise(ctx context.Context, log *slog.Logger, st *State, session Session
 			err = errors.New("session ended")
 		}
 		st.Set(false, err)
+		if downSince.IsZero() {
+			downSince, reported = time.Now(), time.Now()
+		}
 		if !upAt.IsZero() {
-			log.Warn("connection lost, reconnecting", "err", err.Error())
+			log.Warn("connection lost, reconnecting", withHint(st, "err", err.Error())...)
 			if time.Since(upAt) >= stableAfter {
 				delay = MinBackoff
 			}
@@ -151,19 +176,47 @@ func Supervise(ctx context.Context, log *slog.Logger, st *State, session Session
 			// Only the very first failure is a state change; after a loss,
 			// "connection lost" already said the link is down.
 			if !everUp && failures == 1 {
-				log.Warn("cannot connect, retrying in the background", "err", err.Error())
+				log.Warn("cannot connect, retrying in the background", withHint(st, "err", err.Error())...)
 			} else {
 				log.Debug("connect attempt failed", "err", err.Error(), "attempt", failures)
 			}
 		}
 		wait := jitter(delay)
 		delay = min(delay*2, MaxBackoff)
-		t := time.NewTimer(wait)
+		if !sleep(ctx, wait, func() time.Time { return reported.Add(RemindEvery) }, func() {
+			reported = time.Now()
+			log.Warn("still not connected", withHint(st,
+				"for", time.Since(downSince).Round(time.Second), "err", st.Get().LastError)...)
+		}) {
+			return
+		}
+	}
+}
+
+// withHint appends st's hint, when it has one, to a log line's attributes.
+func withHint(st *State, args ...any) []any {
+	if h := st.Get().Hint; h != "" {
+		return append(args, "hint", h)
+	}
+	return args
+}
+
+// sleep waits for d, calling remind whenever the time next() names comes
+// first. It reports false when ctx ended.
+func sleep(ctx context.Context, d time.Duration, next func() time.Time, remind func()) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	for {
+		r := time.NewTimer(time.Until(next()))
 		select {
 		case <-ctx.Done():
-			t.Stop()
-			return
+			r.Stop()
+			return false
 		case <-t.C:
+			r.Stop()
+			return true
+		case <-r.C:
+			remind()
 		}
 	}
 }

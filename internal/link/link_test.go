@@ -3,6 +3,7 @@ package link
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -175,4 +176,74 @@ func TestJitterStaysBelowTheBackoff(t *testing.T) {
 			}
 		}
 	}
+}
+
+// A connection that stays down is reported again every five minutes: one
+// line saying how long, the last error and the hint, not one per attempt.
+// Once it is back, the reminders stop.
+func TestSuperviseRemindsWhileDown(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var logs testutil.LogBuffer
+		log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
+		var st State
+		st.SetHint(func(err error) string {
+			if strings.Contains(err.Error(), "refused") {
+				return "is the bot's WebSocket server enabled on port 3001?"
+			}
+			return ""
+		})
+		var mu sync.Mutex
+		down := true
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			Supervise(ctx, log, &st, func(ctx context.Context, up func()) error {
+				mu.Lock()
+				isDown := down
+				mu.Unlock()
+				if isDown {
+					return errors.New("dial tcp 127.0.0.1:3001: connection refused")
+				}
+				up()
+				<-ctx.Done()
+				return nil
+			})
+		}()
+
+		time.Sleep(32 * time.Minute)
+		synctest.Wait()
+		lines := logs.Lines()
+		if len(lines) != 7 {
+			t.Fatalf("%d lines in 32 minutes down, want the first failure and 6 reminders:\n%s", len(lines), strings.Join(lines, "\n"))
+		}
+		if !strings.Contains(lines[0], "cannot connect") || !strings.Contains(lines[0], "port 3001?") {
+			t.Errorf("first line without the hint: %s", lines[0])
+		}
+		for i, l := range lines[1:] {
+			want := fmt.Sprintf("for=%dm0s", 5*(i+1))
+			if !strings.Contains(l, "still not connected") || !strings.Contains(l, want) ||
+				!strings.Contains(l, "connection refused") || !strings.Contains(l, "port 3001?") {
+				t.Errorf("reminder %d = %s, want %s with the error and the hint", i+1, l, want)
+			}
+		}
+		if snap := st.Get(); snap.Hint != "is the bot's WebSocket server enabled on port 3001?" {
+			t.Errorf("snapshot hint %q", snap.Hint)
+		}
+
+		mu.Lock()
+		down = false
+		mu.Unlock()
+		time.Sleep(time.Hour)
+		synctest.Wait()
+		if !st.Up() || st.Get().Hint != "" {
+			t.Fatalf("state %+v after the peer came back", st.Get())
+		}
+		lines = logs.Lines()
+		if len(lines) != 8 || !strings.Contains(lines[7], "msg=connected") {
+			t.Fatalf("after coming back:\n%s", strings.Join(lines, "\n"))
+		}
+		cancel()
+		<-done
+	})
 }

@@ -323,6 +323,15 @@ func (c *Client) probe(ctx context.Context, cn *conn) bool {
 	}
 }
 
+// RejectedError is the plugin refusing the handshake (close 1008), e.g.
+// "Authorization Header is wrong" for a token that is not its access_token,
+// or "X-Self-name Header is wrong" for a name that is not its server_name.
+type RejectedError struct {
+	Reason string // the plugin's close reason
+}
+
+func (e *RejectedError) Error() string { return "rejected by plugin: " + e.Reason }
+
 // sessionError names why a session ended, reading the plugin's close
 // reason; nil stays nil (ctx ended).
 func sessionError(err error) error {
@@ -334,7 +343,7 @@ func sessionError(err error) error {
 	case !ok || code == websocket.CloseAbnormalClosure: // 1006: no close frame, the socket just died
 		return fmt.Errorf("connection lost: %w", err)
 	case code == websocket.ClosePolicyViolation:
-		return fmt.Errorf("rejected by plugin: %s", reason)
+		return &RejectedError{Reason: reason}
 	case reason != "":
 		return fmt.Errorf("plugin closed the connection (%d %s)", code, reason)
 	default:

@@ -26,6 +26,10 @@ import (
 // MaxCommandBytes is gorcon's limit on a command, in bytes (not runes).
 const MaxCommandBytes = gorcon.MaxCommandLen
 
+// ErrAuthFailed is wrapped by the error of a connection the server refused
+// because the password is not its rcon.password.
+var ErrAuthFailed = gorcon.ErrAuthFailed
+
 // maxPacketPayload is where Minecraft cuts a reply into further packets
 // without an end marker; gorcon reads only the first.
 const maxPacketPayload = 4096

@@ -202,7 +202,7 @@ func (c *Client) forwardSession(ctx context.Context, up func()) error {
 	c.detach(s, false, nil)
 	<-probeDone
 	if msg := s.rejection.Load(); msg != nil {
-		return fmt.Errorf("token rejected: %s", *msg)
+		return fmt.Errorf("%w: %s", ErrTokenRejected, *msg)
 	}
 	if err != nil {
 		return fmt.Errorf("connection closed: %w", err)
@@ -295,7 +295,9 @@ func (c *Client) handleResponse(s *session, frame []byte) {
 	if r.Retcode == retcodeTokenRejected {
 		msg := r.Message
 		s.rejection.Store(&msg)
-		c.log.Error("the QQ bot rejected the access token", "message", msg)
+		// The session ends with ErrTokenRejected, which link.Supervise
+		// reports with a hint; one line is enough.
+		c.log.Debug("the QQ bot rejected the access token", "message", msg)
 		return
 	}
 	c.log.Debug("response without a waiting request (late or unknown echo)", "echo", r.Echo)

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"strings"
+	"syscall"
+
+	"github.com/mcqq/bridge/internal/ws"
+	"github.com/mcqq/bridge/minecraft/queqiao"
+	"github.com/mcqq/bridge/minecraft/rcon"
+	"github.com/mcqq/bridge/qq/milky"
+	"github.com/mcqq/bridge/qq/onebot"
+)
+
+// Hints turn a connection error into what to change: the bridge's variable
+// and the setting on the other side it must match. They appear in the log
+// lines of a connection that is down, in /readyz and in -check. One function
+// per side, so every known error of that side is explained in one place.
+
+// qqHint explains the errors of the QQ connection.
+func qqHint(cfg *Config) func(error) string {
+	// What the bot calls the server QQ_URL points at, and its token.
+	server := "the bot's server"
+	token := "the bot's access token"
+	switch {
+	case cfg.QQProtocol == "milky":
+		server = "LLBot's Milky server (milky.http.port)"
+		token = "LLBot's milky.http.accessToken"
+	case cfg.QQProtocol == "onebot" && strings.HasPrefix(cfg.QQURL, "http"):
+		server = `NapCat's HTTP server or HTTP SSE server (LLBot: its "http" connection)`
+		token = `the token of NapCat's HTTP server (LLBot: of its "http" connection)`
+	case cfg.QQProtocol == "onebot":
+		server = `NapCat's WebSocket server (LLBot: its "ws" connection)`
+		token = `the token of NapCat's WebSocket server (LLBot: of its "ws" connection)`
+	}
+	return func(err error) string {
+		if errors.Is(err, onebot.ErrTokenRejected) || errors.Is(err, milky.ErrUnauthorized) {
+			return fmt.Sprintf("QQ_ACCESS_TOKEN must equal %s (both empty for none)", token)
+		}
+		return networkHint(err, "QQ_URL", cfg.QQURL, server)
+	}
+}
+
+// gameHint explains the errors of server s's QueQiao connection.
+func gameHint(s Server) func(error) string {
+	p := fmt.Sprintf("MC_%d_", s.Index)
+	return func(err error) string {
+		if rej, ok := errors.AsType[*queqiao.RejectedError](err); ok {
+			switch rej.Reason {
+			case "Authorization Header is wrong":
+				return p + "TOKEN must equal access_token in QueQiao's config.yml"
+			case "X-Self-name Header is wrong":
+				return fmt.Sprintf("%sNAME (%s) must equal server_name in QueQiao's config.yml", p, s.Name)
+			}
+			return ""
+		}
+		return networkHint(err, p+"WS_URL", s.WSURL, "QueQiao's websocket_server (config.yml)")
+	}
+}
+
+// rconHint explains the errors of server s's RCON connection.
+func rconHint(s Server) func(error) string {
+	p := fmt.Sprintf("MC_%d_", s.Index)
+	return func(err error) string {
+		if errors.Is(err, rcon.ErrAuthFailed) {
+			return p + "RCON_PASSWORD must equal rcon.password in server.properties"
+		}
+		if isRefused(err) {
+			_, port, _ := net.SplitHostPort(s.RCONAddr)
+			return fmt.Sprintf("nothing accepts connections on %s: is enable-rcon=true with rcon.port=%s in server.properties, and the server running?", s.RCONAddr, port)
+		}
+		return networkHint(err, p+"RCON_ADDR", "tcp://"+s.RCONAddr, "the game's RCON")
+	}
+}
+
+// networkHint explains the errors of reaching what variable (a URL) points
+// at, described as service; "" when err is none of them.
+func networkHint(err error, variable, rawURL, service string) string {
+	host, port := hostPort(rawURL)
+	addr := net.JoinHostPort(host, port)
+	if hs, ok := errors.AsType[*ws.HandshakeError](err); ok {
+		return fmt.Sprintf("%s answered HTTP %d instead of a WebSocket: is %s the port of %s?", addr, hs.StatusCode, port, service)
+	}
+	if dns, ok := errors.AsType[*net.DNSError](err); ok && dns.IsNotFound {
+		return fmt.Sprintf("the host %q in %s is not known: check %s", host, variable, variable)
+	}
+	switch {
+	case isRefused(err):
+		return fmt.Sprintf("nothing accepts connections on %s: is %s enabled on port %s, and is it running?", addr, service, port)
+	case errors.Is(err, os.ErrDeadlineExceeded) || isTimeout(err):
+		return fmt.Sprintf("no answer from %s: check the address in %s, and that no firewall blocks the port", addr, variable)
+	case strings.Contains(err.Error(), "malformed HTTP response"):
+		return fmt.Sprintf("%s does not speak HTTP: is port %s really %s, not the game's own port?", addr, port, service)
+	}
+	return ""
+}
+
+// isRefused reports a connection refused: nothing listens on the port. The
+// text is checked too because Windows reports it with its own error code.
+func isRefused(err error) bool {
+	return errors.Is(err, syscall.ECONNREFUSED) ||
+		strings.Contains(err.Error(), "connection refused") || strings.Contains(err.Error(), "actively refused")
+}
+
+func isTimeout(err error) bool {
+	ne, ok := errors.AsType[net.Error](err)
+	return ok && ne.Timeout()
+}
+
+// hostPort is the host and port a URL points at, the port filled in from the
+// scheme when the URL has none.
+func hostPort(rawURL string) (host, port string) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return rawURL, ""
+	}
+	host, port = u.Hostname(), u.Port()
+	if port == "" {
+		port = "80"
+		if u.Scheme == "wss" || u.Scheme == "https" {
+			port = "443"
+		}
+	}
+	return host, port
+}

@@ -1,0 +1,140 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mcqq/bridge/internal/standin/milky"
+	"github.com/mcqq/bridge/internal/standin/onebot"
+	"github.com/mcqq/bridge/internal/standin/queqiao"
+	"github.com/mcqq/bridge/internal/standin/rcon"
+	"github.com/mcqq/bridge/internal/testutil"
+)
+
+// checkOutput runs bridge -check with env and returns its output.
+func checkOutput(t *testing.T, env map[string]string) string {
+	t.Helper()
+	t.Chdir(t.TempDir()) // no .env
+	var environ []string
+	for k, v := range env {
+		environ = append(environ, k+"="+v)
+	}
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), []string{"-check"}, environ, &out, &errOut)
+	if code != exitFail {
+		t.Fatalf("-check exit %d, want %d\n%s%s", code, exitFail, out.String(), errOut.String())
+	}
+	return out.String()
+}
+
+// Each failure a server owner meets while setting up names the variable and
+// the setting on the other side to compare, or what to switch on.
+func TestCheckExplainsWhatToChange(t *testing.T) {
+	// The peers that answer, each with its own expectation.
+	bot := onebot.New(onebot.Options{Token: "bot-token"})
+	must(t, bot.Start("127.0.0.1:0"))
+	t.Cleanup(bot.Stop)
+	llbot := onebot.New(onebot.Options{Token: "bot-token", Flavor: "llbot"})
+	must(t, llbot.Start("127.0.0.1:0"))
+	t.Cleanup(llbot.Stop)
+	mb := milky.New(milky.Options{Token: "bot-token"})
+	must(t, mb.Start("127.0.0.1:0"))
+	t.Cleanup(mb.Stop)
+	mc := queqiao.New(queqiao.Options{ServerName: "survival", Token: "mc-token"})
+	must(t, mc.Start("127.0.0.1:0"))
+	t.Cleanup(mc.Stop)
+	console := rcon.New("rcon-pw", func(string) string { return "" })
+	must(t, console.Start("127.0.0.1:0"))
+	t.Cleanup(console.Stop)
+	closed := freeAddr(t) // nothing listens here
+	_, closedPort, _ := net.SplitHostPort(closed)
+
+	base := func(qqURL, qqToken, mcName, mcURL, mcToken string) map[string]string {
+		return map[string]string{
+			"QQ_URL": qqURL, "QQ_ACCESS_TOKEN": qqToken, "HTTP_LISTEN": "none", "REQUEST_TIMEOUT": "3s",
+			"MC_0_NAME": mcName, "MC_0_WS_URL": mcURL, "MC_0_TOKEN": mcToken, "MC_0_GROUPS": strconv.Itoa(groupA),
+		}
+	}
+	cases := []struct {
+		name string
+		env  map[string]string
+		want []string
+	}{
+		{"QQ token (NapCat)", base(bot.URL(), "wrong", "survival", mc.URL(), "mc-token"),
+			[]string{`qq (onebot): QQ_ACCESS_TOKEN must equal the token of NapCat's WebSocket server (LLBot: of its "ws" connection)`}},
+		{"QQ token (LLBot)", base(llbot.URL(), "wrong", "survival", mc.URL(), "mc-token"),
+			[]string{`qq (onebot): QQ_ACCESS_TOKEN must equal the token of NapCat's WebSocket server`}},
+		{"QQ token (Milky)", func() map[string]string {
+			e := base(mb.URL(), "wrong", "survival", mc.URL(), "mc-token")
+			e["QQ_PROTOCOL"] = "milky"
+			return e
+		}(), []string{"qq (milky): QQ_ACCESS_TOKEN must equal LLBot's milky.http.accessToken"}},
+		{"QueQiao token", base(bot.URL(), "bot-token", "survival", mc.URL(), "wrong"),
+			[]string{"queqiao survival: MC_0_TOKEN must equal access_token in QueQiao's config.yml"}},
+		{"QueQiao name", base(bot.URL(), "bot-token", "lobby", mc.URL(), "mc-token"),
+			[]string{"queqiao lobby: MC_0_NAME (lobby) must equal server_name in QueQiao's config.yml"}},
+		{"nothing listening", base("ws://"+closed+"/", "", "survival", "ws://"+closed, ""),
+			[]string{
+				`qq (onebot): nothing accepts connections on ` + closed + `: is NapCat's WebSocket server (LLBot: its "ws" connection) enabled on port ` + closedPort,
+				`queqiao survival: nothing accepts connections on ` + closed + `: is QueQiao's websocket_server (config.yml) enabled on port ` + closedPort,
+			}},
+		{"RCON password", func() map[string]string {
+			e := base(bot.URL(), "bot-token", "survival", mc.URL(), "mc-token")
+			e["MC_0_RCON_ADDR"] = console.Addr()
+			e["MC_0_RCON_PASSWORD"] = "wrong"
+			return e
+		}(), []string{"rcon survival: MC_0_RCON_PASSWORD must equal rcon.password in server.properties"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			out := checkOutput(t, c.env)
+			if !strings.Contains(out, "What to check:") {
+				t.Fatalf("no hints:\n%s", out)
+			}
+			for _, want := range c.want {
+				if !strings.Contains(out, want) {
+					t.Errorf("-check output lacks %q:\n%s", want, out)
+				}
+			}
+		})
+	}
+}
+
+// The running bridge logs the hint with the failure, and /readyz carries it.
+func TestRunningBridgeLogsTheHint(t *testing.T) {
+	mc := queqiao.New(queqiao.Options{ServerName: "survival", Token: "mc-token"})
+	must(t, mc.Start("127.0.0.1:0"))
+	t.Cleanup(mc.Stop)
+	cfg, _, err := LoadConfig(map[string]string{
+		"QQ_URL": "ws://" + freeAddr(t) + "/", "HTTP_LISTEN": "none",
+		"MC_0_NAME": "survival", "MC_0_WS_URL": mc.URL(), "MC_0_TOKEN": "wrong", "MC_0_GROUPS": strconv.Itoa(groupA),
+	})
+	must(t, err)
+	var logs testutil.LogBuffer
+	b, err := build(cfg, slog.New(slog.NewTextHandler(&logs, nil)))
+	must(t, err)
+	testutil.RunInBackground(t, b.run, 10*time.Second)
+	testutil.WaitFor(t, "both failures logged", func() bool {
+		return strings.Count(logs.String(), "cannot connect") == 2
+	}, 10*time.Second)
+	for _, want := range []string{
+		`hint="MC_0_TOKEN must equal access_token in QueQiao's config.yml"`,
+		`hint="nothing accepts connections on`,
+	} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("log lacks %s:\n%s", want, logs.String())
+		}
+	}
+	_, body := b.readiness()
+	for _, c := range body.Connections {
+		if c.Hint == "" {
+			t.Errorf("/readyz: %s has no hint: %+v", c.Name, c)
+		}
+	}
+}
