@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -48,18 +50,11 @@ func runCheck(ctx context.Context, cfg *Config, w io.Writer) int {
 	if qqTarget == "" {
 		qqTarget = "listen " + cfg.QQListen
 	}
-	group := cfg.Servers[0].Groups[0]
-	var groupNote string
+	var groupHint string
 	qqProbe := probe{name: "qq (" + cfg.QQProtocol + ")", target: qqTarget, run: b.qq.Run,
 		state: b.qq.State(), try: func(ctx context.Context) error {
-			_, err := b.qq.GroupName(ctx, group)
-			var api *qq.APIError
-			if errors.As(err, &api) {
-				// The bot answered, so the connection works; say what it
-				// said about the group (often: the bot is not in it).
-				groupNote = fmt.Sprintf(" (group %d: %s)", group, api.Message)
-				return nil
-			}
+			var err error
+			groupHint, err = checkGroups(ctx, b.qq, cfg)
 			return err
 		}}
 	if cfg.QQURL == "" {
@@ -108,8 +103,8 @@ func runCheck(ctx context.Context, cfg *Config, w io.Writer) int {
 		})
 	}
 	wg.Wait()
-	if groupNote != "" && rows[0].result == "ok" {
-		rows[0].result += groupNote
+	if !rows[0].ok && rows[0].hint == "" {
+		rows[0].hint = groupHint
 	}
 
 	code := exitOK
@@ -133,6 +128,79 @@ func runCheck(ctx context.Context, cfg *Config, w io.Writer) int {
 		fmt.Fprintln(w, strings.Join(hints, "\n"))
 	}
 	return code
+}
+
+// groupLister is a QQ client that can list the bot's groups.
+type groupLister interface {
+	Groups(ctx context.Context) ([]int64, error)
+}
+
+// checkGroups fails when the bot is not in a configured group: messages from
+// it would never arrive and sends to it would fail. It asks for the bot's
+// group list; a bot without one is asked about each group, and a group it
+// says it cannot find fails. On failure it also returns a hint.
+func checkGroups(ctx context.Context, bot qqClient, cfg *Config) (hint string, err error) {
+	type group struct {
+		id   int64
+		vars []string // the MC_<n>_GROUPS naming it
+	}
+	var groups []*group
+	byID := map[int64]*group{}
+	for _, s := range cfg.Servers {
+		for _, id := range s.Groups {
+			g := byID[id]
+			if g == nil {
+				g = &group{id: id}
+				byID[id] = g
+				groups = append(groups, g)
+			}
+			g.vars = append(g.vars, fmt.Sprintf("MC_%d_GROUPS", s.Index))
+		}
+	}
+
+	var missing []string // "111111 (MC_0_GROUPS)", with what the bot said when it said something
+	var ids []string
+	notIn := func(g *group, said string) {
+		m := fmt.Sprintf("%d (%s)", g.id, strings.Join(g.vars, ", "))
+		if said != "" {
+			m += ": " + said
+		}
+		missing = append(missing, m)
+		ids = append(ids, strconv.FormatInt(g.id, 10))
+	}
+	listed := false
+	if l, ok := bot.(groupLister); ok {
+		joined, err := l.Groups(ctx)
+		var api *qq.APIError
+		switch {
+		case err == nil:
+			listed = true
+			for _, g := range groups {
+				if !slices.Contains(joined, g.id) {
+					notIn(g, "")
+				}
+			}
+		case !errors.As(err, &api):
+			return "", err
+		} // a bot without get_group_list is asked about each group below
+	}
+	if !listed {
+		for _, g := range groups {
+			_, err := bot.GroupName(ctx, g.id)
+			var api *qq.APIError
+			switch {
+			case errors.As(err, &api):
+				notIn(g, api.Message)
+			case err != nil:
+				return "", err
+			}
+		}
+	}
+	if len(missing) == 0 {
+		return "", nil
+	}
+	hint = fmt.Sprintf("add the bot's QQ account to group %s, or correct the group number", strings.Join(ids, ", "))
+	return hint, fmt.Errorf("the bot is not in group %s", strings.Join(missing, "; "))
 }
 
 // checkOne starts one connection, waits for its first outcome and, once up,

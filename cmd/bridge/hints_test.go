@@ -52,6 +52,10 @@ func TestCheckExplainsWhatToChange(t *testing.T) {
 	console := rcon.New("rcon-pw", func(string) string { return "" })
 	must(t, console.Start("127.0.0.1:0"))
 	t.Cleanup(console.Stop)
+	// The bot is in the group, so only the failure under test shows.
+	bot.SetGroupName(groupA, "MC服务器交流群")
+	llbot.SetGroupName(groupA, "MC服务器交流群")
+	mb.AddMember(groupA, alice)
 	closed := freeAddr(t) // nothing listens here
 	_, closedPort, _ := net.SplitHostPort(closed)
 
@@ -136,5 +140,60 @@ func TestRunningBridgeLogsTheHint(t *testing.T) {
 		if c.Hint == "" {
 			t.Errorf("/readyz: %s has no hint: %+v", c.Name, c)
 		}
+	}
+}
+
+// -check fails a configured group the bot is not in, names the variable
+// and says what to do, whichever way the bot answers: its group list
+// (NapCat, LLBot, Milky), or, for a bot without get_group_list, what it says
+// about the group itself.
+func TestCheckFailsAGroupTheBotIsNotIn(t *testing.T) {
+	survival := queqiao.New(queqiao.Options{ServerName: "survival"})
+	must(t, survival.Start("127.0.0.1:0"))
+	t.Cleanup(survival.Stop)
+	creative := queqiao.New(queqiao.Options{ServerName: "creative"})
+	must(t, creative.Start("127.0.0.1:0"))
+	t.Cleanup(creative.Stop)
+	const stranger = 111111
+	env := func(protocol, url string) map[string]string {
+		return map[string]string{
+			"QQ_PROTOCOL": protocol, "QQ_URL": url, "HTTP_LISTEN": "none", "REQUEST_TIMEOUT": "3s",
+			"MC_0_NAME": "survival", "MC_0_WS_URL": survival.URL(), "MC_0_GROUPS": strconv.Itoa(groupA),
+			"MC_1_NAME": "creative", "MC_1_WS_URL": creative.URL(), "MC_1_GROUPS": strconv.Itoa(groupA) + "," + strconv.Itoa(stranger),
+		}
+	}
+	napcat := onebot.New(onebot.Options{})
+	llbot := onebot.New(onebot.Options{Flavor: "llbot"})
+	old := onebot.New(onebot.Options{})
+	old.SetUnsupported("get_group_list")
+	mb := milky.New(milky.Options{})
+	for _, b := range []*onebot.Bot{napcat, llbot, old} {
+		must(t, b.Start("127.0.0.1:0"))
+		t.Cleanup(b.Stop)
+		b.AddMember(groupA, alice)
+		b.SetGroupName(groupA, "MC服务器交流群")
+	}
+	must(t, mb.Start("127.0.0.1:0"))
+	t.Cleanup(mb.Stop)
+	mb.AddMember(groupA, alice)
+
+	cases := []struct {
+		name, protocol, url, want string
+	}{
+		{"NapCat", "onebot", napcat.URL(), "FAIL: the bot is not in group 111111 (MC_1_GROUPS)"},
+		{"LLBot", "onebot", llbot.URL(), "FAIL: the bot is not in group 111111 (MC_1_GROUPS)"},
+		{"Milky", "milky", mb.URL(), "FAIL: the bot is not in group 111111 (MC_1_GROUPS)"},
+		{"no get_group_list", "onebot", old.URL(), "FAIL: the bot is not in group 111111 (MC_1_GROUPS): 群111111不存在"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			out := checkOutput(t, env(c.protocol, c.url))
+			if !strings.Contains(out, c.want) || !strings.Contains(out, "add the bot's QQ account to group 111111") {
+				t.Fatalf("-check output:\n%s", out)
+			}
+			if strings.Contains(out, strconv.Itoa(groupA)+" (") || strings.Count(out, "FAIL") != 1 {
+				t.Errorf("more than the missing group failed:\n%s", out)
+			}
+		})
 	}
 }

@@ -237,6 +237,7 @@ func TestCheckCommand(t *testing.T) {
 	bot := onebot.New(onebot.Options{Token: "qq-secret"})
 	must(t, bot.Start("127.0.0.1:0"))
 	defer bot.Stop()
+	bot.SetGroupName(groupA, "MC服务器交流群") // the bot is in the group
 	mc := queqiao.New(queqiao.Options{ServerName: "survival", Token: "mc-secret"})
 	must(t, mc.Start("127.0.0.1:0"))
 	defer mc.Stop()

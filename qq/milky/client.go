@@ -179,6 +179,26 @@ func (c *Client) GroupName(ctx context.Context, group int64) (string, error) {
 	})
 }
 
+// Groups lists the groups the bot is in (get_group_list), uncached: -check
+// asks it once.
+func (c *Client) Groups(ctx context.Context) ([]int64, error) {
+	var data struct {
+		Groups []struct {
+			GroupID jsonInt `json:"group_id"`
+		} `json:"groups"`
+	}
+	if err := c.call(ctx, "get_group_list", struct {
+		NoCache bool `json:"no_cache"`
+	}{}, &data); err != nil {
+		return nil, err
+	}
+	groups := make([]int64, len(data.Groups))
+	for i, g := range data.Groups {
+		groups[i] = int64(g.GroupID)
+	}
+	return groups, nil
+}
+
 // GetMessage fetches a message by its ID "<scene>:<peer_id>:<message_seq>"
 // (get_message), cached; received messages are cached as they arrive.
 func (c *Client) GetMessage(ctx context.Context, id string) (qq.Message, error) {

@@ -422,6 +422,26 @@ func (c *Client) GroupName(ctx context.Context, group int64) (string, error) {
 	})
 }
 
+// Groups lists the groups the bot is in (get_group_list), uncached: -check
+// asks it once.
+func (c *Client) Groups(ctx context.Context) ([]int64, error) {
+	data, err := c.call(ctx, "get_group_list", struct{}{})
+	if err != nil {
+		return nil, err
+	}
+	var list []struct {
+		GroupID wireInt `json:"group_id"`
+	}
+	if err := json.Unmarshal(data, &list); err != nil {
+		return nil, fmt.Errorf("get_group_list: %w", err)
+	}
+	groups := make([]int64, len(list))
+	for i, g := range list {
+		groups[i] = int64(g.GroupID)
+	}
+	return groups, nil
+}
+
 // GetMessage fetches a message by its message_id (get_msg), e.g. the one a
 // reply quotes. Messages seen on the connection and fetched ones are cached
 // for thirty minutes.

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -54,6 +56,8 @@ func (m *Bot) serveAPI(w http.ResponseWriter, r *http.Request) {
 		data, err = m.apiSend(name, body)
 	case "get_group_info":
 		data, err = m.apiGroupInfo(body)
+	case "get_group_list":
+		data = m.apiGroupList()
 	case "get_group_member_info":
 		data, err = m.apiMemberInfo(body)
 	case "get_message":
@@ -250,6 +254,25 @@ func (m *Bot) apiGroupInfo(body []byte) (any, error) {
 		return nil, &apiError{-404, "Group not found"}
 	}
 	return map[string]any{"group": m.groupEntityLocked(p.GroupID)}, nil
+}
+
+// apiGroupList lists the groups the bot is in: those with a name or a
+// member, in ascending order.
+func (m *Bot) apiGroupList() any {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	joined := map[int64]bool{}
+	for g := range m.groupNames {
+		joined[g] = true
+	}
+	for key := range m.members {
+		joined[key[0]] = true
+	}
+	groups := []any{}
+	for _, g := range slices.Sorted(maps.Keys(joined)) {
+		groups = append(groups, m.groupEntityLocked(g))
+	}
+	return map[string]any{"groups": groups}
 }
 
 func (m *Bot) apiMemberInfo(body []byte) (any, error) {

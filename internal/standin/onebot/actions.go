@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -90,17 +92,24 @@ func (b *Bot) act(action string, params, echo json.RawMessage, overHTTP bool) (r
 }
 
 func (b *Bot) execute(action string, params json.RawMessage) (any, error) {
-	switch action {
-	case "send_group_msg", "send_private_msg", "send_msg":
-		return b.actionSend(action, params)
-	case "get_group_member_info":
-		return b.actionMemberInfo(params)
-	case "get_group_info":
-		return b.actionGroupInfo(params)
-	case "get_msg":
-		return b.actionGetMessage(params)
-	case "get_login_info":
-		return map[string]any{"user_id": b.opts.SelfID, "nickname": botNickname}, nil
+	b.mu.Lock()
+	missing := b.missing[action]
+	b.mu.Unlock()
+	if !missing {
+		switch action {
+		case "send_group_msg", "send_private_msg", "send_msg":
+			return b.actionSend(action, params)
+		case "get_group_member_info":
+			return b.actionMemberInfo(params)
+		case "get_group_info":
+			return b.actionGroupInfo(params)
+		case "get_group_list":
+			return b.actionGroupList(), nil
+		case "get_msg":
+			return b.actionGetMessage(params)
+		case "get_login_info":
+			return map[string]any{"user_id": b.opts.SelfID, "nickname": botNickname}, nil
+		}
 	}
 	if b.napcat() {
 		return nil, &actionError{retcodeUnknown, "不支持的API " + action}
@@ -302,6 +311,30 @@ func (b *Bot) actionGroupInfo(params json.RawMessage) (any, error) {
 	if !ok {
 		return nil, fmt.Errorf("群%d不存在", group)
 	}
+	return b.groupInfo(group, name), nil
+}
+
+// actionGroupList lists the groups the bot is in: those with a name or a
+// member, in ascending order.
+func (b *Bot) actionGroupList() any {
+	b.mu.Lock()
+	names := maps.Clone(b.groups)
+	for key := range b.members {
+		if _, ok := names[key[0]]; !ok {
+			names[key[0]] = "群" + strconv.FormatInt(key[0], 10)
+		}
+	}
+	b.mu.Unlock()
+	list := []any{}
+	for _, group := range slices.Sorted(maps.Keys(names)) {
+		list = append(list, b.groupInfo(group, names[group]))
+	}
+	return list
+}
+
+// groupInfo is one group as get_group_info and get_group_list describe it
+// (fixtures *_get_group_info_response.json).
+func (b *Bot) groupInfo(group int64, name string) any {
 	if b.napcat() {
 		return struct {
 			GroupAllShut   int    `json:"group_all_shut"`
@@ -310,14 +343,14 @@ func (b *Bot) actionGroupInfo(params json.RawMessage) (any, error) {
 			GroupName      string `json:"group_name"`
 			MemberCount    int    `json:"member_count"`
 			MaxMemberCount int    `json:"max_member_count"`
-		}{0, "", group, name, 187, 500}, nil
+		}{0, "", group, name, 187, 500}
 	}
 	return map[string]any{
 		"group_id": group, "group_name": name, "group_memo": "", "group_create_time": 1600000000,
 		"member_count": 187, "max_member_count": 500, "remark_name": "",
 		"avatar_url": fmt.Sprintf("https://p.qlogo.cn/gh/%d/%d/0", group, group),
 		"owner_id":   1000000001, "is_top": false, "shut_up_all_timestamp": 0, "shut_up_me_timestamp": 0,
-	}, nil
+	}
 }
 
 func (b *Bot) actionGetMessage(params json.RawMessage) (any, error) {

@@ -79,6 +79,7 @@ type Bot struct {
 	actions  []string
 	silent   map[string]bool
 	latency  map[string]time.Duration // per action; such actions are answered concurrently
+	missing  map[string]bool          // actions answered as unknown
 	counter  int64                    // message ids and sequences
 	sse      map[*sseStream]struct{}
 }
@@ -132,6 +133,7 @@ func New(o Options) *Bot {
 		silent:   make(map[string]bool),
 		latency:  make(map[string]time.Duration),
 		lines:    make(map[int64]int),
+		missing:  make(map[string]bool),
 		sse:      make(map[*sseStream]struct{}),
 	}
 	b.server = standin.NewServer("onebot stand-in", b.log, func(run *standin.Run) http.Handler {
@@ -169,14 +171,15 @@ func (b *Bot) Connected() int {
 	return b.server.Connected() + streams
 }
 
-// AddMember makes m known to get_group_member_info in group.
+// AddMember makes m known to get_group_member_info in group; the bot counts
+// as a member of the group (get_group_list).
 func (b *Bot) AddMember(group int64, m qq.Member) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.members[[2]int64{group, m.UserID}] = m
 }
 
-// SetGroupName makes the group known to get_group_info.
+// SetGroupName makes the group known to get_group_info and get_group_list.
 func (b *Bot) SetGroupName(group int64, name string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -220,6 +223,14 @@ func (b *Bot) latencyOf(action string) time.Duration {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.latency[action]
+}
+
+// SetUnsupported makes the stand-in answer action as an unknown action, like
+// an older or other implementation that lacks it.
+func (b *Bot) SetUnsupported(action string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.missing[action] = true
 }
 
 // SetSilent makes the stand-in receive action but never answer it (for
