@@ -79,6 +79,7 @@ func cutWord(s string) (word, rest string) {
 // caller is who sent a command and where the reply goes.
 type caller struct {
 	user    int64
+	name    string // card, else nickname: shown with a broadcast
 	role    string
 	group   int64 // 0 in private chat
 	replyTo string
@@ -100,7 +101,8 @@ func (r *Relay) reply(c caller, text string) {
 }
 
 func (r *Relay) startCommand(ctx context.Context, ev qq.Event, cmd command) {
-	c := caller{user: ev.Message.Sender.UserID, role: ev.Message.Sender.Role, replyTo: ev.Message.ID}
+	c := caller{user: ev.Message.Sender.UserID, name: ev.Message.Sender.DisplayName(),
+		role: ev.Message.Sender.Role, replyTo: ev.Message.ID}
 	if ev.Kind == qq.GroupMessage {
 		c.group = ev.GroupID
 	}
@@ -146,11 +148,12 @@ func (r *Relay) runCommand(ctx context.Context, c caller, cmd command) {
 			return
 		}
 	} else if !r.isAdmin(c) {
-		refuse(fmt.Sprintf("%s 仅限管理员使用", cmd.typed))
+		refuse("仅管理员可使用 " + cmd.typed)
 		return
 	}
-	if strings.TrimSpace(cmd.args) == "" {
-		refuse("用法：" + usage[cmd.name])
+	if !hasArgs(cmd) {
+		// Once, before any server is asked: the same for all of them.
+		refuse("用法：" + r.o.CommandPrefix + usage[cmd.name])
 		return
 	}
 	targets, why := r.targets(c, cmd, true)
@@ -162,18 +165,29 @@ func (r *Relay) runCommand(ctx context.Context, c caller, cmd command) {
 	lines := make([]string, len(targets))
 	var wg sync.WaitGroup
 	for i, s := range targets {
-		wg.Go(func() { lines[i] = "[" + s.Name + "] " + r.execute(ctx, s, cmd) })
+		wg.Go(func() { lines[i] = "[" + s.Name + "] " + r.execute(ctx, s, c, cmd) })
 	}
 	wg.Wait()
 	r.reply(c, strings.Join(lines, "\n"))
 }
 
+// usage is each command's syntax, after COMMAND_PREFIX.
 var usage = map[string]string{
-	"mcc": "/mcc [@服务器] <控制台命令>",
-	"mcb": "/mcb [@服务器] <内容>",
-	"mct": "/mct [@服务器] <标题>[换行<副标题>]",
-	"mca": "/mca [@服务器] <内容>",
-	"mcp": "/mcp [@服务器] <玩家> <内容>",
+	"mcc": "mcc [@服务器] <控制台命令>",
+	"mcb": "mcb [@服务器] <内容>",
+	"mct": "mct [@服务器] <标题>[换行<副标题>]",
+	"mca": "mca [@服务器] <内容>",
+	"mcp": "mcp [@服务器] <玩家> <内容>",
+}
+
+// hasArgs reports whether cmd has what it needs: some text, and for /mcp a
+// player and some text.
+func hasArgs(cmd command) bool {
+	if cmd.name == "mcp" {
+		_, msg := cutWord(cmd.args)
+		return strings.TrimSpace(msg) != ""
+	}
+	return strings.TrimSpace(cmd.args) != ""
 }
 
 // consoleLine is a console command as it goes to the server: trimmed and
@@ -216,7 +230,7 @@ func (r *Relay) mayRunConsole(c caller, cmdline string) string {
 	verbs := consoleVerbs(cmdline)
 	for _, v := range verbs {
 		if slices.Contains(r.o.RCONDeny, v) && !r.admins[c.user] {
-			return fmt.Sprintf("%s 只有 QQ_ADMINS 中的用户可以执行", v)
+			return "仅超级管理员可执行 " + v
 		}
 	}
 	if !slices.Contains(r.o.RCONPublic, verbs[0]) && !r.isAdmin(c) {
@@ -257,8 +271,8 @@ func serverNames(ss []*server) string {
 	return strings.Join(names, ", ")
 }
 
-// execute runs one command on one server and describes the outcome.
-func (r *Relay) execute(ctx context.Context, s *server, cmd command) string {
+// execute runs one command for c on one server and describes the outcome.
+func (r *Relay) execute(ctx context.Context, s *server, c caller, cmd command) string {
 	ctx, cancel := context.WithTimeout(ctx, r.o.RequestTimeout)
 	defer cancel()
 	text := func(t string) []minecraft.Component { return []minecraft.Component{{Text: t, Color: "white"}} }
@@ -271,7 +285,7 @@ func (r *Relay) execute(ctx context.Context, s *server, cmd command) string {
 			return consoleOutput(out)
 		}
 	case "mcb":
-		if err = s.Game.Broadcast(ctx, text(cmd.args)); err == nil {
+		if err = s.Game.Broadcast(ctx, announcement(c, cmd.args)); err == nil {
 			return "已广播"
 		}
 	case "mct":
@@ -289,9 +303,6 @@ func (r *Relay) execute(ctx context.Context, s *server, cmd command) string {
 		}
 	case "mcp":
 		player, msg := cutWord(cmd.args)
-		if strings.TrimSpace(msg) == "" {
-			return "用法：" + usage["mcp"]
-		}
 		err = s.Game.PrivateMessage(ctx, player, text(msg))
 		switch {
 		case err == nil:
@@ -301,6 +312,21 @@ func (r *Relay) execute(ctx context.Context, s *server, cmd command) string {
 		}
 	}
 	return describeError(err)
+}
+
+// announcement is /mcb's broadcast: a gold "[公告]" marker, so players tell
+// it from chat, whose hover names who sent it from QQ, then the text.
+func announcement(c caller, text string) []minecraft.Component {
+	from := "由 " + format.StripColor(c.name) + "（QQ " + strconv.FormatInt(c.user, 10) + "）"
+	if c.group != 0 {
+		from += "在 QQ 群 " + strconv.FormatInt(c.group, 10) + " 发布"
+	} else {
+		from += "从 QQ 私聊发布"
+	}
+	return []minecraft.Component{
+		{Text: "[公告] ", Color: "gold", Bold: true, Hover: []minecraft.Component{{Text: from}}},
+		{Text: text, Color: "white"},
+	}
 }
 
 // console runs a console command over direct RCON when configured, else
@@ -375,13 +401,14 @@ func (r *Relay) serverStatus(ctx context.Context, s *server) string {
 			parts = append(parts, "状态不可用（"+describeError(err)+"）")
 		}
 	}
+	// Whether /mcc works, in the members' words: through direct RCON, else
+	// through the plugin, which works while the server is connected.
 	switch {
-	case s.Console == nil:
-		parts = append(parts, "RCON 经由鹊桥")
-	case s.Console.State().Up():
-		parts = append(parts, "RCON 可用")
+	case s.Console == nil && !st.Up:
+	case s.Console == nil || s.Console.State().Up():
+		parts = append(parts, "控制台命令可用")
 	default:
-		parts = append(parts, "RCON 不可用")
+		parts = append(parts, "控制台命令暂不可用")
 	}
 	return strings.Join(parts, " · ")
 }
