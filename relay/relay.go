@@ -80,6 +80,7 @@ type Options struct {
 	ChatImage        bool
 	GroupRate        int           // messages per GroupRatePeriod per group; 0 = unlimited
 	GroupRatePeriod  time.Duration //
+	GroupRateBurst   int           // messages that may leave at once; 0 = GroupRate
 	Templates        format.Templates
 	CommandPrefix    string
 	RCONPublic       []string

@@ -40,7 +40,11 @@ const (
 func (r *Relay) groupSender(group int64) sender[qqLine] {
 	s := sender[qqLine]{batch: mergeMaxLines}
 	if r.o.GroupRate > 0 && r.o.GroupRatePeriod > 0 {
-		lim := rate.NewLimiter(rate.Every(r.o.GroupRatePeriod/time.Duration(r.o.GroupRate)), r.o.GroupRate)
+		burst := r.o.GroupRateBurst
+		if burst <= 0 {
+			burst = r.o.GroupRate
+		}
+		lim := rate.NewLimiter(rate.Every(r.o.GroupRatePeriod/time.Duration(r.o.GroupRate)), burst)
 		s.waitTurn = lim.Wait
 	}
 	s.deliver = func(ctx context.Context, batch []queued[qqLine]) []error {

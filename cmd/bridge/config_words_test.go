@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // errorLines loads env and returns the error's lines (nil when it loads).
@@ -244,5 +245,43 @@ func TestBadEnvFileNamesTheLineOnly(t *testing.T) {
 				t.Fatalf("stderr: %s", msg)
 			}
 		})
+	}
+}
+
+// QQ_GROUP_RATE: N/period is the pace, the burst is separate (5 unless
+// given, never more than N).
+func TestGroupRateSyntax(t *testing.T) {
+	for _, c := range []struct {
+		value string
+		want  Rate
+	}{
+		{"", Rate{N: 20, Period: time.Minute, Burst: 5}},
+		{"20/1m", Rate{N: 20, Period: time.Minute, Burst: 5}},
+		{"3/10s", Rate{N: 3, Period: 10 * time.Second, Burst: 3}},
+		{"20/1m burst 10", Rate{N: 20, Period: time.Minute, Burst: 10}},
+		{"30/m BURST 1", Rate{N: 30, Period: time.Minute, Burst: 1}},
+		{"0", Rate{}},
+	} {
+		env := minimalEnv()
+		env["QQ_GROUP_RATE"] = c.value
+		cfg, _, err := LoadConfig(env)
+		if err != nil {
+			t.Errorf("%q: %v", c.value, err)
+			continue
+		}
+		if cfg.QQGroupRate != c.want {
+			t.Errorf("%q = %+v, want %+v", c.value, cfg.QQGroupRate, c.want)
+		}
+	}
+	for _, bad := range []string{"many", "20/1m burst", "20/1m burst 0", "20/1m burst x", "20/soon"} {
+		env := minimalEnv()
+		env["QQ_GROUP_RATE"] = bad
+		lines, _ := errorLines(t, env)
+		if got := linesFor(lines, "QQ_GROUP_RATE"); len(lines) != 1 || len(got) != 1 || !strings.Contains(got[0], "such as 20/1m") {
+			t.Errorf("%q: %v", bad, lines)
+		}
+	}
+	if got := (Rate{N: 20, Period: time.Minute, Burst: 5}).String(); got != "20/1m burst 5" {
+		t.Errorf("String() = %q", got)
 	}
 }

@@ -128,7 +128,7 @@ func build(cfg *Config, log *slog.Logger) (*bridge, error) {
 		ShowGroupName: cfg.ShowGroupName, CrossServerChat: cfg.CrossServerChat,
 		ChatImage: cfg.ChatImage, ImageToQQ: cfg.MCImageToQQ,
 		IgnorePlayers: cfg.MCIgnorePlayers.PlayerPatterns, JoinQuitDebounce: cfg.JoinQuitDebounce,
-		GroupRate: cfg.QQGroupRate.N, GroupRatePeriod: cfg.QQGroupRate.Period,
+		GroupRate: cfg.QQGroupRate.N, GroupRatePeriod: cfg.QQGroupRate.Period, GroupRateBurst: cfg.QQGroupRate.Burst,
 		Templates: cfg.Templates(), CommandPrefix: cfg.CommandPrefix,
 		RCONPublic: cfg.RCONPublic, RCONDeny: cfg.RCONDeny,
 		QueueSize: cfg.QueueSize, QueueBytes: int64(cfg.QueueBytes), QueueTTL: cfg.QueueTTL,
