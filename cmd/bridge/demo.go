@@ -93,9 +93,10 @@ func runDemo(ctx context.Context, w io.Writer, protocol string) error {
 	}
 	fmt.Fprintf(w, "Demo: QQ group %d is bridged with two Minecraft servers, survival (1.21.1) and creative (1.21.5),\n", group)
 	fmt.Fprintf(w, "over %s (QQ_PROTOCOL=%s).\n", bot.describe, cfg.QQProtocol)
-	fmt.Fprintln(w, "Everything below went through real sockets to built-in stand-ins.")
+	fmt.Fprintln(w, "Everything below went through real sockets to built-in stand-ins and is shown as they got it;")
+	fmt.Fprintln(w, "in game, QueQiao puts its message_prefix ([鹊桥] by default) before each message, as the stand-in does.")
 
-	// What the servers were asked to show, as a player would read it: each
+	// What the players' chat shows, as the QueQiao stand-in renders it: each
 	// QQ message goes to both servers of the group.
 	shown := map[string]int{}
 	gameSaw := func() error {
@@ -104,18 +105,21 @@ func runDemo(ctx context.Context, w io.Writer, protocol string) error {
 			q    *queqiao.Server
 		}{{"survival", survival}, {"creative", creative}}
 		for _, s := range servers {
-			if err := waitFor("the game side", func() bool { return len(broadcasts(s.name, s.q)) > shown[s.name] }); err != nil {
+			if err := waitFor("the game side", func() bool { return len(s.q.Shown()) > shown[s.name] }); err != nil {
 				return err
 			}
-			all := broadcasts(s.name, s.q)
+			all := s.q.Shown()
 			for _, line := range all[shown[s.name]:] {
-				fmt.Fprintln(w, "  MC ◀ "+line)
+				fmt.Fprintf(w, "  MC ◀ %-9s %s\n", s.name+":", componentText(line))
 			}
 			shown[s.name] = len(all)
 		}
 		return nil
 	}
 	sent := 0
+	// quoted names the author of each message the demo said, by id, for
+	// the bot's replies that quote one.
+	quoted := map[string]string{}
 	qqSaw := func(wantLines int) error {
 		if err := waitFor("the QQ side", func() bool { return sentLines(bot.sent()[sent:]) >= wantLines }); err != nil {
 			return err
@@ -123,7 +127,10 @@ func runDemo(ctx context.Context, w io.Writer, protocol string) error {
 		msgs := bot.sent()
 		for _, m := range msgs[sent:] {
 			prefix := "  QQ ◀ "
-			for _, line := range strings.Split(m, "\n") {
+			if m.replyTo != "" {
+				prefix += "(replying to " + quotedName(quoted, m.replyTo) + ") "
+			}
+			for _, line := range strings.Split(m.text, "\n") {
 				fmt.Fprintln(w, prefix+line)
 				prefix = "       "
 			}
@@ -171,7 +178,8 @@ func runDemo(ctx context.Context, w io.Writer, protocol string) error {
 		{bob, "/mcc stop"},
 	} {
 		fmt.Fprintf(w, "  QQ ▶ %s: %s\n", c.who.DisplayName(), c.text)
-		bot.say(group, c.who, []qq.Segment{qq.Text(c.text)})
+		id := bot.say(group, c.who, []qq.Segment{qq.Text(c.text)})
+		quoted[id] = c.who.DisplayName()
 		if err := qqSaw(1); err != nil {
 			return err
 		}
@@ -180,19 +188,16 @@ func runDemo(ctx context.Context, w io.Writer, protocol string) error {
 	return nil
 }
 
-// broadcasts renders what each broadcast shows in game, with the prefix the
-// QueQiao plugin adds.
-func broadcasts(name string, q *queqiao.Server) []string {
-	var out []string
-	for _, r := range q.Requests() {
-		if r.API != "broadcast" && r.API != "send_msg" {
-			continue
+// quotedName is the author of the message a reply quotes. Bots give the
+// quoted id in their own spelling (Satori's bare id, without the channel the
+// id said carries), so an id that ends the other also matches.
+func quotedName(quoted map[string]string, id string) string {
+	for said, name := range quoted {
+		if said == id || strings.HasSuffix(said, "/"+id) {
+			return name
 		}
-		var data struct{ Message json.RawMessage }
-		_ = json.Unmarshal(r.Data, &data)
-		out = append(out, fmt.Sprintf("%-9s [鹊桥] %s", name+":", componentText(data.Message)))
 	}
-	return out
+	return "?"
 }
 
 // componentText flattens a JSON text component (object, array or string) to
@@ -223,10 +228,10 @@ func componentText(raw json.RawMessage) string {
 	return b.String()
 }
 
-func sentLines(msgs []string) int {
+func sentLines(msgs []demoSent) int {
 	n := 0
 	for _, m := range msgs {
-		n += len(strings.Split(m, "\n"))
+		n += len(strings.Split(m.text, "\n"))
 	}
 	return n
 }

@@ -19,8 +19,20 @@ type demoBot struct {
 	stop     func()
 	// say posts a group message and returns the id a reply to it carries.
 	say func(group int64, sender qq.Member, segs []qq.Segment) string
-	// sent is the text of each message the bridge sent, in order.
-	sent func() []string
+	// sent is each message the bridge sent, in order.
+	sent func() []demoSent
+}
+
+// demoSent is one message the bridge sent: its text and the id of the
+// message it quotes ("" when none).
+type demoSent struct{ text, replyTo string }
+
+func sentOf(text string, msg []qq.Segment) demoSent {
+	d := demoSent{text: text}
+	if len(msg) > 0 && msg[0].Type == qq.SegReply {
+		d.replyTo = msg[0].Get("id")
+	}
+	return d
 }
 
 // newDemoBot makes the stand-in for protocol (QQ_PROTOCOL): a NapCat-like
@@ -40,9 +52,9 @@ func newDemoBot(protocol string, group int64, groupName string, members ...qq.Me
 			say: func(g int64, m qq.Member, s []qq.Segment) string {
 				return strconv.FormatInt(bot.GroupMessage(g, m, s), 10)
 			},
-			sent: func() (out []string) {
+			sent: func() (out []demoSent) {
 				for _, s := range bot.Sent() {
-					out = append(out, s.Text)
+					out = append(out, sentOf(s.Text, s.Message))
 				}
 				return out
 			}}
@@ -57,9 +69,9 @@ func newDemoBot(protocol string, group int64, groupName string, members ...qq.Me
 			say: func(g int64, m qq.Member, s []qq.Segment) string {
 				return strconv.FormatInt(bot.GroupMessage(g, m, s), 10)
 			},
-			sent: func() (out []string) {
+			sent: func() (out []demoSent) {
 				for _, s := range bot.Sent() {
-					out = append(out, s.Text)
+					out = append(out, sentOf(s.Text, s.Message))
 				}
 				return out
 			}}
@@ -71,9 +83,9 @@ func newDemoBot(protocol string, group int64, groupName string, members ...qq.Me
 		}
 		bot.SetGroupName(group, groupName)
 		d = demoBot{describe: "LLBot's Satori server", start: bot.Start, stop: bot.Stop, say: bot.GroupMessage,
-			sent: func() (out []string) {
+			sent: func() (out []demoSent) {
 				for _, s := range bot.Sent() {
-					out = append(out, s.Text)
+					out = append(out, sentOf(s.Text, s.Message))
 				}
 				return out
 			}}

@@ -26,7 +26,10 @@ type Options struct {
 	Token      string // the plugin's access_token; "" disables the check
 	Version    string // server_version in events and get_status; default "1.21.1"
 	ServerType string // server_type; default "fabric"
-	Logger     *slog.Logger
+	// MessagePrefix is the plugin's message_prefix, put before every
+	// broadcast in chat (see Shown); default "[鹊桥]", as the plugin's.
+	MessagePrefix string
+	Logger        *slog.Logger
 	// StrictComponents parses broadcast messages like Fabric and NeoForge,
 	// with the strict component codec of Version: a field in the wrong
 	// spelling or shape fails the call as "解析消息失败".
@@ -75,6 +78,9 @@ func New(o Options) *Server {
 	}
 	if o.ServerType == "" {
 		o.ServerType = "fabric"
+	}
+	if o.MessagePrefix == "" {
+		o.MessagePrefix = DefaultMessagePrefix
 	}
 	log := o.Logger
 	if log == nil {

@@ -400,3 +400,26 @@ func TestDialReverse(t *testing.T) {
 		t.Errorf("bot read %v, want close 1000", err)
 	}
 }
+
+// Shown puts the message_prefix before each broadcast as the plugin does: a
+// yellow component directly followed by the message; titles, action bars
+// and private messages are not chat.
+func TestShownAddsThePluginsPrefix(t *testing.T) {
+	for _, tc := range []struct{ prefix, want string }{
+		{"", `[{"color":"yellow","text":"[鹊桥]"},[{"text":" [群名1]","color":"aqua"},{"text":" 用户","color":"green"},{"text":"说:","color":"white"},{"text":"聊天内容","color":"white"}]]`},
+		{"[MC]", `[{"color":"yellow","text":"[MC]"},[{"text":" [群名1]","color":"aqua"},{"text":" 用户","color":"green"},{"text":"说:","color":"white"},{"text":"聊天内容","color":"white"}]]`},
+	} {
+		q := standintest.Start(t, New(Options{MessagePrefix: tc.prefix}))
+		conn := dial(t, q.URL(), header("x-self-name", "Server"))
+		for _, f := range []string{"api_send_title_request.json", "api_broadcast_request.json", "api_send_actionbar_request.json"} {
+			if err := conn.WriteMessage(websocket.TextMessage, standintest.Fixture(t, f)); err != nil {
+				t.Fatal(err)
+			}
+			standintest.Read(t, conn)
+		}
+		shown := q.Shown()
+		if len(shown) != 1 || string(shown[0]) != tc.want {
+			t.Errorf("prefix %q: shown %s\nwant %s", tc.prefix, shown, tc.want)
+		}
+	}
+}
