@@ -78,7 +78,9 @@ func QQToGame(m QQMessage, o Options) []minecraft.Component {
 	}
 	line = append(line, minecraft.Component{Text: "：", Color: colorText})
 	line = appendContent(line, m.Segments, m.Names, o, budget{MaxContentRunes, maxContentBytes})
-	return []minecraft.Component{{Extra: line}}
+	// The plugin puts its message_prefix ("[鹊桥]") straight before the
+	// message; the space keeps the two apart in chat.
+	return []minecraft.Component{{Text: " ", Extra: line}}
 }
 
 // SegmentsToGame renders message content alone, without a sender line, e.g.

@@ -146,14 +146,15 @@ func TestForwardPreviewIsCapped(t *testing.T) {
 	}
 }
 
-// line is the visible part of a QQToGame result: the root's children.
+// line is the visible part of a QQToGame result: the root's children. The
+// root itself holds only the space that keeps the plugin's prefix apart.
 func line(t *testing.T, cs []minecraft.Component) []minecraft.Component {
 	t.Helper()
 	if len(cs) != 1 {
 		t.Fatalf("QQToGame returned %d top-level components, want one root", len(cs))
 	}
 	root := cs[0]
-	if root.Text != "" || root.Color != "" || root.Hover != nil || root.ClickURL != "" {
+	if root.Text != " " || root.Color != "" || root.Hover != nil || root.ClickURL != "" {
 		t.Fatalf("root carries style %+v; its children would inherit it", root)
 	}
 	return root.Extra

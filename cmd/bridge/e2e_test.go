@@ -298,16 +298,16 @@ func TestDemoRunsAndShowsBothSides(t *testing.T) {
 		t.Fatalf("exit %d\n%s\n%s", code, out.String(), errOut.String())
 	}
 	// The game lines are what the QueQiao stand-in shows: its [鹊桥] prefix
-	// directly before what the bridge sent, nothing else.
-	for _, want := range []string{"MC ◀ survival: [鹊桥]Alice_MC(回复 @Bob)：@Bob 今晚8点", "QQ ◀ [survival] Steve：",
+	// directly before what the bridge sent, which starts with a space.
+	for _, want := range []string{"MC ◀ survival: [鹊桥] Alice_MC(回复 @Bob)：@Bob 今晚8点", "QQ ◀ [survival] Steve：",
 		"Steve被僵尸杀死了", "QQ ◀ (replying to Alice_MC) [survival] There are 2", "QQ ◀ (replying to Bob) 仅超级管理员可执行 stop"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out.String())
 		}
 	}
 	for _, line := range strings.Split(out.String(), "\n") {
-		if strings.HasPrefix(line, "  MC ◀") && strings.Contains(line, "[鹊桥] ") {
-			t.Errorf("a space after the prefix that neither the bridge nor the plugin adds: %s", line)
+		if strings.HasPrefix(line, "  MC ◀") && strings.Contains(line, "[鹊桥]  ") {
+			t.Errorf("more than the one space the bridge sends after the prefix: %s", line)
 		}
 	}
 }

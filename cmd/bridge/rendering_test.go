@@ -104,7 +104,7 @@ func TestRelaySettings(t *testing.T) {
 	if len(req) != 1 {
 		t.Fatalf("%d broadcasts", len(req))
 	}
-	if got := plain(decodeMessage(t, req[0].Data, "message")); got != "MC服务器交流群 Bob：你好[[CICode,url=https://example.com/p.png,name=图片]]" {
+	if got := plain(decodeMessage(t, req[0].Data, "message")); got != " MC服务器交流群 Bob：你好[[CICode,url=https://example.com/p.png,name=图片]]" {
 		t.Errorf("line %q", got)
 	}
 
@@ -143,7 +143,7 @@ func TestSyncPrefixAfterALineBreakIsRemoved(t *testing.T) {
 		map[string]string{"QQ_SYNC_PREFIX": "#"})
 	w.say(groupA, bob, qq.Text("\n#你好"))
 	req := w.waitRequests("survival", "broadcast", 1)
-	if got := plain(decodeMessage(t, req[0].Data, "message")); got != "Bob：你好" {
+	if got := plain(decodeMessage(t, req[0].Data, "message")); got != " Bob：你好" {
 		t.Errorf("line %q", got)
 	}
 }

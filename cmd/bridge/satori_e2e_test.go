@@ -140,9 +140,11 @@ func TestSatoriOutageLosesNothing(t *testing.T) {
 	}
 }
 
-// -check over Satori connects, asks for the group's name and says ok.
+// -check over Satori connects, asks for the group and says ok when the bot
+// is in it, and fails a group it is not in.
 func TestSatoriCheck(t *testing.T) {
 	bot := satori.New(satori.Options{Token: satoriToken})
+	bot.SetGroupName(groupA, "MC服务器交流群")
 	must(t, bot.Start("127.0.0.1:0"))
 	t.Cleanup(bot.Stop)
 	mc := queqiao.New(queqiao.Options{ServerName: "survival"})
@@ -156,8 +158,16 @@ func TestSatoriCheck(t *testing.T) {
 	if code := runCheck(t.Context(), cfg, &out); code != exitOK {
 		t.Fatalf("exit %d:\n%s", code, out.String())
 	}
-	if !strings.Contains(out.String(), "qq (satori)") || !strings.Contains(out.String(), "ok (group 712345678: 群不存在)") {
+	if !strings.Contains(out.String(), "qq (satori)") || !strings.Contains(out.String(), "ok") {
 		t.Errorf("check output:\n%s", out.String())
+	}
+
+	env["MC_0_GROUPS"] = "111111"
+	cfg, _, err = LoadConfig(env)
+	must(t, err)
+	out.Reset()
+	if code := runCheck(t.Context(), cfg, &out); code != exitFail || !strings.Contains(out.String(), "the bot is not in group 111111") {
+		t.Errorf("a group the bot is not in: exit %d:\n%s", code, out.String())
 	}
 
 	env["QQ_ACCESS_TOKEN"] = "wrong"
