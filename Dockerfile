@@ -7,9 +7,16 @@ COPY . .
 # docker build --build-arg VERSION=v1.2.3 … sets what bridge -version prints.
 ARG VERSION=devel
 RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w -X main.version=${VERSION}" -o /out/bridge ./cmd/bridge
+# The image has no shell to make directories with: bring an empty one along.
+RUN mkdir /out/data
 
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/bridge /bridge
+# bridge.db (queued messages, handled message ids) lives on a volume owned
+# by the user the bridge runs as (nonroot is 65532 in distroless).
+COPY --from=build --chown=65532:65532 /out/data /data
+ENV DATA_DIR=/data
+VOLUME /data
 USER nonroot:nonroot
 # No shell or curl in this image: the binary checks its own /healthz (alive,
 # not /readyz: QQ or a server being down is not fixed by a restart). With

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"github.com/mcqq/bridge/internal/link"
 	"github.com/mcqq/bridge/minecraft"
 	"github.com/mcqq/bridge/qq"
+	"github.com/mcqq/bridge/store"
 )
 
 // runCheck validates the configuration (already done by the caller), prints
@@ -110,6 +112,13 @@ func runCheck(ctx context.Context, cfg *Config, w io.Writer) int {
 	code := exitOK
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "CONNECTION\tTARGET\tRESULT")
+	if cfg.DataDir != "" {
+		ok, result := checkStore(ctx, cfg.DataDir)
+		fmt.Fprintf(tw, "database\t%s\t%s\n", filepath.Join(cfg.DataDir, store.FileName), result)
+		if !ok {
+			code = exitFail
+		}
+	}
 	for i, p := range probes {
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", p.name, p.target, rows[i].result)
 		if !rows[i].ok {
@@ -242,4 +251,19 @@ func checkOne(ctx context.Context, run func(context.Context) error, st *link.Sta
 		}
 	}
 	return true, "ok"
+}
+
+// checkStore opens the database as the bridge would (creating or migrating
+// it) and says which schema version it is at.
+func checkStore(ctx context.Context, dir string) (bool, string) {
+	db, err := openStore(ctx, dir)
+	if err != nil {
+		return false, "FAIL: " + err.Error()
+	}
+	defer db.Close()
+	v, err := db.SchemaVersion(ctx)
+	if err != nil {
+		return false, "FAIL: " + err.Error()
+	}
+	return true, fmt.Sprintf("ok (schema version %d)", v)
 }

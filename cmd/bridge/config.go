@@ -64,8 +64,11 @@ type Config struct {
 	RequestTimeout time.Duration `env:"REQUEST_TIMEOUT" envDefault:"10s"`
 
 	HTTPListen string `env:"HTTP_LISTEN" envDefault:"127.0.0.1:9180"`
-	LogFormat  string `env:"LOG_FORMAT" envDefault:"auto"`
-	LogLevel   string `env:"LOG_LEVEL" envDefault:"info"`
+	// DataDir holds bridge.db. Empty (never from the environment, where
+	// empty means the default) runs without a database, as the demo does.
+	DataDir   string `env:"DATA_DIR" envDefault:"data"`
+	LogFormat string `env:"LOG_FORMAT" envDefault:"auto"`
+	LogLevel  string `env:"LOG_LEVEL" envDefault:"info"`
 }
 
 // Server is one MC_<n>_ block.

@@ -65,6 +65,7 @@ func runDemo(ctx context.Context, w io.Writer, protocol string) error {
 	if err != nil {
 		return err
 	}
+	cfg.DataDir = "" // the demo keeps nothing
 	b, err := build(cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		return err

@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"maps"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -20,7 +22,22 @@ import (
 	"github.com/mcqq/bridge/qq"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { goleak.VerifyTestMain(noStrayDataDir{m}) }
+
+// noStrayDataDir fails the run when a test left the default DATA_DIR
+// ("data") in the package directory: every bridge a test starts gets a
+// DATA_DIR of its own.
+type noStrayDataDir struct{ m *testing.M }
+
+func (r noStrayDataDir) Run() int {
+	code := r.m.Run()
+	if _, err := os.Stat("data"); err == nil {
+		fmt.Fprintln(os.Stderr, "a test created ./data: give its bridge a DATA_DIR (t.TempDir())")
+		os.RemoveAll("data")
+		return 1
+	}
+	return code
+}
 
 // Two groups and the people in them, shared by the end-to-end tests.
 const (
@@ -76,6 +93,7 @@ func startWorld(t testing.TB, servers []serverSpec, extra map[string]string) *wo
 		"HTTP_LISTEN":     "none",
 		"REQUEST_TIMEOUT": "2s",
 		"QQ_GROUP_RATE":   "0",
+		"DATA_DIR":        t.TempDir(),
 	}
 	for i, s := range servers {
 		version := s.version
@@ -161,7 +179,7 @@ func startWithBot(t testing.TB, qqEnv map[string]string) *world {
 	t.Cleanup(mc.Stop)
 	env := map[string]string{
 		"MC_0_NAME": "survival", "MC_0_WS_URL": mc.URL(), "MC_0_GROUPS": strconv.Itoa(groupA),
-		"HTTP_LISTEN": "none", "QQ_GROUP_RATE": "0",
+		"HTTP_LISTEN": "none", "QQ_GROUP_RATE": "0", "DATA_DIR": t.TempDir(),
 	}
 	maps.Copy(env, qqEnv)
 	cfg, _, err := LoadConfig(env)

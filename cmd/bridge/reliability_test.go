@@ -255,8 +255,9 @@ func TestCheckCommand(t *testing.T) {
 	if code := run(context.Background(), []string{"-check"}, env("mc-secret", console.Addr()), &out, &errOut); code != exitOK {
 		t.Fatalf("exit %d\n%s%s", code, out.String(), errOut.String())
 	}
-	for _, want := range []string{"QQ_ACCESS_TOKEN=***", "MC_0_TOKEN=***", "qq (onebot)", "queqiao survival", "rcon survival"} {
-		if !strings.Contains(out.String(), want) {
+	for _, want := range []string{"QQ_ACCESS_TOKEN=***", "MC_0_TOKEN=***", "qq (onebot)", "queqiao survival", "rcon survival",
+		"database data/bridge.db ok (schema version 1)"} {
+		if !strings.Contains(strings.Join(strings.Fields(out.String()), " "), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
 	}
@@ -345,7 +346,7 @@ func startStandIns(t *testing.T) (*onebot.Bot, *queqiao.Server) {
 func startStoppable(t *testing.T, bot *onebot.Bot, mc *queqiao.Server, extra map[string]string) (w *world, stop func() error) {
 	t.Helper()
 	env := map[string]string{"QQ_URL": bot.URL(), "MC_0_NAME": "survival", "MC_0_WS_URL": mc.URL(),
-		"MC_0_GROUPS": strconv.Itoa(groupA), "HTTP_LISTEN": "none"}
+		"MC_0_GROUPS": strconv.Itoa(groupA), "HTTP_LISTEN": "none", "DATA_DIR": t.TempDir()}
 	maps.Copy(env, extra)
 	cfg, _, err := LoadConfig(env)
 	must(t, err)
@@ -385,7 +386,8 @@ func TestListenerThatCannotBindStopsStartup(t *testing.T) {
 	must(t, err)
 	defer taken.Close()
 	cfg, _, err := LoadConfig(map[string]string{"QQ_LISTEN": taken.Addr().String(), "MC_0_NAME": "survival",
-		"MC_0_WS_URL": "ws://127.0.0.1:1", "MC_0_GROUPS": strconv.Itoa(groupA), "HTTP_LISTEN": freeAddr(t)})
+		"MC_0_WS_URL": "ws://127.0.0.1:1", "MC_0_GROUPS": strconv.Itoa(groupA), "HTTP_LISTEN": freeAddr(t),
+		"DATA_DIR": t.TempDir()})
 	must(t, err)
 	b, err := build(cfg, discardLogger())
 	must(t, err)

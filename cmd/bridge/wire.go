@@ -21,6 +21,7 @@ import (
 	"github.com/mcqq/bridge/qq/onebot"
 	"github.com/mcqq/bridge/qq/satori"
 	"github.com/mcqq/bridge/relay"
+	"github.com/mcqq/bridge/store"
 )
 
 // qqClient is the QQ connection as main sees it: what the relay uses, plus
@@ -55,6 +56,7 @@ type bridge struct {
 	consoles []*rcon.Console // nil entries where RCON is not configured
 	relay    *relay.Relay
 	metrics  *metrics.Set
+	db       *store.DB // open while run runs; nil without DATA_DIR
 }
 
 // build turns the configuration into connected-up parts; it does no I/O.
@@ -187,6 +189,18 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger) error {
 }
 
 func (b *bridge) run(ctx context.Context) error {
+	// The database first: without it nothing queued would survive, so a
+	// DATA_DIR that cannot be used stops start-up. Closed last, after the
+	// relay has drained into it.
+	if b.cfg.DataDir != "" {
+		db, err := openStore(ctx, b.cfg.DataDir)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		b.db = db
+		b.log.Info("database", "path", db.Path())
+	}
 	// Connections live until the relay has drained, so they get their own
 	// context, cancelled only after relay.Run returns.
 	connCtx, stopConns := context.WithCancelCause(context.WithoutCancel(ctx))
@@ -307,4 +321,14 @@ func (b *bridge) reportUnrelayed() {
 				"undelivered", undelivered[dir], "arrived_during_shutdown", late[dir])
 		}
 	}
+}
+
+// openStore opens DATA_DIR/bridge.db; its error names DATA_DIR and the path
+// in one line.
+func openStore(ctx context.Context, dir string) (*store.DB, error) {
+	db, err := store.Open(ctx, dir, store.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("DATA_DIR %s: %w", dir, err)
+	}
+	return db, nil
 }

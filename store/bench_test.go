@@ -1,0 +1,100 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+)
+
+// payloadSize is about one rendered chat line with its components.
+const payloadSize = 400
+
+// Queueing one message for a destination that is down: the cost the relay
+// pays per message during an outage.
+func BenchmarkQueueAppend(b *testing.B) {
+	ctx := context.Background()
+	q := open(b, b.TempDir(), Options{}).Queue()
+	payload := make([]byte, payloadSize)
+	now := time.Now()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := q.Append(ctx, "mc:survival", payload, now); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "appends/s")
+}
+
+// Removing one delivered message after the destination came back.
+func BenchmarkQueueDelete(b *testing.B) {
+	ctx := context.Background()
+	q := open(b, b.TempDir(), Options{}).Queue()
+	payload := make([]byte, payloadSize)
+	now := time.Now()
+	var ids []int64
+	fill := func(n int) {
+		for range n {
+			id, err := q.Append(ctx, "mc:survival", payload, now)
+			if err != nil {
+				b.Fatal(err)
+			}
+			ids = append(ids, id)
+		}
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if i == len(ids) {
+			b.StopTimer()
+			ids, i = ids[:0], 0
+			fill(1000)
+			b.StartTimer()
+		}
+		if err := q.Delete(ctx, ids[i]); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "deletes/s")
+}
+
+// Removing a delivered batch of 100 in one transaction.
+func BenchmarkQueueDeleteBatch100(b *testing.B) {
+	ctx := context.Background()
+	q := open(b, b.TempDir(), Options{}).Queue()
+	payload := make([]byte, payloadSize)
+	now := time.Now()
+	ids := make([]int64, 100)
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		for i := range ids {
+			id, err := q.Append(ctx, "mc:survival", payload, now)
+			if err != nil {
+				b.Fatal(err)
+			}
+			ids[i] = id
+		}
+		b.StartTimer()
+		if err := q.Delete(ctx, ids...); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*len(ids))/b.Elapsed().Seconds(), "deletes/s")
+}
+
+// Recording one incoming message id: paid for every QQ message.
+func BenchmarkMarkHandled(b *testing.B) {
+	ctx := context.Background()
+	db := open(b, b.TempDir(), Options{})
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if _, err := db.MarkHandled(ctx, "group:712345678", fmt.Sprint(i)); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "marks/s")
+}
