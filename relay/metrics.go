@@ -33,6 +33,11 @@ func (m *relayMetrics) queued(queue string, n int) {
 	m.set.GetOrCreateGauge(fmt.Sprintf(`bridge_queue_length{queue=%q}`, queue), nil).Set(float64(n))
 }
 
+// replayed counts QQ messages ignored because they were handled before.
+func (m *relayMetrics) replayed() {
+	m.set.GetOrCreateCounter(`bridge_messages_replayed_total`).Inc()
+}
+
 func (m *relayMetrics) command(name, result string) {
 	m.set.GetOrCreateCounter(fmt.Sprintf(`bridge_commands_total{command=%q,result=%q}`, name, result)).Inc()
 }

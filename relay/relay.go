@@ -92,7 +92,9 @@ type Options struct {
 	// DrainTimeout bounds how long Run keeps handling what it has read and
 	// delivering what is queued after its context ends.
 	DrainTimeout time.Duration
-	Logger       *slog.Logger
+	// Seen remembers handled message ids; nil: no replay protection.
+	Seen   Seen
+	Logger *slog.Logger
 	// Metrics receives the relay's counters; nil makes a private set.
 	Metrics *metrics.Set
 
@@ -271,6 +273,9 @@ func (r *Relay) neighbours(s *server) []*server {
 
 // handleQQ routes one QQ event: commands first, then chat into the game.
 func (r *Relay) handleQQ(in *intake, ev qq.Event) {
+	if r.replayed(ev) {
+		return
+	}
 	switch ev.Kind {
 	case qq.GroupMessage:
 		servers := r.serversOf(ev.GroupID)

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/VictoriaMetrics/metrics"
@@ -57,11 +58,12 @@ type bridge struct {
 	relay    *relay.Relay
 	metrics  *metrics.Set
 	db       *store.DB // open while run runs; nil without DATA_DIR
+	handled  *handledMessages
 }
 
 // build turns the configuration into connected-up parts; it does no I/O.
 func build(cfg *Config, log *slog.Logger) (*bridge, error) {
-	b := &bridge{cfg: cfg, log: log, metrics: metrics.NewSet()}
+	b := &bridge{cfg: cfg, log: log, metrics: metrics.NewSet(), handled: &handledMessages{log: log}}
 	// Events wait for the relay in each client's inbox, bounded like a
 	// queue (count fixed, bytes QUEUE_BYTES); drops are counted per inbox.
 	inboxFor := func(name string) inbox.Options {
@@ -135,7 +137,7 @@ func build(cfg *Config, log *slog.Logger) (*bridge, error) {
 		RCONPublic: cfg.RCONPublic, RCONDeny: cfg.RCONDeny,
 		QueueSize: cfg.QueueSize, QueueBytes: int64(cfg.QueueBytes), QueueTTL: cfg.QueueTTL,
 		RequestTimeout: cfg.RequestTimeout,
-		DrainTimeout:   5 * time.Second, Logger: log, Metrics: b.metrics,
+		DrainTimeout:   5 * time.Second, Logger: log, Metrics: b.metrics, Seen: b.handled,
 	})
 	if err != nil {
 		return nil, err
@@ -197,8 +199,12 @@ func (b *bridge) run(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		defer db.Close()
 		b.db = db
+		b.handled.db.Store(db)
+		defer func() {
+			b.handled.db.Store(nil)
+			db.Close()
+		}()
 		b.log.Info("database", "path", db.Path())
 	}
 	// Connections live until the relay has drained, so they get their own
@@ -331,4 +337,27 @@ func openStore(ctx context.Context, dir string) (*store.DB, error) {
 		return nil, fmt.Errorf("DATA_DIR %s: %w", dir, err)
 	}
 	return db, nil
+}
+
+// handledMessages is the relay's memory of handled QQ messages, kept in the
+// database once run has opened it. Without one, and when the database
+// fails, every message counts as new: relaying twice beats losing one.
+type handledMessages struct {
+	db  atomic.Pointer[store.DB]
+	log *slog.Logger
+}
+
+var _ relay.Seen = (*handledMessages)(nil)
+
+func (h *handledMessages) FirstTime(chat, id string) bool {
+	db := h.db.Load()
+	if db == nil {
+		return true
+	}
+	first, err := db.MarkHandled(context.Background(), chat, id)
+	if err != nil {
+		h.log.Warn("cannot record a handled message; relaying it anyway", "err", err.Error())
+		return true
+	}
+	return first
 }
