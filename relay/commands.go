@@ -197,25 +197,34 @@ func consoleLine(args string) string {
 }
 
 // consoleVerb is the command a console word names, as RCON_PUBLIC and
-// RCON_DENY list it: "/Minecraft:stop" is stop.
+// RCON_DENY list it: leading slashes, case and any "namespace:" prefix do
+// not matter, since the server accepts every spelling ("/Minecraft:stop",
+// "bukkit:stop" and "paper:stop" all stop it).
 func consoleVerb(word string) string {
-	return strings.TrimPrefix(strings.TrimLeft(strings.ToLower(word), "/"), "minecraft:")
+	word = strings.TrimLeft(strings.ToLower(word), "/")
+	if i := strings.LastIndexByte(word, ':'); i >= 0 {
+		word = word[i+1:]
+	}
+	return word
 }
 
-// consoleVerbs are the commands a console line runs: its first word and, for
-// an execute chain, the word after each "run" ("execute as @a run stop" runs
-// stop).
+// consoleVerbs are the commands a console line runs: its first word and,
+// when that is execute or return (the commands that run another), the word
+// after every "run" in the line, so chains nested in any order are seen
+// through: "execute as @a run return run stop" runs stop. Counting a "run"
+// that is only an argument errs on the side of refusing.
 func consoleVerbs(cmdline string) []string {
 	words := strings.Fields(cmdline)
 	if len(words) == 0 {
 		return []string{""}
 	}
 	verbs := []string{consoleVerb(words[0])}
-	if verbs[0] == "execute" {
-		for i := 1; i < len(words)-1; i++ {
-			if consoleVerb(words[i]) == "run" {
-				verbs = append(verbs, consoleVerb(words[i+1]))
-			}
+	if verbs[0] != "execute" && verbs[0] != "return" {
+		return verbs
+	}
+	for i := 1; i < len(words)-1; i++ {
+		if strings.EqualFold(words[i], "run") {
+			verbs = append(verbs, consoleVerb(words[i+1]))
 		}
 	}
 	return verbs
