@@ -24,6 +24,7 @@ import (
 // it with secrets hidden, tries every connection once and prints a table. It
 // returns non-zero when any connection fails (SPEC §5).
 func runCheck(ctx context.Context, cfg *Config, w io.Writer) int {
+	redactor := cfg.Redactor()
 	fmt.Fprintln(w, "Configuration (secrets shown as ***):")
 	for _, line := range cfg.Redacted() {
 		fmt.Fprintln(w, "  "+line)
@@ -34,7 +35,7 @@ func runCheck(ctx context.Context, cfg *Config, w io.Writer) int {
 	quiet := slog.New(slog.DiscardHandler)
 	b, err := build(cfg, quiet)
 	if err != nil {
-		fmt.Fprintln(w, "cannot build the bridge:", err)
+		fmt.Fprintln(w, "cannot build the bridge:", redactor.String(err.Error()))
 		return exitFail
 	}
 	ctx, cancel := context.WithTimeout(ctx, cfg.RequestTimeout+5*time.Second)
@@ -48,7 +49,7 @@ func runCheck(ctx context.Context, cfg *Config, w io.Writer) int {
 		skip         string
 	}
 	var probes []probe
-	qqTarget := cfg.QQURL
+	qqTarget := redactor.String(cfg.QQURL)
 	if qqTarget == "" {
 		qqTarget = "listen " + cfg.QQListen
 	}
@@ -65,7 +66,7 @@ func runCheck(ctx context.Context, cfg *Config, w io.Writer) int {
 	probes = append(probes, qqProbe)
 	for i, s := range cfg.Servers {
 		g := b.games[i]
-		p := probe{name: "queqiao " + s.Name, target: s.WSURL, run: g.Run, state: g.State(),
+		p := probe{name: "queqiao " + s.Name, target: redactor.String(s.WSURL), run: g.Run, state: g.State(),
 			try: func(ctx context.Context) error {
 				_, err := g.Status(ctx)
 				var api *minecraft.APIError
@@ -114,13 +115,13 @@ func runCheck(ctx context.Context, cfg *Config, w io.Writer) int {
 	fmt.Fprintln(tw, "CONNECTION\tTARGET\tRESULT")
 	if cfg.DataDir != "" {
 		ok, result := checkStore(ctx, cfg.DataDir)
-		fmt.Fprintf(tw, "database\t%s\t%s\n", filepath.Join(cfg.DataDir, store.FileName), result)
+		fmt.Fprintf(tw, "database\t%s\t%s\n", filepath.Join(cfg.DataDir, store.FileName), redactor.String(result))
 		if !ok {
 			code = exitFail
 		}
 	}
 	for i, p := range probes {
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", p.name, p.target, rows[i].result)
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", p.name, p.target, redactor.String(rows[i].result))
 		if !rows[i].ok {
 			code = exitFail
 		}

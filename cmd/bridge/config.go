@@ -16,6 +16,7 @@ import (
 	"github.com/caarlos0/env/v11"
 
 	"github.com/mcqq/bridge/format"
+	"github.com/mcqq/bridge/internal/redact"
 	"github.com/mcqq/bridge/minecraft"
 	"github.com/mcqq/bridge/relay"
 )
@@ -285,7 +286,7 @@ func (c *Config) validate() []error {
 			u, err := url.Parse(c.QQURL)
 			switch {
 			case err != nil || u.Host == "":
-				bad("QQ_URL", "%q is not a URL such as ws://127.0.0.1:3001", c.QQURL)
+				bad("QQ_URL", "%q is not a URL such as ws://127.0.0.1:3001", redact.URL(c.QQURL))
 			case u.Scheme == "ws" || u.Scheme == "wss":
 				if c.QQListen != "" {
 					bad("QQ_LISTEN", "set together with a ws:// QQ_URL: use QQ_URL for the bot's forward WebSocket, or QQ_LISTEN alone for its reverse WebSocket")
@@ -301,13 +302,13 @@ func (c *Config) validate() []error {
 		if c.QQURL == "" {
 			missing("QQ_URL", "required for milky (the bot's base URL, e.g. http://127.0.0.1:3010)")
 		} else if u, err := url.Parse(c.QQURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			bad("QQ_URL", "%q: milky wants an http:// or https:// base URL", c.QQURL)
+			bad("QQ_URL", "%q: milky wants an http:// or https:// base URL", redact.URL(c.QQURL))
 		}
 	case "satori":
 		if c.QQURL == "" {
 			missing("QQ_URL", "required for satori (the server's base URL before /v1, e.g. http://127.0.0.1:5600 for LLBot, http://127.0.0.1:5140/satori for Koishi)")
 		} else if u, err := url.Parse(c.QQURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			bad("QQ_URL", "%q: satori wants an http:// or https:// base URL", c.QQURL)
+			bad("QQ_URL", "%q: satori wants an http:// or https:// base URL", redact.URL(c.QQURL))
 		}
 		if c.QQListen != "" {
 			bad("QQ_LISTEN", "not used with satori: the bridge dials the server's event stream at QQ_URL; unset QQ_LISTEN")
@@ -358,7 +359,7 @@ func (c *Config) validate() []error {
 				missing(p+"TOKEN", "required: MC_LISTEN accepts connections from other hosts")
 			}
 		} else if u, err := url.Parse(s.WSURL); err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
-			bad(p+"WS_URL", "%q: want ws://host:port", s.WSURL)
+			bad(p+"WS_URL", "%q: want ws://host:port", redact.URL(s.WSURL))
 		}
 		if s.RCONAddr != "" {
 			if _, port, err := net.SplitHostPort(s.RCONAddr); err != nil || port == "" {
@@ -458,8 +459,35 @@ func knownVars() (top map[string]bool, server map[string]bool) {
 	return top, server
 }
 
+// Secrets are the values no log line or printed table may show: every
+// `secret:"true"` variable, and the passwords and token parameters inside
+// QQ_URL and MC_<n>_WS_URL.
+func (c *Config) Secrets() []string {
+	var out []string
+	add := func(v reflect.Value) {
+		t := v.Type()
+		for i := range t.NumField() {
+			if t.Field(i).Tag.Get("secret") == "true" {
+				out = append(out, v.Field(i).String())
+			}
+		}
+	}
+	add(reflect.ValueOf(*c))
+	out = append(out, redact.URLSecrets(c.QQURL)...)
+	for _, s := range c.Servers {
+		add(reflect.ValueOf(s))
+		out = append(out, redact.URLSecrets(s.WSURL)...)
+	}
+	return out
+}
+
+// Redactor hides the configuration's secrets (see Secrets) and any URL's
+// password or token in text.
+func (c *Config) Redactor() *redact.Redactor { return redact.New(c.Secrets()...) }
+
 // Redacted returns "NAME=value" lines for -check, secrets shown as ***.
 func (c *Config) Redacted() []string {
+	r := c.Redactor()
 	var lines []string
 	add := func(v reflect.Value, prefix string) {
 		t := v.Type()
@@ -483,8 +511,9 @@ func (c *Config) Redacted() []string {
 				val = strings.Join(parts, ",")
 			}
 			if f.Tag.Get("secret") == "true" && val != "" {
-				val = "***"
+				val = redact.Mask
 			}
+			val = r.String(val) // URLs with a password or token
 			lines = append(lines, prefix+name+"="+val)
 		}
 	}

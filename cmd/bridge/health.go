@@ -51,6 +51,7 @@ func (b *bridge) readiness() (bool, readyBody) {
 	body := readyBody{Ready: true}
 	for _, c := range b.connections() {
 		snap := c.State.Get()
+		snap.LastError = b.redactor.String(snap.LastError) // /readyz has no token
 		body.Connections = append(body.Connections, connectionState{Name: c.Name, Kind: c.Kind, Server: c.Server, Snapshot: snap})
 		if c.Required && !snap.Up {
 			body.Ready = false

@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/lmittmann/tint"
+
+	"github.com/mcqq/bridge/internal/redact"
 	_ "time/tzdata" // TZ=Asia/Shanghai works in a static image without zoneinfo
 )
 
@@ -78,7 +80,7 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 	if *healthcheck {
 		return runHealthcheck(cfg, stderr)
 	}
-	log := newLogger(cfg.LogFormat, cfg.LogLevel, stderr, env)
+	log := newLogger(cfg.LogFormat, cfg.LogLevel, stderr, env, cfg.Redactor())
 	for _, w := range warnings {
 		log.Warn(w)
 	}
@@ -125,8 +127,9 @@ func joinedErrors(err error) []error {
 }
 
 // newLogger builds the slog logger: tint on a terminal, JSON otherwise
-// (LOG_FORMAT=auto), or as forced.
-func newLogger(formatName, level string, w io.Writer, env map[string]string) *slog.Logger {
+// (LOG_FORMAT=auto), or as forced. Every record passes secrets through
+// redactor first, whichever connection logs it.
+func newLogger(formatName, level string, w io.Writer, env map[string]string, redactor *redact.Redactor) *slog.Logger {
 	lv, _ := parseLevel(level)
 	tty := false
 	if f, ok := w.(*os.File); ok {
@@ -140,11 +143,14 @@ func newLogger(formatName, level string, w io.Writer, env map[string]string) *sl
 			formatName = "text"
 		}
 	}
+	var h slog.Handler
 	if formatName == "json" {
-		return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: lv, ReplaceAttr: durationsAsText}))
+		h = slog.NewJSONHandler(w, &slog.HandlerOptions{Level: lv, ReplaceAttr: durationsAsText})
+	} else {
+		_, noColor := env["NO_COLOR"]
+		h = tint.NewTextHandler(w, &tint.Options{Level: lv, TimeFormat: time.DateTime, NoColor: noColor || !tty})
 	}
-	_, noColor := env["NO_COLOR"]
-	return slog.New(tint.NewTextHandler(w, &tint.Options{Level: lv, TimeFormat: time.DateTime, NoColor: noColor || !tty}))
+	return slog.New(redact.Handler(h, redactor))
 }
 
 // durationsAsText logs "4s" rather than 4000000000 in JSON.

@@ -267,7 +267,7 @@ func TestCheckCommand(t *testing.T) {
 
 	out.Reset()
 	unreachable := freeAddr(t)
-	code := run(context.Background(), []string{"-check"}, env("wrong", unreachable), &out, &errOut)
+	code := run(context.Background(), []string{"-check"}, env("wrong-token", unreachable), &out, &errOut)
 	if code == exitOK {
 		t.Fatalf("exit 0 with a wrong token and a dead RCON:\n%s", out.String())
 	}

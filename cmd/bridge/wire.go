@@ -15,6 +15,7 @@ import (
 
 	"github.com/mcqq/bridge/internal/inbox"
 	"github.com/mcqq/bridge/internal/link"
+	"github.com/mcqq/bridge/internal/redact"
 	"github.com/mcqq/bridge/minecraft"
 	"github.com/mcqq/bridge/minecraft/queqiao"
 	"github.com/mcqq/bridge/minecraft/rcon"
@@ -59,11 +60,13 @@ type bridge struct {
 	metrics  *metrics.Set
 	db       *store.DB // open while run runs; nil without DATA_DIR
 	handled  *handledMessages
+	redactor *redact.Redactor // for whatever shows connection errors or URLs
 }
 
 // build turns the configuration into connected-up parts; it does no I/O.
 func build(cfg *Config, log *slog.Logger) (*bridge, error) {
-	b := &bridge{cfg: cfg, log: log, metrics: metrics.NewSet(), handled: &handledMessages{log: log}}
+	b := &bridge{cfg: cfg, log: log, metrics: metrics.NewSet(), handled: &handledMessages{log: log},
+		redactor: cfg.Redactor()}
 	// Events wait for the relay in each client's inbox, bounded like a
 	// queue (count fixed, bytes QUEUE_BYTES); drops are counted per inbox.
 	inboxFor := func(name string) inbox.Options {
@@ -175,12 +178,12 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	qqTarget := cfg.QQURL
+	qqTarget := b.redactor.String(cfg.QQURL)
 	if qqTarget == "" {
 		qqTarget = "listening on " + cfg.QQListen
 	}
 	for _, s := range cfg.Servers {
-		target := s.WSURL
+		target := b.redactor.String(s.WSURL)
 		if target == "" {
 			target = "dials in on " + cfg.MCListen
 		}

@@ -13,6 +13,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"sync"
 	"time"
 
@@ -90,10 +91,25 @@ func newSession(c *websocket.Conn, o Options) *Session {
 }
 
 // Dial opens a client session. A refused handshake is reported with the HTTP
-// status, e.g. "handshake: 401 Unauthorized".
-func Dial(ctx context.Context, url string, header http.Header, o Options) (*Session, error) {
+// status, e.g. "handshake: 401 Unauthorized". Credentials in the URL
+// ("ws://user:password@host") go as Basic authorization unless header has an
+// Authorization already (gorilla refuses a URL carrying them).
+func Dial(ctx context.Context, rawURL string, header http.Header, o Options) (*Session, error) {
+	if u, err := url.Parse(rawURL); err == nil && u.User != nil {
+		header = header.Clone()
+		if header == nil {
+			header = http.Header{}
+		}
+		if header.Get("Authorization") == "" {
+			password, _ := u.User.Password()
+			req := http.Request{Header: header}
+			req.SetBasicAuth(u.User.Username(), password)
+		}
+		u.User = nil
+		rawURL = u.String()
+	}
 	d := websocket.Dialer{HandshakeTimeout: 10 * time.Second}
-	c, resp, err := d.DialContext(ctx, url, header)
+	c, resp, err := d.DialContext(ctx, rawURL, header)
 	if err != nil {
 		if resp != nil {
 			body, _ := io.ReadAll(io.LimitReader(resp.Body, 256))

@@ -289,3 +289,32 @@ func TestDialReportsRefusedHandshake(t *testing.T) {
 		t.Fatalf("Dial = %v, want the 401 and its body", err)
 	}
 }
+
+// A URL with credentials dials (gorilla alone refuses it) and presents them
+// as Basic authorization, unless the caller set an Authorization header.
+func TestDialSendsURLCredentials(t *testing.T) {
+	got := make(chan string, 2)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got <- r.Header.Get("Authorization")
+		http.Error(w, "no", http.StatusForbidden)
+	}))
+	defer srv.Close()
+	withUser := "ws://bot:p%40ss@" + strings.TrimPrefix(srv.URL, "http://") + "/event"
+	ctx := context.Background()
+	if _, err := Dial(ctx, withUser, nil, Options{}); !errors.As(err, new(*HandshakeError)) {
+		t.Fatalf("Dial = %v; want the server's refusal", err)
+	}
+	if a := <-got; a != "Basic Ym90OnBAc3M=" { // bot:p@ss
+		t.Errorf("Authorization %q", a)
+	}
+	h := http.Header{"Authorization": {"Bearer tok"}}
+	if _, err := Dial(ctx, withUser, h, Options{}); !errors.As(err, new(*HandshakeError)) {
+		t.Fatalf("Dial = %v", err)
+	}
+	if a := <-got; a != "Bearer tok" {
+		t.Errorf("Authorization %q; want the caller's", a)
+	}
+	if h.Get("Authorization") != "Bearer tok" || len(h) != 1 {
+		t.Errorf("the caller's header was changed: %v", h)
+	}
+}

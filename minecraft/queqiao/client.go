@@ -21,6 +21,7 @@ import (
 
 	"github.com/mcqq/bridge/internal/inbox"
 	"github.com/mcqq/bridge/internal/link"
+	"github.com/mcqq/bridge/internal/redact"
 	"github.com/mcqq/bridge/internal/ws"
 	"github.com/mcqq/bridge/minecraft"
 	"github.com/mcqq/bridge/minecraft/rcon"
@@ -98,7 +99,7 @@ func New(o Options) (*Client, error) {
 	if o.URL != "" {
 		u, err := url.Parse(o.URL)
 		if err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
-			return nil, fmt.Errorf("queqiao %s: URL %q: want ws://host:port", o.Name, o.URL)
+			return nil, fmt.Errorf("queqiao %s: URL %q: want ws://host:port", o.Name, redact.URL(o.URL))
 		}
 	}
 	if o.RequestTimeout < 0 {
@@ -205,7 +206,7 @@ func (c *Client) dial(ctx context.Context, up func()) error {
 	}
 	s, err := ws.Dial(ctx, c.opts.URL, h, ws.Options{Logger: c.log})
 	if err != nil {
-		return fmt.Errorf("dial %s: %w", c.opts.URL, err)
+		return fmt.Errorf("dial %s: %w", redact.URL(c.opts.URL), err)
 	}
 	return c.serve(ctx, s, up)
 }
@@ -217,7 +218,7 @@ func (c *Client) dial(ctx context.Context, up func()) error {
 func (c *Client) Attach(ctx context.Context, s *ws.Session) error {
 	if c.opts.URL != "" {
 		s.Close(websocket.ClosePolicyViolation, "server is configured for forward mode")
-		return fmt.Errorf("queqiao %s: forward mode (dials %s); reverse connections are not accepted", c.opts.Name, c.opts.URL)
+		return fmt.Errorf("queqiao %s: forward mode (dials %s); reverse connections are not accepted", c.opts.Name, redact.URL(c.opts.URL))
 	}
 	c.mu.Lock()
 	if c.stopped.Err() != nil {

@@ -21,6 +21,7 @@ import (
 
 	"github.com/mcqq/bridge/internal/inbox"
 	"github.com/mcqq/bridge/internal/link"
+	"github.com/mcqq/bridge/internal/redact"
 	"github.com/mcqq/bridge/qq"
 	"github.com/mcqq/bridge/qq/internal/botkit"
 )
@@ -82,7 +83,7 @@ type Client struct {
 func New(o Options) (*Client, error) {
 	u, err := url.Parse(o.BaseURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("milky: base URL %q: want http(s)://host:port with an optional prefix path", o.BaseURL)
+		return nil, fmt.Errorf("milky: base URL %q: want http(s)://host:port with an optional prefix path", redact.URL(o.BaseURL))
 	}
 	if o.RequestTimeout <= 0 {
 		o.RequestTimeout = defaultRequestTimeout

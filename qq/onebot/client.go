@@ -15,6 +15,7 @@ import (
 
 	"github.com/mcqq/bridge/internal/inbox"
 	"github.com/mcqq/bridge/internal/link"
+	"github.com/mcqq/bridge/internal/redact"
 	"github.com/mcqq/bridge/internal/ws"
 	"github.com/mcqq/bridge/qq"
 	"github.com/mcqq/bridge/qq/internal/botkit"
@@ -90,16 +91,16 @@ func New(o Options) (*Client, error) {
 	if o.URL != "" {
 		u, err := url.Parse(o.URL)
 		if err != nil {
-			return nil, fmt.Errorf("onebot: QQ url: %w", err)
+			return nil, fmt.Errorf("onebot: QQ url %q is not a URL", redact.URL(o.URL))
 		}
 		switch u.Scheme {
 		case "ws", "wss":
 		case "http", "https":
 			if api, err = newHTTPAPI(u); err != nil {
-				return nil, fmt.Errorf("onebot: QQ url %q: %w", u.Redacted(), err)
+				return nil, fmt.Errorf("onebot: QQ url %q: %w", redact.URL(o.URL), err)
 			}
 		default:
-			return nil, fmt.Errorf("onebot: QQ url %q: want ws://, wss://, http:// or https://", u.Redacted())
+			return nil, fmt.Errorf("onebot: QQ url %q: want ws://, wss://, http:// or https://", redact.URL(o.URL))
 		}
 	}
 	if o.Webhook && api == nil {

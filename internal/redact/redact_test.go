@@ -1,0 +1,106 @@
+package redact
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+func TestURL(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{"ws://127.0.0.1:8080", "ws://127.0.0.1:8080"},
+		{"ws://127.0.0.1:8080/?access_token=s3cret", "ws://127.0.0.1:8080/?access_token=***"},
+		{"ws://h:1/ws?x=1&ACCESS_TOKEN=s3cret&y=2", "ws://h:1/ws?x=1&ACCESS_TOKEN=***&y=2"},
+		{"ws://h:1/?token=s3cret#frag", "ws://h:1/?token=***#frag"},
+		{"ws://h:1/?token=a:b:c&x=1", "ws://h:1/?token=***&x=1"},
+		{"ws://h:1/?mytoken=keep", "ws://h:1/?mytoken=keep"},
+		{"ws://h:1/?access_token=", "ws://h:1/?access_token="},
+		{"http://bot:PW@127.0.0.1:3000/api", "http://bot:***@127.0.0.1:3000/api"},
+		{"http://bot:p@ss:w@127.0.0.1:3000", "http://bot:***@127.0.0.1:3000"},
+		{"https://bot:PW@h", "https://bot:***@h"},
+		{"http://user@host/x", "http://user@host/x"},
+		{`dial ws://h:1/?access_token=abc: connection refused`, `dial ws://h:1/?access_token=***: connection refused`},
+		{`Post "http://bot:PW@h:1/send?token=t": EOF; then http://a:B@c/`, `Post "http://bot:***@h:1/send?token=***": EOF; then http://a:***@c/`},
+		{"no url here: a=b", "no url here: a=b"},
+	}
+	for _, c := range cases {
+		if got := URL(c.in); got != c.want {
+			t.Errorf("URL(%q) = %q; want %q", c.in, got, c.want)
+		}
+	}
+}
+
+func TestURLSecrets(t *testing.T) {
+	got := URLSecrets("http://bot:PW@h:1/?access_token=A&token=B&other=C")
+	want := map[string]bool{"PW": true, "A": true, "B": true}
+	if len(got) != len(want) {
+		t.Fatalf("URLSecrets = %q", got)
+	}
+	for _, s := range got {
+		if !want[s] {
+			t.Errorf("URLSecrets returned %q", s)
+		}
+	}
+	if got := URLSecrets("ws://127.0.0.1:8080"); len(got) != 0 {
+		t.Errorf("no secrets, got %q", got)
+	}
+}
+
+// Configured values are hidden wherever they appear, in their escaped
+// spellings too, the longest first.
+func TestRedactorHidesValues(t *testing.T) {
+	r := New("tok en/+", "", "pw", "rcon-pw", "rcon-pw-long")
+	cases := []struct{ in, want string }{
+		{"token is tok en/+ here", "token is *** here"},
+		{"escaped: tok+en%2F%2B and tok%20en%2F+", "escaped: *** and ***"},
+		{"rcon-pw-long and rcon-pw", "*** and ***"},
+		{"ws://h/?access_token=other", "ws://h/?access_token=***"},
+		{"", ""},
+		{"a pwd of 2 characters is not hidden everywhere", "a pwd of 2 characters is not hidden everywhere"},
+	}
+	for _, c := range cases {
+		if got := r.String(c.in); got != c.want {
+			t.Errorf("String(%q) = %q; want %q", c.in, got, c.want)
+		}
+	}
+	var none *Redactor
+	if got := none.String("http://a:b@c"); got != "http://a:***@c" {
+		t.Errorf("nil Redactor: %q", got)
+	}
+}
+
+type stringer struct{ s string }
+
+func (s stringer) String() string { return s.s }
+
+// No record leaves the handler with a secret, whatever carries it; other
+// values keep their type.
+func TestHandler(t *testing.T) {
+	var buf bytes.Buffer
+	r := New("S3CRET")
+	u, _ := url.Parse("http://bot:S3CRET@h/")
+	log := slog.New(Handler(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}), r))
+	log = log.With("conn", "ws://h/?access_token=S3CRET")
+	log.WithGroup("g").Debug("dialling http://x:S3CRET@h",
+		"err", errors.New("dial ws://h/?token=S3CRET: refused"),
+		"url", u,
+		"list", []string{"S3CRET"},
+		slog.Group("inner", "v", "S3CRET"),
+		"n", 42,
+		"plain", stringer{"has S3CRET"},
+		"lazy", slog.AnyValue(fmt.Sprintf("%s", "S3CRET")),
+	)
+	out := buf.String()
+	if strings.Contains(out, "S3CRET") {
+		t.Errorf("a secret got through:\n%s", out)
+	}
+	for _, want := range []string{`"n":42`, `"plain":"has ***"`, `access_token=***`, `x:***@h`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %s:\n%s", want, out)
+		}
+	}
+}
