@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/mcqq/bridge/internal/safetext"
 	"github.com/mcqq/bridge/minecraft"
 )
 
@@ -92,7 +93,8 @@ func GameToQQ(ev minecraft.Event, t Templates) (line string, ok bool) {
 	default:
 		return "", false
 	}
-	line = v.expand(template)
+	// Game text is the player's to write: no control character passes.
+	line = safetext.Clean(v.expand(template))
 	if strings.TrimSpace(line) == "" {
 		return "", false
 	}

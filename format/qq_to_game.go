@@ -6,6 +6,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/mcqq/bridge/internal/safetext"
 	"github.com/mcqq/bridge/minecraft"
 	"github.com/mcqq/bridge/qq"
 )
@@ -384,9 +385,11 @@ func hoverText(s string) []minecraft.Component {
 	return []minecraft.Component{{Text: s}}
 }
 
-// oneLine collapses line breaks to spaces and trims, for names and titles.
+// oneLine collapses line breaks to spaces and trims, for names and titles;
+// control characters go.
 func oneLine(s string) string {
-	if strings.ContainsAny(s, "\r\n") {
+	s = safetext.Clean(s)
+	if strings.Contains(s, "\n") {
 		return strings.Join(strings.Fields(s), " ")
 	}
 	return strings.TrimSpace(s)

@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/mcqq/bridge/internal/safetext"
 )
 
 // StripColor removes Minecraft formatting codes from game text bound for QQ:
@@ -65,15 +67,11 @@ func isFormatCode(c byte) bool {
 	return (c >= 'a' && c <= 'f') || (c >= 'k' && c <= 'o') || c == 'r'
 }
 
-// gameText prepares QQ text for a text component: "§" codes removed and QQ's
-// "\r" line breaks turned into "\n", which the game shows as new lines.
+// gameText prepares QQ text for a text component: control characters
+// removed, QQ's "\r" line breaks turned into "\n" (which the game shows as
+// new lines), and "§" codes removed.
 func gameText(s string) string {
-	s = stripSection(s)
-	if strings.Contains(s, "\r") {
-		s = strings.ReplaceAll(s, "\r\n", "\n")
-		s = strings.ReplaceAll(s, "\r", "\n")
-	}
-	return s
+	return stripSection(safetext.Clean(s))
 }
 
 var (

@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/mcqq/bridge/internal/safetext"
 )
 
 // Component is a Minecraft JSON text component, reduced to what the bridge
@@ -91,8 +93,10 @@ type node struct {
 	Extra         []node `json:"extra,omitempty"`
 }
 
+// tree builds the JSON node. Every string is cleaned of control characters
+// here, whatever produced it, so none reaches the game.
 func (c Component) tree(s Style) node {
-	n := node{Text: c.Text, Color: c.Color, Bold: c.Bold, Italic: c.Italic,
+	n := node{Text: safetext.Clean(c.Text), Color: c.Color, Bold: c.Bold, Italic: c.Italic,
 		Underlined: c.Underlined, Strikethrough: c.Strikethrough}
 	for _, e := range c.Extra {
 		n.Extra = append(n.Extra, e.tree(s))
@@ -115,9 +119,9 @@ func (c Component) tree(s Style) node {
 	var click, hoverEvent any
 	switch {
 	case c.ClickURL != "":
-		click = map[string]string{"action": "open_url", urlKey: c.ClickURL}
+		click = map[string]string{"action": "open_url", urlKey: safetext.Clean(c.ClickURL)}
 	case c.ClickSuggest != "":
-		click = map[string]string{"action": "suggest_command", commandKey: c.ClickSuggest}
+		click = map[string]string{"action": "suggest_command", commandKey: safetext.Clean(c.ClickSuggest)}
 	}
 	if hover != nil {
 		hoverEvent = map[string]any{"action": "show_text", hoverKey: hover}

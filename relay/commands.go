@@ -13,6 +13,7 @@ import (
 
 	"github.com/mcqq/bridge/format"
 	"github.com/mcqq/bridge/internal/link"
+	"github.com/mcqq/bridge/internal/safetext"
 	"github.com/mcqq/bridge/minecraft"
 	"github.com/mcqq/bridge/qq"
 )
@@ -233,7 +234,7 @@ func consoleVerbs(cmdline string) []string {
 // mayRunConsole applies RCON_PUBLIC / RCON_DENY to a console line and
 // refuses control characters (SPEC §3, §4). It returns why not, or "".
 func (r *Relay) mayRunConsole(c caller, cmdline string) string {
-	if strings.IndexFunc(cmdline, unicode.IsControl) >= 0 {
+	if strings.IndexFunc(cmdline, safetext.Unsafe) >= 0 {
 		return "命令含有换行或控制字符，已拒绝"
 	}
 	verbs := consoleVerbs(cmdline)
@@ -312,6 +313,7 @@ func (r *Relay) execute(ctx context.Context, s *server, c caller, cmd command) s
 		}
 	case "mcp":
 		player, msg := cutWord(cmd.args)
+		player = safetext.Clean(player) // a name to look up, never with control characters
 		err = s.Game.PrivateMessage(ctx, player, text(msg))
 		switch {
 		case err == nil:

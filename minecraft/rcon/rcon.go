@@ -16,11 +16,11 @@ import (
 	"sync"
 	"syscall"
 	"time"
-	"unicode"
 
 	gorcon "github.com/gorcon/rcon"
 
 	"github.com/mcqq/bridge/internal/link"
+	"github.com/mcqq/bridge/internal/safetext"
 )
 
 // MaxCommandBytes is gorcon's limit on a command, in bytes (not runes).
@@ -39,8 +39,8 @@ const maxPacketPayload = 4096
 const Truncated = "…"
 
 // Validate refuses commands that must not be sent: empty, longer than
-// MaxCommandBytes, or containing control characters (SPEC §4): C0, DEL and
-// C1 alike.
+// MaxCommandBytes, or containing a character of safetext.Unsafe (control
+// characters, line breaks, bidi overrides, line separators).
 func Validate(cmd string) error {
 	if cmd == "" {
 		return errors.New("empty command")
@@ -49,7 +49,7 @@ func Validate(cmd string) error {
 		return fmt.Errorf("command is %d bytes; RCON takes at most %d", len(cmd), MaxCommandBytes)
 	}
 	for i, r := range cmd {
-		if unicode.IsControl(r) {
+		if safetext.Unsafe(r) {
 			return fmt.Errorf("command contains control character %U at byte %d", r, i)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/mcqq/bridge/internal/safetext"
 	"github.com/mcqq/bridge/qq"
 )
 
@@ -60,7 +61,7 @@ func encodeSegments(segs []qq.Segment) ([]outgoingSegment, error) {
 func encodeSegment(s qq.Segment) (outgoingSegment, error) {
 	switch s.Type {
 	case qq.SegText:
-		return outgoingSegment{"text", outText{s.Get("text")}}, nil
+		return outgoingSegment{"text", outText{safetext.Clean(s.Get("text"))}}, nil // no control character reaches the group
 	case qq.SegAt:
 		target := s.Get("qq")
 		if target == "all" {

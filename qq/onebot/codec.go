@@ -9,9 +9,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"strconv"
 	"time"
 
+	"github.com/mcqq/bridge/internal/safetext"
 	"github.com/mcqq/bridge/qq"
 	"github.com/mcqq/bridge/qq/internal/botkit"
 )
@@ -426,6 +428,12 @@ func outSegments(segs []qq.Segment) []outSegment {
 		data := s.Data
 		if data == nil {
 			data = map[string]string{} // "data":{} rather than null
+		}
+		if t, ok := data["text"]; ok && s.Type == qq.SegText {
+			if clean := safetext.Clean(t); clean != t {
+				data = maps.Clone(data)
+				data["text"] = clean // no control character reaches the group
+			}
 		}
 		out = append(out, outSegment{Type: s.Type, Data: outData(s.Type, data)})
 	}
