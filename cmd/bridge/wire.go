@@ -15,6 +15,7 @@ import (
 
 	"github.com/mcqq/bridge/internal/inbox"
 	"github.com/mcqq/bridge/internal/link"
+	"github.com/mcqq/bridge/internal/listener"
 	"github.com/mcqq/bridge/internal/redact"
 	"github.com/mcqq/bridge/minecraft"
 	"github.com/mcqq/bridge/minecraft/queqiao"
@@ -25,6 +26,10 @@ import (
 	"github.com/mcqq/bridge/relay"
 	"github.com/mcqq/bridge/store"
 )
+
+// listenerLimits bound every listener (QQ_LISTEN, MC_LISTEN, HTTP_LISTEN);
+// the defaults, which tests shorten.
+var listenerLimits = listener.Limits{}
 
 // qqClient is the QQ connection as main sees it: what the relay uses, plus
 // its run loop and, for QQ_LISTEN, its HTTP handler (OneBot reverse
@@ -239,7 +244,8 @@ func (b *bridge) run(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("%s %s: %w", name, addr, err)
 		}
-		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+		// Header and body deadlines, 32 requests read at once, 4 MiB bodies.
+		srv := listener.NewServer(h, listenerLimits, b.log.With("listener", name))
 		servers = append(servers, srv)
 		b.log.Info("listening", "listener", name, "addr", ln.Addr().String())
 		conns.Go(func() {

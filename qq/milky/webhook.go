@@ -21,7 +21,7 @@ func (c *Client) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if status := c.checkWebhookToken(r.Header.Get("Authorization")); status != http.StatusOK {
 		c.log.Warn("webhook post refused: bad access token", "peer", r.RemoteAddr, "status", status)
-		http.Error(w, http.StatusText(status), status)
+		botkit.RefuseUnread(w, http.StatusText(status), status)
 		return
 	}
 	// Read before registering with Run, so a slow sender cannot hold up

@@ -165,9 +165,11 @@ func (c *Client) noEventStream(got string) error {
 }
 
 // serveWebhook receives the bot's event posts (protocols §A.4). With an
-// access token configured, the X-Signature of the raw body is checked before
-// the body is parsed: a post without one gets 401, one with a wrong one 403,
-// both logged with the peer address; without a token every post is taken.
+// access token configured, a post without an X-Signature gets 401 and one
+// whose X-Signature is not "sha1=" and 40 hex digits 403 before its body is
+// read, so unsigned posts cost nothing; then the signature of the raw body
+// is checked before the body is parsed (403 when wrong). Refusals are logged
+// with the peer address; without a token every post is taken.
 // A good post is answered 204 (no quick operation) once its event is queued,
 // a body that is not an event 400, and any post 503 unless Run is running
 // in webhook mode or once the relay has stopped taking events.
@@ -182,20 +184,30 @@ func (c *Client) serveWebhook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	peer := r.RemoteAddr
-	// Read before registering with Run, so a slow sender cannot hold up
-	// Run's return.
-	body, ok := botkit.ReadPost(w, r, c.log)
-	if !ok {
-		return
+	signature := r.Header.Get("X-Signature")
+	status := c.signatureShape(signature)
+	var body []byte
+	if status == http.StatusOK {
+		// Read before registering with Run, so a slow sender cannot hold up
+		// Run's return.
+		var ok bool
+		if body, ok = botkit.ReadPost(w, r, c.log); !ok {
+			return
+		}
+		status = c.signatureStatus(signature, body)
 	}
-	switch status := c.signatureStatus(r.Header.Get("X-Signature"), body); status {
+	refuse := http.Error
+	if body == nil {
+		refuse = botkit.RefuseUnread
+	}
+	switch status {
 	case http.StatusUnauthorized:
 		c.log.Warn("refused a webhook post without a signature", "peer", peer)
-		http.Error(w, "X-Signature required", status)
+		refuse(w, "X-Signature required", status)
 		return
 	case http.StatusForbidden:
 		c.log.Warn("refused a webhook post with a wrong signature", "peer", peer)
-		http.Error(w, "wrong X-Signature", status)
+		refuse(w, "wrong X-Signature", status)
 		return
 	}
 	if _, ok := c.gate.Enter(); !ok {
@@ -223,6 +235,24 @@ func (c *Client) serveWebhook(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
+// signatureShape checks what X-Signature can tell without the body: 200
+// when it is "sha1=" and 40 hex digits or no token is configured, 401 when
+// it is missing, 403 when it is something else.
+func (c *Client) signatureShape(header string) int {
+	if c.opts.AccessToken == "" {
+		return http.StatusOK
+	}
+	header = strings.TrimSpace(header)
+	if header == "" {
+		return http.StatusUnauthorized
+	}
+	hexSum, isSHA1 := strings.CutPrefix(header, "sha1=")
+	if _, err := hex.DecodeString(hexSum); !isSHA1 || err != nil || len(hexSum) != 2*sha1.Size {
+		return http.StatusForbidden
+	}
+	return http.StatusOK
+}
+
 // signatureStatus checks X-Signature, "sha1=" and the hex HMAC-SHA1 of the
 // body keyed with the access token, in constant time: 200 when it matches or
 // no token is configured, 401 when it is missing, 403 when it is wrong.
@@ -231,15 +261,10 @@ func (c *Client) signatureStatus(header string, body []byte) int {
 	if token == "" {
 		return http.StatusOK
 	}
-	header = strings.TrimSpace(header)
-	if header == "" {
-		return http.StatusUnauthorized
+	if status := c.signatureShape(header); status != http.StatusOK {
+		return status
 	}
-	hexSum, isSHA1 := strings.CutPrefix(header, "sha1=")
-	got, err := hex.DecodeString(hexSum)
-	if !isSHA1 || err != nil {
-		return http.StatusForbidden
-	}
+	got, _ := hex.DecodeString(strings.TrimPrefix(strings.TrimSpace(header), "sha1="))
 	mac := hmac.New(sha1.New, []byte(token))
 	mac.Write(body)
 	if !hmac.Equal(got, mac.Sum(nil)) {

@@ -1,6 +1,7 @@
 package onebot_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -8,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -569,6 +571,34 @@ func TestHTTPNonOneBotAnswerIsExplained(t *testing.T) {
 		err := send()
 		if _, isAPIError := errors.AsType[*qq.APIError](err); err == nil || isAPIError || !strings.Contains(err.Error(), "QQ_URL") {
 			t.Errorf("answer from a non-OneBot server: %v; want a plain error naming QQ_URL", err)
+		}
+	}
+}
+
+// Posts without a well-formed X-Signature are refused from their headers,
+// before a byte of their body is read: a post that never finishes its body
+// is answered at once.
+func TestWebhookRefusesUnsignedPostsBeforeTheBody(t *testing.T) {
+	bot := startBot(t, fake.OneBotOptions{Token: webhookSecret})
+	_, _, webhook := webhookClient(t, bot, webhookSecret, 0)
+	host := strings.TrimPrefix(strings.SplitN(webhook, "/onebot", 2)[0], "http://")
+	for _, tc := range []struct{ header, status string }{
+		{"", "401"},
+		{"X-Signature: \r\n", "401"},
+		{"X-Signature: md5=0123456789abcdef0123456789abcdef\r\n", "403"},
+		{"X-Signature: sha1=not-hex-not-hex-not-hex-not-hex-not-hex-\r\n", "403"},
+		{"X-Signature: sha1=" + strings.Repeat("ab", 19) + "\r\n", "403"}, // 38 digits
+	} {
+		conn, err := net.Dial("tcp", host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(conn, "POST /onebot/webhook HTTP/1.1\r\nHost: bridge\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n%s\r\n{\"post_type\":", tc.header)
+		_ = conn.SetReadDeadline(time.Now().Add(waitLimit))
+		line, err := bufio.NewReader(conn).ReadString('\n')
+		conn.Close()
+		if err != nil || !strings.HasPrefix(line, "HTTP/1.1 "+tc.status) {
+			t.Errorf("%q: answered %q, %v; want %s before the body", tc.header, line, err, tc.status)
 		}
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/mcqq/bridge/internal/link"
+	"github.com/mcqq/bridge/internal/listener"
 )
 
 // MaxFrame is the largest event or action answer accepted (SPEC §4).
@@ -115,10 +116,11 @@ func PostWithHeader(ctx context.Context, client *http.Client, url, token string,
 }
 
 // ReadPost reads the body of a webhook post, at most MaxFrame bytes. On
-// failure it has answered the request (413 for a larger body, 400 when
-// reading fails) and logged it with the peer address.
+// failure it has answered the request (413 for a larger body, 503 when the
+// listener is reading as many bodies as it may, 400 when reading fails) and
+// logged it with the peer address.
 func ReadPost(w http.ResponseWriter, r *http.Request, log *slog.Logger) ([]byte, bool) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxFrame))
+	body, err := readBody(http.MaxBytesReader(w, r.Body, MaxFrame), r.ContentLength)
 	if err == nil {
 		return body, true
 	}
@@ -127,9 +129,72 @@ func ReadPost(w http.ResponseWriter, r *http.Request, log *slog.Logger) ([]byte,
 		http.Error(w, "event too large", http.StatusRequestEntityTooLarge)
 		return nil, false
 	}
+	if errors.Is(err, listener.ErrBusy) {
+		log.Warn("refused a webhook post: too many being read", "peer", r.RemoteAddr)
+		http.Error(w, err.Error(), http.StatusServiceUnavailable)
+		return nil, false
+	}
 	log.Warn("reading a webhook post failed", "peer", r.RemoteAddr, "err", err.Error())
 	http.Error(w, "cannot read the body", http.StatusBadRequest)
 	return nil, false
+}
+
+// RefuseUnread answers a webhook post refused before its body was read, and
+// closes the connection after the answer: otherwise net/http would first
+// read what is left of the body (up to 256 KiB), and a sender that never
+// finishes it would hold the answer back.
+// It takes http.Error's arguments.
+func RefuseUnread(w http.ResponseWriter, msg string, status int) {
+	w.Header().Set("Connection", "close")
+	http.Error(w, msg, status)
+}
+
+// readBody reads r to its end. The buffer grows with what arrives, never
+// beyond a declared length (io.ReadAll's would overshoot by up to a half),
+// so a body that is read costs about its size, and one that is only
+// declared costs nothing.
+func readBody(r io.Reader, declared int64) ([]byte, error) {
+	size := 16 << 10
+	if declared >= 0 && declared < int64(size) {
+		size = int(declared)
+	}
+	buf := make([]byte, 0, size)
+	for {
+		if len(buf) == cap(buf) {
+			if int64(len(buf)) == declared {
+				// All that was declared has come: only the end should follow.
+				var probe [1]byte
+				n, err := r.Read(probe[:])
+				if n == 0 {
+					if errors.Is(err, io.EOF) {
+						return buf, nil
+					}
+					if err != nil {
+						return buf, err
+					}
+					continue
+				}
+				buf = append(buf, probe[0]) // more than declared: grow as for an unknown length
+				declared = -1
+				continue
+			}
+			grow := max(cap(buf), 512)
+			if declared > int64(cap(buf)) {
+				grow = min(grow, int(declared)-cap(buf))
+			}
+			bigger := make([]byte, len(buf), cap(buf)+grow)
+			copy(bigger, buf)
+			buf = bigger
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if errors.Is(err, io.EOF) {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
 }
 
 // TokensEqual compares in constant time; hashing first keeps the length of
