@@ -116,7 +116,7 @@ func TestRunningBridgeLogsTheHint(t *testing.T) {
 	must(t, mc.Start("127.0.0.1:0"))
 	t.Cleanup(mc.Stop)
 	cfg, _, err := LoadConfig(map[string]string{
-		"QQ_URL": "ws://" + freeAddr(t) + "/", "HTTP_LISTEN": "none",
+		"QQ_URL": "ws://" + freeAddr(t) + "/", "HTTP_LISTEN": "none", "DATA_DIR": t.TempDir(),
 		"MC_0_NAME": "survival", "MC_0_WS_URL": mc.URL(), "MC_0_TOKEN": "wrong", "MC_0_GROUPS": strconv.Itoa(groupA),
 	})
 	must(t, err)

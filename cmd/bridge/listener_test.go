@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mcqq/bridge/internal/fake"
 	"github.com/mcqq/bridge/internal/listener"
+	"github.com/mcqq/bridge/internal/standin/onebot"
 	"github.com/mcqq/bridge/qq"
 )
 
@@ -109,9 +109,9 @@ func slowPost(addr, extra string, body []byte, limit time.Duration) (time.Durati
 }
 
 // webhookWorld runs the bridge with a OneBot webhook on QQ_LISTEN.
-func webhookWorld(t *testing.T) (*world, *fake.OneBot, string) {
+func webhookWorld(t *testing.T) (*world, *onebot.Bot, string) {
 	listen := freeAddr(t)
-	bot := fake.NewOneBot(fake.OneBotOptions{Token: "qq-secret", WebhookURL: "http://" + listen + "/"})
+	bot := onebot.New(onebot.Options{Token: "qq-secret", WebhookURL: "http://" + listen + "/"})
 	must(t, bot.Start("127.0.0.1:0"))
 	t.Cleanup(bot.Stop)
 	bot.AddMember(groupA, bob)
@@ -128,7 +128,7 @@ var promptly = map[bool]time.Duration{false: 500 * time.Millisecond, true: 2 * t
 // relayPromptly sends n signed events through the webhook while something
 // else goes on and fails the test unless each reaches the game within
 // limit.
-func relayPromptly(t *testing.T, w *world, bot *fake.OneBot, n int, limit time.Duration) {
+func relayPromptly(t *testing.T, w *world, bot *onebot.Bot, n int, limit time.Duration) {
 	t.Helper()
 	before := len(w.requests("survival", "broadcast"))
 	for i := range n {

@@ -151,7 +151,8 @@ func TestSatoriCheck(t *testing.T) {
 	must(t, mc.Start("127.0.0.1:0"))
 	t.Cleanup(mc.Stop)
 	env := map[string]string{"QQ_PROTOCOL": "satori", "QQ_URL": bot.URL(), "QQ_ACCESS_TOKEN": satoriToken,
-		"MC_0_NAME": "survival", "MC_0_WS_URL": mc.URL(), "MC_0_GROUPS": "712345678", "HTTP_LISTEN": "none"}
+		"MC_0_NAME": "survival", "MC_0_WS_URL": mc.URL(), "MC_0_GROUPS": "712345678", "HTTP_LISTEN": "none",
+		"DATA_DIR": t.TempDir()}
 	cfg, _, err := LoadConfig(env)
 	must(t, err)
 	var out strings.Builder

@@ -36,12 +36,14 @@ func TestSecretsNeverReachLogsOrCheck(t *testing.T) {
 	}{
 		{"onebot ws, token in the URL", "json", func(t *testing.T) (qqBot, map[string]string) {
 			b := onebot.New(onebot.Options{Token: "qq-url-secret"}) // NapCat reads the query first
+			b.SetGroupName(groupA, "MC服务器交流群")
 			must(t, b.Start("127.0.0.1:0"))
 			t.Cleanup(b.Stop)
 			return b, map[string]string{"QQ_URL": b.URL() + "?access_token=qq-url-secret"}
 		}, "access_token=***"},
 		{"onebot http, password in the URL", "text", func(t *testing.T) (qqBot, map[string]string) {
 			b := onebot.New(onebot.Options{Token: "qq-token-secret"})
+			b.SetGroupName(groupA, "MC服务器交流群")
 			must(t, b.Start("127.0.0.1:0"))
 			t.Cleanup(b.Stop)
 			return b, map[string]string{"QQ_URL": strings.Replace(b.HTTPURL(), "http://", "http://bot:basic-pw-secret@", 1),
@@ -49,6 +51,7 @@ func TestSecretsNeverReachLogsOrCheck(t *testing.T) {
 		}, "bot:***@"},
 		{"milky, password in the URL", "json", func(t *testing.T) (qqBot, map[string]string) {
 			m := milky.New(milky.Options{Token: "qq-token-secret"})
+			m.SetGroupName(groupA, "MC服务器交流群")
 			must(t, m.Start("127.0.0.1:0"))
 			t.Cleanup(m.Stop)
 			return m, map[string]string{"QQ_PROTOCOL": "milky", "QQ_ACCESS_TOKEN": "qq-token-secret",

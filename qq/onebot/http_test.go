@@ -579,7 +579,7 @@ func TestHTTPNonOneBotAnswerIsExplained(t *testing.T) {
 // before a byte of their body is read: a post that never finishes its body
 // is answered at once.
 func TestWebhookRefusesUnsignedPostsBeforeTheBody(t *testing.T) {
-	bot := startBot(t, fake.OneBotOptions{Token: webhookSecret})
+	bot := startBot(t, onebotstandin.Options{Token: webhookSecret})
 	_, _, webhook := webhookClient(t, bot, webhookSecret, 0)
 	host := strings.TrimPrefix(strings.SplitN(webhook, "/onebot", 2)[0], "http://")
 	for _, tc := range []struct{ header, status string }{

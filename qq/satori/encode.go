@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/mcqq/bridge/internal/safetext"
 	"github.com/mcqq/bridge/qq"
 )
 
@@ -34,7 +35,7 @@ func writeSegment(b *strings.Builder, s qq.Segment) error {
 	}
 	switch s.Type {
 	case qq.SegText:
-		b.WriteString(EscapeText(s.Get("text")))
+		b.WriteString(EscapeText(safetext.Clean(s.Get("text")))) // no control character reaches the group
 	case qq.SegAt:
 		target := s.Get("qq")
 		if target == "all" {
