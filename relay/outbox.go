@@ -22,8 +22,13 @@ import (
 //
 // The head messages handed to the sender for one delivery are in flight:
 // neither overflow nor expiry touches them, so what the sender reports
-// delivered is exactly what leaves the queue. push and Len are safe from
-// any goroutine; run is the one sender.
+// delivered is exactly what leaves the queue.
+//
+// With a database (see durable.go), what waits while the destination is down
+// is also written there before push returns, and comes back at the next
+// start; what waits for a live destination lives in memory alone.
+//
+// push and Len are safe from any goroutine; run is the one sender.
 type outbox[T any] struct {
 	name     string
 	size     int
@@ -31,6 +36,12 @@ type outbox[T any] struct {
 	ttl      time.Duration
 	log      *slog.Logger
 	m        *relayMetrics
+	st       *link.State // the destination's connection
+	keep     *keeper     // nil: memory only
+
+	// pushMu orders pushes, and keeps them out while run saves what waits,
+	// so the database holds a destination's messages in queue order.
+	pushMu sync.Mutex
 
 	mu       sync.Mutex
 	items    []queued[T] // in flight first, then waiting
@@ -39,6 +50,7 @@ type outbox[T any] struct {
 	wake     chan struct{} // one pending wake-up for the sender
 	dropped  int           // not yet reported in the log
 	lastLog  time.Time
+	gone     []int64 // database ids of messages that left, not yet deleted there
 }
 
 type queued[T any] struct {
@@ -46,6 +58,7 @@ type queued[T any] struct {
 	at       time.Time // when the message entered the bridge
 	size     int64     // its share of the byte bound
 	attempts int       // failed deliveries so far (not counting lost connections)
+	saved    int64     // its id in the database; 0 while in memory alone
 }
 
 // limits are an outbox's bounds.
@@ -55,7 +68,9 @@ type limits struct {
 	ttl      time.Duration // how long one may wait
 }
 
-func newOutbox[T any](name string, l limits, log *slog.Logger, m *relayMetrics) *outbox[T] {
+// newOutbox makes the queue in front of a destination whose connection
+// state is st; keep, if not nil, is the database.
+func newOutbox[T any](name string, l limits, st *link.State, keep *keeper, log *slog.Logger, m *relayMetrics) *outbox[T] {
 	// Series exist from the start, so dashboards show 0 rather than nothing.
 	m.queued(name, 0)
 	m.dropped(name, 0)
@@ -63,14 +78,21 @@ func newOutbox[T any](name string, l limits, log *slog.Logger, m *relayMetrics) 
 		l.maxBytes = math.MaxInt64
 	}
 	return &outbox[T]{name: name, size: l.size, maxBytes: l.maxBytes, ttl: l.ttl, log: log, m: m,
-		wake: make(chan struct{}, 1)}
+		st: st, keep: keep, wake: make(chan struct{}, 1)}
 }
 
 // push appends a message of the given size, dropping the oldest waiting
-// ones while the queue is over a bound.
+// ones while the queue is over a bound. While the destination is down the
+// message is written to the database first.
 func (o *outbox[T]) push(v T, at time.Time, size int) {
+	o.pushMu.Lock()
+	defer o.pushMu.Unlock()
+	var saved int64
+	if o.keep != nil && !o.st.Up() {
+		saved = o.keep.save(o.name, v, at)
+	}
 	o.mu.Lock()
-	o.items = append(o.items, queued[T]{v: v, at: at, size: int64(size)})
+	o.items = append(o.items, queued[T]{v: v, at: at, size: int64(size), saved: saved})
 	o.bytes += int64(size)
 	// The newest message always stays, even when it alone is over a bound.
 	n, over := 0, o.bytes-o.maxBytes
@@ -82,6 +104,7 @@ func (o *outbox[T]) push(v T, at time.Time, size int) {
 	}
 	o.m.queued(o.name, len(o.items))
 	o.mu.Unlock()
+	o.forgetGone()
 	select {
 	case o.wake <- struct{}{}:
 	default:
@@ -102,6 +125,7 @@ func (o *outbox[T]) sizeOf(from, to int) int64 {
 // queue so an overflowing queue does not flood the log.
 func (o *outbox[T]) dropWaitingLocked(n int, why string) {
 	o.bytes -= o.sizeOf(o.inFlight, o.inFlight+n)
+	o.noteGoneLocked(o.items[o.inFlight : o.inFlight+n])
 	o.items = slices.Delete(o.items, o.inFlight, o.inFlight+n)
 	o.m.queued(o.name, len(o.items))
 	o.m.dropped(o.name, n)
@@ -126,6 +150,7 @@ func (o *outbox[T]) expireLocked(now time.Time) {
 
 // pending expires old messages and returns how many are left.
 func (o *outbox[T]) pending() int {
+	defer o.forgetGone()
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.expireLocked(time.Now())
@@ -134,6 +159,7 @@ func (o *outbox[T]) pending() int {
 
 // take hands up to max head messages to the sender, in flight until settled.
 func (o *outbox[T]) take(max int) []queued[T] {
+	defer o.forgetGone()
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.expireLocked(time.Now())
@@ -155,6 +181,7 @@ const (
 // refused leave the queue (refused ones counted as dropped), the others wait
 // again at the head in their order, with attempts as counted by the sender.
 func (o *outbox[T]) settle(batch []queued[T], outcomes []outcome) {
+	defer o.forgetGone()
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	keep := o.items[:0]
@@ -162,7 +189,9 @@ func (o *outbox[T]) settle(batch []queued[T], outcomes []outcome) {
 	for i, q := range o.items[:o.inFlight] {
 		switch outcomes[i] {
 		case delivered:
+			o.noteGoneLocked(o.items[i : i+1])
 		case refused:
+			o.noteGoneLocked(o.items[i : i+1])
 			removed++
 		default:
 			q.attempts = batch[i].attempts
@@ -219,8 +248,11 @@ func (p permanent) Unwrap() error { return p.error }
 const maxAttempts = 3
 
 // run delivers messages until ctx ends, then keeps going until the queue is
-// empty or drainCtx ends.
-func (o *outbox[T]) run(ctx, drainCtx context.Context, st *link.State, s sender[T]) {
+// empty or drainCtx ends. What it leaves is in the database, if there is
+// one, for the next start.
+func (o *outbox[T]) run(ctx, drainCtx context.Context, s sender[T]) {
+	st := o.st
+	defer o.saveWaiting()
 	for {
 		if o.pending() == 0 {
 			if ctx.Err() != nil {
@@ -237,6 +269,7 @@ func (o *outbox[T]) run(ctx, drainCtx context.Context, st *link.State, s sender[
 			if ctx.Err() != nil {
 				return // no point waiting for a peer that is down while shutting down
 			}
+			o.saveWaiting() // what waits for a destination that is down survives a restart
 			select {
 			case <-changed:
 			case <-ctx.Done():

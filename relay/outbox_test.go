@@ -47,9 +47,9 @@ func (r *recorder) list() []string {
 	return slices.Clone(r.got)
 }
 
-func newTestOutbox(size int, ttl time.Duration, logs *bytes.Buffer) *outbox[string] {
+func newTestOutbox(size int, ttl time.Duration, st *link.State, logs *bytes.Buffer) *outbox[string] {
 	log := slog.New(slog.NewTextHandler(logs, nil))
-	return newOutbox[string]("mc:test", limits{size: size, ttl: ttl}, log, newRelayMetrics(metrics.NewSet()))
+	return newOutbox[string]("mc:test", limits{size: size, ttl: ttl}, st, nil, log, newRelayMetrics(metrics.NewSet()))
 }
 
 // While the destination is down the queue keeps the newest QUEUE_SIZE
@@ -57,10 +57,10 @@ func newTestOutbox(size int, ttl time.Duration, logs *bytes.Buffer) *outbox[stri
 func TestOutboxOverflowDropsOldestAndDeliversInOrder(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var logs bytes.Buffer
-		ob := newTestOutbox(3, time.Hour, &logs)
 		var st link.State
+		ob := newTestOutbox(3, time.Hour, &st, &logs)
 		rec := &recorder{}
-		stop := runOutbox(t, ob, &st, sender[string]{batch: 1, deliver: rec.deliver})
+		stop := runOutbox(t, ob, sender[string]{batch: 1, deliver: rec.deliver})
 		for _, m := range []string{"1", "2", "3", "4", "5"} {
 			ob.push(m, time.Now(), len(m))
 		}
@@ -93,10 +93,10 @@ func TestOutboxOverflowDropsOldestAndDeliversInOrder(t *testing.T) {
 func TestOutboxExpiresOldMessages(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var logs bytes.Buffer
-		ob := newTestOutbox(10, time.Minute, &logs)
 		var st link.State
+		ob := newTestOutbox(10, time.Minute, &st, &logs)
 		rec := &recorder{}
-		stop := runOutbox(t, ob, &st, sender[string]{batch: 1, deliver: rec.deliver})
+		stop := runOutbox(t, ob, sender[string]{batch: 1, deliver: rec.deliver})
 		ob.push("stale", time.Now(), 5)
 		time.Sleep(2 * time.Minute)
 		ob.push("fresh", time.Now(), 5)
@@ -117,11 +117,11 @@ func TestOutboxExpiresOldMessages(t *testing.T) {
 func TestOutboxRetriesTransientAndDropsRefused(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var logs bytes.Buffer
-		ob := newTestOutbox(10, time.Hour, &logs)
 		var st link.State
+		ob := newTestOutbox(10, time.Hour, &st, &logs)
 		st.Set(true, nil)
 		rec := &recorder{fail: link.ErrNotConnected}
-		stop := runOutbox(t, ob, &st, sender[string]{batch: 1, deliver: func(ctx context.Context, b []queued[string]) []error {
+		stop := runOutbox(t, ob, sender[string]{batch: 1, deliver: func(ctx context.Context, b []queued[string]) []error {
 			if b[0].v == "bad" {
 				return []error{classify(&minecraft.APIError{API: "broadcast", Code: 500, Message: "解析消息失败"})}
 			}
@@ -158,12 +158,12 @@ func TestOutboxOverflowDuringDeliveryKeepsAccountsExact(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var logs bytes.Buffer
 		set := metrics.NewSet()
-		ob := newOutbox[string]("mc:test", limits{size: 2, ttl: time.Hour}, slog.New(slog.NewTextHandler(&logs, nil)), newRelayMetrics(set))
 		var st link.State
+		ob := newOutbox[string]("mc:test", limits{size: 2, ttl: time.Hour}, &st, nil, slog.New(slog.NewTextHandler(&logs, nil)), newRelayMetrics(set))
 		st.Set(true, nil)
 		rec := &recorder{}
 		delivering, release := make(chan struct{}), make(chan struct{})
-		stop := runOutbox(t, ob, &st, sender[string]{batch: 1, deliver: func(ctx context.Context, b []queued[string]) []error {
+		stop := runOutbox(t, ob, sender[string]{batch: 1, deliver: func(ctx context.Context, b []queued[string]) []error {
 			if b[0].v == "1" {
 				close(delivering)
 				<-release
@@ -191,12 +191,12 @@ func TestOutboxOverflowDuringDeliveryKeepsAccountsExact(t *testing.T) {
 }
 
 // runOutbox runs ob's sender in the test's bubble; stop ends it and waits.
-func runOutbox(t *testing.T, ob *outbox[string], st *link.State, s sender[string]) (stop func()) {
+func runOutbox(t *testing.T, ob *outbox[string], s sender[string]) (stop func()) {
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		ob.run(ctx, ctx, st, s)
+		ob.run(ctx, ctx, s)
 	}()
 	return func() { cancel(); <-done }
 }

@@ -93,7 +93,10 @@ type Options struct {
 	// delivering what is queued after its context ends.
 	DrainTimeout time.Duration
 	// Seen remembers handled message ids; nil: no replay protection.
-	Seen   Seen
+	Seen Seen
+	// Durable keeps what waits for a destination that is down across a
+	// restart; nil: queues live in memory alone.
+	Durable Durable
 	Logger *slog.Logger
 	// Metrics receives the relay's counters; nil makes a private set.
 	Metrics *metrics.Set
@@ -172,6 +175,10 @@ func New(q QQ, servers []Server, o Options) (*Relay, error) {
 		quits:  newQuitHolder(o.JoinQuitDebounce),
 	}
 	lim := limits{size: o.QueueSize, maxBytes: o.QueueBytes, ttl: o.QueueTTL}
+	var keep *keeper
+	if o.Durable != nil {
+		keep = &keeper{q: o.Durable, log: o.Logger}
+	}
 	for _, id := range o.Admins {
 		r.admins[id] = true
 	}
@@ -187,7 +194,7 @@ func New(q QQ, servers []Server, o Options) (*Relay, error) {
 			return nil, fmt.Errorf("relay: server %q has no game connection", s.Name)
 		}
 		sv := &server{Server: s}
-		sv.out = newOutbox[gameMsg]("mc:"+s.Name, lim, o.Logger.With("server", s.Name), r.m)
+		sv.out = newOutbox[gameMsg]("mc:"+s.Name, lim, s.Game.State(), keep, o.Logger.With("server", s.Name), r.m)
 		r.servers = append(r.servers, sv)
 		r.byName[key] = sv
 		for _, g := range s.Groups {
@@ -197,9 +204,9 @@ func New(q QQ, servers []Server, o Options) (*Relay, error) {
 		}
 	}
 	for g := range r.groups {
-		r.qqOut[g] = newOutbox[qqLine](fmt.Sprintf("qq:%d", g), lim, o.Logger.With("group", g), r.m)
+		r.qqOut[g] = newOutbox[qqLine](fmt.Sprintf("qq:%d", g), lim, q.State(), keep, o.Logger.With("group", g), r.m)
 	}
-	r.privOut = newOutbox[qqPrivate]("qq:private", lim, o.Logger, r.m)
+	r.privOut = newOutbox[qqPrivate]("qq:private", lim, q.State(), keep, o.Logger, r.m)
 	return r, nil
 }
 

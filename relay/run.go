@@ -38,17 +38,21 @@ func (r *Relay) Run(ctx context.Context) error {
 	stopWatch := context.AfterFunc(ctx, func() { time.AfterFunc(r.o.DrainTimeout, stopDrain) })
 	defer stopWatch()
 
+	// What waited for a destination when the bridge last stopped goes
+	// first.
+	r.restoreQueues(ctx)
+
 	// Senders start draining only once nothing can be queued any more
 	// (events handled, running commands replied), and stop at drainCtx.
 	intakeDone, endIntake := context.WithCancel(context.WithoutCancel(ctx))
 	defer endIntake()
 	var senders sync.WaitGroup
 	for g, ob := range r.qqOut {
-		senders.Go(func() { ob.run(intakeDone, drainCtx, r.qq.State(), r.groupSender(g)) })
+		senders.Go(func() { ob.run(intakeDone, drainCtx, r.groupSender(g)) })
 	}
-	senders.Go(func() { r.privOut.run(intakeDone, drainCtx, r.qq.State(), r.privateSender()) })
+	senders.Go(func() { r.privOut.run(intakeDone, drainCtx, r.privateSender()) })
 	for _, s := range r.servers {
-		senders.Go(func() { s.out.run(intakeDone, drainCtx, s.Game.State(), r.gameSender(s)) })
+		senders.Go(func() { s.out.run(intakeDone, drainCtx, r.gameSender(s)) })
 	}
 
 	in := &intake{cmdCtx: ctx, renderCtx: drainCtx, chats: map[int64]*chatPipeline{},
@@ -74,6 +78,29 @@ func (r *Relay) Run(ctx context.Context) error {
 	endIntake()
 	senders.Wait()
 	return nil
+}
+
+// restoreQueues puts back what the database kept for each destination and
+// drops what it kept for destinations no longer configured.
+func (r *Relay) restoreQueues(ctx context.Context) {
+	if r.o.Durable == nil {
+		return
+	}
+	known := map[string]bool{r.privOut.name: true}
+	for _, ob := range r.qqOut {
+		known[ob.name] = true
+	}
+	for _, s := range r.servers {
+		known[s.out.name] = true
+	}
+	dropUnknownDestinations(ctx, r.o.Durable, known, r.log)
+	r.privOut.restore(ctx)
+	for _, ob := range r.qqOut {
+		ob.restore(ctx)
+	}
+	for _, s := range r.servers {
+		s.out.restore(ctx)
+	}
 }
 
 // Undelivered is how many messages are still queued in each direction

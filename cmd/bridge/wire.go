@@ -65,12 +65,14 @@ type bridge struct {
 	metrics  *metrics.Set
 	db       *store.DB // open while run runs; nil without DATA_DIR
 	handled  *handledMessages
+	queue    *durableQueue
 	redactor *redact.Redactor // for whatever shows connection errors or URLs
 }
 
 // build turns the configuration into connected-up parts; it does no I/O.
 func build(cfg *Config, log *slog.Logger) (*bridge, error) {
 	b := &bridge{cfg: cfg, log: log, metrics: metrics.NewSet(), handled: &handledMessages{log: log},
+		queue: &durableQueue{},
 		redactor: cfg.Redactor()}
 	// Events wait for the relay in each client's inbox, bounded like a
 	// queue (count fixed, bytes QUEUE_BYTES); drops are counted per inbox.
@@ -145,7 +147,7 @@ func build(cfg *Config, log *slog.Logger) (*bridge, error) {
 		RCONPublic: cfg.RCONPublic, RCONDeny: cfg.RCONDeny,
 		QueueSize: cfg.QueueSize, QueueBytes: int64(cfg.QueueBytes), QueueTTL: cfg.QueueTTL,
 		RequestTimeout: cfg.RequestTimeout,
-		DrainTimeout:   5 * time.Second, Logger: log, Metrics: b.metrics, Seen: b.handled,
+		DrainTimeout:   5 * time.Second, Logger: log, Metrics: b.metrics, Seen: b.handled, Durable: b.durable(),
 	})
 	if err != nil {
 		return nil, err
@@ -209,8 +211,10 @@ func (b *bridge) run(ctx context.Context) error {
 		}
 		b.db = db
 		b.handled.db.Store(db)
+		b.queue.q.Store(db.Queue())
 		defer func() {
 			b.handled.db.Store(nil)
+			b.queue.q.Store(nil)
 			db.Close()
 		}()
 		b.log.Info("database", "path", db.Path())
@@ -323,7 +327,8 @@ func (b *bridge) run(ctx context.Context) error {
 }
 
 // reportUnrelayed logs, once per direction, what shutdown left: messages
-// still queued, and events that arrived after the relay stopped taking them.
+// still queued (kept in the database for the next start, when there is
+// one), and events that arrived after the relay stopped taking them.
 func (b *bridge) reportUnrelayed() {
 	undelivered := b.relay.Undelivered()
 	late := map[string]int{"qq_to_mc": b.qq.Events().Refused()}
@@ -333,7 +338,8 @@ func (b *bridge) reportUnrelayed() {
 	for _, dir := range []string{"qq_to_mc", "mc_to_qq"} {
 		if undelivered[dir] > 0 || late[dir] > 0 {
 			b.log.Warn("shutting down with messages not relayed", "direction", dir,
-				"undelivered", undelivered[dir], "arrived_during_shutdown", late[dir])
+				"undelivered", undelivered[dir], "arrived_during_shutdown", late[dir],
+				"undelivered_kept_for_next_start", b.db != nil)
 		}
 	}
 }
@@ -369,4 +375,51 @@ func (h *handledMessages) FirstTime(chat, id string) bool {
 		return true
 	}
 	return first
+}
+
+// durableQueue is the relay's durable queue: the database's once run has
+// opened it. Until then (and after) every call fails, and the relay keeps
+// messages in memory.
+type durableQueue struct {
+	q atomic.Pointer[store.Queue]
+}
+
+var _ relay.Durable = (*durableQueue)(nil)
+
+// durable is the relay's durable queue, nil without a DATA_DIR.
+func (b *bridge) durable() relay.Durable {
+	if b.cfg.DataDir == "" {
+		return nil
+	}
+	return b.queue
+}
+
+var errNoDatabase = errors.New("the database is not open")
+
+func (d *durableQueue) Append(ctx context.Context, dest string, payload []byte, at time.Time) (int64, error) {
+	if q := d.q.Load(); q != nil {
+		return q.Append(ctx, dest, payload, at)
+	}
+	return 0, errNoDatabase
+}
+
+func (d *durableQueue) List(ctx context.Context, dest string, limit int) ([]store.Entry, error) {
+	if q := d.q.Load(); q != nil {
+		return q.List(ctx, dest, limit)
+	}
+	return nil, errNoDatabase
+}
+
+func (d *durableQueue) Delete(ctx context.Context, ids ...int64) error {
+	if q := d.q.Load(); q != nil {
+		return q.Delete(ctx, ids...)
+	}
+	return errNoDatabase
+}
+
+func (d *durableQueue) Destinations(ctx context.Context) ([]string, error) {
+	if q := d.q.Load(); q != nil {
+		return q.Destinations(ctx)
+	}
+	return nil, errNoDatabase
 }

@@ -1,0 +1,114 @@
+package relay
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/VictoriaMetrics/metrics"
+
+	"github.com/mcqq/bridge/internal/link"
+	"github.com/mcqq/bridge/internal/testutil"
+	"github.com/mcqq/bridge/store"
+)
+
+// openQueue opens a real database in a temp directory.
+func openQueue(t *testing.T, dir string) *store.Queue {
+	t.Helper()
+	db, err := store.Open(t.Context(), dir, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db.Queue()
+}
+
+func durableOutbox(q *store.Queue, st *link.State, size int, logs *bytes.Buffer) *outbox[string] {
+	log := slog.New(slog.NewTextHandler(logs, nil))
+	return newOutbox[string]("mc:test", limits{size: size, ttl: time.Hour}, st,
+		&keeper{q: q, log: log}, log, newRelayMetrics(metrics.NewSet()))
+}
+
+func queuedIn(t *testing.T, q *store.Queue) []string {
+	t.Helper()
+	entries, err := q.List(t.Context(), "mc:test", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range entries {
+		out = append(out, string(e.Payload))
+	}
+	return out
+}
+
+// While the destination is down every message is in the database as soon
+// as push returns; overflow and expiry remove it there too; another outbox
+// on the same database (the next start) gets them back in order and, once
+// delivered, they are gone from it.
+func TestDurableOutboxKeepsWhatWaitsForADestinationThatIsDown(t *testing.T) {
+	dir := t.TempDir()
+	q := openQueue(t, dir)
+	var logs bytes.Buffer
+	var down link.State
+	ob := durableOutbox(q, &down, 3, &logs)
+	for _, m := range []string{"1", "2", "3", "4"} { // QUEUE_SIZE 3: "1" goes
+		ob.push(m, time.Now(), 1)
+	}
+	if got := queuedIn(t, q); !slices.Equal(got, []string{`"2"`, `"3"`, `"4"`}) {
+		t.Fatalf("database holds %v", got)
+	}
+	expiring := newOutbox[string]("mc:expiring", limits{size: 10, ttl: time.Hour}, &down,
+		&keeper{q: q, log: slog.New(slog.DiscardHandler)}, slog.New(slog.DiscardHandler), newRelayMetrics(metrics.NewSet()))
+	expiring.push("stale", time.Now().Add(-2*time.Hour), 1) // older than QUEUE_TTL
+	expiring.pending()                                      // expiry runs with the sender
+	if n, _, _ := q.Count(t.Context(), "mc:expiring"); n != 0 {
+		t.Fatalf("an expired message stayed in the database (%d left)", n)
+	}
+
+	// The next start: the same database, the destination up.
+	var up link.State
+	up.Set(true, nil)
+	next := durableOutbox(q, &up, 10, &logs)
+	next.push("new", time.Now(), 1) // pushed before restore: restored ones go first
+	next.restore(t.Context())
+	rec := &recorder{}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { defer close(done); next.run(ctx, ctx, sender[string]{batch: 1, deliver: rec.deliver}) }()
+	defer func() { cancel(); <-done }()
+	testutil.WaitFor(t, "4 deliveries", func() bool { return len(rec.list()) >= 4 && next.Len() == 0 }, 5*time.Second)
+	if got := rec.list(); !slices.Equal(got, []string{"2", "3", "4", "new"}) {
+		t.Fatalf("delivered %v after the restart", got)
+	}
+	if got := queuedIn(t, q); len(got) != 0 {
+		t.Fatalf("delivered messages stayed in the database: %v", got)
+	}
+}
+
+// A destination that goes down with messages waiting in memory gets them
+// written to the database.
+func TestDurableOutboxSavesWhatWaitsWhenTheDestinationGoesDown(t *testing.T) {
+	q := openQueue(t, t.TempDir())
+	var logs bytes.Buffer
+	var st link.State
+	st.Set(true, nil)
+	ob := durableOutbox(q, &st, 10, &logs)
+	ob.push("a", time.Now(), 1) // up: memory alone
+	ob.push("b", time.Now(), 1)
+	if got := queuedIn(t, q); len(got) != 0 {
+		t.Fatalf("messages for a live destination were written: %v", got)
+	}
+	st.Set(false, nil)
+	ob.saveWaiting() // what run does once it sees the destination down
+	if got := queuedIn(t, q); !slices.Equal(got, []string{`"a"`, `"b"`}) {
+		t.Fatalf("database holds %v", got)
+	}
+	ob.saveWaiting() // nothing twice
+	if got := queuedIn(t, q); len(got) != 2 {
+		t.Fatalf("saved twice: %v", got)
+	}
+}
