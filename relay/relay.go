@@ -97,7 +97,7 @@ type Options struct {
 	// Durable keeps what waits for a destination that is down across a
 	// restart; nil: queues live in memory alone.
 	Durable Durable
-	Logger *slog.Logger
+	Logger  *slog.Logger
 	// Metrics receives the relay's counters; nil makes a private set.
 	Metrics *metrics.Set
 

@@ -72,7 +72,7 @@ type bridge struct {
 // build turns the configuration into connected-up parts; it does no I/O.
 func build(cfg *Config, log *slog.Logger) (*bridge, error) {
 	b := &bridge{cfg: cfg, log: log, metrics: metrics.NewSet(), handled: &handledMessages{log: log},
-		queue: &durableQueue{},
+		queue:    &durableQueue{},
 		redactor: cfg.Redactor()}
 	// Events wait for the relay in each client's inbox, bounded like a
 	// queue (count fixed, bytes QUEUE_BYTES); drops are counted per inbox.
