@@ -2,58 +2,202 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"slices"
+	"sync"
 )
 
-// pruneEvery is how many new handled ids are recorded between two prunings:
-// often enough to keep the table near its bounds, rarely enough that the
-// cost of a pruning is spread thin.
+// pruneEvery is how many new handled ids are written between two prunings
+// of the table: often enough to keep it near its bounds, rarely enough that
+// the cost of a pruning is spread thin.
 const pruneEvery = 256
 
-// MarkHandled records that message id of chat ("group:<number>" or
-// "private:<number>") is being handled, and reports whether this is the
-// first time: exactly one of any number of concurrent calls with the same
-// chat and id gets true. Ids are kept for Options.HandledFor and at most
-// Options.HandledPerChat per chat, so a replay older than that counts as
-// new again.
-func (db *DB) MarkHandled(ctx context.Context, chat, id string) (first bool, err error) {
-	res, err := db.sql.ExecContext(ctx,
-		`INSERT INTO handled_messages (chat, message_id, handled_at) VALUES (?, ?, ?)
-		 ON CONFLICT DO NOTHING`, chat, id, db.nowMillis())
-	if err != nil {
-		return false, fmt.Errorf("recording handled message %s/%s: %w", chat, id, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, fmt.Errorf("recording handled message %s/%s: %w", chat, id, err)
-	}
-	if n == 0 {
-		return false, nil
-	}
-	if db.marks.Add(1)%pruneEvery == 0 {
-		if err := db.pruneHandled(ctx, chat); err != nil {
-			return true, err
-		}
-	}
-	return true, nil
+// HandledIDs tells whether a QQ message is handled for the first time. It
+// answers from memory and writes the ids to the database in the background
+// (Run), in batches, so the relay never waits for a disk write per message;
+// the ids it loads at start make a replay after a restart count as one too.
+// Ids are kept for Options.HandledFor and at most Options.HandledPerChat per
+// chat, so a replay older than that counts as new again. Safe for
+// concurrent use.
+type HandledIDs struct {
+	db *DB
+
+	mu     sync.Mutex
+	chats  map[string]*chatIDs
+	todo   []handledRow  // recorded, not written yet
+	wake   chan struct{} // one pending wake-up for Run
+	writes int           // ids written since the last pruning
 }
 
-// pruneHandled forgets ids older than HandledFor everywhere and, for chat
-// (unless empty), all but the newest HandledPerChat.
-func (db *DB) pruneHandled(ctx context.Context, chat string) error {
+// chatIDs are one chat's handled ids: when each was handled, and their
+// order for the per-chat bound.
+type chatIDs struct {
+	at    map[string]int64 // id → handled at, Unix ms
+	order []string         // oldest first
+}
+
+type handledRow struct {
+	chat, id string
+	at       int64
+}
+
+// LoadHandled reads the handled ids the database keeps (after dropping
+// those past the bounds) into memory.
+func (db *DB) LoadHandled(ctx context.Context) (*HandledIDs, error) {
+	if err := db.pruneHandled(ctx, nil); err != nil {
+		return nil, err
+	}
+	rows, err := db.sql.QueryContext(ctx,
+		`SELECT chat, message_id, handled_at FROM handled_messages ORDER BY handled_at`)
+	if err != nil {
+		return nil, fmt.Errorf("reading handled message ids: %w", err)
+	}
+	defer rows.Close()
+	h := &HandledIDs{db: db, chats: map[string]*chatIDs{}, wake: make(chan struct{}, 1)}
+	for rows.Next() {
+		var r handledRow
+		if err := rows.Scan(&r.chat, &r.id, &r.at); err != nil {
+			return nil, fmt.Errorf("reading handled message ids: %w", err)
+		}
+		h.chat(r.chat).add(r.id, r.at, db.o.HandledPerChat)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading handled message ids: %w", err)
+	}
+	return h, nil
+}
+
+func (h *HandledIDs) chat(name string) *chatIDs {
+	c := h.chats[name]
+	if c == nil {
+		c = &chatIDs{at: map[string]int64{}}
+		h.chats[name] = c
+	}
+	return c
+}
+
+// add records id, forgetting the oldest ids beyond limit.
+func (c *chatIDs) add(id string, at int64, limit int) {
+	if _, again := c.at[id]; again { // handled again after it expired
+		c.order = slices.DeleteFunc(c.order, func(o string) bool { return o == id })
+	}
+	c.at[id] = at
+	c.order = append(c.order, id)
+	for len(c.order) > limit {
+		delete(c.at, c.order[0])
+		c.order = c.order[1:]
+	}
+}
+
+// FirstTime records that message id of chat ("group:<number>" or
+// "private:<number>") is being handled and reports whether this is the
+// first time: of any number of concurrent calls with the same chat and id,
+// exactly one gets true.
+func (h *HandledIDs) FirstTime(chat, id string) bool {
+	now := h.db.nowMillis()
+	h.mu.Lock()
+	c := h.chat(chat)
+	if at, seen := c.at[id]; seen && now-at < h.db.o.HandledFor.Milliseconds() {
+		h.mu.Unlock()
+		return false
+	}
+	c.add(id, now, h.db.o.HandledPerChat)
+	h.todo = append(h.todo, handledRow{chat, id, now})
+	h.mu.Unlock()
+	select {
+	case h.wake <- struct{}{}:
+	default:
+	}
+	return true
+}
+
+// Run writes the recorded ids to the database until ctx ends, then writes
+// what is left and returns. A failed write is passed to report and its ids
+// are tried again with the next batch.
+func (h *HandledIDs) Run(ctx context.Context, report func(error)) {
+	for {
+		select {
+		case <-h.wake:
+			h.write(ctx, report)
+		case <-ctx.Done():
+			h.write(context.WithoutCancel(ctx), report)
+			return
+		}
+	}
+}
+
+func (h *HandledIDs) write(ctx context.Context, report func(error)) {
+	h.mu.Lock()
+	batch := h.todo
+	h.todo = nil
+	h.mu.Unlock()
+	if len(batch) == 0 {
+		return
+	}
+	err := h.db.inTx(ctx, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO handled_messages (chat, message_id, handled_at)
+			VALUES (?, ?, ?) ON CONFLICT (chat, message_id) DO UPDATE SET handled_at = excluded.handled_at`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, r := range batch {
+			if _, err := stmt.ExecContext(ctx, r.chat, r.id, r.at); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		h.mu.Lock()
+		h.todo = append(batch, h.todo...)
+		h.mu.Unlock()
+		report(fmt.Errorf("recording %d handled message ids: %w", len(batch), err))
+		return
+	}
+	h.writes += len(batch) // only Run writes
+	if h.writes >= pruneEvery {
+		h.writes = 0
+		chats := map[string]bool{}
+		for _, r := range batch {
+			chats[r.chat] = true
+		}
+		if err := h.db.pruneHandled(ctx, chats); err != nil {
+			report(err)
+		}
+	}
+}
+
+// pruneHandled forgets ids older than HandledFor everywhere and, for each
+// chat in chats (every chat when nil), all but the newest HandledPerChat.
+func (db *DB) pruneHandled(ctx context.Context, chats map[string]bool) error {
 	cutoff := db.nowMillis() - db.o.HandledFor.Milliseconds()
 	if _, err := db.sql.ExecContext(ctx, `DELETE FROM handled_messages WHERE handled_at < ?`, cutoff); err != nil {
 		return fmt.Errorf("forgetting old handled messages: %w", err)
 	}
-	if chat == "" {
-		return nil
+	if chats == nil {
+		rows, err := db.sql.QueryContext(ctx, `SELECT DISTINCT chat FROM handled_messages`)
+		if err != nil {
+			return fmt.Errorf("forgetting old handled messages: %w", err)
+		}
+		chats = map[string]bool{}
+		for rows.Next() {
+			var c string
+			if err := rows.Scan(&c); err == nil {
+				chats[c] = true
+			}
+		}
+		rows.Close()
 	}
-	_, err := db.sql.ExecContext(ctx, `
-		DELETE FROM handled_messages WHERE chat = ?1 AND handled_at < (
-			SELECT handled_at FROM handled_messages WHERE chat = ?1
-			ORDER BY handled_at DESC LIMIT 1 OFFSET ?2)`, chat, db.o.HandledPerChat-1)
-	if err != nil {
-		return fmt.Errorf("forgetting handled messages of %s: %w", chat, err)
+	for chat := range chats {
+		_, err := db.sql.ExecContext(ctx, `
+			DELETE FROM handled_messages WHERE chat = ?1 AND handled_at < (
+				SELECT handled_at FROM handled_messages WHERE chat = ?1
+				ORDER BY handled_at DESC LIMIT 1 OFFSET ?2)`, chat, db.o.HandledPerChat-1)
+		if err != nil {
+			return fmt.Errorf("forgetting handled messages of %s: %w", chat, err)
+		}
 	}
 	return nil
 }

@@ -17,7 +17,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -45,8 +44,6 @@ type DB struct {
 	path string
 	o    Options
 
-	// marks counts new handled ids since the last pruning.
-	marks atomic.Int64
 }
 
 // Connection settings: WAL lets readers (and the sqlite3 shell) work while
@@ -120,10 +117,7 @@ func (db *DB) start(ctx context.Context) error {
 	if err := db.sql.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
 		return fmt.Errorf("not a usable SQLite database: %w", err)
 	}
-	if err := migrate(ctx, db.sql, migrations); err != nil {
-		return err
-	}
-	return db.pruneHandled(ctx, "")
+	return migrate(ctx, db.sql, migrations)
 }
 
 // Path is the database file's path.

@@ -97,9 +97,11 @@ func TestReopenKeepsEverything(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if first, err := db.MarkHandled(ctx, "group:1", "m1"); err != nil || !first {
-		t.Fatalf("first mark: %v, %v", first, err)
+	handled := loadHandled(t, db)
+	if !handled.FirstTime("group:1", "m1") {
+		t.Fatal("first mark: not the first time")
 	}
+	writeHandled(handled)
 	id, err := db.Queue().Append(ctx, "mc:survival", []byte("hello"), db.o.Now())
 	if err != nil {
 		t.Fatal(err)
@@ -107,8 +109,8 @@ func TestReopenKeepsEverything(t *testing.T) {
 	db.Close()
 
 	db = open(t, dir, Options{})
-	if first, err := db.MarkHandled(ctx, "group:1", "m1"); err != nil || first {
-		t.Errorf("mark after reopening: first=%v, %v; want already handled", first, err)
+	if loadHandled(t, db).FirstTime("group:1", "m1") {
+		t.Error("mark after reopening: the first time again; want already handled")
 	}
 	list, err := db.Queue().List(ctx, "mc:survival", 0)
 	if err != nil || len(list) != 1 || list[0].ID != id || string(list[0].Payload) != "hello" {
@@ -224,9 +226,8 @@ func TestUnusableDataDir(t *testing.T) {
 }
 
 // However many handlers see the same message at once, exactly one handles it.
-func TestMarkHandledExactlyOnce(t *testing.T) {
-	db := open(t, t.TempDir(), Options{})
-	ctx := context.Background()
+func TestHandledExactlyOnce(t *testing.T) {
+	handled := loadHandled(t, open(t, t.TempDir(), Options{}))
 	const workers, messages = 8, 20
 	wins := make([]int, messages)
 	var mu sync.Mutex
@@ -236,12 +237,7 @@ func TestMarkHandledExactlyOnce(t *testing.T) {
 		wg.Go(func() {
 			<-start
 			for m := range messages {
-				first, err := db.MarkHandled(ctx, "group:712345678", fmt.Sprint(m))
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				if first {
+				if handled.FirstTime("group:712345678", fmt.Sprint(m)) {
 					mu.Lock()
 					wins[m]++
 					mu.Unlock()
@@ -257,23 +253,22 @@ func TestMarkHandledExactlyOnce(t *testing.T) {
 		}
 	}
 	// The same id in another chat is another message.
-	if first, err := db.MarkHandled(ctx, "group:723456789", "0"); err != nil || !first {
-		t.Errorf("same id, other group: first=%v, %v", first, err)
+	if !handled.FirstTime("group:723456789", "0") {
+		t.Error("same id, other group: not the first time")
 	}
 }
 
-// The handled ids stay bounded: per chat by count, everywhere by age.
+// The handled ids stay bounded, in memory and in the database: per chat by
+// count, everywhere by age.
 func TestHandledIdsAreBounded(t *testing.T) {
 	clock := &fakeClock{}
 	const perChat = 100
 	db := open(t, t.TempDir(), Options{HandledPerChat: perChat, HandledFor: 24 * time.Hour, Now: clock.now})
-	ctx := context.Background()
+	handled := loadHandled(t, db)
 	mark := func(chat string, id int) bool {
 		t.Helper()
-		first, err := db.MarkHandled(ctx, chat, fmt.Sprint(id))
-		if err != nil {
-			t.Fatal(err)
-		}
+		first := handled.FirstTime(chat, fmt.Sprint(id))
+		writeHandled(handled)
 		return first
 	}
 	for id := range 3 * pruneEvery {
@@ -291,12 +286,39 @@ func TestHandledIdsAreBounded(t *testing.T) {
 
 	mark("group:2", 1)
 	clock.advance(25 * time.Hour)
+	if !mark("group:2", 1) {
+		t.Error("an id older than a day still counts as handled")
+	}
 	for id := range pruneEvery {
 		mark("group:3", id)
 	}
-	if n := countHandled(t, db, "group:2"); n != 0 {
-		t.Errorf("%d ids older than a day still kept", n)
+	if n := countHandled(t, db, "group:2"); n != 1 {
+		t.Errorf("%d ids of group:2 kept; want only the one handled again", n)
 	}
+	// Reloading keeps the bounds too: group:3 is fresh but over its bound,
+	// group:1 is past the age limit.
+	reloaded := loadHandled(t, db)
+	if c := reloaded.chats["group:3"]; c == nil || len(c.order) > perChat {
+		t.Errorf("ids of group:3 after reloading: %+v; want at most %d", c, perChat)
+	}
+	if c := reloaded.chats["group:1"]; c != nil {
+		t.Errorf("%d ids older than a day loaded", len(c.order))
+	}
+}
+
+// loadHandled loads db's handled ids.
+func loadHandled(t *testing.T, db *DB) *HandledIDs {
+	t.Helper()
+	h, err := db.LoadHandled(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// writeHandled writes what h recorded, as Run does in the background.
+func writeHandled(h *HandledIDs) {
+	h.write(context.Background(), func(err error) { panic(err) })
 }
 
 func countHandled(t testing.TB, db *DB, chat string) int {

@@ -210,10 +210,25 @@ func (b *bridge) run(ctx context.Context) error {
 			return err
 		}
 		b.db = db
-		b.handled.db.Store(db)
+		handled, err := db.LoadHandled(ctx)
+		if err != nil {
+			db.Close()
+			return fmt.Errorf("DATA_DIR %s: %w", b.cfg.DataDir, err)
+		}
+		b.handled.ids.Store(handled)
 		b.queue.q.Store(db.Queue())
+		// Handled message ids are written in the background until the relay
+		// is done, then the rest.
+		writeCtx, stopWriting := context.WithCancel(context.WithoutCancel(ctx))
+		writerDone := make(chan struct{})
+		go func() {
+			defer close(writerDone)
+			handled.Run(writeCtx, func(err error) { b.log.Warn("cannot record handled message ids", "err", err.Error()) })
+		}()
 		defer func() {
-			b.handled.db.Store(nil)
+			stopWriting()
+			<-writerDone
+			b.handled.ids.Store(nil)
 			b.queue.q.Store(nil)
 			db.Close()
 		}()
@@ -354,27 +369,19 @@ func openStore(ctx context.Context, dir string) (*store.DB, error) {
 	return db, nil
 }
 
-// handledMessages is the relay's memory of handled QQ messages, kept in the
-// database once run has opened it. Without one, and when the database
-// fails, every message counts as new: relaying twice beats losing one.
+// handledMessages is the relay's memory of handled QQ messages, the
+// database's once run has opened it. Without one every message counts as
+// new: relaying twice beats losing one.
 type handledMessages struct {
-	db  atomic.Pointer[store.DB]
+	ids atomic.Pointer[store.HandledIDs]
 	log *slog.Logger
 }
 
 var _ relay.Seen = (*handledMessages)(nil)
 
 func (h *handledMessages) FirstTime(chat, id string) bool {
-	db := h.db.Load()
-	if db == nil {
-		return true
-	}
-	first, err := db.MarkHandled(context.Background(), chat, id)
-	if err != nil {
-		h.log.Warn("cannot record a handled message; relaying it anyway", "err", err.Error())
-		return true
-	}
-	return first
+	ids := h.ids.Load()
+	return ids == nil || ids.FirstTime(chat, id)
 }
 
 // durableQueue is the relay's durable queue: the database's once run has
