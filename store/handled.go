@@ -5,13 +5,17 @@ import (
 	"database/sql"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 )
 
 // pruneEvery is how many new handled ids are written between two prunings
 // of the table: often enough to keep it near its bounds, rarely enough that
 // the cost of a pruning is spread thin.
-const pruneEvery = 256
+const pruneEvery = 1024
+
+// rowsPerInsert is how many ids one INSERT statement writes.
+const rowsPerInsert = 100
 
 // HandledIDs tells whether a QQ message is handled for the first time. It
 // answers from memory and writes the ids to the database in the background
@@ -136,16 +140,23 @@ func (h *HandledIDs) write(ctx context.Context, report func(error)) {
 		return
 	}
 	err := h.db.inTx(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO handled_messages (chat, message_id, handled_at)
-			VALUES (?, ?, ?) ON CONFLICT (chat, message_id) DO UPDATE SET handled_at = excluded.handled_at`)
-		if err != nil {
-			return err
-		}
-		defer stmt.Close()
-		for _, r := range batch {
-			if _, err := stmt.ExecContext(ctx, r.chat, r.id, r.at); err != nil {
+		for rest := batch; len(rest) > 0; {
+			n := min(len(rest), rowsPerInsert)
+			q := strings.Builder{}
+			q.WriteString(`INSERT INTO handled_messages (chat, message_id, handled_at) VALUES `)
+			args := make([]any, 0, 3*n)
+			for i, r := range rest[:n] {
+				if i > 0 {
+					q.WriteByte(',')
+				}
+				q.WriteString("(?,?,?)")
+				args = append(args, r.chat, r.id, r.at)
+			}
+			q.WriteString(` ON CONFLICT (chat, message_id) DO UPDATE SET handled_at = excluded.handled_at`)
+			if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
 				return err
 			}
+			rest = rest[n:]
 		}
 		return nil
 	})

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -356,6 +357,18 @@ func sessionError(err error) error {
 // their waiting request, events to Events, bad frames are logged and
 // skipped.
 func (c *Client) handleFrame(cn *conn, frame []byte) {
+	// Most frames are answers with an echo: they need no more than that
+	// here, as the waiting request reads the rest.
+	var peek struct {
+		PostType flexString `json:"post_type"`
+		Echo     flexString `json:"echo"`
+	}
+	if json.Unmarshal(frame, &peek) == nil && peek.Echo != "" && strings.EqualFold(string(peek.PostType), "response") {
+		if !cn.pending.Resolve(string(peek.Echo), frame) {
+			c.log.Debug("response to no waiting request", "echo", string(peek.Echo))
+		}
+		return
+	}
 	f, err := DecodeFrame(frame)
 	if err != nil {
 		c.log.Warn("skipping frame", "err", err.Error(), "frame", excerpt(frame))
