@@ -1,12 +1,9 @@
 package minecraft
 
 import (
-	"encoding/json"
 	"regexp"
 	"strconv"
 	"strings"
-
-	"github.com/mcqq/bridge/internal/safetext"
 )
 
 // Component is a Minecraft JSON text component, reduced to what the bridge
@@ -68,70 +65,6 @@ func StyleFor(version string) (style Style, ok bool) {
 		return StyleModern, true
 	}
 	return StyleLegacy, false
-}
-
-// Marshal encodes components as one JSON array in the given style.
-func Marshal(cs []Component, s Style) ([]byte, error) {
-	out := make([]any, len(cs))
-	for i, c := range cs {
-		out[i] = c.tree(s)
-	}
-	return json.Marshal(out)
-}
-
-type node struct {
-	Text          string `json:"text"`
-	Color         string `json:"color,omitempty"`
-	Bold          bool   `json:"bold,omitempty"`
-	Italic        bool   `json:"italic,omitempty"`
-	Underlined    bool   `json:"underlined,omitempty"`
-	Strikethrough bool   `json:"strikethrough,omitempty"`
-	ClickLegacy   any    `json:"clickEvent,omitempty"`
-	HoverLegacy   any    `json:"hoverEvent,omitempty"`
-	ClickModern   any    `json:"click_event,omitempty"`
-	HoverModern   any    `json:"hover_event,omitempty"`
-	Extra         []node `json:"extra,omitempty"`
-}
-
-// tree builds the JSON node. Every string is cleaned of control characters
-// here, whatever produced it, so none reaches the game.
-func (c Component) tree(s Style) node {
-	n := node{Text: safetext.Clean(c.Text), Color: c.Color, Bold: c.Bold, Italic: c.Italic,
-		Underlined: c.Underlined, Strikethrough: c.Strikethrough}
-	for _, e := range c.Extra {
-		n.Extra = append(n.Extra, e.tree(s))
-	}
-	var hover any
-	switch len(c.Hover) {
-	case 0:
-	case 1:
-		hover = c.Hover[0].tree(s)
-	default:
-		hover = Component{Extra: c.Hover}.tree(s)
-	}
-	// The styles differ only in the event field names and the keys inside.
-	// click and hoverEvent stay nil interfaces when unset, so omitempty drops
-	// them.
-	urlKey, commandKey, hoverKey := "value", "value", "contents"
-	if s == StyleModern {
-		urlKey, commandKey, hoverKey = "url", "command", "value"
-	}
-	var click, hoverEvent any
-	switch {
-	case c.ClickURL != "":
-		click = map[string]string{"action": "open_url", urlKey: safetext.Clean(c.ClickURL)}
-	case c.ClickSuggest != "":
-		click = map[string]string{"action": "suggest_command", commandKey: safetext.Clean(c.ClickSuggest)}
-	}
-	if hover != nil {
-		hoverEvent = map[string]any{"action": "show_text", hoverKey: hover}
-	}
-	if s == StyleModern {
-		n.ClickModern, n.HoverModern = click, hoverEvent
-	} else {
-		n.ClickLegacy, n.HoverLegacy = click, hoverEvent
-	}
-	return n
 }
 
 // PlainText flattens components to their text, without hovers.

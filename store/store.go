@@ -43,7 +43,6 @@ type DB struct {
 	sql  *sql.DB
 	path string
 	o    Options
-
 }
 
 // Connection settings: WAL lets readers (and the sqlite3 shell) work while
