@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"sync"
@@ -78,8 +79,9 @@ var ErrClosed = errors.New("websocket session closed")
 // Session is one WebSocket connection. Send and Close may be called from any
 // goroutine; Run must be called exactly once.
 type Session struct {
-	conn *websocket.Conn
-	opts Options
+	conn  *websocket.Conn
+	batch *batchConn // the dialled connection under conn; nil for accepted ones
+	opts  Options
 	out  chan []byte
 	done chan struct{} // closed when Run is over
 	once sync.Once
@@ -108,7 +110,17 @@ func Dial(ctx context.Context, rawURL string, header http.Header, o Options) (*S
 		u.User = nil
 		rawURL = u.String()
 	}
-	d := websocket.Dialer{HandshakeTimeout: 10 * time.Second}
+	var batch *batchConn
+	d := websocket.Dialer{HandshakeTimeout: 10 * time.Second,
+		NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			var nd net.Dialer
+			c, err := nd.DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			batch = &batchConn{Conn: c}
+			return batch, nil
+		}}
 	c, resp, err := d.DialContext(ctx, rawURL, header)
 	if err != nil {
 		if resp != nil {
@@ -118,7 +130,9 @@ func Dial(ctx context.Context, rawURL string, header http.Header, o Options) (*S
 		}
 		return nil, err
 	}
-	return newSession(c, o), nil
+	s := newSession(c, o)
+	s.batch = batch
+	return s, nil
 }
 
 // Accept upgrades an HTTP request to a server session. Callers check tokens
@@ -268,7 +282,7 @@ func (s *Session) write(stop <-chan struct{}) error {
 				}
 			}
 		case f := <-s.out:
-			if err := s.writeFrame(f); err != nil {
+			if err := s.writeFrames(f); err != nil {
 				return err
 			}
 		case <-ping.C:
@@ -277,6 +291,29 @@ func (s *Session) write(stop <-chan struct{}) error {
 			}
 		}
 	}
+}
+
+// writeFrames writes f and whatever else is queued right now (up to a
+// channel's worth), with one write to the connection where it can.
+func (s *Session) writeFrames(f []byte) error {
+	if s.batch == nil {
+		return s.writeFrame(f)
+	}
+	s.batch.begin()
+	err := s.writeFrame(f)
+	for n := 1; err == nil && n < cap(s.out); n++ {
+		select {
+		case next := <-s.out:
+			err = s.writeFrame(next)
+			continue
+		default:
+		}
+		break
+	}
+	if ferr := s.batch.flush(); err == nil && ferr != nil {
+		err = fmt.Errorf("write: %w", ferr)
+	}
+	return err
 }
 
 func (s *Session) writeFrame(f []byte) error {
