@@ -82,9 +82,9 @@ type Session struct {
 	conn  *websocket.Conn
 	batch *batchConn // the dialled connection under conn; nil for accepted ones
 	opts  Options
-	out  chan []byte
-	done chan struct{} // closed when Run is over
-	once sync.Once
+	out   chan []byte
+	done  chan struct{} // closed when Run is over
+	once  sync.Once
 }
 
 func newSession(c *websocket.Conn, o Options) *Session {
