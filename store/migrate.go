@@ -15,7 +15,7 @@ type migration struct {
 }
 
 // migrations is the schema, oldest step first. A feature that needs tables
-// (e.g. accounts) appends a step.
+// appends a step.
 var migrations = []migration{
 	{
 		name: "handled message ids and the durable outbox queue",
@@ -35,6 +35,39 @@ CREATE TABLE queued_messages (
 	payload      BLOB    NOT NULL
 );
 CREATE INDEX queued_messages_by_destination ON queued_messages (destination, id);
+`,
+	},
+	{
+		name: "accounts: bindings, pending whitelist changes, pending verifications",
+		sql: `
+CREATE TABLE bindings (
+	qq           INTEGER NOT NULL, -- the member's QQ number
+	player       TEXT    NOT NULL COLLATE NOCASE, -- as the member typed it; compared case-insensitively
+	group_id     INTEGER NOT NULL, -- the group /bind was typed in
+	bound_at     INTEGER NOT NULL  -- Unix milliseconds
+);
+CREATE UNIQUE INDEX bindings_by_player ON bindings (player);
+CREATE INDEX bindings_by_qq ON bindings (qq, bound_at);
+CREATE INDEX bindings_by_time ON bindings (bound_at);
+
+CREATE TABLE whitelist_changes (
+	id           INTEGER PRIMARY KEY AUTOINCREMENT, -- order of application; never reused
+	server       TEXT    NOT NULL, -- MC_<n>_NAME
+	action       TEXT    NOT NULL CHECK (action IN ('add', 'remove')),
+	player       TEXT    NOT NULL,
+	queued_at    INTEGER NOT NULL  -- Unix milliseconds
+);
+CREATE INDEX whitelist_changes_by_server ON whitelist_changes (server, id);
+
+CREATE TABLE verifications (
+	code         TEXT    PRIMARY KEY, -- the six digits the player says in game chat
+	qq           INTEGER NOT NULL,
+	player       TEXT    NOT NULL COLLATE NOCASE,
+	group_id     INTEGER NOT NULL,
+	message_id   TEXT    NOT NULL, -- the /bind message, which the outcome quotes
+	expires_at   INTEGER NOT NULL  -- Unix milliseconds
+) WITHOUT ROWID;
+CREATE INDEX verifications_by_qq ON verifications (qq);
 `,
 	},
 }

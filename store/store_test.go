@@ -70,7 +70,7 @@ func TestOpenCreatesTheDatabase(t *testing.T) {
 		t.Errorf("path %s", db.Path())
 	}
 	raw := rawDB(t, db.Path())
-	if got := strings.Join(tables(t, raw), ","); got != "handled_messages,queued_messages" {
+	if got := strings.Join(tables(t, raw), ","); got != "bindings,handled_messages,queued_messages,verifications,whitelist_changes" {
 		t.Errorf("tables %s", got)
 	}
 	var mode string
