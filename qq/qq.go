@@ -107,6 +107,10 @@ type EventKind int
 const (
 	GroupMessage EventKind = iota + 1
 	PrivateMessage
+	// MemberLeft: UserID left GroupID or was removed from it (OneBot
+	// group_decrease, Milky group_member_decrease, Satori
+	// guild-member-removed).
+	MemberLeft
 )
 
 func (k EventKind) String() string {
@@ -115,17 +119,20 @@ func (k EventKind) String() string {
 		return "group_message"
 	case PrivateMessage:
 		return "private_message"
+	case MemberLeft:
+		return "member_left"
 	}
 	return "unknown"
 }
 
 // Event is one decoded QQ event the relay acts on. Own messages, heartbeats,
-// notices and requests never become Events.
+// requests and notices other than a member leaving never become Events.
 type Event struct {
 	Kind      EventKind
 	SelfID    int64
-	GroupID   int64  // GroupMessage only
+	GroupID   int64  // GroupMessage and MemberLeft
 	GroupName string // when the bot reports it
+	UserID    int64  // MemberLeft: who left
 	Message   Message
 }
 

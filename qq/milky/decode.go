@@ -24,9 +24,11 @@ const (
 	KindOwnMessage
 	// KindBotOffline is bot_offline: the QQ account was logged out.
 	KindBotOffline
-	// KindOther is every other event type (recall, nudge, member changes,
+	// KindOther is every other event type (recall, nudge, members joining,
 	// unknown future types) and message scenes the bridge does not know.
 	KindOther
+	// KindMemberLeft is group_member_decrease: a qq.MemberLeft event.
+	KindMemberLeft
 )
 
 func (k Kind) String() string {
@@ -39,6 +41,8 @@ func (k Kind) String() string {
 		return "bot_offline"
 	case KindOther:
 		return "other"
+	case KindMemberLeft:
+		return "member_left"
 	}
 	return "unknown"
 }
@@ -148,6 +152,8 @@ func DecodeEvent(frame []byte) (qq.Event, Kind, error) {
 	case "message_receive":
 	case "bot_offline":
 		return ev, KindBotOffline, nil
+	case "group_member_decrease":
+		return decodeMemberLeft(ev, env.Data)
 	default:
 		return ev, KindOther, nil
 	}
@@ -181,6 +187,27 @@ func DecodeEvent(frame []byte) (qq.Event, Kind, error) {
 		return ev, KindOwnMessage, nil
 	}
 	return ev, KindMessage, nil
+}
+
+// decodeMemberLeft reads group_member_decrease {group_id, user_id,
+// operator_id?}: a member left or was removed. The bot itself leaving is
+// no member leaving.
+func decodeMemberLeft(ev qq.Event, data json.RawMessage) (qq.Event, Kind, error) {
+	var d struct {
+		GroupID jsonInt `json:"group_id"`
+		UserID  jsonInt `json:"user_id"`
+	}
+	if err := json.Unmarshal(data, &d); err != nil {
+		return qq.Event{}, 0, fmt.Errorf("milky group_member_decrease: %w", err)
+	}
+	if d.GroupID == 0 || d.UserID == 0 {
+		return qq.Event{}, 0, errors.New("milky group_member_decrease: no group_id or user_id")
+	}
+	if ev.SelfID != 0 && int64(d.UserID) == ev.SelfID {
+		return ev, KindOther, nil
+	}
+	ev.Kind, ev.GroupID, ev.UserID = qq.MemberLeft, int64(d.GroupID), int64(d.UserID)
+	return ev, KindMemberLeft, nil
 }
 
 // message converts an IncomingMessage into the neutral model.

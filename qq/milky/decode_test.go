@@ -156,8 +156,13 @@ func TestFixtures(t *testing.T) {
 				t.Errorf("own message from %d", ev.Message.Sender.UserID)
 			}
 		},
-		"milky_event_bot_offline.json":              wantNonEvent(KindBotOffline),
-		"milky_event_group_member_decrease.json":    wantNonEvent(KindOther),
+		"milky_event_bot_offline.json": wantNonEvent(KindBotOffline),
+		"milky_event_group_member_decrease.json": func(t *testing.T, raw []byte) {
+			ev := decodeMessageFixture(t, raw, KindMemberLeft)
+			if ev.Kind != qq.MemberLeft || ev.GroupID != 712345678 || ev.UserID != 1122334455 {
+				t.Errorf("member left decoded as %+v", ev)
+			}
+		},
 		"milky_event_group_member_increase.json":    wantNonEvent(KindOther),
 		"milky_event_group_name_change.json":        wantNonEvent(KindOther),
 		"milky_event_group_nudge.json":              wantNonEvent(KindOther),
@@ -487,6 +492,10 @@ func FuzzDecodeEvent(f *testing.F) {
 				t.Fatalf("ID %q does not parse back: %v", ev.Message.ID, err)
 			}
 			checkSegments(t, ev.Message.Segments)
+		case KindMemberLeft:
+			if ev.Kind != qq.MemberLeft || ev.GroupID == 0 || ev.UserID == 0 || ev.UserID == ev.SelfID {
+				t.Fatalf("member left with kind %v, group %d, user %d", ev.Kind, ev.GroupID, ev.UserID)
+			}
 		case KindBotOffline, KindOther:
 		default:
 			t.Fatalf("unknown kind %v", kind)

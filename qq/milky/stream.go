@@ -162,6 +162,12 @@ func (c *Client) dispatch(ev qq.Event, kind Kind, frame []byte) bool {
 		}
 		c.lookups.Remember(ev)
 		return c.events.Push(ev, len(frame))
+	case KindMemberLeft:
+		if self := c.SelfID(); self != 0 && ev.UserID == self {
+			return true // the bot itself left
+		}
+		c.lookups.ForgetMember(ev.GroupID, ev.UserID)
+		return c.events.Push(ev, len(frame))
 	case KindBotOffline:
 		var off struct {
 			Data struct {

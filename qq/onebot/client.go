@@ -270,10 +270,18 @@ func (c *Client) handleFrame(s *session, frame []byte) {
 }
 
 // handleEvent learns the bot's QQ number from every event and queues
-// messages from others in Events; size is the frame's length. It reports
+// messages from others, and members leaving, in Events; size is the
+// frame's length. It reports
 // false only for a message the relay no longer takes (shutting down).
 func (c *Client) handleEvent(ev qq.Event, kind FrameKind, size int) bool {
 	c.learnSelfID(ev.SelfID)
+	if kind == FrameMemberLeft {
+		if self := c.SelfID(); self != 0 && ev.UserID == self {
+			return true // the bot itself left, from an event without self_id
+		}
+		c.lookups.ForgetMember(ev.GroupID, ev.UserID)
+		return c.events.Push(ev, size)
+	}
 	if kind != FrameGroupMessage && kind != FramePrivateMessage {
 		return true
 	}

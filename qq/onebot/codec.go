@@ -33,6 +33,8 @@ const (
 	// FrameResponse is the reply to an action (it has no post_type);
 	// read it with DecodeResponse.
 	FrameResponse
+	// FrameMemberLeft is a group_decrease notice: a qq.MemberLeft event.
+	FrameMemberLeft
 )
 
 func (k FrameKind) String() string {
@@ -47,6 +49,8 @@ func (k FrameKind) String() string {
 		return "meta"
 	case FrameResponse:
 		return "response"
+	case FrameMemberLeft:
+		return "member_left"
 	}
 	return "invalid"
 }
@@ -76,6 +80,7 @@ type wireSender struct {
 type wireHeader struct {
 	PostType    *wireString     `json:"post_type"` // nil: a response
 	MessageType wireString      `json:"message_type"`
+	NoticeType  wireString      `json:"notice_type"`
 	SelfID      json.RawMessage `json:"self_id"`
 	Status      json.RawMessage `json:"status"`
 	Retcode     json.RawMessage `json:"retcode"`
@@ -128,7 +133,9 @@ func DecodeEvent(frame []byte) (qq.Event, FrameKind, error) {
 			return qq.Event{}, 0, fmt.Errorf("meta event self_id: %w", selfIDErr)
 		}
 		return ev, FrameMeta, nil
-	case *h.PostType != "message": // message_sent (own messages), notice, request, anything new
+	case *h.PostType == "notice" && h.NoticeType == "group_decrease":
+		return decodeMemberLeft(ev, w, bodyErr, selfIDErr)
+	case *h.PostType != "message": // message_sent (own messages), other notices, requests, anything new
 		return ev, FrameIgnored, nil
 	case h.MessageType == "group":
 		kind, ev.Kind = FrameGroupMessage, qq.GroupMessage
@@ -158,6 +165,26 @@ func DecodeEvent(frame []byte) (qq.Event, FrameKind, error) {
 	}
 	ev.Message = msg
 	return ev, kind, nil
+}
+
+// decodeMemberLeft reads a group_decrease notice (a member left or was
+// removed: sub_type leave, kick, and NapCat's disband). The bot itself
+// leaving (kick_me) is no member leaving.
+func decodeMemberLeft(ev qq.Event, w wireEvent, bodyErr, selfIDErr error) (qq.Event, FrameKind, error) {
+	if bodyErr != nil {
+		return qq.Event{}, 0, fmt.Errorf("decode group_decrease notice: %w", bodyErr)
+	}
+	if selfIDErr != nil {
+		return qq.Event{}, 0, fmt.Errorf("decode group_decrease notice: self_id: %w", selfIDErr)
+	}
+	if w.GroupID == 0 || w.UserID == 0 {
+		return qq.Event{}, 0, errors.New("group_decrease notice without group_id or user_id")
+	}
+	if ev.SelfID != 0 && int64(w.UserID) == ev.SelfID {
+		return ev, FrameIgnored, nil
+	}
+	ev.Kind, ev.GroupID, ev.UserID = qq.MemberLeft, int64(w.GroupID), int64(w.UserID)
+	return ev, FrameMemberLeft, nil
 }
 
 // orNull turns an absent value into JSON null.

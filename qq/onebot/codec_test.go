@@ -170,11 +170,15 @@ func TestFixtures(t *testing.T) {
 		"llbot_notice_group_poke.json":   {kind: onebot.FrameIgnored, check: ignored},
 		"notice_friend_recall.json":      {kind: onebot.FrameIgnored, check: ignored},
 		"notice_group_card.json":         {kind: onebot.FrameIgnored, check: ignored},
-		"notice_group_decrease.json":     {kind: onebot.FrameIgnored, check: ignored},
-		"notice_group_increase.json":     {kind: onebot.FrameIgnored, check: ignored},
-		"notice_group_recall.json":       {kind: onebot.FrameIgnored, check: ignored},
-		"request_friend.json":            {kind: onebot.FrameIgnored, check: ignored},
-		"request_group_add.json":         {kind: onebot.FrameIgnored, check: ignored},
+		"notice_group_decrease.json": {kind: onebot.FrameMemberLeft, check: func(t *testing.T, _ string, _ []byte, ev qq.Event) {
+			if ev.Kind != qq.MemberLeft || ev.GroupID != 712345678 || ev.UserID != 1122334455 || ev.SelfID != 2401234567 {
+				t.Errorf("member left decoded as %+v", ev)
+			}
+		}},
+		"notice_group_increase.json": {kind: onebot.FrameIgnored, check: ignored},
+		"notice_group_recall.json":   {kind: onebot.FrameIgnored, check: ignored},
+		"request_friend.json":        {kind: onebot.FrameIgnored, check: ignored},
+		"request_group_add.json":     {kind: onebot.FrameIgnored, check: ignored},
 
 		"napcat_incoming_segments_catalog.json": {check: segmentCatalog},
 		"llbot_incoming_segments_catalog.json":  {check: segmentCatalog},

@@ -38,6 +38,10 @@ func FuzzDecodeEvent(f *testing.F) {
 				// it must fail cleanly, which it did.
 				return
 			}
+		case onebot.FrameMemberLeft:
+			if ev.Kind != qq.MemberLeft || ev.GroupID == 0 || ev.UserID == 0 || ev.UserID == ev.SelfID {
+				t.Fatalf("member left with kind %v, group %d, user %d", ev.Kind, ev.GroupID, ev.UserID)
+			}
 		case onebot.FrameMeta, onebot.FrameIgnored:
 		default:
 			t.Fatalf("no error but kind %v", kind)

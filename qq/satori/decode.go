@@ -203,6 +203,8 @@ const (
 	KindOwnMessage
 	// KindOther is every other event type and channel kind.
 	KindOther
+	// KindMemberLeft is guild-member-removed: a qq.MemberLeft event.
+	KindMemberLeft
 )
 
 func (k Kind) String() string {
@@ -213,6 +215,8 @@ func (k Kind) String() string {
 		return "own_message"
 	case KindOther:
 		return "other"
+	case KindMemberLeft:
+		return "member_left"
 	}
 	return "unknown"
 }
@@ -235,7 +239,11 @@ func DecodeEvent(body []byte) (qq.Event, Kind, string, error) {
 		self = string(w.Login.User.ID)
 	}
 	ev := qq.Event{SelfID: parseQQ(self)}
-	if w.Type != "message-created" {
+	switch w.Type {
+	case "message-created":
+	case "guild-member-removed", "guild-member-deleted": // the second: older servers' name
+		return memberLeft(ev, w)
+	default:
 		return ev, KindOther, string(w.Type), nil
 	}
 	if w.Message == nil {
@@ -267,6 +275,28 @@ func DecodeEvent(body []byte) (qq.Event, Kind, string, error) {
 		return ev, KindOwnMessage, string(w.Type), nil
 	}
 	return ev, KindMessage, string(w.Type), nil
+}
+
+// memberLeft reads guild-member-removed: guild.id is the group, user.id
+// (else member.user.id) who left or was removed. The bot itself leaving is
+// no member leaving.
+func memberLeft(ev qq.Event, w wireEvent) (qq.Event, Kind, string, error) {
+	user := cmpOr(w.User, memberUser(w.Member))
+	var group, who int64
+	if w.Guild != nil {
+		group = parseQQ(string(w.Guild.ID))
+	}
+	if user != nil {
+		who = parseQQ(string(user.ID))
+	}
+	if group == 0 || who == 0 {
+		return qq.Event{}, 0, "", fmt.Errorf("satori %s: no guild id or user id", w.Type)
+	}
+	if ev.SelfID != 0 && who == ev.SelfID {
+		return ev, KindOther, string(w.Type), nil
+	}
+	ev.Kind, ev.GroupID, ev.UserID = qq.MemberLeft, group, who
+	return ev, KindMemberLeft, string(w.Type), nil
 }
 
 // cmpOr returns a unless it is nil.

@@ -82,6 +82,25 @@ func TestDecodeOtherEvents(t *testing.T) {
 	if _, kind, typ, err := DecodeEvent(eventBody(t, "llbot_guild_member_added.json")); err != nil || kind != KindOther || typ != "guild-member-added" {
 		t.Errorf("member added: %v %q %v", kind, typ, err)
 	}
+	// A member leaving (LLBot's shape: guild, user and member beside the
+	// login); Koishi names only ids, older servers call it
+	// guild-member-deleted; the bot itself leaving is nobody's business.
+	ev, kind, typ, err := DecodeEvent(eventBody(t, "llbot_guild_member_removed.json"))
+	if err != nil || kind != KindMemberLeft || typ != "guild-member-removed" ||
+		ev.Kind != qq.MemberLeft || ev.GroupID != 712345678 || ev.UserID != 1122334455 || ev.SelfID != 2401234567 {
+		t.Errorf("member removed: %v %q %v %+v", kind, typ, err, ev)
+	}
+	for _, body := range []string{
+		`{"type":"guild-member-removed","self_id":"2401234567","guild":{"id":"712345678"},"member":{"user":{"id":"1122334455"}}}`,
+		`{"type":"guild-member-deleted","guild":{"id":"712345678"},"user":{"id":1122334455}}`,
+	} {
+		if ev, kind, _, err := DecodeEvent([]byte(body)); err != nil || kind != KindMemberLeft || ev.GroupID != 712345678 || ev.UserID != 1122334455 {
+			t.Errorf("%s: %v %v %+v", body, kind, err, ev)
+		}
+	}
+	if _, kind, _, err := DecodeEvent([]byte(`{"type":"guild-member-removed","self_id":"2401234567","guild":{"id":"712345678"},"user":{"id":"2401234567"}}`)); err != nil || kind != KindOther {
+		t.Errorf("the bot leaving: %v %v", kind, err)
+	}
 	// A channel inside a QQ guild is not a group.
 	guildChannel := `{"type":"message-created","message":{"id":"1","content":"x"},"user":{"id":"1"},"channel":{"id":"9001","type":0},"guild":{"id":"5"}}`
 	if _, kind, _, err := DecodeEvent([]byte(guildChannel)); err != nil || kind != KindOther {
@@ -94,6 +113,8 @@ func TestDecodeOtherEvents(t *testing.T) {
 		"no channel":     `{"type":"message-created","message":{"id":"1","content":"x"},"user":{"id":"1"}}`,
 		"user not a QQ":  `{"type":"message-created","message":{"id":"1","content":"x"},"user":{"id":"abc"},"channel":{"id":"712345678","type":0}}`,
 		"ids of objects": `{"type":"message-created","message":{"id":{}},"channel":{"id":"1"}}`,
+		"left, no guild": `{"type":"guild-member-removed","user":{"id":"1122334455"}}`,
+		"left, nobody":   `{"type":"guild-member-removed","guild":{"id":"712345678"}}`,
 	} {
 		if _, _, _, err := DecodeEvent([]byte(bad)); err == nil {
 			t.Errorf("%s: no error", name)

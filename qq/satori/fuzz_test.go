@@ -108,6 +108,10 @@ func FuzzDecodeEvent(f *testing.F) {
 				t.Fatalf("message of kind %v", ev.Kind)
 			}
 			checkSegments(t, ev.Message.Segments, 0)
+		case KindMemberLeft:
+			if ev.Kind != qq.MemberLeft || ev.GroupID <= 0 || ev.UserID <= 0 || ev.UserID == ev.SelfID {
+				t.Fatalf("member left with kind %v, group %d, user %d", ev.Kind, ev.GroupID, ev.UserID)
+			}
 		case KindOther:
 		default:
 			t.Fatalf("no error but kind %v", kind)

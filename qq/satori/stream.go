@@ -204,6 +204,12 @@ func (c *Client) handleEvent(body []byte) {
 		}
 		c.lookups.Remember(ev)
 		c.events.Push(ev, len(body))
+	case KindMemberLeft:
+		if self := c.SelfID(); self != 0 && ev.UserID == self {
+			return // the bot itself left
+		}
+		c.lookups.ForgetMember(ev.GroupID, ev.UserID)
+		c.events.Push(ev, len(body))
 	default:
 		c.log.Debug("event ignored", "type", typ, "kind", kind.String())
 	}

@@ -145,6 +145,16 @@ func (m *Bot) Calls() []string {
 	return append([]string(nil), m.calls...)
 }
 
+// MemberLeaves makes user leave group: get_group_member_info no longer
+// finds them there, and every subscriber gets group_member_decrease shaped
+// like milky_event_group_member_decrease.json.
+func (m *Bot) MemberLeaves(group, user int64) {
+	m.mu.Lock()
+	delete(m.members, [2]int64{group, user})
+	m.mu.Unlock()
+	m.emitEvent("group_member_decrease", time.Now().Unix(), map[string]any{"group_id": group, "user_id": user})
+}
+
 // GroupMessage pushes a message_receive event (group scene, shaped like
 // milky_message_receive_group.json) to every event-stream subscriber and
 // stores it for get_message. It returns the message_seq.

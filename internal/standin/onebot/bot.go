@@ -179,6 +179,17 @@ func (b *Bot) AddMember(group int64, m qq.Member) {
 	b.members[[2]int64{group, m.UserID}] = m
 }
 
+// MemberLeaves makes user leave group: get_group_member_info no longer
+// finds them there, and every client gets a group_decrease notice
+// (sub_type leave) shaped like notice_group_decrease.json.
+func (b *Bot) MemberLeaves(group, user int64) {
+	b.mu.Lock()
+	delete(b.members, [2]int64{group, user})
+	b.mu.Unlock()
+	b.Emit(marshal(groupDecrease{Time: time.Now().Unix(), SelfID: b.opts.SelfID, PostType: "notice",
+		GroupID: group, UserID: user, NoticeType: "group_decrease", SubType: "leave", OperatorID: user}))
+}
+
 // SetGroupName makes the group known to get_group_info and get_group_list.
 func (b *Bot) SetGroupName(group int64, name string) {
 	b.mu.Lock()

@@ -99,6 +99,19 @@ func wireSegments(segs []qq.Segment) []wireSegment {
 	return out
 }
 
+// groupDecrease is the group_decrease notice, in the bots' key order
+// (notice_group_decrease.json).
+type groupDecrease struct {
+	Time       int64  `json:"time"`
+	SelfID     int64  `json:"self_id"`
+	PostType   string `json:"post_type"`
+	GroupID    int64  `json:"group_id"`
+	UserID     int64  `json:"user_id"`
+	NoticeType string `json:"notice_type"`
+	SubType    string `json:"sub_type"`
+	OperatorID int64  `json:"operator_id"`
+}
+
 func (b *Bot) lifecycleEvent() any {
 	return struct {
 		Time          int64  `json:"time"`

@@ -181,6 +181,35 @@ func (b *Bot) PrivateMessage(sender qq.Member, segs []qq.Segment) (id string) {
 	return b.receive(privateChannel(sender.UserID), 0, sender, segs)
 }
 
+// MemberLeaves makes user leave group: guild.member.get no longer finds
+// them there, and every stream gets guild-member-removed as LLBot sends it
+// (guild, user and member beside the login).
+func (b *Bot) MemberLeaves(group, user int64) {
+	b.emitMu.Lock()
+	defer b.emitMu.Unlock()
+	b.mu.Lock()
+	m, ok := b.members[[2]int64{group, user}]
+	if !ok {
+		m = qq.Member{UserID: user}
+	}
+	delete(b.members, [2]int64{group, user})
+	b.sn++
+	body := map[string]any{
+		"id": b.sn, "sn": b.sn, "type": "guild-member-removed", "self_id": strconv.FormatInt(b.opts.SelfID, 10),
+		"platform": b.platform(), "timestamp": time.Now().UnixMilli(),
+		"login":  map[string]any{"sn": 1, "user": b.botUser(), "platform": b.platform()},
+		"guild":  b.guildLocked(group),
+		"user":   b.userObject(m),
+		"member": map[string]any{"user": b.userObject(m), "nick": cmpOr(m.Card, m.Nickname)},
+	}
+	if b.opts.Koishi {
+		body["guild"] = map[string]any{"id": strconv.FormatInt(group, 10)} // Koishi's events name only the id
+	}
+	frame := b.frame(opEvent, body)
+	b.mu.Unlock()
+	b.Emit(frame)
+}
+
 // Emit writes a raw frame (a fixture, garbage) to every identified stream.
 func (b *Bot) Emit(frame []byte) {
 	if frame == nil {

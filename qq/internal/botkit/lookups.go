@@ -62,6 +62,10 @@ func (l *Lookups) Message(ctx context.Context, id string, load func(context.Cont
 	return l.messages.Fetch(ctx, id, load)
 }
 
+// ForgetMember drops the cached member of group: they left it, and a
+// look-up must now ask the bot.
+func (l *Lookups) ForgetMember(group, user int64) { l.members.Delete(memberKey{group, user}) }
+
 // Remember caches what a received message tells for free: the message
 // itself (for replies quoting it), the sender as a group member and the
 // group's name.
