@@ -39,7 +39,7 @@ func BenchmarkGameToQQ(b *testing.B) {
 	t := DefaultTemplates()
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, ok := GameToQQ(ev, t); !ok {
+		if _, ok := GameToQQ(ev, t, ""); !ok {
 			b.Fatal("not relayed")
 		}
 	}

@@ -11,9 +11,10 @@ import (
 )
 
 // Templates are the FORMAT_* lines a game event becomes in QQ. Placeholders:
-// {server}, {player}, {message}, {text}, {title}, {command}; one that does not
-// apply to an event (e.g. {title} in a chat line) is empty. The relay adds
-// the "[server] " prefix itself, per group.
+// {server}, {player}, {message}, {text}, {title}, {command}, and {qq}: the
+// card or nickname of the QQ member bound to the player. One that does not
+// apply to an event (e.g. {title} in a chat line, {qq} for an unbound
+// player) is empty. The relay adds the "[server] " prefix itself, per group.
 type Templates struct {
 	Chat        string // FORMAT_CHAT
 	Join        string // FORMAT_JOIN
@@ -36,7 +37,7 @@ func DefaultTemplates() Templates {
 }
 
 // placeholderNames are the placeholders a template may use.
-var placeholderNames = []string{"server", "player", "message", "text", "title", "command"}
+var placeholderNames = []string{"server", "player", "message", "text", "title", "command", "qq"}
 
 // Validate reports every unknown placeholder, naming the template's variable,
 // e.g. `FORMAT_CHAT: unknown placeholder {nope}`.
@@ -53,6 +54,16 @@ func (t Templates) Validate() error {
 	return errors.Join(errs...)
 }
 
+// Uses reports whether any template has the placeholder {name}, so that a
+// value costly to find (a look-up) is only found when shown.
+func (t Templates) Uses(name string) bool {
+	used := false
+	for _, f := range t.byVariable() {
+		forEachPlaceholder(f.template, func(string) {}, func(n string) { used = used || n == name })
+	}
+	return used
+}
+
 func (t Templates) byVariable() []struct{ variable, template string } {
 	return []struct{ variable, template string }{
 		{"FORMAT_CHAT", t.Chat},
@@ -67,9 +78,10 @@ func (t Templates) byVariable() []struct{ variable, template string } {
 // GameToQQ renders a game event as its QQ line. ok is false when the event is
 // not relayed: a hidden advancement (recipe unlocks), an unknown kind, or a
 // template that leaves nothing to say. Colour codes are stripped from the
-// player, message, text and title.
-func GameToQQ(ev minecraft.Event, t Templates) (line string, ok bool) {
-	v := placeholderValues{server: ev.Server, player: StripColor(ev.Player)}
+// player, message, text and title. qqName fills {qq}: the card or nickname
+// of the member bound to the event's player, "" when none is.
+func GameToQQ(ev minecraft.Event, t Templates, qqName string) (line string, ok bool) {
+	v := placeholderValues{server: ev.Server, player: StripColor(ev.Player), qq: truncateRunes(oneLine(StripColor(qqName)), maxNameRunes)}
 	var template string
 	switch ev.Kind {
 	case minecraft.Chat:
@@ -102,7 +114,7 @@ func GameToQQ(ev minecraft.Event, t Templates) (line string, ok bool) {
 }
 
 type placeholderValues struct {
-	server, player, message, text, title, command string
+	server, player, message, text, title, command, qq string
 }
 
 func (v placeholderValues) lookup(name string) (string, bool) {
@@ -119,6 +131,8 @@ func (v placeholderValues) lookup(name string) (string, bool) {
 		return v.title, true
 	case "command":
 		return v.command, true
+	case "qq":
+		return v.qq, true
 	}
 	return "", false
 }
@@ -128,7 +142,7 @@ func (v placeholderValues) lookup(name string) (string, bool) {
 // (Validate reports it at start-up).
 func (v placeholderValues) expand(template string) string {
 	var b strings.Builder
-	b.Grow(len(template) + len(v.player) + len(v.message) + len(v.text) + len(v.title) + len(v.command))
+	b.Grow(len(template) + len(v.player) + len(v.message) + len(v.text) + len(v.title) + len(v.command) + len(v.qq))
 	forEachPlaceholder(template, func(literal string) { b.WriteString(literal) }, func(name string) {
 		if value, ok := v.lookup(name); ok {
 			b.WriteString(value)

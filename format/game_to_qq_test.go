@@ -32,7 +32,7 @@ func TestGameToQQDefaults(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, ok := GameToQQ(tt.ev, DefaultTemplates())
+			got, ok := GameToQQ(tt.ev, DefaultTemplates(), "")
 			if !ok || got != tt.want {
 				t.Errorf("got %q, %v; want %q", got, ok, tt.want)
 			}
@@ -43,15 +43,15 @@ func TestGameToQQDefaults(t *testing.T) {
 func TestGameToQQNotRelayed(t *testing.T) {
 	hidden := minecraft.Event{Kind: minecraft.Advancement, Player: "Steve",
 		Advancement: minecraft.AdvancementInfo{ID: "minecraft:recipes/misc/torch", Hidden: true}}
-	if line, ok := GameToQQ(hidden, DefaultTemplates()); ok {
+	if line, ok := GameToQQ(hidden, DefaultTemplates(), ""); ok {
 		t.Errorf("hidden advancement relayed as %q", line)
 	}
-	if line, ok := GameToQQ(minecraft.Event{Kind: 0, Player: "Steve"}, DefaultTemplates()); ok {
+	if line, ok := GameToQQ(minecraft.Event{Kind: 0, Player: "Steve"}, DefaultTemplates(), ""); ok {
 		t.Errorf("unknown event relayed as %q", line)
 	}
 	blank := DefaultTemplates()
 	blank.Join = "  "
-	if line, ok := GameToQQ(minecraft.Event{Kind: minecraft.Join, Player: "Steve"}, blank); ok {
+	if line, ok := GameToQQ(minecraft.Event{Kind: minecraft.Join, Player: "Steve"}, blank, ""); ok {
 		t.Errorf("blank template relayed as %q", line)
 	}
 }
@@ -86,7 +86,7 @@ func TestCustomTemplates(t *testing.T) {
 		{minecraft.Command, "Steve ran hi {player} on survival"},
 	}
 	for _, tt := range tests {
-		if got, ok := GameToQQ(ev(tt.kind), custom); !ok || got != tt.want {
+		if got, ok := GameToQQ(ev(tt.kind), custom, ""); !ok || got != tt.want {
 			t.Errorf("%v: got %q, %v; want %q", tt.kind, got, ok, tt.want)
 		}
 	}
@@ -95,9 +95,29 @@ func TestCustomTemplates(t *testing.T) {
 func TestTemplatePlaceholderThatDoesNotApplyIsEmpty(t *testing.T) {
 	tpl := DefaultTemplates()
 	tpl.Join = "{player}{title}{message} joined {"
-	got, _ := GameToQQ(minecraft.Event{Kind: minecraft.Join, Player: "Steve"}, tpl)
+	got, _ := GameToQQ(minecraft.Event{Kind: minecraft.Join, Player: "Steve"}, tpl, "")
 	if got != "Steve joined {" {
 		t.Errorf("got %q", got)
+	}
+}
+
+// {qq} is the bound member's name, one line, colour codes stripped; empty
+// for an unbound player. Uses tells the relay whether to look it up.
+func TestQQPlaceholder(t *testing.T) {
+	tpl := DefaultTemplates()
+	tpl.Chat = "{player}({qq})：{message}"
+	if err := tpl.Validate(); err != nil {
+		t.Fatalf("Validate: %v", err)
+	}
+	if !tpl.Uses("qq") || DefaultTemplates().Uses("qq") {
+		t.Errorf("Uses(qq): %v with it, %v without", tpl.Uses("qq"), DefaultTemplates().Uses("qq"))
+	}
+	chat := minecraft.Event{Kind: minecraft.Chat, Player: "Steve", Message: "hi"}
+	if got, _ := GameToQQ(chat, tpl, "§a[管理]\nAlice"); got != "Steve([管理] Alice)：hi" {
+		t.Errorf("bound: %q", got)
+	}
+	if got, _ := GameToQQ(chat, tpl, ""); got != "Steve()：hi" {
+		t.Errorf("unbound: %q", got)
 	}
 }
 

@@ -156,7 +156,7 @@ func TestGoldenQueQiaoEvents(t *testing.T) {
 }
 
 func qqLine(ev minecraft.Event) string {
-	line, ok := format.GameToQQ(ev, format.DefaultTemplates())
+	line, ok := format.GameToQQ(ev, format.DefaultTemplates(), "")
 	if !ok {
 		return "(not relayed)"
 	}

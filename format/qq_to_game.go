@@ -37,6 +37,9 @@ type QQMessage struct {
 	GroupID   int64
 	GroupName string    // shown first, in aqua, when Options.ShowGroupName
 	Sender    qq.Member // green; card, else nickname, else number
+	// Players are the player names bound to the sender (accounts), shown
+	// in the sender's hover.
+	Players []string
 	// Segments is the content. A reply segment among them renders nothing
 	// itself: the reply shows on the sender line from Reply.
 	Segments []qq.Segment
@@ -132,6 +135,9 @@ func senderComponent(m QQMessage) minecraft.Component {
 		name = "QQ用户"
 	}
 	hover := "QQ: " + strconv.FormatInt(m.Sender.UserID, 10) + "\n群: " + m.groupLabel()
+	if len(m.Players) > 0 {
+		hover += "\n玩家: " + truncateRunes(oneLine(strings.Join(m.Players, ", ")), maxNameRunes)
+	}
 	return minecraft.Component{Text: name, Color: colorSender, Hover: hoverText(hover)}
 }
 

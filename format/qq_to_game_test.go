@@ -186,6 +186,12 @@ func TestSenderLine(t *testing.T) {
 		t.Errorf("group name = %+v", g)
 	}
 
+	m.Players = []string{"Steve", "Alex"}
+	if h := hoverString(line(t, QQToGame(m, Options{}))[0]); h != "QQ: 1019283746\n群: 我的世界交流群\n玩家: Steve, Alex" {
+		t.Errorf("hover of a member with bound players %q", h)
+	}
+	m.Players = nil
+
 	m.GroupName, m.Sender.Card = "", ""
 	bare := line(t, QQToGame(m, Options{ShowGroupName: true}))
 	if bare[0].Text != "712345678 " || bare[1].Text != "alice" || hoverString(bare[1]) != "QQ: 1019283746\n群: 712345678" {
