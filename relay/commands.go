@@ -20,10 +20,13 @@ import (
 
 // command is one parsed in-group command (SPEC §3).
 type command struct {
-	name   string // canonical: mcc, mcb, mct, mca, mcp, mcs, mch
+	name   string // canonical: mcc, mcb, mct, mca, mcp, mcs, mch; bind, unbind, whois, bindings
 	typed  string // as the user typed it, with the prefix, for replies
 	target string // from "@name"; "" = every bound server
 	args   string
+	// mentions are the members @-mentioned after the command word
+	// (account commands: "/unbind @member").
+	mentions []int64
 }
 
 var commandAliases = map[string]string{
@@ -55,6 +58,12 @@ func (r *Relay) parseCommand(m qq.Message) (command, bool) {
 	rest := text[len(r.o.CommandPrefix):]
 	word, args := cutWord(rest)
 	name, ok := commandAliases[strings.ToLower(word)]
+	if !ok && r.o.Accounts != nil {
+		if name, ok = accountAliases[strings.ToLower(word)]; ok {
+			// No "@server" here: an @ names a member, as a mention.
+			return command{name: name, typed: r.o.CommandPrefix + word, args: args, mentions: mentionsAfterText(m.Segments)}, true
+		}
+	}
 	if !ok {
 		return command{}, false
 	}
@@ -130,6 +139,14 @@ func (r *Relay) runCommand(ctx context.Context, c caller, cmd command) {
 	switch cmd.name {
 	case "mch":
 		r.reply(c, r.help(c))
+		return
+	case "bind", "unbind", "whois", "bindings":
+		text, refused := r.accountCommand(ctx, c, cmd)
+		if refused {
+			refuse(text)
+		} else {
+			r.reply(c, text)
+		}
 		return
 	case "mcs":
 		targets, why := r.targets(c, cmd, false)
@@ -444,6 +461,7 @@ func (r *Relay) help(c caller) string {
 			p+"mcp [@服务器] <玩家> <内容> — 私聊玩家",
 		)
 	}
+	lines = append(lines, r.accountHelp(admin)...)
 	if c.group != 0 && len(r.groups[c.group]) > 1 {
 		lines = append(lines, "本群服务器："+serverNames(r.groups[c.group])+"（不加 @ 时发给全部）")
 	}

@@ -10,14 +10,18 @@ import (
 )
 
 // intakeGame is where every game event enters the relay. Events of ignored
-// players (MC_IGNORE_PLAYERS) stop here, for QQ and the other servers alike;
-// with JOIN_QUIT_DEBOUNCE a quit waits, and a join that follows within the
+// players (MC_IGNORE_PLAYERS) stop here, for QQ and the other servers alike,
+// and so does a verification code said in chat (BIND_VERIFY); with
+// JOIN_QUIT_DEBOUNCE a quit waits, and a join that follows within the
 // window cancels it and is itself not relayed. Everything else goes on to
 // handleGame at once.
 func (r *Relay) intakeGame(s *server, ev minecraft.Event) {
 	if r.o.IgnorePlayers.Match(ev.Player) {
 		r.log.Debug("game event of an ignored player not relayed", "server", s.Name,
 			"kind", ev.Kind.String(), "player", ev.Player)
+		return
+	}
+	if r.verificationLine(s, ev) {
 		return
 	}
 	if r.quits != nil && ev.Player != "" {

@@ -63,6 +63,9 @@ type Server struct {
 	Groups  []int64
 	Game    Game
 	Console Console // nil: console commands go through Game.RunCommand
+	// Whitelist keeps the server's whitelist in step with the bindings made
+	// in its groups (MC_<n>_WHITELIST; needs Options.Accounts).
+	Whitelist bool
 }
 
 // Options are the relay's rules, filled from the configuration by main.
@@ -105,6 +108,14 @@ type Options struct {
 	ImageToQQ        bool           // MC_IMAGE_TO_QQ: pictures in game chat reach QQ as pictures
 	IgnorePlayers    PlayerPatterns // MC_IGNORE_PLAYERS: their chat and events are not relayed
 	JoinQuitDebounce time.Duration  // JOIN_QUIT_DEBOUNCE; 0 relays quits at once
+
+	// Accounts: the account commands, whitelist sync and the bound names
+	// in messages (BIND); nil turns them off.
+	Accounts Accounts
+	Bind     BindOptions
+	// Now is the clock of bindings and verification codes (default
+	// time.Now); tests move it.
+	Now func() time.Time
 }
 
 // Relay routes between one QQ connection and the servers.
@@ -122,13 +133,19 @@ type Relay struct {
 	admins  map[int64]bool
 	syncMC  map[minecraft.EventKind]bool
 	quits   *quitHolder // JOIN_QUIT_DEBOUNCE; nil when off
+	now     func() time.Time
+	// showQQName: a template shows {qq}, so game events look up who is
+	// bound to their player.
+	showQQName bool
 
-	cmds sync.WaitGroup // command handlers in flight
+	cmds sync.WaitGroup  // command handlers in flight
+	life context.Context // Run's; set before anything reads it
 }
 
 type server struct {
 	Server
 	out *outbox[gameMsg]
+	wl  *whitelistSync // nil unless Whitelist and accounts are on
 }
 
 // New checks the routing and prepares the queues. It does no I/O.
@@ -160,6 +177,12 @@ func New(q QQ, servers []Server, o Options) (*Relay, error) {
 	if o.Metrics == nil {
 		o.Metrics = metrics.NewSet()
 	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Bind.NamePattern == nil {
+		o.Bind.NamePattern = defaultNameRE
+	}
 	// Compared with what users type, whatever the configuration's spelling.
 	o.RCONPublic = mapStrings(o.RCONPublic, consoleVerb)
 	o.RCONDeny = mapStrings(o.RCONDeny, consoleVerb)
@@ -170,9 +193,11 @@ func New(q QQ, servers []Server, o Options) (*Relay, error) {
 		qq: q, o: o, log: o.Logger,
 		byName: map[string]*server{}, groups: map[int64][]*server{},
 		qqOut: map[int64]*outbox[qqLine]{}, admins: map[int64]bool{},
-		syncMC: map[minecraft.EventKind]bool{},
-		m:      newRelayMetrics(o.Metrics),
-		quits:  newQuitHolder(o.JoinQuitDebounce),
+		syncMC:     map[minecraft.EventKind]bool{},
+		m:          newRelayMetrics(o.Metrics),
+		quits:      newQuitHolder(o.JoinQuitDebounce),
+		now:        o.Now,
+		showQQName: o.Accounts != nil && o.Templates.Uses("qq"),
 	}
 	lim := limits{size: o.QueueSize, maxBytes: o.QueueBytes, ttl: o.QueueTTL}
 	var keep *keeper
@@ -195,6 +220,9 @@ func New(q QQ, servers []Server, o Options) (*Relay, error) {
 		}
 		sv := &server{Server: s}
 		sv.out = newOutbox[gameMsg]("mc:"+s.Name, lim, s.Game.State(), keep, o.Logger.With("server", s.Name), r.m)
+		if s.Whitelist && o.Accounts != nil {
+			sv.wl = newWhitelistSync(r, sv)
+		}
 		r.servers = append(r.servers, sv)
 		r.byName[key] = sv
 		for _, g := range s.Groups {
@@ -235,7 +263,7 @@ func (r *Relay) handleGame(s *server, ev minecraft.Event) {
 	if ev.Kind == minecraft.Chat && hasAnyPrefix(ev.Message, r.o.MCIgnorePrefixes) {
 		return
 	}
-	line, ok := format.GameToQQ(ev, r.o.Templates)
+	line, ok := format.GameToQQ(ev, r.o.Templates, r.boundMemberName(ev.Player))
 	if !ok || strings.TrimSpace(line) == "" {
 		log.Debug("game event not relayed", "kind", ev.Kind.String(), "player", ev.Player)
 		return
@@ -310,6 +338,14 @@ func (r *Relay) handleQQ(in *intake, ev qq.Event) {
 		}
 		if cmd, ok := r.parseCommand(ev.Message); ok {
 			r.startCommand(in.cmdCtx, ev, cmd)
+		}
+	case qq.MemberLeft:
+		switch {
+		case r.o.Accounts == nil || len(r.groups[ev.GroupID]) == 0:
+		case !r.o.Bind.UnbindOnLeave:
+			r.log.Debug("a member left; their bindings stay (unbinding on leave is off)", "group", ev.GroupID, "user", ev.UserID)
+		default:
+			r.cmds.Go(func() { r.memberLeft(in.cmdCtx, ev.GroupID, ev.UserID) })
 		}
 	}
 }

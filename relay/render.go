@@ -52,7 +52,7 @@ func (r *Relay) renderQQ(ctx context.Context, ev qq.Event) []minecraft.Component
 		}
 	}
 	return format.QQToGame(format.QQMessage{
-		GroupID: group, GroupName: groupName, Sender: sender,
+		GroupID: group, GroupName: groupName, Sender: sender, Players: r.boundPlayers(ctx, sender.UserID),
 		Segments: msg.Segments, Reply: reply, Names: names,
 	}, format.Options{ShowGroupName: r.o.ShowGroupName, ChatImage: r.o.ChatImage})
 }

@@ -55,6 +55,10 @@ func (r *Relay) Run(ctx context.Context) error {
 		senders.Go(func() { s.out.run(intakeDone, drainCtx, r.gameSender(s)) })
 	}
 
+	r.life = ctx
+	var background sync.WaitGroup // whitelist sync, expiry of codes
+	r.startAccounts(ctx, &background)
+
 	in := &intake{cmdCtx: ctx, renderCtx: drainCtx, chats: map[int64]*chatPipeline{},
 		rendering: make(chan struct{}, maxRendering)}
 	var committers sync.WaitGroup
@@ -75,6 +79,7 @@ func (r *Relay) Run(ctx context.Context) error {
 	}
 	committers.Wait() // every chat message read is queued
 	r.cmds.Wait()     // commands already running still get their replies queued
+	background.Wait()
 	endIntake()
 	senders.Wait()
 	return nil

@@ -1,0 +1,85 @@
+package relay
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/mcqq/bridge/store"
+)
+
+// boundPlayers are the player names bound to user, shown in the hover of
+// their messages in game; none when accounts are off or the database
+// cannot say.
+func (r *Relay) boundPlayers(ctx context.Context, user int64) []string {
+	if r.o.Accounts == nil || user == 0 {
+		return nil
+	}
+	list, err := r.o.Accounts.BindingsOf(ctx, user)
+	if err != nil {
+		r.log.Debug("cannot read a sender's bindings", "user", user, "err", err.Error())
+		return nil
+	}
+	return playerNames(list)
+}
+
+// boundMemberName is {qq} for a game event's player: the card, else the
+// nickname, of the member bound to them in the group they bound in (the
+// number when the look-up fails); "" when nobody is bound. Only looked up
+// when a template shows it.
+func (r *Relay) boundMemberName(player string) string {
+	if !r.showQQName || player == "" {
+		return ""
+	}
+	ctx, cancel := context.WithTimeout(r.lifeCtx(), r.o.RequestTimeout)
+	defer cancel()
+	b, err := r.o.Accounts.Binding(ctx, player)
+	if err != nil {
+		if !errors.Is(err, store.ErrNotBound) {
+			r.log.Debug("cannot read a player's binding", "player", player, "err", err.Error())
+		}
+		return ""
+	}
+	if name := r.memberName(ctx, b.Group, b.QQ); name != "" {
+		return name
+	}
+	return strconv.FormatInt(b.QQ, 10)
+}
+
+// lifeCtx is Run's context (commands and look-ups end with it), or the
+// background before Run.
+func (r *Relay) lifeCtx() context.Context {
+	if r.life != nil {
+		return r.life
+	}
+	return context.Background()
+}
+
+// startAccounts starts, in wg, each whitelist server's sync and the expiry
+// of verification codes, which end with ctx, and logs the whitelist
+// changes left waiting for servers that no longer keep a whitelist.
+func (r *Relay) startAccounts(ctx context.Context, wg *sync.WaitGroup) {
+	if r.o.Accounts == nil {
+		return
+	}
+	for _, s := range r.servers {
+		if s.wl != nil {
+			wg.Go(func() { s.wl.run(ctx) })
+		}
+	}
+	if r.o.Bind.Verify {
+		wg.Go(func() { r.sweepCodes(ctx) })
+	}
+	waiting, err := r.o.Accounts.WhitelistServers(ctx)
+	if err != nil {
+		r.log.Warn("cannot list the whitelist changes waiting", "err", err.Error())
+	}
+	for _, name := range waiting {
+		if s := r.byName[strings.ToLower(name)]; s == nil || s.wl == nil {
+			r.log.Warn("whitelist changes wait for a server that does not keep its whitelist in step (unknown, or its whitelist setting is off); they stay in the database",
+				"server", name)
+		}
+	}
+}
