@@ -64,6 +64,13 @@ type Config struct {
 	QueueTTL       time.Duration `env:"QUEUE_TTL" envDefault:"10m"`
 	RequestTimeout time.Duration `env:"REQUEST_TIMEOUT" envDefault:"10s"`
 
+	// Accounts (accounts.go).
+	Bind              bool        `env:"BIND" envDefault:"true"`
+	BindMax           int         `env:"BIND_MAX" envDefault:"1"`
+	BindNamePattern   NamePattern `env:"BIND_NAME_PATTERN" envDefault:"^[A-Za-z0-9_]{3,16}$"`
+	BindVerify        bool        `env:"BIND_VERIFY" envDefault:"false"`
+	BindUnbindOnLeave bool        `env:"BIND_UNBIND_ON_LEAVE" envDefault:"true"`
+
 	HTTPListen string `env:"HTTP_LISTEN" envDefault:"127.0.0.1:9180"`
 	// DataDir holds bridge.db. Empty (never from the environment, where
 	// empty means the default) runs without a database, as the demo does.
@@ -82,6 +89,7 @@ type Server struct {
 	RCONPassword string `env:"RCON_PASSWORD" secret:"true"`
 	Groups       IDList `env:"GROUPS"`
 	GameVersion  string `env:"GAME_VERSION" envDefault:"auto"`
+	Whitelist    bool   `env:"WHITELIST" envDefault:"false"`
 }
 
 // Templates returns the FORMAT_* templates.
@@ -391,6 +399,7 @@ func (c *Config) validate() []error {
 	if err := c.Templates().Validate(); err != nil {
 		errs = append(errs, err)
 	}
+	errs = append(errs, c.validateAccounts()...)
 	if strings.TrimSpace(c.CommandPrefix) == "" {
 		bad("COMMAND_PREFIX", "must not be blank")
 	}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -60,6 +61,9 @@ type world struct {
 	bridge *bridge
 	logs   *testutil.LogBuffer
 	env    map[string]string
+	// stopBridge stops the running bridge as SIGTERM does (once; the test's
+	// end does it too).
+	stopBridge func()
 }
 
 type serverSpec struct {
@@ -70,12 +74,14 @@ type serverSpec struct {
 	// reverse: the stand-in dials the bridge's MC_LISTEN (with token
 	// "rev-secret") instead of being dialled; the test calls dialIn.
 	reverse bool
+	// whitelist: MC_<n>_WHITELIST=true (its whitelist follows the bindings)
+	whitelist bool
 }
 
 // startWorld starts the stand-ins, configures the bridge through the same
 // variables a user sets (extra overrides them) and waits until every
-// connection is up.
-func startWorld(t testing.TB, servers []serverSpec, extra map[string]string) *world {
+// connection is up. hooks see the bridge before it runs.
+func startWorld(t testing.TB, servers []serverSpec, extra map[string]string, hooks ...func(*bridge)) *world {
 	t.Helper()
 	w := &world{t: t, mc: map[string]*queqiao.Server{}, rcon: map[string]*rcon.Server{}, logs: &testutil.LogBuffer{}}
 	w.bot = onebot.New(onebot.Options{})
@@ -120,6 +126,9 @@ func startWorld(t testing.TB, servers []serverSpec, extra map[string]string) *wo
 			w.mc[s.name] = q
 			env[p+"WS_URL"] = q.URL()
 		}
+		if s.whitelist {
+			env[p+"WHITELIST"] = "true"
+		}
 		if s.rcon {
 			r := rcon.New("pw", func(cmd string) string {
 				if cmd == "list" {
@@ -135,7 +144,23 @@ func startWorld(t testing.TB, servers []serverSpec, extra map[string]string) *wo
 		}
 	}
 	maps.Copy(env, extra)
-	cfg, warnings, err := LoadConfig(env)
+	w.env = env
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("bridge log:\n%s", w.logs.String())
+		}
+	})
+	w.runBridge(hooks...)
+	w.waitReady()
+	return w
+}
+
+// runBridge builds a bridge from w.env and runs it until the test ends or
+// w.stopBridge is called; hooks see it before it runs.
+func (w *world) runBridge(hooks ...func(*bridge)) {
+	t := w.t
+	t.Helper()
+	cfg, warnings, err := LoadConfig(w.env)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +168,7 @@ func startWorld(t testing.TB, servers []serverSpec, extra map[string]string) *wo
 		t.Fatal(warnings)
 	}
 	level := slog.LevelDebug
-	if bench {
+	if _, bench := t.(*testing.B); bench {
 		level = slog.LevelWarn // a debug line per message would be what is measured
 	}
 	log := slog.New(slog.NewTextHandler(w.logs, &slog.HandlerOptions{Level: level}))
@@ -151,25 +176,34 @@ func startWorld(t testing.TB, servers []serverSpec, extra map[string]string) *wo
 	if err != nil {
 		t.Fatal(err)
 	}
+	for _, h := range hooks {
+		h(w.bridge)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- w.bridge.run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("bridge stopped with %v", err)
-		}
-		if t.Failed() {
-			t.Logf("bridge log:\n%s", w.logs.String())
-		}
-	})
-	w.env = env
-	if env["MC_LISTEN"] == "" {
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("bridge stopped with %v", err)
+			}
+		})
+	}
+	w.stopBridge = stop
+	t.Cleanup(stop)
+}
+
+// waitReady waits until every connection is up, or with MC_LISTEN until it
+// listens.
+func (w *world) waitReady() {
+	w.t.Helper()
+	if w.env["MC_LISTEN"] == "" {
 		w.waitFor("every connection up", func() bool { ready, _ := w.bridge.readiness(); return ready })
 	} else {
-		w.waitListening(env["MC_LISTEN"])
+		w.waitListening(w.env["MC_LISTEN"])
 	}
-	return w
 }
 
 // startWithBot runs the bridge for one server, "survival" in groupA, against

@@ -66,14 +66,18 @@ type bridge struct {
 	db       *store.DB // open while run runs; nil without DATA_DIR
 	handled  *handledMessages
 	queue    *durableQueue
+	accounts *accountBook     // nil without BIND or a database
 	redactor *redact.Redactor // for whatever shows connection errors or URLs
+	// clock is the relay's clock for bindings and verification codes; a
+	// test may replace it before run.
+	clock func() time.Time
 }
 
 // build turns the configuration into connected-up parts; it does no I/O.
 func build(cfg *Config, log *slog.Logger) (*bridge, error) {
 	b := &bridge{cfg: cfg, log: log, metrics: metrics.NewSet(), handled: &handledMessages{log: log},
 		queue:    &durableQueue{},
-		redactor: cfg.Redactor()}
+		redactor: cfg.Redactor(), clock: time.Now}
 	// Events wait for the relay in each client's inbox, bounded like a
 	// queue (count fixed, bytes QUEUE_BYTES); drops are counted per inbox.
 	inboxFor := func(name string) inbox.Options {
@@ -117,7 +121,7 @@ func build(cfg *Config, log *slog.Logger) (*bridge, error) {
 		}
 		g.State().SetHint(gameHint(s))
 		b.games = append(b.games, g)
-		rs := relay.Server{Name: s.Name, Groups: s.Groups, Game: g}
+		rs := relay.Server{Name: s.Name, Groups: s.Groups, Game: g, Whitelist: s.Whitelist}
 		var c *rcon.Console
 		if s.RCONAddr != "" {
 			c = rcon.New(rcon.Options{Addr: s.RCONAddr, Password: s.RCONPassword,
@@ -134,7 +138,13 @@ func build(cfg *Config, log *slog.Logger) (*bridge, error) {
 		kind, _ := minecraft.ParseEventKind(k)
 		kinds = append(kinds, kind)
 	}
+	var accounts relay.Accounts // a nil interface when off
+	if cfg.Bind && cfg.DataDir != "" {
+		b.accounts = &accountBook{}
+		accounts = b.accounts
+	}
 	b.relay, err = relay.New(b.qq, servers, relay.Options{
+		Accounts: accounts, Bind: cfg.bindOptions(), Now: func() time.Time { return b.clock() },
 		Admins: cfg.QQAdmins, AdminRoles: cfg.QQAdminRoles,
 		SyncQQToMC: cfg.SyncQQToMC, SyncMCToQQ: kinds,
 		QQSyncPrefix: cfg.QQSyncPrefix, QQIgnorePrefixes: cfg.QQIgnorePrefixes,
@@ -217,6 +227,9 @@ func (b *bridge) run(ctx context.Context) error {
 		}
 		b.handled.ids.Store(handled)
 		b.queue.q.Store(db.Queue())
+		if b.accounts != nil {
+			b.accounts.db.Store(db.Accounts())
+		}
 		// Handled message ids are written in the background until the relay
 		// is done, then the rest.
 		writeCtx, stopWriting := context.WithCancel(context.WithoutCancel(ctx))
@@ -230,6 +243,9 @@ func (b *bridge) run(ctx context.Context) error {
 			<-writerDone
 			b.handled.ids.Store(nil)
 			b.queue.q.Store(nil)
+			if b.accounts != nil {
+				b.accounts.db.Store(nil)
+			}
 			db.Close()
 		}()
 		b.log.Info("database", "path", db.Path())

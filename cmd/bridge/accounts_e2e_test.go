@@ -1,0 +1,492 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mcqq/bridge/qq"
+	"github.com/mcqq/bridge/store"
+)
+
+// carol is a member without admin rights besides bob.
+var carol = qq.Member{UserID: 1122334455, Nickname: "Carol", Role: "member"}
+
+// ask says text in group as m and returns the bridge's reply to it.
+func (w *world) ask(group int64, m qq.Member, text string) string {
+	w.t.Helper()
+	return w.reply(group, w.say(group, m, qq.Text(text)))
+}
+
+// consoleCommands returns the commands server's RCON stand-in ran that
+// start with prefix.
+func (w *world) consoleCommands(server, prefix string) []string {
+	var out []string
+	for _, c := range w.rcon[server].Commands() {
+		if strings.HasPrefix(c, prefix) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// pluginCommands returns the send_rcon_command commands the QueQiao
+// stand-in of server got that start with prefix.
+func (w *world) pluginCommands(server, prefix string) []string {
+	var out []string
+	for _, r := range w.requests(server, "send_rcon_command") {
+		var d struct{ Command string }
+		_ = json.Unmarshal(r.Data, &d)
+		if strings.HasPrefix(d.Command, prefix) {
+			out = append(out, d.Command)
+		}
+	}
+	return out
+}
+
+// database opens DATA_DIR/bridge.db as the sqlite3 shell would.
+func (w *world) database() *sql.DB {
+	w.t.Helper()
+	db, err := sql.Open("sqlite", filepath.Join(w.env["DATA_DIR"], store.FileName))
+	must(w.t, err)
+	w.t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// bindings lists "qq player group" for every binding in the database.
+func (w *world) bindings() []string {
+	w.t.Helper()
+	rows, err := w.database().Query(`SELECT qq, player, group_id FROM bindings ORDER BY player`)
+	must(w.t, err)
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var qqNum, group int64
+		var player string
+		must(w.t, rows.Scan(&qqNum, &player, &group))
+		out = append(out, strconv.FormatInt(qqNum, 10)+" "+player+" "+strconv.FormatInt(group, 10))
+	}
+	return out
+}
+
+// pendingWhitelist counts the whitelist changes waiting in the database.
+func (w *world) pendingWhitelist() int {
+	w.t.Helper()
+	var n int
+	must(w.t, w.database().QueryRow(`SELECT count(*) FROM whitelist_changes`).Scan(&n))
+	return n
+}
+
+func binding(m qq.Member, player string, group int64) string {
+	return strconv.FormatInt(m.UserID, 10) + " " + player + " " + strconv.FormatInt(group, 10)
+}
+
+// /bind stores the binding and adds the name to the whitelist of each
+// whitelist server of the group — over RCON, else QueQiao's
+// send_rcon_command — and of no other server; the reply says so. A name
+// bound by someone else (in any case), a bad name and a name over
+// BIND_MAX are refused with reasons; /whois, /bindings and /mch know the
+// commands.
+func TestBindAddsToTheWhitelistOfTheGroupsServers(t *testing.T) {
+	a, b := strconv.Itoa(groupA), strconv.Itoa(groupB)
+	w := startWorld(t, []serverSpec{
+		{name: "survival", groups: a, rcon: true, whitelist: true},
+		{name: "skyblock", groups: a, whitelist: true}, // no RCON: through the plugin
+		{name: "creative", groups: a, rcon: true},      // whitelist not kept
+		{name: "lobby", groups: b, rcon: true, whitelist: true},
+	}, nil)
+	w.mc["skyblock"].SetRCON(func(cmd string) string { return "Added Steve to the whitelist" })
+
+	if got := w.ask(groupA, bob, "/bind Steve"); got != "已绑定 Steve\n[survival] 已加入白名单\n[skyblock] 已加入白名单" {
+		t.Errorf("reply %q", got)
+	}
+	if got := w.consoleCommands("survival", "whitelist"); !slices.Equal(got, []string{"whitelist add Steve"}) {
+		t.Errorf("survival's RCON ran %q", got)
+	}
+	if got := w.pluginCommands("skyblock", "whitelist"); !slices.Equal(got, []string{"whitelist add Steve"}) {
+		t.Errorf("skyblock's plugin ran %q", got)
+	}
+	if got := append(w.consoleCommands("creative", "whitelist"), w.consoleCommands("lobby", "whitelist")...); len(got) != 0 {
+		t.Errorf("servers that do not keep this group's whitelist ran %q", got)
+	}
+	if got := w.bindings(); !slices.Equal(got, []string{binding(bob, "Steve", groupA)}) {
+		t.Errorf("database holds %q", got)
+	}
+
+	for _, c := range []struct {
+		who        qq.Member
+		text, want string
+	}{
+		{alice, "/bind steve", "Steve 已被其他成员绑定；如有疑问请联系管理员"},
+		{bob, "/绑定 STEVE", "你已绑定 Steve"},
+		{bob, "/bind Alex", "你已绑定 Steve，每人最多绑定 1 个名字；换名字请先用 /unbind 解绑"},
+		{carol, "/bind Al-ex", "玩家名“Al-ex”不合要求：应为 3–16 位英文字母、数字或下划线"},
+		{carol, "/bind @a", "玩家名“@a”不合要求：应为 3–16 位英文字母、数字或下划线"},
+		{carol, "/bind", "用法：/bind <玩家名>"},
+		{carol, "/bindings", "仅管理员可使用 /bindings"},
+	} {
+		if got := w.ask(groupA, c.who, c.text); got != c.want {
+			t.Errorf("%s %q: reply %q, want %q", c.who.Nickname, c.text, got, c.want)
+		}
+	}
+	if got := w.bindings(); !slices.Equal(got, []string{binding(bob, "Steve", groupA)}) {
+		t.Errorf("after the refusals the database holds %q", got)
+	}
+	if got := w.consoleCommands("survival", "whitelist"); len(got) != 1 {
+		t.Errorf("refusals reached the whitelist: %q", got)
+	}
+
+	day := time.Now().Format("2006-01-02")
+	if got := w.ask(groupA, carol, "/whois steve"); !strings.HasPrefix(got, "Steve 由 Bob（QQ 1357924680）绑定，绑定于 "+day) {
+		t.Errorf("/whois steve: %q", got)
+	}
+	if got := w.ask(groupA, carol, "/查询 Herobrine"); got != "Herobrine 还没有被绑定" {
+		t.Errorf("/whois of a free name: %q", got)
+	}
+	id := w.say(groupA, carol, qq.Text("/whois "), seg(qq.SegAt, "qq", strconv.FormatInt(bob.UserID, 10)))
+	if got := w.reply(groupA, id); !strings.HasPrefix(got, "Bob（QQ 1357924680）绑定了 Steve（"+day) {
+		t.Errorf("/whois @bob: %q", got)
+	}
+	if got := w.ask(groupA, alice, "/bindings"); !strings.HasPrefix(got, "共 1 个绑定：\nSteve — QQ 1357924680，"+day) {
+		t.Errorf("/bindings: %q", got)
+	}
+	help := w.ask(groupA, carol, "/mch")
+	for _, want := range []string{"/bind <玩家名>", "/unbind [玩家名]", "/whois <玩家名或@成员>"} {
+		if !strings.Contains(help, want) {
+			t.Errorf("/mch lacks %q:\n%s", want, help)
+		}
+	}
+	if strings.Contains(help, "/bindings") {
+		t.Errorf("/mch shows a member /bindings:\n%s", help)
+	}
+	// None of it was chat.
+	if n := len(w.requests("survival", "broadcast")); n != 0 {
+		t.Errorf("%d account commands reached the game as chat", n)
+	}
+}
+
+// Two members binding one name at once: exactly one gets it, and it is
+// added to the whitelist once.
+func TestConcurrentBindsOfOneNameOneWins(t *testing.T) {
+	w := startWorld(t, []serverSpec{{name: "survival", groups: strconv.Itoa(groupA), rcon: true, whitelist: true}}, nil)
+	for round, name := range []string{"Steve", "Alex", "Notch"} {
+		members := []qq.Member{alice, bob, carol}
+		var ids [3]int64
+		var wg sync.WaitGroup
+		for i, m := range members {
+			wg.Go(func() { ids[i] = w.say(groupA, m, qq.Text("/bind "+name)) })
+		}
+		wg.Wait()
+		won := 0
+		for _, id := range ids {
+			switch got := w.reply(groupA, id); {
+			case strings.HasPrefix(got, "已绑定 "+name):
+				won++
+			case got != name+" 已被其他成员绑定；如有疑问请联系管理员":
+				t.Errorf("round %d: reply %q", round, got)
+			}
+		}
+		if won != 1 {
+			t.Errorf("round %d: %d members bound %s", round, won, name)
+		}
+		w.waitFor("the whitelist", func() bool { return len(w.consoleCommands("survival", "whitelist add "+name)) >= 1 })
+		if got := w.consoleCommands("survival", "whitelist add "+name); len(got) != 1 {
+			t.Errorf("round %d: whitelist commands %q", round, got)
+		}
+		// Everyone is bound now or loses to the next round: unbind all.
+		for _, m := range members {
+			w.ask(groupA, m, "/unbind")
+		}
+	}
+}
+
+// A whitelist server that is down when /bind runs: the reply says the name
+// will be added, and once the server is back "whitelist add" arrives there
+// exactly once — also when the bridge was restarted in between (same
+// DATA_DIR), which keeps the bindings too.
+func TestWhitelistChangeWaitsForTheServer(t *testing.T) {
+	for _, restart := range []bool{false, true} {
+		t.Run(map[bool]string{false: "reconnect", true: "bridge restarted"}[restart], func(t *testing.T) {
+			w := startWorld(t, []serverSpec{{name: "survival", groups: strconv.Itoa(groupA), rcon: true, whitelist: true}}, nil)
+			console := w.rcon["survival"]
+			console.Stop()
+			if got := w.ask(groupA, bob, "/bind Alex"); got != "已绑定 Alex\n[survival] 未连接，恢复后自动加入" {
+				t.Errorf("reply %q", got)
+			}
+			if w.pendingWhitelist() != 1 {
+				t.Errorf("%d changes waiting in the database; want 1", w.pendingWhitelist())
+			}
+			if restart {
+				w.stopBridge()
+				w.runBridge()
+				w.waitFor("the bridge to start", func() bool { return w.bridge.qq.State().Up() && w.bridge.games[0].State().Up() })
+			}
+			must(t, console.Restart())
+			w.waitFor("whitelist add Alex", func() bool { return len(w.consoleCommands("survival", "whitelist")) > 0 })
+			w.waitFor("the change to leave the database", func() bool { return w.pendingWhitelist() == 0 })
+			// Nothing is left to send it again; a command after it shows the
+			// console has moved on.
+			w.ask(groupA, alice, "/mcc list")
+			if got := w.consoleCommands("survival", "whitelist"); !slices.Equal(got, []string{"whitelist add Alex"}) {
+				t.Errorf("the console ran %q", got)
+			}
+			if got := w.bindings(); !slices.Equal(got, []string{binding(bob, "Alex", groupA)}) {
+				t.Errorf("database holds %q", got)
+			}
+			if got := w.ask(groupA, carol, "/whois Alex"); !strings.HasPrefix(got, "Alex 由 Bob（QQ 1357924680）绑定") {
+				t.Errorf("/whois after the outage: %q", got)
+			}
+		})
+	}
+}
+
+// /unbind removes one's own binding, an admin's /unbind @member and
+// /unbind <name> someone else's, and each sends "whitelist remove"; a
+// member cannot unbind another's name.
+func TestUnbind(t *testing.T) {
+	w := startWorld(t, []serverSpec{{name: "survival", groups: strconv.Itoa(groupA), rcon: true, whitelist: true}}, nil)
+	w.bot.AddMember(groupA, carol)
+	removes := func() []string { return w.consoleCommands("survival", "whitelist remove") }
+
+	if got := w.ask(groupA, bob, "/unbind"); got != "你还没有绑定玩家名" {
+		t.Errorf("unbind without a binding: %q", got)
+	}
+	w.ask(groupA, bob, "/bind Steve")
+	if got := w.ask(groupA, carol, "/unbind Steve"); got != "只有管理员可以解绑别人的名字" {
+		t.Errorf("a member unbinding another's name: %q", got)
+	}
+	if got := w.ask(groupA, bob, "/unbind"); got != "已解绑 Steve\n[survival] 已移出白名单" {
+		t.Errorf("/unbind: %q", got)
+	}
+	if got := w.bindings(); len(got) != 0 {
+		t.Errorf("after /unbind the database holds %q", got)
+	}
+
+	w.ask(groupA, bob, "/bind Steve")
+	id := w.say(groupA, alice, qq.Text("/unbind "), seg(qq.SegAt, "qq", strconv.FormatInt(bob.UserID, 10)))
+	if got := w.reply(groupA, id); got != "已解绑 Steve\n[survival] 已移出白名单" {
+		t.Errorf("admin /unbind @bob: %q", got)
+	}
+	w.ask(groupA, bob, "/bind Steve")
+	if got := w.ask(groupA, owner, "/解绑 steve"); got != "已解绑 Steve\n[survival] 已移出白名单" {
+		t.Errorf("admin /unbind steve: %q", got)
+	}
+	if got := removes(); !slices.Equal(got, []string{"whitelist remove Steve", "whitelist remove Steve", "whitelist remove Steve"}) {
+		t.Errorf("removals %q", got)
+	}
+	if got := w.bindings(); len(got) != 0 {
+		t.Errorf("database holds %q", got)
+	}
+}
+
+// A member who leaves the only bound group loses their binding and
+// whitelist entry, and the group is told; one who leaves one of two bound
+// groups keeps it until they leave the other too.
+func TestMemberLeavingUnbinds(t *testing.T) {
+	t.Run("only group", func(t *testing.T) {
+		w := startWorld(t, []serverSpec{{name: "survival", groups: strconv.Itoa(groupA), rcon: true, whitelist: true}}, nil)
+		w.ask(groupA, bob, "/bind Steve")
+		w.bot.MemberLeaves(groupA, bob.UserID)
+		w.waitLine(groupA, "QQ 1357924680 已离开本群，已解除其绑定：")
+		if got := w.lines(groupA); !slices.Contains(got, "已解绑 Steve") || !slices.Contains(got, "[survival] 已移出白名单") {
+			t.Errorf("group told %q", got)
+		}
+		if got := w.consoleCommands("survival", "whitelist remove"); !slices.Equal(got, []string{"whitelist remove Steve"}) {
+			t.Errorf("removals %q", got)
+		}
+		if got := w.bindings(); len(got) != 0 {
+			t.Errorf("database holds %q", got)
+		}
+	})
+	t.Run("still in another bound group", func(t *testing.T) {
+		both := strconv.Itoa(groupA) + "," + strconv.Itoa(groupB)
+		w := startWorld(t, []serverSpec{{name: "survival", groups: both, rcon: true, whitelist: true}}, nil)
+		w.ask(groupA, bob, "/bind Steve")
+		w.bot.MemberLeaves(groupA, bob.UserID)
+		w.waitFor("the bridge to see bob in the other group", func() bool {
+			return strings.Contains(w.logs.String(), "still in another; bindings kept")
+		})
+		if got := w.bindings(); !slices.Equal(got, []string{binding(bob, "Steve", groupA)}) {
+			t.Errorf("binding of a member still in a bound group: %q", got)
+		}
+		w.bot.MemberLeaves(groupB, bob.UserID)
+		w.waitFor("whitelist remove", func() bool { return len(w.consoleCommands("survival", "whitelist remove")) > 0 })
+		w.waitLine(groupB, "QQ 1357924680 已离开本群，已解除其绑定：")
+		if got := w.bindings(); len(got) != 0 {
+			t.Errorf("database holds %q", got)
+		}
+	})
+	t.Run("BIND_UNBIND_ON_LEAVE=false", func(t *testing.T) {
+		w := startWorld(t, []serverSpec{{name: "survival", groups: strconv.Itoa(groupA), rcon: true, whitelist: true}},
+			map[string]string{"BIND_UNBIND_ON_LEAVE": "false"})
+		w.ask(groupA, bob, "/bind Steve")
+		w.bot.MemberLeaves(groupA, bob.UserID)
+		w.waitFor("the notice", func() bool { return strings.Contains(w.logs.String(), "unbinding on leave is off") })
+		if got := w.bindings(); !slices.Equal(got, []string{binding(bob, "Steve", groupA)}) {
+			t.Errorf("database holds %q", got)
+		}
+	})
+}
+
+// testClock is a clock a test moves by hand.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *testClock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+var codeRE = regexp.MustCompile(`发送验证码 (\d{6})`)
+
+// BIND_VERIFY: /bind answers a code; said in game by that player it binds
+// (whitelist and all) and is not relayed; said by another player it does
+// neither; after 10 minutes it has expired (a moved clock) and is gone.
+func TestBindVerifiedInGame(t *testing.T) {
+	clock := &testClock{t: time.Now()}
+	w := startWorld(t, []serverSpec{{name: "survival", groups: strconv.Itoa(groupA), rcon: true, whitelist: true}},
+		map[string]string{"BIND_VERIFY": "true"}, func(b *bridge) { b.clock = clock.now })
+	mc := w.mc["survival"]
+	mc.SetOnline("Steve", "Alex")
+
+	id := w.say(groupA, bob, qq.Text("/bind Steve"))
+	answer := w.reply(groupA, id)
+	m := codeRE.FindStringSubmatch(answer)
+	if m == nil || !strings.HasPrefix(answer, "请在 10 分钟内用 Steve 进入服务器") {
+		t.Fatalf("reply %q", answer)
+	}
+	code := m[1]
+	if got := w.bindings(); len(got) != 0 {
+		t.Fatalf("bound before the player said the code: %q", got)
+	}
+
+	mc.Chat("Alex", code) // someone else reading the group
+	mc.Chat("Steve", "hi")
+	w.waitLine(groupA, "Steve：hi")
+	if got := w.bindings(); len(got) != 0 {
+		t.Errorf("another player's saying the code bound %q", got)
+	}
+
+	mc.Chat("Steve", code)
+	var confirmed string
+	w.waitFor("the confirmation", func() bool {
+		for _, s := range w.bot.Sent() {
+			if len(s.Message) > 0 && s.Message[0].Get("id") == strconv.FormatInt(id, 10) && s.Text != answer {
+				confirmed = s.Text
+				return true
+			}
+		}
+		return false
+	})
+	if confirmed != "已绑定 Steve\n[survival] 已加入白名单" {
+		t.Errorf("confirmation %q", confirmed)
+	}
+	if got := w.bindings(); !slices.Equal(got, []string{binding(bob, "Steve", groupA)}) {
+		t.Errorf("database holds %q", got)
+	}
+	if got := w.consoleCommands("survival", "whitelist"); !slices.Equal(got, []string{"whitelist add Steve"}) {
+		t.Errorf("console ran %q", got)
+	}
+	w.waitRequests("survival", "send_private_msg", 1) // the player is told in game
+	for _, l := range w.lines(groupA) {
+		if strings.Contains(l, code) && !strings.Contains(l, "发送验证码") {
+			t.Errorf("the code reached the group: %q", l)
+		}
+	}
+
+	// Ten minutes later a code no longer binds, and is removed.
+	answer = w.ask(groupA, carol, "/bind Alex")
+	late := codeRE.FindStringSubmatch(answer)
+	if late == nil {
+		t.Fatalf("reply %q", answer)
+	}
+	clock.advance(10*time.Minute + time.Second)
+	mc.Chat("Alex", late[1])
+	w.waitLine(groupA, "Alex："+late[1]) // expired: just chat
+	if got := w.bindings(); !slices.Equal(got, []string{binding(bob, "Steve", groupA)}) {
+		t.Errorf("an expired code bound: %q", got)
+	}
+	w.ask(groupA, alice, "/bind Notch") // a new code sweeps the expired ones
+	var n int
+	must(t, w.database().QueryRow(`SELECT count(*) FROM verifications WHERE code = ?`, late[1]).Scan(&n))
+	if n != 0 {
+		t.Errorf("the expired code is still stored")
+	}
+}
+
+// With a binding, the sender's hover in game names the player, and a
+// template's {qq} is the bound member's card or nickname (empty when
+// unbound).
+func TestBoundNamesShowOnBothSides(t *testing.T) {
+	w := startWorld(t, []serverSpec{{name: "survival", groups: strconv.Itoa(groupA)}},
+		map[string]string{"FORMAT_CHAT": "{player}({qq})：{message}", "FORMAT_JOIN": "{player} {qq} 加入了游戏"})
+	w.ask(groupA, alice, "/bind Steve")
+	w.say(groupA, alice, qq.Text("大家好"))
+	reqs := w.waitRequests("survival", "broadcast", 1)
+	var hover string
+	for _, c := range flatten(decodeMessage(t, reqs[0].Data, "message")) {
+		if c.Text == alice.Card {
+			hover = string(c.HoverEvent)
+		}
+	}
+	if !strings.Contains(hover, `玩家: Steve`) {
+		t.Errorf("sender hover %s", hover)
+	}
+
+	mc := w.mc["survival"]
+	mc.Chat("Steve", "hi")
+	mc.Chat("Alex", "hello")
+	mc.Join("Steve")
+	w.waitLine(groupA, "Steve [管理] Alice_MC 加入了游戏")
+	got := w.lines(groupA)
+	if !slices.Contains(got, "Steve([管理] Alice_MC)：hi") || !slices.Contains(got, "Alex()：hello") {
+		t.Errorf("group got %q", got)
+	}
+}
+
+// A database written by a newer bridge stops start-up with one line naming
+// DATA_DIR and what to do; the file is left as it was.
+func TestNewerDatabaseStopsStartup(t *testing.T) {
+	t.Chdir(t.TempDir()) // no .env
+	dataDir := t.TempDir()
+	db, err := store.Open(context.Background(), dataDir, store.Options{})
+	must(t, err)
+	db.Close()
+	raw, err := sql.Open("sqlite", filepath.Join(dataDir, store.FileName))
+	must(t, err)
+	_, err = raw.Exec(`PRAGMA user_version = 99`)
+	raw.Close()
+	must(t, err)
+	environ := []string{"QQ_URL=ws://127.0.0.1:1/", "MC_0_NAME=survival", "MC_0_WS_URL=ws://127.0.0.1:1",
+		"MC_0_GROUPS=" + strconv.Itoa(groupA), "HTTP_LISTEN=none", "LOG_FORMAT=text", "DATA_DIR=" + dataDir}
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), nil, environ, &out, &errOut); code != exitFail {
+		t.Fatalf("exit %d; want %d\n%s", code, exitFail, errOut.String())
+	}
+	if !strings.Contains(errOut.String(), "DATA_DIR "+dataDir+":") || !strings.Contains(errOut.String(), "newer bridge") ||
+		!strings.Contains(errOut.String(), "version is 99") {
+		t.Errorf("log does not explain:\n%s", errOut.String())
+	}
+	if _, err := os.Stat(filepath.Join(dataDir, store.FileName)); err != nil {
+		t.Errorf("the database is gone: %v", err)
+	}
+}
