@@ -33,7 +33,8 @@ func (r *Relay) boundMemberName(player string) string {
 	if !r.showQQName || player == "" {
 		return ""
 	}
-	ctx, cancel := context.WithTimeout(r.lifeCtx(), r.o.RequestTimeout)
+	// Events read during shutdown still get their line, within the timeout.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.lifeCtx()), r.o.RequestTimeout)
 	defer cancel()
 	b, err := r.o.Accounts.Binding(ctx, player)
 	if err != nil {

@@ -490,3 +490,18 @@ func TestNewerDatabaseStopsStartup(t *testing.T) {
 		t.Errorf("the database is gone: %v", err)
 	}
 }
+
+// A whitelist server reached through QueQiao whose RCON is switched off:
+// the reply says why the change waits, and it goes through once RCON is on,
+// without anyone asking again.
+func TestWhitelistChangeRetriedWhileConnected(t *testing.T) {
+	w := startWorld(t, []serverSpec{{name: "survival", groups: strconv.Itoa(groupA), whitelist: true}}, nil)
+	if got := w.ask(groupA, bob, "/bind Steve"); got != "已绑定 Steve\n[survival] 暂未完成（Rcon 功能未在配置文件中启用），稍后自动重试" {
+		t.Errorf("reply %q", got)
+	}
+	w.mc["survival"].SetRCON(func(cmd string) string { return "Added Steve to the whitelist" })
+	w.waitFor("the change to go through", func() bool { return w.pendingWhitelist() == 0 })
+	if got := w.pluginCommands("survival", "whitelist"); len(got) < 2 || got[len(got)-1] != "whitelist add Steve" {
+		t.Errorf("the plugin got %q", got)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -19,8 +20,9 @@ import (
 // runDemo shows the bridge working without QQ or Minecraft: it
 // starts loopback stand-ins for a QQ bot speaking protocol (QQ_PROTOCOL:
 // onebot, the default, milky or satori), two QueQiao servers and RCON,
-// bridges them with the real code, plays a short conversation both ways
-// and prints what each side saw.
+// bridges them with the real code, plays a short conversation both ways,
+// binds a player (survival keeps its whitelist) and prints what each side
+// saw.
 func runDemo(ctx context.Context, w io.Writer, protocol string) error {
 	const group = 712345678
 	alice := qq.Member{UserID: 1019283746, Nickname: "Alice", Card: "Alice_MC", Role: "admin"}
@@ -33,8 +35,11 @@ func runDemo(ctx context.Context, w io.Writer, protocol string) error {
 	survival := queqiao.New(queqiao.Options{ServerName: "survival", Version: "1.21.1"})
 	creative := queqiao.New(queqiao.Options{ServerName: "creative", Version: "1.21.5"})
 	console := rcon.New("demo-password", func(cmd string) string {
-		if cmd == "list" {
+		switch {
+		case cmd == "list":
 			return "There are 2 of a max of 20 players online: Steve, Alex"
+		case strings.HasPrefix(cmd, "whitelist add "):
+			return "Added " + strings.TrimPrefix(cmd, "whitelist add ") + " to the whitelist"
 		}
 		return "Unknown command: " + cmd
 	})
@@ -55,6 +60,7 @@ func runDemo(ctx context.Context, w io.Writer, protocol string) error {
 		"MC_0_RCON_ADDR":     console.Addr(),
 		"MC_0_RCON_PASSWORD": "demo-password",
 		"MC_0_GROUPS":        strconv.Itoa(group),
+		"MC_0_WHITELIST":     "true",
 		"MC_1_NAME":          "creative",
 		"MC_1_WS_URL":        creative.URL(),
 		"MC_1_GROUPS":        strconv.Itoa(group),
@@ -65,7 +71,14 @@ func runDemo(ctx context.Context, w io.Writer, protocol string) error {
 	if err != nil {
 		return err
 	}
-	cfg.DataDir = "" // the demo keeps nothing
+	// The demo keeps nothing: its database (bindings) lives in a temporary
+	// directory, removed at the end.
+	dataDir, err := os.MkdirTemp("", "bridge-demo-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dataDir)
+	cfg.DataDir = dataDir
 	b, err := build(cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		return err
@@ -185,7 +198,29 @@ func runDemo(ctx context.Context, w io.Writer, protocol string) error {
 			return err
 		}
 	}
-	fmt.Fprintln(w, "\nDemo finished: both directions and the commands worked.")
+	fmt.Fprintln(w, "\n== Accounts (survival keeps its whitelist in step: MC_0_WHITELIST=true)")
+	fmt.Fprintln(w, "  QQ ▶ Bob: /bind Steve")
+	id := bot.say(group, bob, []qq.Segment{qq.Text("/bind Steve")})
+	quoted[id] = bob.DisplayName()
+	if err := qqSaw(2); err != nil {
+		return err
+	}
+	var whitelist []string
+	if err := waitFor("the whitelist", func() bool {
+		whitelist = whitelist[:0]
+		for _, c := range console.Commands() {
+			if strings.HasPrefix(c, "whitelist ") {
+				whitelist = append(whitelist, c)
+			}
+		}
+		return len(whitelist) > 0
+	}); err != nil {
+		return err
+	}
+	for _, c := range whitelist {
+		fmt.Fprintf(w, "  RCON ◀ survival: %s\n", c)
+	}
+	fmt.Fprintln(w, "\nDemo finished: both directions, the commands and a binding worked.")
 	return nil
 }
 

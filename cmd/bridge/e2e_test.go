@@ -300,7 +300,8 @@ func TestDemoRunsAndShowsBothSides(t *testing.T) {
 	// The game lines are what the QueQiao stand-in shows: its [鹊桥] prefix
 	// directly before what the bridge sent, which starts with a space.
 	for _, want := range []string{"MC ◀ survival: [鹊桥] Alice_MC(回复 @Bob)：@Bob 今晚8点", "QQ ◀ [survival] Steve：",
-		"Steve被僵尸杀死了", "QQ ◀ (replying to Alice_MC) [survival] There are 2", "QQ ◀ (replying to Bob) 仅超级管理员可执行 stop"} {
+		"Steve被僵尸杀死了", "QQ ◀ (replying to Alice_MC) [survival] There are 2", "QQ ◀ (replying to Bob) 仅超级管理员可执行 stop",
+		"QQ ◀ (replying to Bob) 已绑定 Steve\n       [survival] 已加入白名单", "RCON ◀ survival: whitelist add Steve"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out.String())
 		}

@@ -186,7 +186,7 @@ func TestSatoriDemo(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d\n%s\n%s", code, out.String(), errOut.String())
 	}
-	for _, want := range []string{"QQ_PROTOCOL=satori", "MC ◀ survival: [鹊桥] Alice_MC(回复 @Bob)：@Bob", "QQ ◀ [survival] Steve：", "[survival] There are 2"} {
+	for _, want := range []string{"QQ_PROTOCOL=satori", "MC ◀ survival: [鹊桥] Alice_MC(回复 @Bob)：@Bob", "QQ ◀ [survival] Steve：", "[survival] There are 2", "已绑定 Steve", "RCON ◀ survival: whitelist add Steve"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out.String())
 		}
