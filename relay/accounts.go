@@ -171,6 +171,7 @@ func (r *Relay) bindCommand(ctx context.Context, c caller, cmd command) (string,
 		Max:       r.o.Bind.Max,
 		Whitelist: r.whitelistServers(c.group),
 	})
+	r.bound.changed()
 	if why, refused := bindRefusal(err, c.user, r.o.CommandPrefix); refused {
 		return why, true, nil
 	}
@@ -272,6 +273,7 @@ func (r *Relay) unbindCommand(ctx context.Context, c caller, cmd command) (strin
 // binding someone else removed meanwhile is reported as gone.
 func (r *Relay) unbind(ctx context.Context, b store.Binding, logArgs ...any) (string, error) {
 	changes, err := r.o.Accounts.Unbind(ctx, b, r.whitelistServers(b.Group), r.now())
+	r.bound.changed()
 	if errors.Is(err, store.ErrNotBound) {
 		return b.Player + " 已不再绑定", nil
 	}

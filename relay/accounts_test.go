@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mcqq/bridge/qq"
 	"github.com/mcqq/bridge/store"
@@ -63,5 +64,29 @@ func TestDescribeWhitelist(t *testing.T) {
 		if got := describeWhitelist(c.change, c.o); got != c.want {
 			t.Errorf("%+v: %q, want %q", c.o, got, c.want)
 		}
+	}
+}
+
+// The cache of senders' names: a change empties it, a load that began
+// before a change is not kept, and an entry lasts boundTTL.
+func TestBoundCache(t *testing.T) {
+	var c boundCache
+	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	gen := c.generation()
+	c.put(1, []string{"Steve"}, gen, now)
+	if names, ok := c.get(1, now.Add(boundTTL-time.Second)); !ok || !slices.Equal(names, []string{"Steve"}) {
+		t.Errorf("fresh entry: %v, %v", names, ok)
+	}
+	if _, ok := c.get(1, now.Add(boundTTL)); ok {
+		t.Error("an entry outlived boundTTL")
+	}
+	stale := c.generation()
+	c.changed()
+	if _, ok := c.get(1, now); ok {
+		t.Error("a change left an entry")
+	}
+	c.put(2, []string{"Alex"}, stale, now) // loaded before the change
+	if _, ok := c.get(2, now); ok {
+		t.Error("a load from before the change was kept")
 	}
 }

@@ -6,23 +6,88 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/mcqq/bridge/store"
 )
 
 // boundPlayers are the player names bound to user, shown in the hover of
 // their messages in game; none when accounts are off or the database
-// cannot say.
+// cannot say. Answers are cached (see boundCache), as every message asks.
 func (r *Relay) boundPlayers(ctx context.Context, user int64) []string {
 	if r.o.Accounts == nil || user == 0 {
 		return nil
 	}
+	if names, ok := r.bound.get(user, r.now()); ok {
+		return names
+	}
+	gen := r.bound.generation()
 	list, err := r.o.Accounts.BindingsOf(ctx, user)
 	if err != nil {
 		r.log.Debug("cannot read a sender's bindings", "user", user, "err", err.Error())
 		return nil
 	}
-	return playerNames(list)
+	names := playerNames(list)
+	r.bound.put(user, names, gen, r.now())
+	return names
+}
+
+// boundCache remembers the names bound to senders. Any binding made or
+// removed through the bridge empties it (they are rare); an edit made
+// with the sqlite3 shell shows within boundTTL. A load that began before a
+// change is not stored. Safe for concurrent use.
+type boundCache struct {
+	mu      sync.Mutex
+	gen     uint64
+	entries map[int64]boundEntry
+}
+
+type boundEntry struct {
+	names []string
+	at    time.Time
+}
+
+const (
+	boundTTL     = time.Minute
+	boundEntries = 4096 // beyond this the cache starts again empty
+)
+
+func (c *boundCache) get(user int64, now time.Time) ([]string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[user]
+	if !ok || now.Sub(e.at) >= boundTTL || now.Before(e.at) {
+		return nil, false
+	}
+	return e.names, true
+}
+
+func (c *boundCache) generation() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gen
+}
+
+// put stores names loaded since generation gen, unless a change came
+// between.
+func (c *boundCache) put(user int64, names []string, gen uint64, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if gen != c.gen {
+		return
+	}
+	if c.entries == nil || len(c.entries) >= boundEntries {
+		c.entries = map[int64]boundEntry{}
+	}
+	c.entries[user] = boundEntry{names: names, at: now}
+}
+
+// changed forgets everything: a binding was made or removed.
+func (c *boundCache) changed() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	c.entries = nil
 }
 
 // boundMemberName is {qq} for a game event's player: the card, else the

@@ -137,6 +137,7 @@ type Relay struct {
 	// showQQName: a template shows {qq}, so game events look up who is
 	// bound to their player.
 	showQQName bool
+	bound      boundCache // names bound to senders, for their hover
 
 	cmds sync.WaitGroup  // command handlers in flight
 	life context.Context // Run's; set before anything reads it

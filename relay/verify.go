@@ -123,6 +123,7 @@ func (r *Relay) confirmVerification(ctx context.Context, s *server, v store.Veri
 		Binding: store.Binding{QQ: v.QQ, Player: player, Group: v.Group, BoundAt: now},
 		Max:     r.o.Bind.Max, Whitelist: r.whitelistServers(v.Group), Code: v.Code, Now: now,
 	})
+	r.bound.changed()
 	c := caller{user: v.QQ, group: v.Group, replyTo: v.MessageID}
 	if why, refused := bindRefusal(err, v.QQ, r.o.CommandPrefix); refused {
 		r.reply(c, why)

@@ -103,3 +103,44 @@ func BenchmarkHandled(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "ids/s")
 }
+
+// Reading a sender's bindings: paid for every QQ message going into the
+// game while accounts are on (the hover names the bound player), among
+// 10,000 bindings.
+func BenchmarkBindingsOf(b *testing.B) {
+	ctx := context.Background()
+	a := open(b, b.TempDir(), Options{}).Accounts()
+	now := time.Now()
+	for i := range 10_000 {
+		if _, err := a.Bind(ctx, BindRequest{Binding: Binding{QQ: int64(100000 + i), Player: fmt.Sprintf("player%d", i),
+			Group: 712345678, BoundAt: now}, Max: 1}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if _, err := a.BindingsOf(ctx, int64(100000+i%20_000)); err != nil { // half of them unbound
+			b.Fatal(err)
+		}
+		i++
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lookups/s")
+}
+
+// Binding one name with its whitelist change: the write /bind makes.
+func BenchmarkBind(b *testing.B) {
+	ctx := context.Background()
+	a := open(b, b.TempDir(), Options{}).Accounts()
+	now := time.Now()
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if _, err := a.Bind(ctx, BindRequest{Binding: Binding{QQ: int64(100000 + i), Player: fmt.Sprintf("player%d", i),
+			Group: 712345678, BoundAt: now}, Max: 1, Whitelist: []string{"survival"}}); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "binds/s")
+}

@@ -439,17 +439,23 @@ func TestBindVerifiedInGame(t *testing.T) {
 func TestBoundNamesShowOnBothSides(t *testing.T) {
 	w := startWorld(t, []serverSpec{{name: "survival", groups: strconv.Itoa(groupA)}},
 		map[string]string{"FORMAT_CHAT": "{player}({qq})：{message}", "FORMAT_JOIN": "{player} {qq} 加入了游戏"})
+	senderHover := func(n int) string {
+		reqs := w.waitRequests("survival", "broadcast", n)
+		for _, c := range flatten(decodeMessage(t, reqs[n-1].Data, "message")) {
+			if c.Text == alice.Card {
+				return string(c.HoverEvent)
+			}
+		}
+		return ""
+	}
+	w.say(groupA, alice, qq.Text("早"))
+	if hover := senderHover(1); strings.Contains(hover, "玩家") || !strings.Contains(hover, "QQ: 1019283746") {
+		t.Errorf("sender hover before binding %s", hover)
+	}
 	w.ask(groupA, alice, "/bind Steve")
 	w.say(groupA, alice, qq.Text("大家好"))
-	reqs := w.waitRequests("survival", "broadcast", 1)
-	var hover string
-	for _, c := range flatten(decodeMessage(t, reqs[0].Data, "message")) {
-		if c.Text == alice.Card {
-			hover = string(c.HoverEvent)
-		}
-	}
-	if !strings.Contains(hover, `玩家: Steve`) {
-		t.Errorf("sender hover %s", hover)
+	if hover := senderHover(2); !strings.Contains(hover, `玩家: Steve`) {
+		t.Errorf("sender hover after binding %s", hover)
 	}
 
 	mc := w.mc["survival"]
