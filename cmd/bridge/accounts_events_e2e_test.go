@@ -1,0 +1,196 @@
+package main
+
+import (
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mcqq/bridge/qq"
+)
+
+// Accounts end to end, continued: members leaving, BIND_VERIFY, and the
+// bound names on both sides.
+
+// A member who leaves the only bound group loses their binding and
+// whitelist entry, and the group is told; one who leaves one of two bound
+// groups keeps it until they leave the other too.
+func TestMemberLeavingUnbinds(t *testing.T) {
+	t.Run("only group", func(t *testing.T) {
+		w := startWorld(t, []serverSpec{{name: "survival", groups: strconv.Itoa(groupA), rcon: true, whitelist: true}}, nil)
+		w.ask(groupA, bob, "/bind Steve")
+		w.bot.MemberLeaves(groupA, bob.UserID)
+		w.waitLine(groupA, "QQ 1357924680 已离开本群，已解除其绑定：")
+		if got := w.lines(groupA); !slices.Contains(got, "已解绑 Steve") || !slices.Contains(got, "[survival] 已移出白名单") {
+			t.Errorf("group told %q", got)
+		}
+		if got := w.consoleCommands("survival", "whitelist remove"); !slices.Equal(got, []string{"whitelist remove Steve"}) {
+			t.Errorf("removals %q", got)
+		}
+		if got := w.bindings(); len(got) != 0 {
+			t.Errorf("database holds %q", got)
+		}
+	})
+	t.Run("still in another bound group", func(t *testing.T) {
+		both := strconv.Itoa(groupA) + "," + strconv.Itoa(groupB)
+		w := startWorld(t, []serverSpec{{name: "survival", groups: both, rcon: true, whitelist: true}}, nil)
+		w.ask(groupA, bob, "/bind Steve")
+		w.bot.MemberLeaves(groupA, bob.UserID)
+		w.waitFor("the bridge to see bob in the other group", func() bool {
+			return strings.Contains(w.logs.String(), "still in another; bindings kept")
+		})
+		if got := w.bindings(); !slices.Equal(got, []string{binding(bob, "Steve", groupA)}) {
+			t.Errorf("binding of a member still in a bound group: %q", got)
+		}
+		w.bot.MemberLeaves(groupB, bob.UserID)
+		w.waitFor("whitelist remove", func() bool { return len(w.consoleCommands("survival", "whitelist remove")) > 0 })
+		w.waitLine(groupB, "QQ 1357924680 已离开本群，已解除其绑定：")
+		if got := w.bindings(); len(got) != 0 {
+			t.Errorf("database holds %q", got)
+		}
+	})
+	t.Run("BIND_UNBIND_ON_LEAVE=false", func(t *testing.T) {
+		w := startWorld(t, []serverSpec{{name: "survival", groups: strconv.Itoa(groupA), rcon: true, whitelist: true}},
+			map[string]string{"BIND_UNBIND_ON_LEAVE": "false"})
+		w.ask(groupA, bob, "/bind Steve")
+		w.bot.MemberLeaves(groupA, bob.UserID)
+		w.waitFor("the notice", func() bool { return strings.Contains(w.logs.String(), "unbinding on leave is off") })
+		if got := w.bindings(); !slices.Equal(got, []string{binding(bob, "Steve", groupA)}) {
+			t.Errorf("database holds %q", got)
+		}
+	})
+}
+
+// testClock is a clock a test moves by hand.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *testClock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+var codeRE = regexp.MustCompile(`发送验证码 (\d{6})`)
+
+// BIND_VERIFY: /bind answers a code; said in game by that player it binds
+// (whitelist and all) and is not relayed; said by another player it does
+// neither; after 10 minutes it has expired (a moved clock) and is gone.
+func TestBindVerifiedInGame(t *testing.T) {
+	clock := &testClock{t: time.Now()}
+	w := startWorld(t, []serverSpec{{name: "survival", groups: strconv.Itoa(groupA), rcon: true, whitelist: true}},
+		map[string]string{"BIND_VERIFY": "true"}, func(b *bridge) { b.clock = clock.now })
+	mc := w.mc["survival"]
+	mc.SetOnline("Steve", "Alex")
+
+	id := w.say(groupA, bob, qq.Text("/bind Steve"))
+	answer := w.reply(groupA, id)
+	m := codeRE.FindStringSubmatch(answer)
+	if m == nil || !strings.HasPrefix(answer, "请在 10 分钟内用 Steve 进入服务器") {
+		t.Fatalf("reply %q", answer)
+	}
+	code := m[1]
+	if got := w.bindings(); len(got) != 0 {
+		t.Fatalf("bound before the player said the code: %q", got)
+	}
+
+	mc.Chat("Alex", code) // someone else reading the group
+	mc.Chat("Steve", "hi")
+	w.waitLine(groupA, "Steve：hi")
+	if got := w.bindings(); len(got) != 0 {
+		t.Errorf("another player's saying the code bound %q", got)
+	}
+
+	mc.Chat("Steve", code)
+	var confirmed string
+	w.waitFor("the confirmation", func() bool {
+		for _, s := range w.bot.Sent() {
+			if len(s.Message) > 0 && s.Message[0].Get("id") == strconv.FormatInt(id, 10) && s.Text != answer {
+				confirmed = s.Text
+				return true
+			}
+		}
+		return false
+	})
+	if confirmed != "已绑定 Steve\n[survival] 已加入白名单" {
+		t.Errorf("confirmation %q", confirmed)
+	}
+	if got := w.bindings(); !slices.Equal(got, []string{binding(bob, "Steve", groupA)}) {
+		t.Errorf("database holds %q", got)
+	}
+	if got := w.consoleCommands("survival", "whitelist"); !slices.Equal(got, []string{"whitelist add Steve"}) {
+		t.Errorf("console ran %q", got)
+	}
+	w.waitRequests("survival", "send_private_msg", 1) // the player is told in game
+	for _, l := range w.lines(groupA) {
+		if strings.Contains(l, code) && !strings.Contains(l, "发送验证码") {
+			t.Errorf("the code reached the group: %q", l)
+		}
+	}
+
+	// Ten minutes later a code no longer binds, and is removed.
+	answer = w.ask(groupA, carol, "/bind Alex")
+	late := codeRE.FindStringSubmatch(answer)
+	if late == nil {
+		t.Fatalf("reply %q", answer)
+	}
+	clock.advance(10*time.Minute + time.Second)
+	mc.Chat("Alex", late[1])
+	w.waitLine(groupA, "Alex："+late[1]) // expired: just chat
+	if got := w.bindings(); !slices.Equal(got, []string{binding(bob, "Steve", groupA)}) {
+		t.Errorf("an expired code bound: %q", got)
+	}
+	w.ask(groupA, alice, "/bind Notch") // a new code sweeps the expired ones
+	var n int
+	must(t, w.database().QueryRow(`SELECT count(*) FROM verifications WHERE code = ?`, late[1]).Scan(&n))
+	if n != 0 {
+		t.Errorf("the expired code is still stored")
+	}
+}
+
+// With a binding, the sender's hover in game names the player, and a
+// template's {qq} is the bound member's card or nickname (empty when
+// unbound).
+func TestBoundNamesShowOnBothSides(t *testing.T) {
+	w := startWorld(t, []serverSpec{{name: "survival", groups: strconv.Itoa(groupA)}},
+		map[string]string{"FORMAT_CHAT": "{player}({qq})：{message}", "FORMAT_JOIN": "{player} {qq} 加入了游戏"})
+	senderHover := func(n int) string {
+		reqs := w.waitRequests("survival", "broadcast", n)
+		for _, c := range flatten(decodeMessage(t, reqs[n-1].Data, "message")) {
+			if c.Text == alice.Card {
+				return string(c.HoverEvent)
+			}
+		}
+		return ""
+	}
+	w.say(groupA, alice, qq.Text("早"))
+	if hover := senderHover(1); strings.Contains(hover, "玩家") || !strings.Contains(hover, "QQ: 1019283746") {
+		t.Errorf("sender hover before binding %s", hover)
+	}
+	w.ask(groupA, alice, "/bind Steve")
+	w.say(groupA, alice, qq.Text("大家好"))
+	if hover := senderHover(2); !strings.Contains(hover, `玩家: Steve`) {
+		t.Errorf("sender hover after binding %s", hover)
+	}
+
+	mc := w.mc["survival"]
+	mc.Chat("Steve", "hi")
+	mc.Chat("Alex", "hello")
+	mc.Join("Steve")
+	w.waitLine(groupA, "Steve [管理] Alice_MC 加入了游戏")
+	got := w.lines(groupA)
+	if !slices.Contains(got, "Steve([管理] Alice_MC)：hi") || !slices.Contains(got, "Alex()：hello") {
+		t.Errorf("group got %q", got)
+	}
+}
