@@ -3,8 +3,10 @@ package relay
 import (
 	"bytes"
 	"context"
+	"io"
 	"log/slog"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -26,7 +28,7 @@ func openQueue(t *testing.T, dir string) *store.Queue {
 	return db.Queue()
 }
 
-func durableOutbox(q *store.Queue, st *link.State, size int, logs *bytes.Buffer) *outbox[string] {
+func durableOutbox(q *store.Queue, st *link.State, size int, logs io.Writer) *outbox[string] {
 	log := slog.New(slog.NewTextHandler(logs, nil))
 	return newOutbox[string]("mc:test", limits{size: size, ttl: time.Hour}, st,
 		&keeper{q: q, log: log}, log, newRelayMetrics(metrics.NewSet()))
@@ -110,5 +112,35 @@ func TestDurableOutboxSavesWhatWaitsWhenTheDestinationGoesDown(t *testing.T) {
 	ob.saveWaiting() // nothing twice
 	if got := queuedIn(t, q); len(got) != 2 {
 		t.Fatalf("saved twice: %v", got)
+	}
+}
+
+// A database that fails costs durability, never a message: what cannot be
+// written stays in memory and is delivered, and the failure is logged once
+// rather than once per message.
+func TestDurableOutboxSurvivesAFailingDatabase(t *testing.T) {
+	db, err := store.Open(t.Context(), t.TempDir(), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close() // every call fails from now on
+	logs := &testutil.LogBuffer{}
+	var st link.State
+	ob := durableOutbox(db.Queue(), &st, 10, logs)
+	for _, m := range []string{"a", "b", "c"} {
+		ob.push(m, time.Now(), 1)
+	}
+	rec := &recorder{}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { defer close(done); ob.run(ctx, ctx, sender[string]{batch: 1, deliver: rec.deliver}) }()
+	defer func() { cancel(); <-done }()
+	st.Set(true, nil)
+	testutil.WaitFor(t, "3 deliveries", func() bool { return len(rec.list()) == 3 }, 5*time.Second)
+	if got := rec.list(); !slices.Equal(got, []string{"a", "b", "c"}) {
+		t.Fatalf("delivered %v", got)
+	}
+	if n := strings.Count(logs.String(), "cannot write a queued message to the database"); n != 1 {
+		t.Fatalf("logged the failure %d times, want once:\n%s", n, logs.String())
 	}
 }

@@ -2,6 +2,8 @@ package relay
 
 import (
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -60,5 +62,67 @@ func TestMergeLimitsPicturesPerMessage(t *testing.T) {
 	}
 	if n, _ := mergeLines(batch[5:]); n != 1 {
 		t.Errorf("a lone picture line merged as %d lines", n)
+	}
+}
+
+// Queued QQ lines merge into one message: text lines joined by newlines,
+// up to 3000 characters; a line quoting a command starts a message of its
+// own; a lone line over the limit still goes.
+func TestMergeLines(t *testing.T) {
+	line := func(text string) queued[qqLine] { return queued[qqLine]{v: qqLine{Text: text}} }
+	quote := func(text, id string) queued[qqLine] { return queued[qqLine]{v: qqLine{Text: text, ReplyTo: id}} }
+	long := func(n int) string { return strings.Repeat("字", n) }
+	cases := []struct {
+		name  string
+		batch []queued[qqLine]
+		n     int
+		want  string
+	}{
+		{"one line", []queued[qqLine]{line("Steve：hi")}, 1, `"Steve：hi"`},
+		{"lines join", []queued[qqLine]{line("a"), line("b"), line("c")}, 3, `"a\nb\nc"`},
+		{"a reply takes the lines after it", []queued[qqLine]{quote("[survival] 已广播", "42"), line("Steve：hi")}, 2, `"[survival] 已广播\nSteve：hi"`},
+		{"a reply starts a message", []queued[qqLine]{line("Steve：hi"), quote("[survival] 已广播", "42")}, 1, `"Steve：hi"`},
+		{"up to 3000 characters", []queued[qqLine]{line(long(2000)), line(long(999)), line("x")}, 2, strconv.Quote(long(2000) + "\n" + long(999))},
+		{"not one more", []queued[qqLine]{line(long(2000)), line(long(1000))}, 1, strconv.Quote(long(2000))},
+		{"a long line alone", []queued[qqLine]{line(long(4000)), line("x")}, 1, strconv.Quote(long(4000))},
+	}
+	for _, c := range cases {
+		n, segs := mergeLines(c.batch)
+		if n != c.n || describe(segs) != c.want {
+			t.Errorf("%s: merged %d lines into %.80s; want %d into %.80s", c.name, n, describe(segs), c.n, c.want)
+		}
+	}
+	if got := describe(withQuote("42", []qq.Segment{qq.Text("hi")})); got != `reply  | "hi"` {
+		t.Errorf("withQuote: %s", got)
+	}
+	if got := describe(withQuote("", []qq.Segment{qq.Text("hi")})); got != `"hi"` {
+		t.Errorf("withQuote without an id: %s", got)
+	}
+}
+
+// With MC_IMAGE_TO_QQ a picture link in game chat reaches QQ as a picture,
+// the rest of the line as text; without it the line stays text.
+func TestGameChatPicturesReachQQ(t *testing.T) {
+	for _, on := range []bool{true, false} {
+		t.Run(strconv.FormatBool(on), func(t *testing.T) {
+			w := startWorld(t, []serverSpec{{name: "survival", groups: []int64{groupA}}}, func(o *Options) { o.ImageToQQ = on })
+			w.mc["survival"].Chat("Steve", "看 https://i.example.com/a.png 好看吗")
+			w.waitLines(groupA, 1)
+			var got []string
+			for _, s := range w.bot.Sent()[0].Message {
+				if s.Type == qq.SegText {
+					got = append(got, s.Get("text"))
+				} else {
+					got = append(got, s.Type+" "+s.Get("file"))
+				}
+			}
+			want := []string{"Steve：看 https://i.example.com/a.png 好看吗"}
+			if on {
+				want = []string{"Steve：看 ", "image https://i.example.com/a.png", " 好看吗"}
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("sent %q, want %q", got, want)
+			}
+		})
 	}
 }

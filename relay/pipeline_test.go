@@ -1,0 +1,176 @@
+package relay
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mcqq/bridge/qq"
+)
+
+// Look-ups of several chat messages run at once, and the messages still
+// reach the server in the order they were sent, whatever order the
+// answers come in.
+func TestChatKeepsArrivalOrderWhileLookUpsOverlap(t *testing.T) {
+	w := startWorld(t, []serverSpec{{name: "survival", groups: []int64{groupA}}}, nil)
+	// The bot answers member look-ups slowly and concurrently, so later
+	// questions may be answered first.
+	w.bot.SetLatency("get_group_member_info", 400*time.Millisecond)
+	const n = 4
+	var want []string
+	for i := range n {
+		m := qq.Member{UserID: int64(20001 + i), Nickname: "成员" + strconv.Itoa(i), Role: "member"}
+		w.bot.AddMember(groupA, m)
+		w.say(groupA, bob, mention(strconv.FormatInt(m.UserID, 10)), qq.Text(" 第"+strconv.Itoa(i)+"条"))
+		want = append(want, " Bob：@成员"+strconv.Itoa(i)+" 第"+strconv.Itoa(i)+"条")
+	}
+	w.sayText(groupA, bob, "不用查") // needs no look-up: ready at once, sent last
+	want = append(want, " Bob：不用查")
+
+	w.waitTexts("survival", "broadcast", "message", 1)
+	asked := 0
+	for _, a := range w.bot.Actions() {
+		if a == "get_group_member_info" {
+			asked++
+		}
+	}
+	if asked < n {
+		t.Errorf("the first message went out after %d member look-ups had been asked; want all %d asked at once", asked, n)
+	}
+	if got := w.waitTexts("survival", "broadcast", "message", n+1); !slices.Equal(got, want) {
+		t.Errorf("the server shows\n%q\nwant\n%q", got, want)
+	}
+}
+
+// A group whose look-ups hang holds up neither another group's chat nor
+// the game's lines for itself; once the look-up budget (REQUEST_TIMEOUT)
+// is spent its message goes out with the number for the name.
+func TestHangingLookUpsHoldUpOnlyTheirMessage(t *testing.T) {
+	w := startWorld(t, []serverSpec{
+		{name: "survival", groups: []int64{groupA}},
+		{name: "creative", groups: []int64{groupB}},
+	}, func(o *Options) { o.RequestTimeout = time.Second })
+	w.bot.SetSilent("get_group_member_info", true)
+	w.say(groupA, bob, mention("99999"), qq.Text(" 在吗"))
+	w.sayText(groupB, bob, "另一个群")
+	w.mc["survival"].Chat("Steve", "游戏里照常")
+	if got := w.waitTexts("creative", "broadcast", "message", 1); !slices.Equal(got, []string{" Bob：另一个群"}) {
+		t.Errorf("the other group's server shows %q", got)
+	}
+	if got := w.waitLines(groupA, 1); !slices.Equal(got, []string{"Steve：游戏里照常"}) {
+		t.Errorf("the waiting group got %q", got)
+	}
+	if got := w.texts("survival", "broadcast", "message"); len(got) != 0 {
+		t.Errorf("the message with a hanging look-up went out before its budget was spent: %q", got)
+	}
+	if got := w.waitTexts("survival", "broadcast", "message", 1); !slices.Equal(got, []string{" Bob：@99999 在吗"}) {
+		t.Errorf("after the look-up failed: %q", got)
+	}
+}
+
+// The names a message needs are looked up: the sender when the bot sent no
+// name, mentioned members, the quoted message and its author, the group
+// name (SHOW_GROUP_NAME); what cannot be found falls back.
+func TestChatNamesAreLookedUp(t *testing.T) {
+	w := startWorld(t, []serverSpec{{name: "survival", groups: []int64{groupA}}}, func(o *Options) { o.ShowGroupName = true })
+	w.bot.SetGroupName(groupA, "MC服务器交流群")
+	quoted := w.sayText(groupA, bob, "服务器几点维护？")
+	nameless := qq.Member{UserID: alice.UserID} // as LLBot over Satori sends a sender
+	w.say(groupA, nameless, reply(strconv.FormatInt(quoted, 10)), mention(strconv.FormatInt(bob.UserID, 10)), qq.Text(" 今晚8点"))
+	w.say(groupA, bob, reply("123456"), qq.Text("回复一条找不到的消息"))
+	w.say(groupA, bob, mention("99999"), qq.Text(" 你是谁"))
+	want := []string{
+		"MC服务器交流群 Bob：服务器几点维护？",
+		"MC服务器交流群 [管理] Alice_MC(回复 @Bob)：@Bob 今晚8点",
+		"MC服务器交流群 Bob(回复)：回复一条找不到的消息",
+		"MC服务器交流群 Bob：@99999 你是谁",
+	}
+	got := w.waitTexts("survival", "broadcast", "message", len(want))
+	for i := range got {
+		got[i] = strings.TrimSpace(got[i])
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("the server shows\n%q\nwant\n%q", got, want)
+	}
+	var quote string
+	for _, c := range flatten(components(t, w.requests("survival", "broadcast")[1].Data, "message")) {
+		if strings.Contains(c.Text, "回复") {
+			quote = string(c.HoverEvent) + string(c.HoverEvent2)
+		}
+	}
+	if !strings.Contains(quote, "服务器几点维护？") {
+		t.Errorf("the quote's hover %s lacks the quoted text", quote)
+	}
+}
+
+// A message the server refuses is dropped, counted and logged; those behind
+// it are delivered, and it is not tried again.
+func TestRefusedMessageIsDroppedAndTheRestDelivered(t *testing.T) {
+	w := startWorld(t, []serverSpec{{name: "survival", groups: []int64{groupA}}}, nil)
+	w.mc["survival"].RejectNext("broadcast", 1)
+	w.sayText(groupA, bob, "被拒绝")
+	w.sayText(groupA, bob, "照常")
+	w.waitFor("the queue to empty", func() bool {
+		return len(w.requests("survival", "broadcast")) >= 2 && w.relay.Queued("mc:survival") == 0
+	})
+	if got := w.texts("survival", "broadcast", "message"); !slices.Equal(got, []string{" Bob：被拒绝", " Bob：照常"}) {
+		t.Errorf("broadcast requests %q; want each once", got)
+	}
+	if n := w.metrics.GetOrCreateCounter(`bridge_messages_dropped_total{queue="mc:survival"}`).Get(); n != 1 {
+		t.Errorf("counted %d dropped, want 1", n)
+	}
+	if !strings.Contains(w.logs.String(), "message refused by the peer, dropped") {
+		t.Error("the drop was not logged")
+	}
+}
+
+// A server that stops answering for a while loses nothing: the message
+// whose answer did not come is tried again, those sent behind it wait
+// without counting a failure, and all go out in order once it answers.
+func TestUnansweredBroadcastsAreSentAgainInOrder(t *testing.T) {
+	w := startWorld(t, []serverSpec{{name: "survival", groups: []int64{groupA}}}, func(o *Options) {
+		o.RequestTimeout = 300 * time.Millisecond
+	})
+	mc := w.mc["survival"]
+	mc.SetSilent("broadcast", true)
+	want := []string{" Bob：一", " Bob：二", " Bob：三"}
+	for _, text := range want {
+		w.sayText(groupA, bob, strings.TrimPrefix(text, " Bob："))
+	}
+	w.waitFor("a failed delivery", func() bool { return strings.Contains(w.logs.String(), "delivery failed, retrying") })
+	mc.SetSilent("broadcast", false)
+	w.waitFor("the queue to empty", func() bool { return w.relay.Queued("mc:survival") == 0 })
+	got := w.texts("survival", "broadcast", "message")
+	if len(got) < len(want) || !slices.Equal(got[len(got)-len(want):], want) {
+		t.Errorf("broadcast requests %q; want them to end with %q", got, want)
+	}
+	if n := w.metrics.GetOrCreateCounter(`bridge_messages_dropped_total{queue="mc:survival"}`).Get(); n != 0 {
+		t.Errorf("dropped %d", n)
+	}
+}
+
+// QQ_GROUP_RATE: lines beyond the rate wait and are merged into the next
+// message; at shutdown the backlog goes out at once, merged, rather than
+// waiting for its turn.
+func TestGroupRateMergesAndShutdownDrainsTheBacklog(t *testing.T) {
+	w := startWorld(t, []serverSpec{{name: "survival", groups: []int64{groupA}}}, func(o *Options) {
+		o.GroupRate, o.GroupRatePeriod, o.GroupRateBurst = 1, time.Hour, 1
+	})
+	mc := w.mc["survival"]
+	mc.Chat("Steve", "一")
+	w.waitLines(groupA, 1)
+	mc.Chat("Steve", "二")
+	mc.Chat("Steve", "三")
+	mc.Join("Alex")
+	w.waitFor("three lines waiting for their turn", func() bool { return w.relay.Queued("qq:"+strconv.Itoa(groupA)) == 3 })
+	w.stop()
+	var got []string
+	for _, s := range w.bot.Sent() {
+		got = append(got, s.Text)
+	}
+	if want := []string{"Steve：一", "Steve：二\nSteve：三\nAlex 加入了游戏"}; !slices.Equal(got, want) {
+		t.Errorf("the group got %q, want %q", got, want)
+	}
+}
