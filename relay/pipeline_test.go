@@ -1,12 +1,15 @@
 package relay
 
 import (
+	"bytes"
+	"encoding/json"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	botstandin "github.com/mcqq/bridge/internal/standin/onebot"
 	"github.com/mcqq/bridge/qq"
 )
 
@@ -81,11 +84,13 @@ func TestChatNamesAreLookedUp(t *testing.T) {
 	w.say(groupA, nameless, reply(strconv.FormatInt(quoted, 10)), mention(strconv.FormatInt(bob.UserID, 10)), qq.Text(" 今晚8点"))
 	w.say(groupA, bob, reply("123456"), qq.Text("回复一条找不到的消息"))
 	w.say(groupA, bob, mention("99999"), qq.Text(" 你是谁"))
+	w.bot.Emit(withoutGroupName(t, w.bot, groupA, bob, qq.Text("事件里没有群名")))
 	want := []string{
 		"MC服务器交流群 Bob：服务器几点维护？",
 		"MC服务器交流群 [管理] Alice_MC(回复 @Bob)：@Bob 今晚8点",
 		"MC服务器交流群 Bob(回复)：回复一条找不到的消息",
 		"MC服务器交流群 Bob：@99999 你是谁",
+		"MC服务器交流群 Bob：事件里没有群名",
 	}
 	got := w.waitTexts("survival", "broadcast", "message", len(want))
 	for i := range got {
@@ -103,6 +108,21 @@ func TestChatNamesAreLookedUp(t *testing.T) {
 	if !strings.Contains(quote, "服务器几点维护？") {
 		t.Errorf("the quote's hover %s lacks the quoted text", quote)
 	}
+}
+
+// withoutGroupName is the frame of a group message from m without the
+// group_name field, as bots that leave it out send it.
+func withoutGroupName(t *testing.T, bot *botstandin.Bot, group int64, m qq.Member, segs ...qq.Segment) []byte {
+	t.Helper()
+	frame, _ := bot.GroupMessageFrame(group, m, segs)
+	var ev map[string]any
+	dec := json.NewDecoder(bytes.NewReader(frame))
+	dec.UseNumber()
+	check(t, dec.Decode(&ev))
+	delete(ev, "group_name")
+	out, err := json.Marshal(ev)
+	check(t, err)
+	return out
 }
 
 // A message the server refuses is dropped, counted and logged; those behind
