@@ -26,6 +26,9 @@ import (
 )
 
 // QQ is what the relay needs from the QQ connection (OneBot or Milky).
+// Its methods are called from many goroutines at once (senders, chat
+// look-ups, commands), so an implementation must be safe for concurrent
+// use; Events is read by Run alone, which closes it at shutdown.
 type QQ interface {
 	Events() *inbox.Inbox[qq.Event]
 	State() *link.State
@@ -36,7 +39,10 @@ type QQ interface {
 	GetMessage(ctx context.Context, id string) (qq.Message, error)
 }
 
-// Game is what the relay needs from one server's QueQiao connection.
+// Game is what the relay needs from one server's QueQiao connection. Like
+// QQ, it is called from many goroutines at once (the server's sender,
+// commands) and must be safe for concurrent use; Events is read by Run
+// alone, which closes it at shutdown.
 type Game interface {
 	Events() *inbox.Inbox[minecraft.Event]
 	State() *link.State
@@ -51,7 +57,8 @@ type Game interface {
 	Status(ctx context.Context) (minecraft.Status, error)
 }
 
-// Console is a direct RCON connection.
+// Console is a direct RCON connection. Commands may call Execute from
+// several goroutines at once.
 type Console interface {
 	State() *link.State
 	Execute(ctx context.Context, cmd string) (string, error)
@@ -119,6 +126,15 @@ type Options struct {
 }
 
 // Relay routes between one QQ connection and the servers.
+//
+// Concurrency contract: New only builds; Run must be called once, and owns
+// every goroutine the relay starts (event intake, chat look-ups, commands,
+// one sender per destination), all of which have ended when it returns. Run
+// alone takes events from the connections' inboxes and closes them when it
+// stops taking. Queued and Undelivered are safe from any goroutine, before,
+// during and after Run. The Options and the servers' group lists must not be
+// changed after New; the connections (QQ, Game, Console) keep running on
+// their own and outlive Run: the relay never starts or stops them.
 type Relay struct {
 	qq      QQ
 	servers []*server

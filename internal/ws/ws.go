@@ -180,11 +180,14 @@ func (s *Session) Close(code int, reason string) {
 	})
 }
 
-// Run reads frames and hands each text frame to onFrame (in the reader
-// goroutine: onFrame must not block, or answers behind the frame stay unread;
-// clients hand events to an internal/inbox queue), while a writer goroutine
-// sends queued frames and pings. It returns when the connection fails, with
-// the reason, or when ctx ends, after a normal close (1000), with nil.
+// Run reads frames and hands each text frame to onFrame, while a writer
+// goroutine sends queued frames and pings. onFrame runs in the reader
+// goroutine and must never block: while it waits nothing more is read, so
+// the answers to the client's own requests would stay unread behind the
+// frame (the clients hand events to an internal/inbox queue, whose Push
+// never blocks, and answers to their Pending table). Run returns when the
+// connection fails, with the reason, or when ctx ends, after a normal close
+// (1000), with nil.
 func (s *Session) Run(ctx context.Context, onFrame func([]byte)) error {
 	defer close(s.done)
 	writerDone := make(chan error, 1)
