@@ -14,47 +14,67 @@ import (
 )
 
 // Look-ups of several chat messages run at once, and the messages still
-// reach the server in the order they were sent, whatever order the
-// answers come in.
+// reach the server in the order they were sent: a message that needs no
+// look-up waits for those before it.
 func TestChatKeepsArrivalOrderWhileLookUpsOverlap(t *testing.T) {
-	w := startWorld(t, []serverSpec{{name: "survival", groups: []int64{groupA}}}, nil)
-	// The bot answers member look-ups slowly and concurrently, so later
-	// questions may be answered first.
-	w.bot.SetLatency("get_group_member_info", 400*time.Millisecond)
+	t.Parallel() // mostly waits for timeouts
 	const n = 4
-	var want []string
-	for i := range n {
-		m := qq.Member{UserID: int64(20001 + i), Nickname: "成员" + strconv.Itoa(i), Role: "member"}
-		w.bot.AddMember(groupA, m)
-		w.say(groupA, bob, mention(strconv.FormatInt(m.UserID, 10)), qq.Text(" 第"+strconv.Itoa(i)+"条"))
-		want = append(want, " Bob：@成员"+strconv.Itoa(i)+" 第"+strconv.Itoa(i)+"条")
+	members := make([]qq.Member, n)
+	for i := range members {
+		members[i] = qq.Member{UserID: int64(20001 + i), Nickname: "成员" + strconv.Itoa(i), Role: "member"}
 	}
-	w.sayText(groupA, bob, "不用查") // needs no look-up: ready at once, sent last
-	want = append(want, " Bob：不用查")
-
-	w.waitTexts("survival", "broadcast", "message", 1)
-	asked := 0
-	for _, a := range w.bot.Actions() {
-		if a == "get_group_member_info" {
-			asked++
+	sayAll := func(w *world) {
+		for i, m := range members {
+			w.bot.AddMember(groupA, m)
+			w.say(groupA, bob, mention(strconv.FormatInt(m.UserID, 10)), qq.Text(" 第"+strconv.Itoa(i)+"条"))
 		}
+		w.sayText(groupA, bob, "不用查") // ready at once
 	}
-	if asked < n {
-		t.Errorf("the first message went out after %d member look-ups had been asked; want all %d asked at once", asked, n)
-	}
-	if got := w.waitTexts("survival", "broadcast", "message", n+1); !slices.Equal(got, want) {
-		t.Errorf("the server shows\n%q\nwant\n%q", got, want)
-	}
+
+	t.Run("look-ups overlap", func(t *testing.T) {
+		// One at a time, the second would be asked only after the first
+		// had spent its budget.
+		w := startWorld(t, []serverSpec{{name: "survival", groups: []int64{groupA}}}, func(o *Options) {
+			o.RequestTimeout, o.DrainTimeout = time.Minute, 100*time.Millisecond // the look-ups are given up at the end
+		})
+		w.bot.SetSilent("get_group_member_info", true)
+		sayAll(w)
+		w.waitFor("every member look-up asked while none is answered", func() bool {
+			asked := 0
+			for _, a := range w.bot.Actions() {
+				if a == "get_group_member_info" {
+					asked++
+				}
+			}
+			return asked == n
+		})
+	})
+
+	t.Run("order kept", func(t *testing.T) {
+		w := startWorld(t, []serverSpec{{name: "survival", groups: []int64{groupA}}}, nil)
+		// Answered slowly and concurrently, as NapCat and LLBot do.
+		w.bot.SetLatency("get_group_member_info", 200*time.Millisecond)
+		sayAll(w)
+		var want []string
+		for i := range members {
+			want = append(want, " Bob：@成员"+strconv.Itoa(i)+" 第"+strconv.Itoa(i)+"条")
+		}
+		want = append(want, " Bob：不用查")
+		if got := w.waitTexts("survival", "broadcast", "message", n+1); !slices.Equal(got, want) {
+			t.Errorf("the server shows\n%q\nwant\n%q", got, want)
+		}
+	})
 }
 
 // A group whose look-ups hang holds up neither another group's chat nor
 // the game's lines for itself; once the look-up budget (REQUEST_TIMEOUT)
 // is spent its message goes out with the number for the name.
 func TestHangingLookUpsHoldUpOnlyTheirMessage(t *testing.T) {
+	t.Parallel() // mostly waits for timeouts
 	w := startWorld(t, []serverSpec{
 		{name: "survival", groups: []int64{groupA}},
 		{name: "creative", groups: []int64{groupB}},
-	}, func(o *Options) { o.RequestTimeout = time.Second })
+	}, nil) // REQUEST_TIMEOUT 2s
 	w.bot.SetSilent("get_group_member_info", true)
 	w.say(groupA, bob, mention("99999"), qq.Text(" 在吗"))
 	w.sayText(groupB, bob, "另一个群")
@@ -150,6 +170,7 @@ func TestRefusedMessageIsDroppedAndTheRestDelivered(t *testing.T) {
 // whose answer did not come is tried again, those sent behind it wait
 // without counting a failure, and all go out in order once it answers.
 func TestUnansweredBroadcastsAreSentAgainInOrder(t *testing.T) {
+	t.Parallel() // mostly waits for timeouts
 	w := startWorld(t, []serverSpec{{name: "survival", groups: []int64{groupA}}}, func(o *Options) {
 		o.RequestTimeout = 300 * time.Millisecond
 	})

@@ -113,6 +113,7 @@ func TestShutdownLeavesWhatCannotBeDelivered(t *testing.T) {
 // requests and never answers; what was in flight is still counted as
 // undelivered.
 func TestShutdownDrainEndsAtDrainTimeout(t *testing.T) {
+	t.Parallel() // mostly waits for timeouts
 	w := startWorld(t, []serverSpec{{name: "survival", groups: []int64{groupA}}}, func(o *Options) {
 		o.RequestTimeout, o.DrainTimeout = time.Minute, 200*time.Millisecond
 	})
