@@ -54,7 +54,7 @@ func TestConsoleCommandReplies(t *testing.T) {
 		before := len(console.Commands())
 		if got := w.command(groupA, c.who, c.text); got != c.want {
 			t.Errorf("%s by %s: replied %q…%q (%d characters), want %q…%q (%d)", c.text, c.who.Nickname,
-				head(got), tail(got), len([]rune(got)), head(c.want), tail(c.want), len([]rune(c.want)))
+				firstRunes(got), lastRunes(got), len([]rune(got)), firstRunes(c.want), lastRunes(c.want), len([]rune(c.want)))
 		}
 		got := console.Commands()[before:]
 		if want := []string{c.reachesAs}; c.reachesAs == "" && len(got) > 0 || c.reachesAs != "" && !slices.Equal(got, want) {
@@ -76,8 +76,9 @@ func TestConsoleCommandReplies(t *testing.T) {
 	}
 }
 
-func head(s string) string { return string([]rune(s)[:min(30, len([]rune(s)))]) }
-func tail(s string) string { r := []rune(s); return string(r[max(0, len(r)-30):]) }
+// firstRunes and lastRunes show the ends of a long reply in a failure.
+func firstRunes(s string) string { r := []rune(s); return string(r[:min(30, len(r))]) }
+func lastRunes(s string) string  { r := []rune(s); return string(r[max(0, len(r)-30):]) }
 
 // Without a direct console, /mcc goes through the plugin's
 // send_rcon_command, and says when the plugin has RCON off.
