@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -169,7 +170,7 @@ func TestParseCommand(t *testing.T) {
 	for _, c := range cases {
 		r := &Relay{o: Options{CommandPrefix: c.prefix}}
 		got, ok := r.parseCommand(qq.Message{Segments: c.segs})
-		if ok != c.ok || got != c.want {
+		if ok != c.ok || !reflect.DeepEqual(got, c.want) {
 			t.Errorf("prefix %q, %q: got %+v %v, want %+v %v", c.prefix, qq.Message{Segments: c.segs}.PlainText(), got, ok, c.want, c.ok)
 		}
 	}
