@@ -215,3 +215,18 @@ func TestGroupRateMergesAndShutdownDrainsTheBacklog(t *testing.T) {
 		t.Errorf("the group got %q, want %q", got, want)
 	}
 }
+
+// Messages from two groups bound to one server reach it in the order they
+// arrived, even when the first needs a slow look-up and the second none: the
+// order holds per destination, not only per group.
+func TestChatKeepsArrivalOrderPerServerAcrossGroups(t *testing.T) {
+	w := startWorld(t, []serverSpec{{name: "survival", groups: []int64{groupA, groupB}}}, nil)
+	w.bot.SetLatency("get_group_member_info", 200*time.Millisecond)
+	w.bot.AddMember(groupA, qq.Member{UserID: 20001, Nickname: "慢", Role: "member"})
+	w.say(groupA, bob, mention("20001"), qq.Text(" 先说"))
+	w.sayText(groupB, bob, "后说")
+	want := []string{" Bob：@慢 先说", " Bob：后说"}
+	if got := w.waitTexts("survival", "broadcast", "message", 2); !slices.Equal(got, want) {
+		t.Errorf("the server shows\n%q\nwant\n%q", got, want)
+	}
+}

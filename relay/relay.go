@@ -346,7 +346,7 @@ func (r *Relay) handleQQ(in *intake, ev qq.Event) {
 			return
 		}
 		ev.Message.Segments = segs
-		in.chats[ev.GroupID].add(servers, r.needsLookup(ev), func() []minecraft.Component {
+		in.addChat(servers, r.needsLookup(ev), func() []minecraft.Component {
 			return r.renderQQ(in.renderCtx, ev)
 		})
 	case qq.PrivateMessage:

@@ -11,13 +11,13 @@ import (
 )
 
 // Rendering limits: at most maxRendering chat messages have look-ups under
-// way at once (over all groups), and a group holds at most maxPerGroup
+// way at once (over all servers), and a server holds at most maxPerServer
 // messages in its pipeline before intake waits for it (events then wait in
-// the client's inbox). A group whose look-ups are slow thus holds up the
-// others only once it has that many messages waiting.
+// the client's inbox). A message whose look-ups are slow thus holds up only
+// the servers it goes to, and the others only once that many wait.
 const (
 	maxRendering = 64
-	maxPerGroup  = 256
+	maxPerServer = 256
 )
 
 // Run relays until ctx ends, then shuts down in order: it stops taking
@@ -28,7 +28,7 @@ const (
 //
 // Concurrency: one goroutine takes QQ events and one per server takes game
 // events; chat look-ups run concurrently per message, and one committer per
-// group queues the rendered messages in arrival order; one sender per
+// server queues the rendered messages in arrival order; one sender per
 // destination delivers. Commands run in goroutines of their own.
 func (r *Relay) Run(ctx context.Context) error {
 	// Everything after ctx ends shares one deadline. (Cancelling twice is
@@ -59,12 +59,12 @@ func (r *Relay) Run(ctx context.Context) error {
 	var background sync.WaitGroup // whitelist sync, expiry of codes
 	r.startAccounts(ctx, &background)
 
-	in := &intake{cmdCtx: ctx, renderCtx: drainCtx, chats: map[int64]*chatPipeline{},
+	in := &intake{cmdCtx: ctx, renderCtx: drainCtx, chats: map[*server]*chatPipeline{},
 		rendering: make(chan struct{}, maxRendering)}
 	var committers sync.WaitGroup
-	for g := range r.groups {
-		p := &chatPipeline{jobs: make(chan *chatJob, maxPerGroup), rendering: in.rendering}
-		in.chats[g] = p
+	for _, s := range r.servers {
+		p := &chatPipeline{to: s, jobs: make(chan *chatJob, maxPerServer)}
+		in.chats[s] = p
 		committers.Go(func() { p.commit() })
 	}
 	var takers sync.WaitGroup
@@ -145,53 +145,57 @@ func take[T any](ctx context.Context, in *inbox.Inbox[T], handle func(T)) {
 type intake struct {
 	cmdCtx    context.Context // commands: ends at shutdown
 	renderCtx context.Context // chat look-ups: end with the drain
-	chats     map[int64]*chatPipeline
+	chats     map[*server]*chatPipeline
 	rendering chan struct{} // one token per message whose look-ups are under way
 }
 
-// chatPipeline keeps one group's chat in arrival order while the look-ups of
-// several messages run at once: each message takes its place in jobs as it
-// arrives, and the committer queues them for the servers in that order, each
-// once its look-ups are done.
+// chatPipeline keeps the chat going to one server in arrival order while
+// the look-ups of several messages run at once: each message takes its place
+// in the pipelines of its servers as it arrives, and each server's committer
+// queues them in that order, each once its look-ups are done.
 type chatPipeline struct {
-	jobs      chan *chatJob
-	rendering chan struct{} // shared by every group's pipeline
+	to   *server
+	jobs chan *chatJob
 }
 
 type chatJob struct {
-	servers []*server
-	at      time.Time     // when the message was taken in
-	done    chan struct{} // closed once comps is set
-	comps   []minecraft.Component
+	at    time.Time     // when the message was taken in
+	done  chan struct{} // closed once comps and size are set
+	comps []minecraft.Component
+	size  int
 }
 
-// add queues a message whose components render returns; render runs in a
-// goroutine of its own unless the message needs no look-up.
-func (p *chatPipeline) add(servers []*server, async bool, render func() []minecraft.Component) {
-	j := &chatJob{servers: servers, at: time.Now(), done: make(chan struct{})}
-	p.jobs <- j // waits while the group has maxPerGroup messages in the pipeline
-	if !async {
+// addChat queues a chat message for servers; render returns its
+// components, in a goroutine of its own unless the message needs no
+// look-up. Only the taker calls it, so each server sees messages in the
+// order they arrived.
+func (in *intake) addChat(servers []*server, async bool, render func() []minecraft.Component) {
+	j := &chatJob{at: time.Now(), done: make(chan struct{})}
+	for _, s := range servers {
+		in.chats[s].jobs <- j // waits while the server has maxPerServer messages in its pipeline
+	}
+	finish := func() {
 		j.comps = render()
+		j.size = componentsSize(j.comps)
 		close(j.done)
+	}
+	if !async {
+		finish()
 		return
 	}
 	go func() {
-		defer close(j.done)
-		p.rendering <- struct{}{}
-		defer func() { <-p.rendering }()
-		j.comps = render()
+		in.rendering <- struct{}{}
+		defer func() { <-in.rendering }()
+		finish()
 	}()
 }
 
-// commit queues each rendered message for its servers, in arrival order,
+// commit queues each rendered message for the server, in arrival order,
 // until jobs is closed and empty.
 func (p *chatPipeline) commit() {
 	for j := range p.jobs {
 		<-j.done
-		size := componentsSize(j.comps)
-		for _, s := range j.servers {
-			s.out.push(gameMsg{Comps: j.comps}, j.at, size)
-		}
+		p.to.out.push(gameMsg{Comps: j.comps}, j.at, j.size)
 	}
 }
 
