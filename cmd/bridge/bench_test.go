@@ -97,8 +97,8 @@ func BenchmarkBlastManyServers(b *testing.B) {
 		specs = append(specs, serverSpec{name: "s" + strconv.Itoa(i),
 			groups: strconv.Itoa(groupA+2*i) + "," + strconv.Itoa(groupA+2*i+1)})
 	}
-	w := startWorld(b, specs, benchEnv)
 	b.Run("qq_to_mc", func(b *testing.B) {
+		w := startWorld(b, specs, benchEnv) // each run of the function counts from zero
 		measureBlasts(b, func(first int) (func(), func() error) {
 			var frames [][]byte
 			for g := range groups {
@@ -115,6 +115,7 @@ func BenchmarkBlastManyServers(b *testing.B) {
 		})
 	})
 	b.Run("mc_to_qq", func(b *testing.B) {
+		w := startWorld(b, specs, benchEnv)
 		measureBlasts(b, func(first int) (func(), func() error) {
 			frames := make([][][]byte, servers)
 			for i := range frames {
