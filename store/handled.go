@@ -7,12 +7,16 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 )
 
-// pruneEvery is how many new handled ids are written between two prunings
-// of the table: often enough to keep it near its bounds, rarely enough that
-// the cost of a pruning is spread thin.
-const pruneEvery = 1024
+// The table is pruned after pruneEvery new ids, at most once per
+// pruneInterval: often enough to keep it near its bounds, rarely enough that
+// the cost of a pruning is spread thin even under a flood of messages.
+const (
+	pruneEvery    = 1024
+	pruneInterval = time.Minute
+)
 
 // rowsPerInsert is how many ids one INSERT statement writes.
 const rowsPerInsert = 100
@@ -31,7 +35,8 @@ type HandledIDs struct {
 	chats  map[string]*chatIDs
 	todo   []handledRow  // recorded, not written yet
 	wake   chan struct{} // one pending wake-up for Run
-	writes int           // ids written since the last pruning
+	writes int           // ids written since the last pruning (Run only)
+	pruned time.Time     // when Run last pruned
 }
 
 // chatIDs are one chat's handled ids: when each was handled, and their
@@ -168,8 +173,8 @@ func (h *HandledIDs) write(ctx context.Context, report func(error)) {
 		return
 	}
 	h.writes += len(batch) // only Run writes
-	if h.writes >= pruneEvery {
-		h.writes = 0
+	if now := h.db.o.Now(); h.writes >= pruneEvery && now.Sub(h.pruned) >= pruneInterval {
+		h.writes, h.pruned = 0, now
 		chats := map[string]bool{}
 		for _, r := range batch {
 			chats[r.chat] = true

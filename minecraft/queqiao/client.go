@@ -504,11 +504,10 @@ func (c *Client) wait(ctx context.Context, r *ws.Request, api string) (Response,
 	if err != nil {
 		return Response{}, c.requestError(api, err)
 	}
-	f, err := DecodeFrame(raw)
+	resp, err := decodeResponse(raw) // handleFrame saw it is a response
 	if err != nil {
 		return Response{}, fmt.Errorf("queqiao %s %s: %w", c.opts.Name, api, err)
 	}
-	resp := f.Response
 	if resp.API == "" {
 		resp.API = api // absent before plugin 0.3.3, null on the parse-error path
 	}

@@ -74,6 +74,35 @@ func DecodeFrame(frame []byte) (Frame, error) {
 	return Frame{Kind: EventFrame, Event: ev}, err
 }
 
+// wireResponse is what a response frame carries.
+type wireResponse struct {
+	API     flexString      `json:"api"`
+	Code    flexNumber      `json:"code"`
+	Status  flexString      `json:"status"`
+	Message flexString      `json:"message"`
+	Data    json.RawMessage `json:"data"`
+	Echo    flexString      `json:"echo"`
+}
+
+func (w *wireResponse) response() Response {
+	r := Response{API: string(w.API), Code: int(w.Code), Status: string(w.Status),
+		Message: string(w.Message), Echo: string(w.Echo)}
+	if !isNull(w.Data) {
+		r.Data = w.Data
+	}
+	return r
+}
+
+// decodeResponse decodes a frame already known to be a response: the
+// answer a request waited for.
+func decodeResponse(frame []byte) (Response, error) {
+	var w wireResponse
+	if err := json.Unmarshal(frame, &w); err != nil {
+		return Response{}, fmt.Errorf("queqiao: invalid frame: %w", err)
+	}
+	return w.response(), nil
+}
+
 // DecodeEvent decodes an event frame. Responses and unknown event types are
 // errors. Event.Server is the frame's server_name.
 func DecodeEvent(frame []byte) (minecraft.Event, error) {
@@ -100,34 +129,15 @@ type wireFrame struct {
 		Nickname    flexString `json:"nickname"`
 		DisplayName flexString `json:"display_name"` // V1 Spigot
 	} `json:"player"`
-	// Message is the chat text, the V1 command/death text, or a response's
-	// message.
-	Message flexString      `json:"message"`
 	Command *flexString     `json:"command"` // its presence tells V2 commands from V1 (§4.9)
 	Death   json.RawMessage `json:"death"`
 	// Achievement is V2; V1 used "advancement".
 	Achievement json.RawMessage `json:"achievement"`
 	Advancement json.RawMessage `json:"advancement"`
 
-	API    flexString      `json:"api"`
-	Code   flexNumber      `json:"code"`
-	Status flexString      `json:"status"`
-	Data   json.RawMessage `json:"data"`
-	Echo   flexString      `json:"echo"`
-}
-
-func (w *wireFrame) response() Response {
-	r := Response{
-		API:     string(w.API),
-		Code:    int(w.Code),
-		Status:  string(w.Status),
-		Message: string(w.Message),
-		Echo:    string(w.Echo),
-	}
-	if !isNull(w.Data) {
-		r.Data = w.Data
-	}
-	return r
+	// The response fields; Message is also the chat text, or the V1
+	// command/death text.
+	wireResponse
 }
 
 // Event types by sub_type: V2 names and the short V1 ones (§4.9). V1
