@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
@@ -281,14 +280,20 @@ func (w *world) gameFrames(server string, first, n int) [][]byte {
 }
 
 // reportPercentiles adds p50/p99 latency in microseconds to the benchmark.
-func reportPercentiles(b *testing.B, lat []time.Duration) {
+func reportPercentiles(b *testing.B, lat []time.Duration) { reportPercentilesAs(b, "", lat) }
+
+// reportPercentilesAs is reportPercentiles with the units named after what.
+func reportPercentilesAs(b *testing.B, what string, lat []time.Duration) {
 	if len(lat) == 0 {
 		return
 	}
+	if what != "" {
+		what += "-"
+	}
 	slices.Sort(lat)
 	at := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))].Microseconds()) }
-	b.ReportMetric(at(0.50), "p50-µs")
-	b.ReportMetric(at(0.99), "p99-µs")
+	b.ReportMetric(at(0.50), what+"p50-µs")
+	b.ReportMetric(at(0.99), what+"p99-µs")
 }
 
 // reportPeakRSS adds the test process's peak resident set size, where the
@@ -315,18 +320,88 @@ func peakRSS(statusFile string) (kb int, ok bool) {
 }
 
 // BenchmarkBinary runs the built bridge as a process of its own against the
-// stand-ins in the benchmark's process, so its memory is measured alone:
-// one blast each way, then the bridge's own peak RSS (VmHWM) before SIGTERM.
+// stand-ins in the benchmark's process, so its memory is measured alone
+// (VmHWM, the peak resident set, read before SIGTERM):
+//   - steady: 1,000 messages a second each way for two seconds, with their
+//     latency;
+//   - blast: blastSize messages each way at once, with the drain rate.
 //
 //	go test -run '^$' -bench Binary ./cmd/bridge
 func BenchmarkBinary(b *testing.B) {
 	if runtime.GOOS != "linux" {
 		b.Skip("reads /proc")
 	}
-	bin := filepath.Join(b.TempDir(), "bridge")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		b.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildBridge(b)
+	b.Run("steady", func(b *testing.B) {
+		w, cmd := binaryWorld(b, bin)
+		var qqLat, mcLat []time.Duration
+		sent := 0
+		const n = 2000
+		for b.Loop() {
+			b.StopTimer()
+			qqFrames, mcFrames := w.qqFrames(groupA, sent, n), w.gameFrames("survival", sent, n)
+			b.StartTimer()
+			done := make(chan []time.Time)
+			go func() { done <- emitSteadily(mcFrames, w.mc["survival"].Emit) }()
+			qqAt := emitSteadily(qqFrames, w.bot.Emit)
+			mcAt := <-done
+			if err := w.waitBroadcasts("survival", sent+n); err != nil {
+				b.Fatal(err)
+			}
+			if err := w.bot.WaitLines(context.Background(), groupA, sent+n); err != nil {
+				b.Fatal(err)
+			}
+			for _, r := range w.requests("survival", "broadcast")[sent:] {
+				if i, ok := burstNumber(string(r.Data)); ok && i >= sent {
+					qqLat = append(qqLat, r.At.Sub(qqAt[i-sent]))
+				}
+			}
+			for _, s := range w.bot.Sent() {
+				for _, line := range strings.Split(s.Text, "\n") {
+					if i, ok := burstNumber(line); ok && i >= sent && i < sent+n {
+						mcLat = append(mcLat, s.At.Sub(mcAt[i-sent]))
+					}
+				}
+			}
+			sent += n
+		}
+		reportPercentilesAs(b, "qq_to_mc", qqLat)
+		reportPercentilesAs(b, "mc_to_qq", mcLat)
+		reportProcessRSS(b, cmd)
+	})
+	b.Run("blast", func(b *testing.B) {
+		w, cmd := binaryWorld(b, bin)
+		const n = blastSize
+		var qqRate, mcRate float64
+		sent := 0
+		for b.Loop() {
+			b.StopTimer()
+			qqFrames, mcFrames := w.qqFrames(groupA, sent, n), w.gameFrames("survival", sent, n)
+			b.StartTimer()
+			start := time.Now()
+			emitAll(qqFrames, w.bot.Emit)
+			if err := w.waitBroadcasts("survival", sent+n); err != nil {
+				b.Fatal(err)
+			}
+			qqRate += n / time.Since(start).Seconds()
+			start = time.Now()
+			emitAll(mcFrames, w.mc["survival"].Emit)
+			if err := w.bot.WaitLines(context.Background(), groupA, sent+n); err != nil {
+				b.Fatal(err)
+			}
+			mcRate += n / time.Since(start).Seconds()
+			sent += n
+		}
+		runs := float64(sent / n)
+		b.ReportMetric(qqRate/runs, "qq_to_mc-msg/s")
+		b.ReportMetric(mcRate/runs, "mc_to_qq-msg/s")
+		reportProcessRSS(b, cmd)
+	})
+}
+
+// binaryWorld starts the stand-ins and the built bridge against them, as a
+// process of its own with a database, and waits until it is ready.
+func binaryWorld(b *testing.B, bin string) (*world, *exec.Cmd) {
 	w := &world{t: b, mc: map[string]*queqiao.Server{}}
 	w.bot = onebot.New(onebot.Options{})
 	must(b, w.bot.Start("127.0.0.1:0"))
@@ -355,31 +430,11 @@ func BenchmarkBinary(b *testing.B) {
 		resp.Body.Close()
 		return resp.StatusCode == http.StatusOK
 	}, 10*time.Second)
+	return w, cmd
+}
 
-	const n = blastSize
-	var qqRate, mcRate float64
-	sent := 0
-	for b.Loop() {
-		b.StopTimer()
-		qqFrames, mcFrames := w.qqFrames(groupA, sent, n), w.gameFrames("survival", sent, n)
-		b.StartTimer()
-		start := time.Now()
-		emitAll(qqFrames, w.bot.Emit)
-		if err := w.waitBroadcasts("survival", sent+n); err != nil {
-			b.Fatal(err)
-		}
-		qqRate += n / time.Since(start).Seconds()
-		start = time.Now()
-		emitAll(mcFrames, mc.Emit)
-		if err := w.bot.WaitLines(context.Background(), groupA, sent+n); err != nil {
-			b.Fatal(err)
-		}
-		mcRate += n / time.Since(start).Seconds()
-		sent += n
-	}
-	runs := float64(sent / n)
-	b.ReportMetric(qqRate/runs, "qq_to_mc-msg/s")
-	b.ReportMetric(mcRate/runs, "mc_to_qq-msg/s")
+// reportProcessRSS adds the bridge process's peak resident set size.
+func reportProcessRSS(b *testing.B, cmd *exec.Cmd) {
 	if kb, ok := peakRSS(fmt.Sprintf("/proc/%d/status", cmd.Process.Pid)); ok {
 		b.ReportMetric(float64(kb)/1024, "bridge-peak-RSS-MiB")
 	}
