@@ -322,11 +322,13 @@ func peakRSS(statusFile string) (kb int, ok bool) {
 // BenchmarkBinary runs the built bridge as a process of its own against the
 // stand-ins in the benchmark's process, so its memory is measured alone
 // (VmHWM, the peak resident set, read before SIGTERM):
+//
 //   - steady: 1,000 messages a second each way for two seconds, with their
 //     latency;
+//
 //   - blast: blastSize messages each way at once, with the drain rate.
 //
-//	go test -run '^$' -bench Binary ./cmd/bridge
+//     go test -run '^$' -bench Binary ./cmd/bridge
 func BenchmarkBinary(b *testing.B) {
 	if runtime.GOOS != "linux" {
 		b.Skip("reads /proc")
