@@ -42,6 +42,9 @@ type serverSpec struct {
 	name   string
 	groups []int64
 	rcon   bool // a direct RCON console
+	// whitelist keeps the server's whitelist in step with the bindings
+	// (needs Options.Accounts).
+	whitelist bool
 	// console answers the RCON console's commands; nil: "ran <command>".
 	console func(cmd string) string
 }
@@ -126,7 +129,7 @@ func newWorld(t *testing.T, servers []serverSpec, adjust func(*Options)) *world 
 		check(t, err)
 		testutil.RunInBackground(t, g.Run, 10*time.Second)
 		w.games[s.name] = g
-		srv := Server{Name: s.name, Groups: s.groups, Game: g}
+		srv := Server{Name: s.name, Groups: s.groups, Game: g, Whitelist: s.whitelist}
 		if s.rcon {
 			answer := s.console
 			if answer == nil {
