@@ -338,8 +338,9 @@ func (r *Relay) bindingsCommand(ctx context.Context) (string, error) {
 }
 
 // describeMember is "名字（QQ 123）": the member's card or nickname in
-// group (else in the group they bound in), or the number alone when the
-// look-up fails.
+// group (else in the group they bound in), or "QQ 123 " when the look-up
+// fails, its trailing space keeping the number apart from the words that
+// follow it in a reply.
 func (r *Relay) describeMember(ctx context.Context, group int64, b store.Binding) string {
 	ctx, cancel := context.WithTimeout(ctx, r.o.RequestTimeout)
 	defer cancel()
@@ -352,7 +353,7 @@ func (r *Relay) describeMember(ctx context.Context, group int64, b store.Binding
 			return name + "（QQ " + number + "）"
 		}
 	}
-	return "QQ " + number
+	return "QQ " + number + " "
 }
 
 func formatTime(t time.Time) string { return t.Local().Format("2006-01-02 15:04") }

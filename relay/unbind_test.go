@@ -150,7 +150,7 @@ func TestWhois(t *testing.T) {
 
 	w.bot.MemberLeaves(groupA, bob.UserID) // unbinding on leave is off
 	w.waitLog("unbinding on leave is off")
-	if got, want := w.command(groupA, alice, "/whois Steve"), "Steve 由 QQ 1357924680绑定，绑定于 2026-05-01 12:00"; got != want {
+	if got, want := w.command(groupA, alice, "/whois Steve"), "Steve 由 QQ 1357924680 绑定，绑定于 2026-05-01 12:00"; got != want {
 		t.Errorf("/whois of a member who left: %q, want %q", got, want)
 	}
 }
