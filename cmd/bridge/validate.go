@@ -1,0 +1,195 @@
+package main
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/mcqq/bridge/internal/redact"
+	"github.com/mcqq/bridge/minecraft"
+)
+
+// The checks that need more than one value, or the values of other
+// variables: what each QQ protocol accepts, the server blocks, listeners and
+// their tokens. A value that cannot be read at all is reported by its type
+// (values.go) and not checked again here.
+
+func (c *Config) validate() []error {
+	var errs []error
+	bad := func(name, format string, args ...any) {
+		errs = append(errs, &varError{Name: name, Msg: fmt.Sprintf(format, args...)})
+	}
+	// missing is bad for a variable that must be set and is not; a likely
+	// typo of its name is then pointed out on the same line.
+	missing := func(name, format string, args ...any) {
+		errs = append(errs, &varError{Name: name, Msg: fmt.Sprintf(format, args...), Missing: true})
+	}
+
+	switch c.QQProtocol {
+	case "onebot":
+		if c.QQURL != "" {
+			u, err := url.Parse(c.QQURL)
+			switch {
+			case err != nil || u.Host == "":
+				bad("QQ_URL", "%q is not a URL such as ws://127.0.0.1:3001", redact.URL(c.QQURL))
+			case u.Scheme == "ws" || u.Scheme == "wss":
+				if c.QQListen != "" {
+					bad("QQ_LISTEN", "set together with a ws:// QQ_URL: use QQ_URL for the bot's forward WebSocket, or QQ_LISTEN alone for its reverse WebSocket")
+				}
+			case u.Scheme == "http" || u.Scheme == "https":
+				// The HTTP API: events come as webhook posts to QQ_LISTEN, or
+				// from the SSE stream {QQ_URL}/_events without it.
+			default:
+				bad("QQ_URL", "scheme %q: want ws://, wss://, http:// or https://", u.Scheme)
+			}
+		}
+	case "milky":
+		if c.QQURL == "" {
+			missing("QQ_URL", "required for milky (the bot's base URL, e.g. http://127.0.0.1:3010)")
+		} else if u, err := url.Parse(c.QQURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("QQ_URL", "%q: milky wants an http:// or https:// base URL", redact.URL(c.QQURL))
+		}
+	case "satori":
+		if c.QQURL == "" {
+			missing("QQ_URL", "required for satori (the server's base URL before /v1, e.g. http://127.0.0.1:5600 for LLBot, http://127.0.0.1:5140/satori for Koishi)")
+		} else if u, err := url.Parse(c.QQURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("QQ_URL", "%q: satori wants an http:// or https:// base URL", redact.URL(c.QQURL))
+		}
+		if c.QQListen != "" {
+			bad("QQ_LISTEN", "not used with satori: the bridge dials the server's event stream at QQ_URL; unset QQ_LISTEN")
+		}
+	default:
+		bad("QQ_PROTOCOL", "%q: want onebot, milky or satori", c.QQProtocol)
+	}
+	// milky and satori have said QQ_URL is required.
+	if c.QQURL == "" && c.QQListen == "" && c.QQProtocol != "milky" && c.QQProtocol != "satori" {
+		missing("QQ_URL", "set QQ_URL (we dial the bot) or QQ_LISTEN (the bot dials us)")
+	}
+	if c.QQListen != "" && c.QQProtocol != "satori" {
+		if err := checkListen(c.QQListen, c.QQToken != ""); err != nil {
+			bad("QQ_LISTEN", "%v", err)
+		}
+	}
+	for _, r := range c.QQAdminRoles {
+		if r != "owner" && r != "admin" && r != "member" {
+			bad("QQ_ADMIN_ROLES", "%q: want owner, admin, member or none", r)
+		}
+	}
+
+	if len(c.Servers) == 0 {
+		missing("MC_0_NAME", "no Minecraft server configured (set MC_0_NAME and MC_0_GROUPS)")
+	}
+	names := map[string]int{}
+	reverse := false
+	for _, s := range c.Servers {
+		p := fmt.Sprintf("MC_%d_", s.Index)
+		if s.Name == "" {
+			missing(p+"NAME", "required: the server's name, as server_name in QueQiao's config.yml")
+		} else if j, dup := names[strings.ToLower(s.Name)]; dup {
+			bad(p+"NAME", "%q is also MC_%d_NAME; names must be unique", s.Name, j)
+		} else {
+			names[strings.ToLower(s.Name)] = s.Index
+		}
+		if strings.ContainsAny(s.Name, " \t@") {
+			bad(p+"NAME", "%q: no spaces or @ (users type @name in commands)", s.Name)
+		}
+		if len(s.Groups) == 0 {
+			missing(p+"GROUPS", "required: the QQ groups bridged with this server")
+		}
+		if s.WSURL == "" {
+			reverse = true
+			if c.MCListen == "" {
+				missing(p+"WS_URL", "empty, so the server must dial in, but MC_LISTEN is not set")
+			} else if s.Token == "" && !isLoopback(c.MCListen) {
+				missing(p+"TOKEN", "required: MC_LISTEN accepts connections from other hosts")
+			}
+		} else if u, err := url.Parse(s.WSURL); err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
+			bad(p+"WS_URL", "%q: want ws://host:port", redact.URL(s.WSURL))
+		}
+		if s.RCONAddr != "" {
+			if _, port, err := net.SplitHostPort(s.RCONAddr); err != nil || port == "" {
+				bad(p+"RCON_ADDR", "%q: want host:port", s.RCONAddr)
+			}
+		}
+		if s.GameVersion != "auto" {
+			if _, ok := minecraft.StyleFor(s.GameVersion); !ok {
+				bad(p+"GAME_VERSION", "%q: want auto or a game version such as 1.21.4", s.GameVersion)
+			}
+		}
+	}
+	if c.MCListen != "" {
+		if _, _, err := net.SplitHostPort(c.MCListen); err != nil {
+			bad("MC_LISTEN", "%q: want host:port", c.MCListen)
+		} else if !reverse {
+			bad("MC_LISTEN", "set, but every server has MC_<n>_WS_URL; leave a server's WS_URL empty for it to dial in")
+		}
+	}
+
+	for _, k := range c.SyncMCToQQ {
+		if _, ok := minecraft.ParseEventKind(k); !ok {
+			bad("SYNC_MC_TO_QQ", "%q: want some of chat, join, quit, death, advancement, command, or none", k)
+		}
+	}
+	if !slices.Contains([]string{"auto", "always", "never"}, c.ShowServerName) {
+		bad("SHOW_SERVER_NAME", "%q: want auto, always or never", c.ShowServerName)
+	}
+	if err := c.Templates().Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	errs = append(errs, c.validateAccounts()...)
+	if strings.TrimSpace(c.CommandPrefix) == "" {
+		bad("COMMAND_PREFIX", "must not be blank")
+	}
+	if c.QueueSize <= 0 {
+		bad("QUEUE_SIZE", "must be positive")
+	}
+	if c.QueueTTL <= 0 {
+		bad("QUEUE_TTL", "must be positive")
+	}
+	if c.JoinQuitDebounce < 0 {
+		bad("JOIN_QUIT_DEBOUNCE", "must not be negative (0s turns it off)")
+	}
+	if c.RequestTimeout <= 0 {
+		bad("REQUEST_TIMEOUT", "must be positive")
+	}
+	if c.HTTPListen != "none" {
+		if _, _, err := net.SplitHostPort(c.HTTPListen); err != nil {
+			bad("HTTP_LISTEN", "%q: want host:port or none", c.HTTPListen)
+		}
+	}
+	if !slices.Contains([]string{"auto", "text", "json"}, c.LogFormat) {
+		bad("LOG_FORMAT", "%q: want auto, text or json", c.LogFormat)
+	}
+	if _, err := parseLevel(c.LogLevel); err != nil {
+		bad("LOG_LEVEL", "%v", err)
+	}
+	return errs
+}
+
+// checkListen refuses a listener reachable from other hosts without a token
+// (SPEC §4).
+func checkListen(addr string, hasToken bool) error {
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		return fmt.Errorf("%q: want host:port", addr)
+	}
+	if !hasToken && !isLoopback(addr) {
+		return fmt.Errorf("%q is reachable from other hosts: set QQ_ACCESS_TOKEN, or bind to 127.0.0.1", addr)
+	}
+	return nil
+}
+
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// knownVars lists every variable name the bridge reads (servers as MC_<n>_X).

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/mcqq/bridge/relay"
+)
+
+// The types of the configuration's values. Each reads its variable's text
+// once, when the configuration is loaded, and says in plain words what it
+// wants when the text is wrong.
+
+// List is a comma-separated list; "none" means the empty list. The
+// full-width comma "，" and the enumeration comma "、" of a Chinese input
+// method separate items too.
+type List []string
+
+// UnmarshalText implements encoding.TextUnmarshaler for env.
+func (l *List) UnmarshalText(b []byte) error {
+	s := strings.TrimSpace(string(b))
+	*l = List{}
+	if strings.EqualFold(s, "none") {
+		return nil
+	}
+	for _, p := range strings.FieldsFunc(s, isListSeparator) {
+		if p = strings.TrimSpace(p); p != "" {
+			*l = append(*l, p)
+		}
+	}
+	return nil
+}
+
+// IDList is a comma-separated list of QQ numbers; "none" means empty.
+type IDList []int64
+
+// UnmarshalText implements encoding.TextUnmarshaler for env.
+func (l *IDList) UnmarshalText(b []byte) error {
+	var parts List
+	_ = parts.UnmarshalText(b)
+	*l = IDList{}
+	for _, p := range parts {
+		n, err := strconv.ParseInt(p, 10, 64)
+		if err != nil || n <= 0 {
+			return fmt.Errorf("%q is not a QQ number (want digits, such as 123456789)", p)
+		}
+		*l = append(*l, n)
+	}
+	return nil
+}
+
+// ByteSize is a size in bytes, written as a plain number or with a unit:
+// 16MiB, 512KiB, 1GiB (KB, MB and GB are read as the same powers of 1024).
+type ByteSize int64
+
+// UnmarshalText implements encoding.TextUnmarshaler for env.
+func (b *ByteSize) UnmarshalText(text []byte) error {
+	s := strings.TrimSpace(string(text))
+	i := strings.IndexFunc(s, func(r rune) bool { return (r < '0' || r > '9') && r != '.' })
+	num, unit := s, ""
+	if i >= 0 {
+		num, unit = s[:i], strings.ToLower(strings.TrimSpace(s[i:]))
+	}
+	mult, ok := map[string]float64{"": 1, "b": 1, "k": 1 << 10, "kb": 1 << 10, "kib": 1 << 10,
+		"m": 1 << 20, "mb": 1 << 20, "mib": 1 << 20, "g": 1 << 30, "gb": 1 << 30, "gib": 1 << 30}[unit]
+	n, err := strconv.ParseFloat(num, 64)
+	if !ok || err != nil || n <= 0 {
+		return fmt.Errorf("%q: want a size such as 16MiB or 512KiB", s)
+	}
+	*b = ByteSize(n * mult)
+	return nil
+}
+
+func (b ByteSize) String() string {
+	switch {
+	case b >= 1<<20 && b%(1<<20) == 0:
+		return strconv.FormatInt(int64(b)>>20, 10) + "MiB"
+	case b >= 1<<10 && b%(1<<10) == 0:
+		return strconv.FormatInt(int64(b)>>10, 10) + "KiB"
+	}
+	return strconv.FormatInt(int64(b), 10)
+}
+
+// Players is MC_IGNORE_PLAYERS: comma-separated player names or "*"
+// patterns, checked and compiled once; "none" means nobody.
+type Players struct{ relay.PlayerPatterns }
+
+// UnmarshalText implements encoding.TextUnmarshaler for env.
+func (p *Players) UnmarshalText(b []byte) error {
+	var names List
+	_ = names.UnmarshalText(b)
+	patterns, err := relay.ParsePlayerPatterns(names)
+	if err != nil {
+		return err
+	}
+	*p = Players{patterns}
+	return nil
+}
