@@ -54,7 +54,7 @@ func runCheck(ctx context.Context, cfg *Config, w io.Writer) int {
 		qqTarget = "listen " + cfg.QQListen
 	}
 	var groupHint string
-	qqProbe := probe{name: "qq (" + cfg.QQProtocol + ")", target: qqTarget, run: b.qq.Run,
+	qqProbe := probe{name: "qq (" + cfg.QQProtocol.String() + ")", target: qqTarget, run: b.qq.Run,
 		state: b.qq.State(), try: func(ctx context.Context) error {
 			var err error
 			groupHint, err = checkGroups(ctx, b.qq, cfg)

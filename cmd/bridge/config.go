@@ -20,7 +20,7 @@ import (
 // (SPEC §2). Field tags name the variables; `secret:"true"` fields are shown
 // as *** by -check.
 type Config struct {
-	QQProtocol   string   `env:"QQ_PROTOCOL" envDefault:"onebot"`
+	QQProtocol   Protocol `env:"QQ_PROTOCOL"`
 	QQURL        string   `env:"QQ_URL"`
 	QQListen     string   `env:"QQ_LISTEN"`
 	QQToken      string   `env:"QQ_ACCESS_TOKEN" secret:"true"`
@@ -143,7 +143,7 @@ func LoadConfig(environ map[string]string) (cfg *Config, warnings []string, err 
 // normalize lower-cases the values that name a choice, so OneBot, JSON or
 // ALWAYS are read as onebot, json and always.
 func (c *Config) normalize() {
-	for _, p := range []*string{&c.QQProtocol, &c.ShowServerName, &c.LogFormat, &c.LogLevel} {
+	for _, p := range []*string{&c.ShowServerName, &c.LogFormat, &c.LogLevel} {
 		*p = strings.ToLower(strings.TrimSpace(*p))
 	}
 	if strings.EqualFold(c.HTTPListen, "none") {

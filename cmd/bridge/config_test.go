@@ -36,7 +36,7 @@ func TestDefaultsFollowTheSpec(t *testing.T) {
 		name      string
 		got, want any
 	}{
-		{"QQ_PROTOCOL", cfg.QQProtocol, "onebot"},
+		{"QQ_PROTOCOL", cfg.QQProtocol.String(), "onebot"},
 		{"QQ_ADMIN_ROLES", []string(cfg.QQAdminRoles), []string{"owner", "admin"}},
 		{"SYNC_QQ_TO_MC", cfg.SyncQQToMC, true},
 		{"SYNC_MC_TO_QQ", []string(cfg.SyncMCToQQ), []string{"chat", "join", "quit", "death", "advancement"}},

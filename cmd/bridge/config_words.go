@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding"
 	"errors"
 	"fmt"
 	"reflect"
@@ -35,6 +36,10 @@ func isListSeparator(r rune) bool { return r == ',' || r == '，' || r == '、' 
 // wording.
 func valueProblem(pe env.ParseError, value string) string {
 	switch {
+	case pe.Type != nil && reflect.PointerTo(pe.Type).Implements(reflect.TypeFor[encoding.TextUnmarshaler]()):
+		// Our own types (choices, sizes, lists of QQ numbers, rates) explain
+		// themselves, whatever kind of Go value they are.
+		return pe.Err.Error()
 	case pe.Type == reflect.TypeFor[time.Duration]():
 		return fmt.Sprintf("%q: want a duration such as 10m, 30s or 1h30m", value)
 	case pe.Type != nil && pe.Type.Kind() == reflect.Bool:
@@ -42,7 +47,6 @@ func valueProblem(pe env.ParseError, value string) string {
 	case pe.Type != nil && pe.Type.Kind() >= reflect.Int && pe.Type.Kind() <= reflect.Int64:
 		return fmt.Sprintf("%q: want a whole number", value)
 	}
-	// Our own types (lists of QQ numbers, rates) already explain themselves.
 	return pe.Err.Error()
 }
 

@@ -18,20 +18,23 @@ import (
 )
 
 // runDemo shows the bridge working without QQ or Minecraft: it
-// starts loopback stand-ins for a QQ bot speaking protocol (QQ_PROTOCOL:
+// starts loopback stand-ins for a QQ bot speaking protocolName (QQ_PROTOCOL:
 // onebot, the default, milky or satori), two QueQiao servers and RCON,
 // bridges them with the real code, plays a short conversation both ways,
 // binds a player (survival keeps its whitelist) and prints what each side
 // saw.
-func runDemo(ctx context.Context, w io.Writer, protocol string) error {
+func runDemo(ctx context.Context, w io.Writer, protocolName string) error {
+	var protocol Protocol // the default unless QQ_PROTOCOL names one
+	if protocolName != "" {
+		if err := protocol.UnmarshalText([]byte(protocolName)); err != nil {
+			return fmt.Errorf("QQ_PROTOCOL %w", err)
+		}
+	}
 	const group = 712345678
 	alice := qq.Member{UserID: 1019283746, Nickname: "Alice", Card: "Alice_MC", Role: "admin"}
 	bob := qq.Member{UserID: 1357924680, Nickname: "Bob", Role: "member"}
 
-	bot, err := newDemoBot(protocol, group, "MC服务器交流群", alice, bob)
-	if err != nil {
-		return err
-	}
+	bot := newDemoBot(protocol, group, "MC服务器交流群", alice, bob)
 	survival := queqiao.New(queqiao.Options{ServerName: "survival", Version: "1.21.1"})
 	creative := queqiao.New(queqiao.Options{ServerName: "creative", Version: "1.21.5"})
 	console := rcon.New("demo-password", func(cmd string) string {

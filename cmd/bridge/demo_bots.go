@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"strconv"
 
 	"github.com/mcqq/bridge/internal/standin/milky"
@@ -35,31 +34,14 @@ func sentOf(text string, msg []qq.Segment) demoSent {
 	return d
 }
 
-// newDemoBot makes the stand-in for protocol (QQ_PROTOCOL): a NapCat-like
-// OneBot bot, an LLBot-like Milky bot or LLBot's Satori server.
-func newDemoBot(protocol string, group int64, groupName string, members ...qq.Member) (*demoBot, error) {
+// newDemoBot makes the stand-in for protocol: a NapCat-like OneBot bot, an
+// LLBot-like Milky bot or LLBot's Satori server.
+func newDemoBot(protocol Protocol, group int64, groupName string, members ...qq.Member) *demoBot {
 	const selfID = 2401234567
 	var d demoBot
 	var url func() string
 	switch protocol {
-	case "", "onebot":
-		bot := onebot.New(onebot.Options{SelfID: selfID})
-		for _, m := range members {
-			bot.AddMember(group, m)
-		}
-		bot.SetGroupName(group, groupName)
-		d = demoBot{describe: "a NapCat-like OneBot 11 bot", start: bot.Start, stop: bot.Stop,
-			say: func(g int64, m qq.Member, s []qq.Segment) string {
-				return strconv.FormatInt(bot.GroupMessage(g, m, s), 10)
-			},
-			sent: func() (out []demoSent) {
-				for _, s := range bot.Sent() {
-					out = append(out, sentOf(s.Text, s.Message))
-				}
-				return out
-			}}
-		url = bot.URL
-	case "milky":
+	case ProtocolMilky:
 		bot := milky.New(milky.Options{SelfID: selfID})
 		for _, m := range members {
 			bot.AddMember(group, m)
@@ -76,7 +58,7 @@ func newDemoBot(protocol string, group int64, groupName string, members ...qq.Me
 				return out
 			}}
 		url = bot.URL
-	case "satori":
+	case ProtocolSatori:
 		bot := satori.New(satori.Options{SelfID: selfID})
 		for _, m := range members {
 			bot.AddMember(group, m)
@@ -91,18 +73,30 @@ func newDemoBot(protocol string, group int64, groupName string, members ...qq.Me
 			}}
 		url = bot.URL
 	default:
-		return nil, fmt.Errorf("QQ_PROTOCOL %q: want onebot, milky or satori", protocol)
+		bot := onebot.New(onebot.Options{SelfID: selfID})
+		for _, m := range members {
+			bot.AddMember(group, m)
+		}
+		bot.SetGroupName(group, groupName)
+		d = demoBot{describe: "a NapCat-like OneBot 11 bot", start: bot.Start, stop: bot.Stop,
+			say: func(g int64, m qq.Member, s []qq.Segment) string {
+				return strconv.FormatInt(bot.GroupMessage(g, m, s), 10)
+			},
+			sent: func() (out []demoSent) {
+				for _, s := range bot.Sent() {
+					out = append(out, sentOf(s.Text, s.Message))
+				}
+				return out
+			}}
+		url = bot.URL
 	}
 	start := d.start
 	d.start = func(addr string) error {
 		if err := start(addr); err != nil {
 			return err
 		}
-		d.env = map[string]string{"QQ_PROTOCOL": protocol, "QQ_URL": url()}
-		if protocol == "" {
-			d.env["QQ_PROTOCOL"] = "onebot"
-		}
+		d.env = map[string]string{"QQ_PROTOCOL": protocol.String(), "QQ_URL": url()}
 		return nil
 	}
-	return &d, nil
+	return &d
 }

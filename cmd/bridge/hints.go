@@ -27,13 +27,13 @@ func qqHint(cfg *Config) func(error) string {
 	server := "the bot's server"
 	token := "the bot's access token"
 	switch {
-	case cfg.QQProtocol == "milky":
+	case cfg.QQProtocol == ProtocolMilky:
 		server = "LLBot's Milky server (milky.http.port)"
 		token = "LLBot's milky.http.accessToken"
-	case cfg.QQProtocol == "onebot" && strings.HasPrefix(cfg.QQURL, "http"):
+	case cfg.QQProtocol == ProtocolOneBot && strings.HasPrefix(cfg.QQURL, "http"):
 		server = `NapCat's HTTP server or HTTP SSE server (LLBot: its "http" connection)`
 		token = `the token of NapCat's HTTP server (LLBot: of its "http" connection)`
-	case cfg.QQProtocol == "onebot":
+	case cfg.QQProtocol == ProtocolOneBot:
 		server = `NapCat's WebSocket server (LLBot: its "ws" connection)`
 		token = `the token of NapCat's WebSocket server (LLBot: of its "ws" connection)`
 	}

@@ -28,7 +28,7 @@ func (c *Config) validate() []error {
 	}
 
 	switch c.QQProtocol {
-	case "onebot":
+	case ProtocolOneBot:
 		if c.QQURL != "" {
 			u, err := url.Parse(c.QQURL)
 			switch {
@@ -45,13 +45,13 @@ func (c *Config) validate() []error {
 				bad("QQ_URL", "scheme %q: want ws://, wss://, http:// or https://", u.Scheme)
 			}
 		}
-	case "milky":
+	case ProtocolMilky:
 		if c.QQURL == "" {
 			missing("QQ_URL", "required for milky (the bot's base URL, e.g. http://127.0.0.1:3010)")
 		} else if u, err := url.Parse(c.QQURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			bad("QQ_URL", "%q: milky wants an http:// or https:// base URL", redact.URL(c.QQURL))
 		}
-	case "satori":
+	case ProtocolSatori:
 		if c.QQURL == "" {
 			missing("QQ_URL", "required for satori (the server's base URL before /v1, e.g. http://127.0.0.1:5600 for LLBot, http://127.0.0.1:5140/satori for Koishi)")
 		} else if u, err := url.Parse(c.QQURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -60,14 +60,12 @@ func (c *Config) validate() []error {
 		if c.QQListen != "" {
 			bad("QQ_LISTEN", "not used with satori: the bridge dials the server's event stream at QQ_URL; unset QQ_LISTEN")
 		}
-	default:
-		bad("QQ_PROTOCOL", "%q: want onebot, milky or satori", c.QQProtocol)
 	}
 	// milky and satori have said QQ_URL is required.
-	if c.QQURL == "" && c.QQListen == "" && c.QQProtocol != "milky" && c.QQProtocol != "satori" {
+	if c.QQURL == "" && c.QQListen == "" && c.QQProtocol != ProtocolMilky && c.QQProtocol != ProtocolSatori {
 		missing("QQ_URL", "set QQ_URL (we dial the bot) or QQ_LISTEN (the bot dials us)")
 	}
-	if c.QQListen != "" && c.QQProtocol != "satori" {
+	if c.QQListen != "" && c.QQProtocol != ProtocolSatori {
 		if err := checkListen(c.QQListen, c.QQToken != ""); err != nil {
 			bad("QQ_LISTEN", "%v", err)
 		}

@@ -97,3 +97,39 @@ func (p *Players) UnmarshalText(b []byte) error {
 	*p = Players{patterns}
 	return nil
 }
+
+// Protocol is QQ_PROTOCOL: what the QQ bot speaks. The zero value is
+// onebot, the default.
+type Protocol int
+
+const (
+	ProtocolOneBot Protocol = iota // OneBot 11: NapCat, LLBot
+	ProtocolMilky                  // Milky: LLBot
+	ProtocolSatori                 // Satori: LLBot, Koishi
+	// protocolUnread is left by a value that could not be read, so that
+	// no protocol's own checks run on it.
+	protocolUnread Protocol = -1
+)
+
+var protocolNames = [...]string{ProtocolOneBot: "onebot", ProtocolMilky: "milky", ProtocolSatori: "satori"}
+
+// String is the protocol as QQ_PROTOCOL spells it.
+func (p Protocol) String() string {
+	if p < ProtocolOneBot || p > ProtocolSatori {
+		return ""
+	}
+	return protocolNames[p]
+}
+
+// UnmarshalText implements encoding.TextUnmarshaler for env; any case.
+func (p *Protocol) UnmarshalText(b []byte) error {
+	s := strings.ToLower(strings.TrimSpace(string(b)))
+	for q := ProtocolOneBot; q <= ProtocolSatori; q++ {
+		if q.String() == s {
+			*p = q
+			return nil
+		}
+	}
+	*p = protocolUnread
+	return fmt.Errorf("%q: want onebot, milky or satori", s)
+}

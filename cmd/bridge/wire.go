@@ -86,11 +86,11 @@ func build(cfg *Config, log *slog.Logger) (*bridge, error) {
 	}
 	var err error
 	switch cfg.QQProtocol {
-	case "milky":
+	case ProtocolMilky:
 		b.qq, err = milky.New(milky.Options{BaseURL: cfg.QQURL, AccessToken: cfg.QQToken,
 			Webhook: cfg.QQListen != "", RequestTimeout: cfg.RequestTimeout, Logger: log.With("conn", "qq"),
 			Inbox: inboxFor("qq")})
-	case "satori":
+	case ProtocolSatori:
 		var c *satori.Client
 		c, err = satori.New(satori.Options{BaseURL: cfg.QQURL, AccessToken: cfg.QQToken,
 			RequestTimeout: cfg.RequestTimeout, Logger: log.With("conn", "qq"), Inbox: inboxFor("qq")})
@@ -206,7 +206,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger) error {
 		}
 		log.Info("server", "server", s.Name, "queqiao", target, "rcon", s.RCONAddr != "", "groups", fmt.Sprint([]int64(s.Groups)))
 	}
-	log.Info("starting", "qq", cfg.QQProtocol+" "+qqTarget, "servers", len(cfg.Servers))
+	log.Info("starting", "qq", cfg.QQProtocol.String()+" "+qqTarget, "servers", len(cfg.Servers))
 	return b.run(ctx)
 }
 

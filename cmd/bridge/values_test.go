@@ -1,0 +1,46 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+// Each choice is read once, in any case and with stray spaces, and a bad
+// one is one line naming the variable and the choices.
+func TestChoicesAreReadOnce(t *testing.T) {
+	for _, c := range []struct{ value, want string }{
+		{"", "onebot"}, {"onebot", "onebot"}, {" Milky ", "milky"}, {"SATORI", "satori"},
+	} {
+		env := minimalEnv()
+		env["QQ_PROTOCOL"] = c.value
+		env["QQ_URL"] = "http://127.0.0.1:3000"
+		cfg, _, err := LoadConfig(env)
+		if err != nil {
+			t.Errorf("QQ_PROTOCOL=%q: %v", c.value, err)
+			continue
+		}
+		if got := cfg.QQProtocol.String(); got != c.want {
+			t.Errorf("QQ_PROTOCOL=%q read as %q, want %q", c.value, got, c.want)
+		}
+	}
+	// A protocol that cannot be read gets no protocol's own checks: the
+	// onebot checks would also complain about this QQ_URL.
+	env := minimalEnv()
+	env["QQ_PROTOCOL"] = "Telegram"
+	env["QQ_URL"] = "ftp://127.0.0.1:3000"
+	lines, _ := errorLines(t, env)
+	if want := `QQ_PROTOCOL: "telegram": want onebot, milky or satori`; len(lines) != 1 || lines[0] != want {
+		t.Errorf("error lines:\n%s\nwant:\n%s", strings.Join(lines, "\n"), want)
+	}
+}
+
+// A size that cannot be read says what a size looks like, not that it
+// wants a whole number.
+func TestBadSizeSaysWhatASizeIs(t *testing.T) {
+	env := minimalEnv()
+	env["QUEUE_BYTES"] = "lots"
+	lines, _ := errorLines(t, env)
+	if want := `QUEUE_BYTES: "lots": want a size such as 16MiB or 512KiB`; len(lines) != 1 || lines[0] != want {
+		t.Errorf("error lines:\n%s\nwant:\n%s", strings.Join(lines, "\n"), want)
+	}
+}
