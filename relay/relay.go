@@ -84,7 +84,7 @@ type Options struct {
 	QQSyncPrefix     string
 	QQIgnorePrefixes []string
 	MCIgnorePrefixes []string
-	ShowServerName   string // auto, always, never
+	ShowServerName   ServerNames
 	ShowGroupName    bool
 	CrossServerChat  bool
 	ChatImage        bool
@@ -188,9 +188,6 @@ func New(q QQ, servers []Server, o Options) (*Relay, error) {
 	if o.CommandPrefix == "" {
 		o.CommandPrefix = "/"
 	}
-	if o.ShowServerName == "" {
-		o.ShowServerName = "auto"
-	}
 	if o.Metrics == nil {
 		o.Metrics = metrics.NewSet()
 	}
@@ -257,17 +254,6 @@ func New(q QQ, servers []Server, o Options) (*Relay, error) {
 
 // serversOf returns the servers bound to group, in configuration order.
 func (r *Relay) serversOf(group int64) []*server { return r.groups[group] }
-
-// showServerPrefix tells whether game lines for group get "[name] ".
-func (r *Relay) showServerPrefix(group int64) bool {
-	switch r.o.ShowServerName {
-	case "always":
-		return true
-	case "never":
-		return false
-	}
-	return len(r.groups[group]) > 1
-}
 
 // handleGame turns one game event into QQ lines for the server's groups and,
 // with CROSS_SERVER_CHAT, into broadcasts on the servers sharing a group.

@@ -93,13 +93,15 @@ func TestGroupChatReachesTheGroupsServers(t *testing.T) {
 // SHOW_SERVER_NAME: auto prefixes a game line with "[name] " only in
 // groups with several servers, always in every group, never in none.
 func TestShowServerName(t *testing.T) {
-	for _, c := range []struct{ mode, inA, inB string }{
-		{"", "[creative] Alex：hi", "Alex：hi"}, // auto is the default
-		{"auto", "[creative] Alex：hi", "Alex：hi"},
-		{"always", "[creative] Alex：hi", "[creative] Alex：hi"},
-		{"never", "Alex：hi", "Alex：hi"},
+	for _, c := range []struct {
+		mode     ServerNames
+		inA, inB string
+	}{
+		{ServerNamesAuto, "[creative] Alex：hi", "Alex：hi"}, // the zero value
+		{ServerNamesAlways, "[creative] Alex：hi", "[creative] Alex：hi"},
+		{ServerNamesNever, "Alex：hi", "Alex：hi"},
 	} {
-		t.Run(c.mode, func(t *testing.T) {
+		t.Run(c.mode.String(), func(t *testing.T) {
 			w := startWorld(t, []serverSpec{
 				{name: "survival", groups: []int64{groupA}},
 				{name: "creative", groups: []int64{groupA, groupB}},

@@ -14,6 +14,7 @@ import (
 
 	"github.com/mcqq/bridge/format"
 	"github.com/mcqq/bridge/internal/redact"
+	"github.com/mcqq/bridge/relay"
 )
 
 // Config is the whole configuration, read from environment variables only
@@ -29,19 +30,19 @@ type Config struct {
 	MCListen     string   `env:"MC_LISTEN"`
 	Servers      []Server `env:"-"`
 
-	SyncQQToMC       bool          `env:"SYNC_QQ_TO_MC" envDefault:"true"`
-	SyncMCToQQ       List          `env:"SYNC_MC_TO_QQ" envDefault:"chat,join,quit,death,advancement"`
-	QQSyncPrefix     string        `env:"QQ_SYNC_PREFIX"`
-	QQIgnorePrefixes List          `env:"QQ_IGNORE_PREFIXES"`
-	MCIgnorePrefixes List          `env:"MC_IGNORE_PREFIXES" envDefault:"!!"`
-	ShowServerName   string        `env:"SHOW_SERVER_NAME" envDefault:"auto"`
-	ShowGroupName    bool          `env:"SHOW_GROUP_NAME" envDefault:"false"`
-	CrossServerChat  bool          `env:"CROSS_SERVER_CHAT" envDefault:"false"`
-	ChatImage        bool          `env:"CHAT_IMAGE" envDefault:"false"`
-	MCImageToQQ      bool          `env:"MC_IMAGE_TO_QQ" envDefault:"true"`
-	MCIgnorePlayers  Players       `env:"MC_IGNORE_PLAYERS"`
-	JoinQuitDebounce time.Duration `env:"JOIN_QUIT_DEBOUNCE" envDefault:"0s"`
-	QQGroupRate      Rate          `env:"QQ_GROUP_RATE" envDefault:"20/1m"`
+	SyncQQToMC       bool              `env:"SYNC_QQ_TO_MC" envDefault:"true"`
+	SyncMCToQQ       List              `env:"SYNC_MC_TO_QQ" envDefault:"chat,join,quit,death,advancement"`
+	QQSyncPrefix     string            `env:"QQ_SYNC_PREFIX"`
+	QQIgnorePrefixes List              `env:"QQ_IGNORE_PREFIXES"`
+	MCIgnorePrefixes List              `env:"MC_IGNORE_PREFIXES" envDefault:"!!"`
+	ShowServerName   relay.ServerNames `env:"SHOW_SERVER_NAME"`
+	ShowGroupName    bool              `env:"SHOW_GROUP_NAME" envDefault:"false"`
+	CrossServerChat  bool              `env:"CROSS_SERVER_CHAT" envDefault:"false"`
+	ChatImage        bool              `env:"CHAT_IMAGE" envDefault:"false"`
+	MCImageToQQ      bool              `env:"MC_IMAGE_TO_QQ" envDefault:"true"`
+	MCIgnorePlayers  Players           `env:"MC_IGNORE_PLAYERS"`
+	JoinQuitDebounce time.Duration     `env:"JOIN_QUIT_DEBOUNCE" envDefault:"0s"`
+	QQGroupRate      Rate              `env:"QQ_GROUP_RATE" envDefault:"20/1m"`
 
 	FormatChat        string `env:"FORMAT_CHAT" envDefault:"{player}：{message}"`
 	FormatJoin        string `env:"FORMAT_JOIN" envDefault:"{player} 加入了游戏"`
@@ -143,7 +144,7 @@ func LoadConfig(environ map[string]string) (cfg *Config, warnings []string, err 
 // normalize lower-cases the values that name a choice, so OneBot, JSON or
 // ALWAYS are read as onebot, json and always.
 func (c *Config) normalize() {
-	for _, p := range []*string{&c.ShowServerName, &c.LogFormat, &c.LogLevel} {
+	for _, p := range []*string{&c.LogFormat, &c.LogLevel} {
 		*p = strings.ToLower(strings.TrimSpace(*p))
 	}
 	if strings.EqualFold(c.HTTPListen, "none") {

@@ -41,7 +41,7 @@ func TestDefaultsFollowTheSpec(t *testing.T) {
 		{"SYNC_QQ_TO_MC", cfg.SyncQQToMC, true},
 		{"SYNC_MC_TO_QQ", []string(cfg.SyncMCToQQ), []string{"chat", "join", "quit", "death", "advancement"}},
 		{"MC_IGNORE_PREFIXES", []string(cfg.MCIgnorePrefixes), []string{"!!"}},
-		{"SHOW_SERVER_NAME", cfg.ShowServerName, "auto"},
+		{"SHOW_SERVER_NAME", cfg.ShowServerName.String(), "auto"},
 		{"MC_IMAGE_TO_QQ", cfg.MCImageToQQ, true},
 		{"MC_IGNORE_PLAYERS", cfg.MCIgnorePlayers.String(), ""},
 		{"JOIN_QUIT_DEBOUNCE", cfg.JoinQuitDebounce, time.Duration(0)},

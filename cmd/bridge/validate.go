@@ -130,9 +130,6 @@ func (c *Config) validate() []error {
 			bad("SYNC_MC_TO_QQ", "%q: want some of chat, join, quit, death, advancement, command, or none", k)
 		}
 	}
-	if !slices.Contains([]string{"auto", "always", "never"}, c.ShowServerName) {
-		bad("SHOW_SERVER_NAME", "%q: want auto, always or never", c.ShowServerName)
-	}
 	if err := c.Templates().Validate(); err != nil {
 		errs = append(errs, err)
 	}

@@ -32,6 +32,25 @@ func TestChoicesAreReadOnce(t *testing.T) {
 	if want := `QQ_PROTOCOL: "telegram": want onebot, milky or satori`; len(lines) != 1 || lines[0] != want {
 		t.Errorf("error lines:\n%s\nwant:\n%s", strings.Join(lines, "\n"), want)
 	}
+
+	for _, c := range []struct{ value, want string }{
+		{"", "auto"}, {"Auto", "auto"}, {" always", "always"}, {"NEVER", "never"},
+	} {
+		env := minimalEnv()
+		env["SHOW_SERVER_NAME"] = c.value
+		cfg, _, err := LoadConfig(env)
+		if err != nil {
+			t.Errorf("SHOW_SERVER_NAME=%q: %v", c.value, err)
+		} else if got := cfg.ShowServerName.String(); got != c.want {
+			t.Errorf("SHOW_SERVER_NAME=%q read as %q, want %q", c.value, got, c.want)
+		}
+	}
+	env = minimalEnv()
+	env["SHOW_SERVER_NAME"] = "Sometimes"
+	lines, _ = errorLines(t, env)
+	if want := `SHOW_SERVER_NAME: "sometimes": want auto, always or never`; len(lines) != 1 || lines[0] != want {
+		t.Errorf("error lines:\n%s\nwant:\n%s", strings.Join(lines, "\n"), want)
+	}
 }
 
 // A size that cannot be read says what a size looks like, not that it
