@@ -31,7 +31,7 @@ type Config struct {
 	Servers      []Server `env:"-"`
 
 	SyncQQToMC       bool              `env:"SYNC_QQ_TO_MC" envDefault:"true"`
-	SyncMCToQQ       List              `env:"SYNC_MC_TO_QQ" envDefault:"chat,join,quit,death,advancement"`
+	SyncMCToQQ       EventKinds        `env:"SYNC_MC_TO_QQ" envDefault:"chat,join,quit,death,advancement"`
 	QQSyncPrefix     string            `env:"QQ_SYNC_PREFIX"`
 	QQIgnorePrefixes List              `env:"QQ_IGNORE_PREFIXES"`
 	MCIgnorePrefixes List              `env:"MC_IGNORE_PREFIXES" envDefault:"!!"`
@@ -150,7 +150,7 @@ func (c *Config) normalize() {
 	if strings.EqualFold(c.HTTPListen, "none") {
 		c.HTTPListen = "none"
 	}
-	for _, l := range []List{c.QQAdminRoles, c.SyncMCToQQ} {
+	for _, l := range []List{c.QQAdminRoles} {
 		for i := range l {
 			l[i] = strings.ToLower(l[i])
 		}

@@ -39,7 +39,7 @@ func TestDefaultsFollowTheSpec(t *testing.T) {
 		{"QQ_PROTOCOL", cfg.QQProtocol.String(), "onebot"},
 		{"QQ_ADMIN_ROLES", []string(cfg.QQAdminRoles), []string{"owner", "admin"}},
 		{"SYNC_QQ_TO_MC", cfg.SyncQQToMC, true},
-		{"SYNC_MC_TO_QQ", []string(cfg.SyncMCToQQ), []string{"chat", "join", "quit", "death", "advancement"}},
+		{"SYNC_MC_TO_QQ", []string(kindNames(cfg.SyncMCToQQ)), []string{"chat", "join", "quit", "death", "advancement"}},
 		{"MC_IGNORE_PREFIXES", []string(cfg.MCIgnorePrefixes), []string{"!!"}},
 		{"SHOW_SERVER_NAME", cfg.ShowServerName.String(), "auto"},
 		{"MC_IMAGE_TO_QQ", cfg.MCImageToQQ, true},

@@ -125,11 +125,6 @@ func (c *Config) validate() []error {
 		}
 	}
 
-	for _, k := range c.SyncMCToQQ {
-		if _, ok := minecraft.ParseEventKind(k); !ok {
-			bad("SYNC_MC_TO_QQ", "%q: want some of chat, join, quit, death, advancement, command, or none", k)
-		}
-	}
 	if err := c.Templates().Validate(); err != nil {
 		errs = append(errs, err)
 	}

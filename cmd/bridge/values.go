@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/mcqq/bridge/minecraft"
 	"github.com/mcqq/bridge/relay"
 )
 
@@ -132,4 +133,34 @@ func (p *Protocol) UnmarshalText(b []byte) error {
 	}
 	*p = protocolUnread
 	return fmt.Errorf("%q: want onebot, milky or satori", s)
+}
+
+// EventKinds is SYNC_MC_TO_QQ: the game events relayed to QQ, by the names
+// minecraft.EventKind has (any case); none means no event.
+type EventKinds []minecraft.EventKind
+
+// UnmarshalText implements encoding.TextUnmarshaler for env.
+func (k *EventKinds) UnmarshalText(b []byte) error {
+	var names List
+	_ = names.UnmarshalText(b)
+	kinds := EventKinds{}
+	for _, name := range names {
+		name = strings.ToLower(name)
+		kind, ok := minecraft.ParseEventKind(name)
+		if !ok {
+			return fmt.Errorf("%q: want some of chat, join, quit, death, advancement, command, or none", name)
+		}
+		kinds = append(kinds, kind)
+	}
+	*k = kinds
+	return nil
+}
+
+// String lists the kinds as SYNC_MC_TO_QQ spells them.
+func (k EventKinds) String() string {
+	names := make([]string, len(k))
+	for i, kind := range k {
+		names[i] = kind.String()
+	}
+	return strings.Join(names, ",")
 }

@@ -5,6 +5,15 @@ import (
 	"testing"
 )
 
+// kindNames are the kinds by the names SYNC_MC_TO_QQ gives them.
+func kindNames(kinds EventKinds) List {
+	names := List{}
+	for _, k := range kinds {
+		names = append(names, k.String())
+	}
+	return names
+}
+
 // Each choice is read once, in any case and with stray spaces, and a bad
 // one is one line naming the variable and the choices.
 func TestChoicesAreReadOnce(t *testing.T) {
@@ -60,6 +69,25 @@ func TestBadSizeSaysWhatASizeIs(t *testing.T) {
 	env["QUEUE_BYTES"] = "lots"
 	lines, _ := errorLines(t, env)
 	if want := `QUEUE_BYTES: "lots": want a size such as 16MiB or 512KiB`; len(lines) != 1 || lines[0] != want {
+		t.Errorf("error lines:\n%s\nwant:\n%s", strings.Join(lines, "\n"), want)
+	}
+}
+
+// SYNC_MC_TO_QQ is read straight into event kinds; -check prints them as
+// they were written.
+func TestSyncMCToQQIsReadIntoKinds(t *testing.T) {
+	env := minimalEnv()
+	env["SYNC_MC_TO_QQ"] = "Chat，command, death"
+	cfg, _, err := LoadConfig(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.SyncMCToQQ.String(); got != "chat,command,death" {
+		t.Errorf("read as %q", got)
+	}
+	env["SYNC_MC_TO_QQ"] = "chat, Dance"
+	lines, _ := errorLines(t, env)
+	if want := `SYNC_MC_TO_QQ: "dance": want some of chat, join, quit, death, advancement, command, or none`; len(lines) != 1 || lines[0] != want {
 		t.Errorf("error lines:\n%s\nwant:\n%s", strings.Join(lines, "\n"), want)
 	}
 }

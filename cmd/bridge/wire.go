@@ -17,7 +17,6 @@ import (
 	"github.com/mcqq/bridge/internal/link"
 	"github.com/mcqq/bridge/internal/listener"
 	"github.com/mcqq/bridge/internal/redact"
-	"github.com/mcqq/bridge/minecraft"
 	"github.com/mcqq/bridge/minecraft/queqiao"
 	"github.com/mcqq/bridge/minecraft/rcon"
 	"github.com/mcqq/bridge/qq/milky"
@@ -133,11 +132,6 @@ func build(cfg *Config, log *slog.Logger) (*bridge, error) {
 		servers = append(servers, rs)
 	}
 
-	var kinds []minecraft.EventKind
-	for _, k := range cfg.SyncMCToQQ {
-		kind, _ := minecraft.ParseEventKind(k)
-		kinds = append(kinds, kind)
-	}
 	var accounts relay.Accounts // a nil interface when off
 	if cfg.Bind && cfg.DataDir != "" {
 		b.accounts = &accountBook{}
@@ -146,7 +140,7 @@ func build(cfg *Config, log *slog.Logger) (*bridge, error) {
 	b.relay, err = relay.New(b.qq, servers, relay.Options{
 		Accounts: accounts, Bind: cfg.bindOptions(), Now: func() time.Time { return b.clock() },
 		Admins: cfg.QQAdmins, AdminRoles: cfg.QQAdminRoles,
-		SyncQQToMC: cfg.SyncQQToMC, SyncMCToQQ: kinds,
+		SyncQQToMC: cfg.SyncQQToMC, SyncMCToQQ: cfg.SyncMCToQQ,
 		QQSyncPrefix: cfg.QQSyncPrefix, QQIgnorePrefixes: cfg.QQIgnorePrefixes,
 		MCIgnorePrefixes: cfg.MCIgnorePrefixes, ShowServerName: cfg.ShowServerName,
 		ShowGroupName: cfg.ShowGroupName, CrossServerChat: cfg.CrossServerChat,
