@@ -77,15 +77,15 @@ type Config struct {
 
 // Server is one MC_<n>_ block.
 type Server struct {
-	Index        int    `env:"-"`
-	Name         string `env:"NAME"`
-	WSURL        string `env:"WS_URL"`
-	Token        string `env:"TOKEN" secret:"true"`
-	RCONAddr     string `env:"RCON_ADDR"`
-	RCONPassword string `env:"RCON_PASSWORD" secret:"true"`
-	Groups       IDList `env:"GROUPS"`
-	GameVersion  string `env:"GAME_VERSION" envDefault:"auto"`
-	Whitelist    bool   `env:"WHITELIST" envDefault:"false"`
+	Index        int         `env:"-"`
+	Name         string      `env:"NAME"`
+	WSURL        string      `env:"WS_URL"`
+	Token        string      `env:"TOKEN" secret:"true"`
+	RCONAddr     string      `env:"RCON_ADDR"`
+	RCONPassword string      `env:"RCON_PASSWORD" secret:"true"`
+	Groups       IDList      `env:"GROUPS"`
+	GameVersion  GameVersion `env:"GAME_VERSION"`
+	Whitelist    bool        `env:"WHITELIST" envDefault:"false"`
 }
 
 // Templates returns the FORMAT_* templates.
@@ -153,11 +153,6 @@ func (c *Config) normalize() {
 	for _, l := range []List{c.QQAdminRoles} {
 		for i := range l {
 			l[i] = strings.ToLower(l[i])
-		}
-	}
-	for i := range c.Servers {
-		if strings.EqualFold(c.Servers[i].GameVersion, "auto") {
-			c.Servers[i].GameVersion = "auto"
 		}
 	}
 }

@@ -57,7 +57,7 @@ func TestDefaultsFollowTheSpec(t *testing.T) {
 		{"REQUEST_TIMEOUT", cfg.RequestTimeout, 10 * time.Second},
 		{"HTTP_LISTEN", cfg.HTTPListen, "127.0.0.1:9180"},
 		{"DATA_DIR", cfg.DataDir, "data"},
-		{"MC_0_GAME_VERSION", cfg.Servers[0].GameVersion, "auto"},
+		{"MC_0_GAME_VERSION", cfg.Servers[0].GameVersion.String(), "auto"},
 	}
 	for _, c := range checks {
 		if !equal(c.got, c.want) {

@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/mcqq/bridge/internal/redact"
-	"github.com/mcqq/bridge/minecraft"
 )
 
 // The checks that need more than one value, or the values of other
@@ -109,11 +108,6 @@ func (c *Config) validate() []error {
 		if s.RCONAddr != "" {
 			if _, port, err := net.SplitHostPort(s.RCONAddr); err != nil || port == "" {
 				bad(p+"RCON_ADDR", "%q: want host:port", s.RCONAddr)
-			}
-		}
-		if s.GameVersion != "auto" {
-			if _, ok := minecraft.StyleFor(s.GameVersion); !ok {
-				bad(p+"GAME_VERSION", "%q: want auto or a game version such as 1.21.4", s.GameVersion)
 			}
 		}
 	}

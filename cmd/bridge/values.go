@@ -164,3 +164,31 @@ func (k EventKinds) String() string {
 	}
 	return strings.Join(names, ",")
 }
+
+// GameVersion is MC_<n>_GAME_VERSION: the game version, such as 1.21.4, that
+// decides how text components are spelt for the server. The zero value is
+// auto: the version is learned from the server.
+type GameVersion string
+
+// UnmarshalText implements encoding.TextUnmarshaler for env; auto in any
+// case.
+func (v *GameVersion) UnmarshalText(b []byte) error {
+	s := string(b)
+	if strings.EqualFold(s, "auto") {
+		*v = ""
+		return nil
+	}
+	if _, ok := minecraft.StyleFor(s); !ok {
+		return fmt.Errorf("%q: want auto or a game version such as 1.21.4", s)
+	}
+	*v = GameVersion(s)
+	return nil
+}
+
+// String is the version, or auto.
+func (v GameVersion) String() string {
+	if v == "" {
+		return "auto"
+	}
+	return string(v)
+}

@@ -91,3 +91,29 @@ func TestSyncMCToQQIsReadIntoKinds(t *testing.T) {
 		t.Errorf("error lines:\n%s\nwant:\n%s", strings.Join(lines, "\n"), want)
 	}
 }
+
+// MC_<n>_GAME_VERSION: auto (any case, or unset) is the zero value and
+// reaches the QueQiao client as "learn it"; a version must be one.
+func TestGameVersion(t *testing.T) {
+	for _, c := range []struct{ value, want string }{
+		{"", "auto"}, {"Auto", "auto"}, {"1.21.4", "1.21.4"}, {"26.1", "26.1"},
+	} {
+		env := minimalEnv()
+		env["MC_0_GAME_VERSION"] = c.value
+		cfg, _, err := LoadConfig(env)
+		if err != nil {
+			t.Errorf("%q: %v", c.value, err)
+			continue
+		}
+		v := cfg.Servers[0].GameVersion
+		if v.String() != c.want || (c.want == "auto") != (v == "") {
+			t.Errorf("%q read as %q (%q)", c.value, v.String(), string(v))
+		}
+	}
+	env := minimalEnv()
+	env["MC_0_GAME_VERSION"] = "latest"
+	lines, _ := errorLines(t, env)
+	if want := `MC_0_GAME_VERSION: "latest": want auto or a game version such as 1.21.4`; len(lines) != 1 || lines[0] != want {
+		t.Errorf("error lines:\n%s\nwant:\n%s", strings.Join(lines, "\n"), want)
+	}
+}

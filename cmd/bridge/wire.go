@@ -108,12 +108,8 @@ func build(cfg *Config, log *slog.Logger) (*bridge, error) {
 
 	var servers []relay.Server
 	for _, s := range cfg.Servers {
-		version := s.GameVersion
-		if version == "auto" {
-			version = ""
-		}
 		g, err := queqiao.New(queqiao.Options{Name: s.Name, URL: s.WSURL, Token: s.Token,
-			GameVersion: version, RequestTimeout: cfg.RequestTimeout,
+			GameVersion: string(s.GameVersion), RequestTimeout: cfg.RequestTimeout,
 			Logger: log, Inbox: inboxFor("mc:" + s.Name)})
 		if err != nil {
 			return nil, fmt.Errorf("queqiao %s: %w", s.Name, err)
