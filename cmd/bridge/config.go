@@ -26,7 +26,7 @@ type Config struct {
 	QQListen     string   `env:"QQ_LISTEN"`
 	QQToken      string   `env:"QQ_ACCESS_TOKEN" secret:"true"`
 	QQAdmins     IDList   `env:"QQ_ADMINS"`
-	QQAdminRoles List     `env:"QQ_ADMIN_ROLES" envDefault:"owner,admin"`
+	QQAdminRoles Roles    `env:"QQ_ADMIN_ROLES" envDefault:"owner,admin"`
 	MCListen     string   `env:"MC_LISTEN"`
 	Servers      []Server `env:"-"`
 
@@ -149,11 +149,6 @@ func (c *Config) normalize() {
 	}
 	if strings.EqualFold(c.HTTPListen, "none") {
 		c.HTTPListen = "none"
-	}
-	for _, l := range []List{c.QQAdminRoles} {
-		for i := range l {
-			l[i] = strings.ToLower(l[i])
-		}
 	}
 }
 

@@ -135,7 +135,7 @@ func TestFullWidthCommasAndAnyCase(t *testing.T) {
 		cfg.HTTPListen != "none" || cfg.Servers[0].GameVersion.String() != "auto" {
 		t.Errorf("choices not normalised: %+v", cfg)
 	}
-	if !slices.Equal(kindNames(cfg.SyncMCToQQ), List{"chat", "join"}) || !slices.Equal(cfg.QQAdminRoles, List{"owner"}) {
+	if !slices.Equal(kindNames(cfg.SyncMCToQQ), List{"chat", "join"}) || !slices.Equal(List(cfg.QQAdminRoles), List{"owner"}) {
 		t.Errorf("SYNC_MC_TO_QQ %v QQ_ADMIN_ROLES %v", cfg.SyncMCToQQ, cfg.QQAdminRoles)
 	}
 }

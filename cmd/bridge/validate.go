@@ -69,11 +69,6 @@ func (c *Config) validate() []error {
 			bad("QQ_LISTEN", "%v", err)
 		}
 	}
-	for _, r := range c.QQAdminRoles {
-		if r != "owner" && r != "admin" && r != "member" {
-			bad("QQ_ADMIN_ROLES", "%q: want owner, admin, member or none", r)
-		}
-	}
 
 	if len(c.Servers) == 0 {
 		missing("MC_0_NAME", "no Minecraft server configured (set MC_0_NAME and MC_0_GROUPS)")

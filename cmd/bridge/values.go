@@ -33,6 +33,29 @@ func (l *List) UnmarshalText(b []byte) error {
 	return nil
 }
 
+// Roles is QQ_ADMIN_ROLES: the group roles (owner, admin, member; any case)
+// whose members may use the admin commands; none means no role.
+type Roles []string
+
+// UnmarshalText implements encoding.TextUnmarshaler for env.
+func (r *Roles) UnmarshalText(b []byte) error {
+	var names List
+	_ = names.UnmarshalText(b)
+	roles := Roles{}
+	for _, name := range names {
+		name = strings.ToLower(name)
+		if name != "owner" && name != "admin" && name != "member" {
+			return fmt.Errorf("%q: want owner, admin, member or none", name)
+		}
+		roles = append(roles, name)
+	}
+	*r = roles
+	return nil
+}
+
+// String lists the roles as QQ_ADMIN_ROLES spells them.
+func (r Roles) String() string { return strings.Join(r, ",") }
+
 // IDList is a comma-separated list of QQ numbers; "none" means empty.
 type IDList []int64
 

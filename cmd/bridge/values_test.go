@@ -117,3 +117,22 @@ func TestGameVersion(t *testing.T) {
 		t.Errorf("error lines:\n%s\nwant:\n%s", strings.Join(lines, "\n"), want)
 	}
 }
+
+// QQ_ADMIN_ROLES is read once, in any case; a role QQ does not have is one
+// line; -check prints the roles as written.
+func TestAdminRoles(t *testing.T) {
+	env := minimalEnv()
+	env["QQ_ADMIN_ROLES"] = "Owner，ADMIN"
+	cfg, _, err := LoadConfig(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(cfg.Redacted(), "\n"); !strings.Contains(got, "\nQQ_ADMIN_ROLES=owner,admin\n") {
+		t.Errorf("-check shows:\n%s", got)
+	}
+	env["QQ_ADMIN_ROLES"] = "owner,Moderator"
+	lines, _ := errorLines(t, env)
+	if want := `QQ_ADMIN_ROLES: "moderator": want owner, admin, member or none`; len(lines) != 1 || lines[0] != want {
+		t.Errorf("error lines:\n%s\nwant:\n%s", strings.Join(lines, "\n"), want)
+	}
+}
