@@ -70,9 +70,9 @@ type Config struct {
 	HTTPListen string `env:"HTTP_LISTEN" envDefault:"127.0.0.1:9180"`
 	// DataDir holds bridge.db. Empty (never from the environment, where
 	// empty means the default) runs without a database, as the demo does.
-	DataDir   string `env:"DATA_DIR" envDefault:"data"`
-	LogFormat string `env:"LOG_FORMAT" envDefault:"auto"`
-	LogLevel  string `env:"LOG_LEVEL" envDefault:"info"`
+	DataDir   string    `env:"DATA_DIR" envDefault:"data"`
+	LogFormat LogFormat `env:"LOG_FORMAT"`
+	LogLevel  LogLevel  `env:"LOG_LEVEL"`
 }
 
 // Server is one MC_<n>_ block.
@@ -144,9 +144,6 @@ func LoadConfig(environ map[string]string) (cfg *Config, warnings []string, err 
 // normalize lower-cases the values that name a choice, so OneBot, JSON or
 // ALWAYS are read as onebot, json and always.
 func (c *Config) normalize() {
-	for _, p := range []*string{&c.LogFormat, &c.LogLevel} {
-		*p = strings.ToLower(strings.TrimSpace(*p))
-	}
 	if strings.EqualFold(c.HTTPListen, "none") {
 		c.HTTPListen = "none"
 	}

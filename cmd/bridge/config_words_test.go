@@ -131,7 +131,7 @@ func TestFullWidthCommasAndAnyCase(t *testing.T) {
 	if !slices.Equal(cfg.Servers[0].Groups, IDList{111111, 222222, 333333}) || !slices.Equal(cfg.QQAdmins, IDList{10001, 10002}) {
 		t.Errorf("groups %v admins %v", cfg.Servers[0].Groups, cfg.QQAdmins)
 	}
-	if cfg.QQProtocol.String() != "onebot" || cfg.LogFormat != "json" || cfg.ShowServerName.String() != "always" ||
+	if cfg.QQProtocol.String() != "onebot" || cfg.LogFormat.String() != "json" || cfg.ShowServerName.String() != "always" ||
 		cfg.HTTPListen != "none" || cfg.Servers[0].GameVersion.String() != "auto" {
 		t.Errorf("choices not normalised: %+v", cfg)
 	}

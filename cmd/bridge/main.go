@@ -129,22 +129,22 @@ func joinedErrors(err error) []error {
 // newLogger builds the slog logger: tint on a terminal, JSON otherwise
 // (LOG_FORMAT=auto), or as forced. Every record passes secrets through
 // redactor first, whichever connection logs it.
-func newLogger(formatName, level string, w io.Writer, env map[string]string, redactor *redact.Redactor) *slog.Logger {
-	lv, _ := parseLevel(level)
+func newLogger(format LogFormat, level LogLevel, w io.Writer, env map[string]string, redactor *redact.Redactor) *slog.Logger {
+	lv := slog.Level(level)
 	tty := false
 	if f, ok := w.(*os.File); ok {
 		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
 			tty = true
 		}
 	}
-	if formatName == "auto" {
-		formatName = "json"
+	if format == LogAuto {
+		format = LogJSON
 		if tty {
-			formatName = "text"
+			format = LogText
 		}
 	}
 	var h slog.Handler
-	if formatName == "json" {
+	if format == LogJSON {
 		h = slog.NewJSONHandler(w, &slog.HandlerOptions{Level: lv, ReplaceAttr: durationsAsText})
 	} else {
 		_, noColor := env["NO_COLOR"]
@@ -159,14 +159,6 @@ func durationsAsText(_ []string, a slog.Attr) slog.Attr {
 		return slog.String(a.Key, a.Value.Duration().String())
 	}
 	return a
-}
-
-func parseLevel(s string) (slog.Level, error) {
-	var lv slog.Level
-	if err := lv.UnmarshalText([]byte(s)); err != nil {
-		return 0, fmt.Errorf("%q: want debug, info, warn or error", s)
-	}
-	return lv, nil
 }
 
 // runHealthcheck asks the running bridge's /healthz: the process answers,

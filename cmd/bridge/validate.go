@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"slices"
 	"strings"
 
 	"github.com/mcqq/bridge/internal/redact"
@@ -137,12 +136,6 @@ func (c *Config) validate() []error {
 		if _, _, err := net.SplitHostPort(c.HTTPListen); err != nil {
 			bad("HTTP_LISTEN", "%q: want host:port or none", c.HTTPListen)
 		}
-	}
-	if !slices.Contains([]string{"auto", "text", "json"}, c.LogFormat) {
-		bad("LOG_FORMAT", "%q: want auto, text or json", c.LogFormat)
-	}
-	if _, err := parseLevel(c.LogLevel); err != nil {
-		bad("LOG_LEVEL", "%v", err)
 	}
 	return errs
 }

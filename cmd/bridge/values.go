@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 
@@ -215,3 +216,53 @@ func (v GameVersion) String() string {
 	}
 	return string(v)
 }
+
+// LogFormat is LOG_FORMAT. The zero value is auto: text on a terminal,
+// JSON otherwise.
+type LogFormat int
+
+const (
+	LogAuto LogFormat = iota
+	LogText
+	LogJSON
+)
+
+var logFormatNames = [...]string{LogAuto: "auto", LogText: "text", LogJSON: "json"}
+
+// String is the format as LOG_FORMAT spells it.
+func (f LogFormat) String() string {
+	if f < LogAuto || f > LogJSON {
+		return ""
+	}
+	return logFormatNames[f]
+}
+
+// UnmarshalText implements encoding.TextUnmarshaler for env; any case.
+func (f *LogFormat) UnmarshalText(b []byte) error {
+	s := strings.ToLower(strings.TrimSpace(string(b)))
+	for g := LogAuto; g <= LogJSON; g++ {
+		if g.String() == s {
+			*f = g
+			return nil
+		}
+	}
+	return fmt.Errorf("%q: want auto, text or json", s)
+}
+
+// LogLevel is LOG_LEVEL, the least severe level logged. The zero value is
+// info.
+type LogLevel slog.Level
+
+// UnmarshalText implements encoding.TextUnmarshaler for env; any case.
+func (l *LogLevel) UnmarshalText(b []byte) error {
+	s := strings.ToLower(strings.TrimSpace(string(b)))
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(s)); err != nil {
+		return fmt.Errorf("%q: want debug, info, warn or error", s)
+	}
+	*l = LogLevel(lv)
+	return nil
+}
+
+// String is the level as LOG_LEVEL spells it.
+func (l LogLevel) String() string { return strings.ToLower(slog.Level(l).String()) }

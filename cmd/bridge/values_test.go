@@ -136,3 +136,30 @@ func TestAdminRoles(t *testing.T) {
 		t.Errorf("error lines:\n%s\nwant:\n%s", strings.Join(lines, "\n"), want)
 	}
 }
+
+// LOG_FORMAT and LOG_LEVEL are read once, in any case, and printed by
+// -check as the bridge spells them.
+func TestLogSettings(t *testing.T) {
+	env := minimalEnv()
+	cfg, _, err := LoadConfig(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shown := strings.Join(cfg.Redacted(), "\n")
+	if !strings.Contains(shown, "\nLOG_FORMAT=auto\nLOG_LEVEL=info") {
+		t.Errorf("defaults shown as:\n%s", shown)
+	}
+	env["LOG_FORMAT"], env["LOG_LEVEL"] = " Text", "WARN"
+	if cfg, _, err = LoadConfig(env); err != nil {
+		t.Fatal(err)
+	}
+	if shown := strings.Join(cfg.Redacted(), "\n"); !strings.Contains(shown, "\nLOG_FORMAT=text\nLOG_LEVEL=warn") {
+		t.Errorf("set values shown as:\n%s", shown)
+	}
+	env["LOG_FORMAT"], env["LOG_LEVEL"] = "XML", "Verbose"
+	lines, _ := errorLines(t, env)
+	want := []string{`LOG_FORMAT: "xml": want auto, text or json`, `LOG_LEVEL: "verbose": want debug, info, warn or error`}
+	if strings.Join(lines, "\n") != strings.Join(want, "\n") {
+		t.Errorf("error lines:\n%s\nwant:\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
+	}
+}
