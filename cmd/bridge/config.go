@@ -67,7 +67,7 @@ type Config struct {
 	BindVerify        bool        `env:"BIND_VERIFY" envDefault:"false"`
 	BindUnbindOnLeave bool        `env:"BIND_UNBIND_ON_LEAVE" envDefault:"true"`
 
-	HTTPListen string `env:"HTTP_LISTEN" envDefault:"127.0.0.1:9180"`
+	HTTPListen OptionalAddr `env:"HTTP_LISTEN" envDefault:"127.0.0.1:9180"`
 	// DataDir holds bridge.db. Empty (never from the environment, where
 	// empty means the default) runs without a database, as the demo does.
 	DataDir   string    `env:"DATA_DIR" envDefault:"data"`
@@ -129,24 +129,15 @@ func LoadConfig(environ map[string]string) (cfg *Config, warnings []string, err 
 		cfg.Servers = append(cfg.Servers, s)
 	}
 
-	cfg.normalize()
 	errs = append(errs, cfg.validate()...)
 	errs, warnings = explainTypos(onePerVariable(errs), environ)
 	warnings = append(warnings, quotedValues(environ)...)
-	if cfg.HTTPListen != "none" && !isLoopback(cfg.HTTPListen) {
+	if !cfg.HTTPListen.None() && !isLoopback(string(cfg.HTTPListen)) {
 		// SPEC §4 wants tokens on listeners; health and metrics have none,
 		// so say plainly what is exposed.
 		warnings = append(warnings, fmt.Sprintf("HTTP_LISTEN %s is reachable from other hosts: /healthz, /readyz and /metrics have no token", cfg.HTTPListen))
 	}
 	return cfg, warnings, errors.Join(errs...)
-}
-
-// normalize lower-cases the values that name a choice, so OneBot, JSON or
-// ALWAYS are read as onebot, json and always.
-func (c *Config) normalize() {
-	if strings.EqualFold(c.HTTPListen, "none") {
-		c.HTTPListen = "none"
-	}
 }
 
 // envErrors turns the env library's errors into one error per variable,

@@ -55,7 +55,7 @@ func TestDefaultsFollowTheSpec(t *testing.T) {
 		{"QUEUE_BYTES", cfg.QueueBytes, ByteSize(16 << 20)},
 		{"QUEUE_TTL", cfg.QueueTTL, 10 * time.Minute},
 		{"REQUEST_TIMEOUT", cfg.RequestTimeout, 10 * time.Second},
-		{"HTTP_LISTEN", cfg.HTTPListen, "127.0.0.1:9180"},
+		{"HTTP_LISTEN", cfg.HTTPListen.String(), "127.0.0.1:9180"},
 		{"DATA_DIR", cfg.DataDir, "data"},
 		{"MC_0_GAME_VERSION", cfg.Servers[0].GameVersion.String(), "auto"},
 	}

@@ -132,7 +132,7 @@ func TestFullWidthCommasAndAnyCase(t *testing.T) {
 		t.Errorf("groups %v admins %v", cfg.Servers[0].Groups, cfg.QQAdmins)
 	}
 	if cfg.QQProtocol.String() != "onebot" || cfg.LogFormat.String() != "json" || cfg.ShowServerName.String() != "always" ||
-		cfg.HTTPListen != "none" || cfg.Servers[0].GameVersion.String() != "auto" {
+		cfg.HTTPListen.String() != "none" || cfg.Servers[0].GameVersion.String() != "auto" {
 		t.Errorf("choices not normalised: %+v", cfg)
 	}
 	if !slices.Equal(kindNames(cfg.SyncMCToQQ), List{"chat", "join"}) || !slices.Equal(List(cfg.QQAdminRoles), List{"owner"}) {

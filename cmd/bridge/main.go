@@ -166,13 +166,13 @@ func durationsAsText(_ []string, a slog.Attr) slog.Attr {
 // asked: they go down whenever the game restarts, and restarting the bridge
 // would not bring them back.
 func runHealthcheck(cfg *Config, stderr io.Writer) int {
-	if cfg.HTTPListen == "none" {
+	if cfg.HTTPListen.None() {
 		// Without a listener there is nothing to ask; failing would leave the
 		// container unhealthy for as long as it runs.
 		fmt.Fprintln(stderr, "HTTP_LISTEN is none: no health endpoint to check, reporting healthy")
 		return exitOK
 	}
-	addr := cfg.HTTPListen
+	addr := string(cfg.HTTPListen)
 	if strings.HasPrefix(addr, "0.0.0.0:") || strings.HasPrefix(addr, ":") || strings.HasPrefix(addr, "[::]:") {
 		addr = "127.0.0.1:" + addr[strings.LastIndex(addr, ":")+1:]
 	}

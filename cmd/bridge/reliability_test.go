@@ -395,7 +395,7 @@ func TestListenerThatCannotBindStopsStartup(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "QQ_LISTEN") {
 		t.Fatalf("run = %v, want an error naming QQ_LISTEN", err)
 	}
-	if c, err := net.Dial("tcp", cfg.HTTPListen); err == nil {
+	if c, err := net.Dial("tcp", string(cfg.HTTPListen)); err == nil {
 		c.Close()
 		t.Fatalf("HTTP_LISTEN %s still accepts after the failed start-up", cfg.HTTPListen)
 	}

@@ -132,8 +132,8 @@ func (c *Config) validate() []error {
 	if c.RequestTimeout <= 0 {
 		bad("REQUEST_TIMEOUT", "must be positive")
 	}
-	if c.HTTPListen != "none" {
-		if _, _, err := net.SplitHostPort(c.HTTPListen); err != nil {
+	if !c.HTTPListen.None() {
+		if _, _, err := net.SplitHostPort(string(c.HTTPListen)); err != nil {
 			bad("HTTP_LISTEN", "%q: want host:port or none", c.HTTPListen)
 		}
 	}

@@ -14,6 +14,10 @@ import (
 // once, when the configuration is loaded, and says in plain words what it
 // wants when the text is wrong.
 
+// noneWord, in any case, turns off a setting that is on by default: an
+// empty list, no listener. (An empty value means the default.)
+const noneWord = "none"
+
 // List is a comma-separated list; "none" means the empty list. The
 // full-width comma "，" and the enumeration comma "、" of a Chinese input
 // method separate items too.
@@ -23,7 +27,7 @@ type List []string
 func (l *List) UnmarshalText(b []byte) error {
 	s := strings.TrimSpace(string(b))
 	*l = List{}
-	if strings.EqualFold(s, "none") {
+	if strings.EqualFold(s, noneWord) {
 		return nil
 	}
 	for _, p := range strings.FieldsFunc(s, isListSeparator) {
@@ -266,3 +270,29 @@ func (l *LogLevel) UnmarshalText(b []byte) error {
 
 // String is the level as LOG_LEVEL spells it.
 func (l LogLevel) String() string { return strings.ToLower(slog.Level(l).String()) }
+
+// OptionalAddr is HTTP_LISTEN: the host:port to listen on, or none. The
+// zero value is none.
+type OptionalAddr string
+
+// UnmarshalText implements encoding.TextUnmarshaler for env; none in any
+// case. The address is checked with the other listeners (validate).
+func (a *OptionalAddr) UnmarshalText(b []byte) error {
+	s := string(b)
+	if strings.EqualFold(s, noneWord) {
+		s = ""
+	}
+	*a = OptionalAddr(s)
+	return nil
+}
+
+// None reports whether there is no address: nothing to listen on.
+func (a OptionalAddr) None() bool { return a == "" }
+
+// String is the address, or none.
+func (a OptionalAddr) String() string {
+	if a.None() {
+		return noneWord
+	}
+	return string(a)
+}

@@ -293,8 +293,8 @@ func (b *bridge) run(ctx context.Context) error {
 		conns.Wait()
 	}
 	defer stopAll()
-	if b.cfg.HTTPListen != "none" {
-		if err := listen("HTTP_LISTEN", b.cfg.HTTPListen, b.httpHandler()); err != nil {
+	if !b.cfg.HTTPListen.None() {
+		if err := listen("HTTP_LISTEN", string(b.cfg.HTTPListen), b.httpHandler()); err != nil {
 			return err
 		}
 	}
