@@ -75,6 +75,14 @@ type Server struct {
 	Whitelist bool
 }
 
+// The defaults of Options left zero, which are the configuration's too.
+const (
+	DefaultCommandPrefix = "/"
+	DefaultQueueSize     = 500
+	DefaultQueueBytes    = 16 << 20 // 16 MiB
+	DefaultQueueTTL      = 10 * time.Minute
+)
+
 // Options are the relay's rules, filled from the configuration by main.
 type Options struct {
 	Admins           []int64  // QQ_ADMINS
@@ -174,19 +182,19 @@ func New(q QQ, servers []Server, o Options) (*Relay, error) {
 		o.RequestTimeout = 10 * time.Second
 	}
 	if o.QueueSize <= 0 {
-		o.QueueSize = 500
+		o.QueueSize = DefaultQueueSize
 	}
 	if o.QueueBytes <= 0 {
-		o.QueueBytes = 16 << 20
+		o.QueueBytes = DefaultQueueBytes
 	}
 	if o.QueueTTL <= 0 {
-		o.QueueTTL = 10 * time.Minute
+		o.QueueTTL = DefaultQueueTTL
 	}
 	if o.DrainTimeout <= 0 {
 		o.DrainTimeout = 5 * time.Second
 	}
 	if o.CommandPrefix == "" {
-		o.CommandPrefix = "/"
+		o.CommandPrefix = DefaultCommandPrefix
 	}
 	if o.Metrics == nil {
 		o.Metrics = metrics.NewSet()

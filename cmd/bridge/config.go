@@ -17,9 +17,11 @@ import (
 	"github.com/mcqq/bridge/relay"
 )
 
-// Config is the whole configuration, read from environment variables only
-// (SPEC §2). Field tags name the variables; `secret:"true"` fields are shown
-// as *** by -check.
+// Config is the whole configuration, read from environment variables only.
+// Field tags name the variables; `secret:"true"` fields are shown as *** by
+// -check. Each default is written once: in the envDefault tag, as the zero
+// value of the field's type, or, when a package that uses it owns it, in
+// defaults.
 type Config struct {
 	QQProtocol   Protocol `env:"QQ_PROTOCOL"`
 	QQURL        string   `env:"QQ_URL"`
@@ -44,26 +46,28 @@ type Config struct {
 	JoinQuitDebounce time.Duration     `env:"JOIN_QUIT_DEBOUNCE" envDefault:"0s"`
 	QQGroupRate      Rate              `env:"QQ_GROUP_RATE" envDefault:"20/1m"`
 
-	FormatChat        string `env:"FORMAT_CHAT" envDefault:"{player}：{message}"`
-	FormatJoin        string `env:"FORMAT_JOIN" envDefault:"{player} 加入了游戏"`
-	FormatQuit        string `env:"FORMAT_QUIT" envDefault:"{player} 离开了游戏"`
-	FormatDeath       string `env:"FORMAT_DEATH" envDefault:"{text}"`
-	FormatAdvancement string `env:"FORMAT_ADVANCEMENT" envDefault:"{player} 达成了进度 [{title}]"`
-	FormatCommand     string `env:"FORMAT_COMMAND" envDefault:"{player} 执行了命令 /{command}"`
+	// The FORMAT_* defaults are format.DefaultTemplates.
+	FormatChat        string `env:"FORMAT_CHAT"`
+	FormatJoin        string `env:"FORMAT_JOIN"`
+	FormatQuit        string `env:"FORMAT_QUIT"`
+	FormatDeath       string `env:"FORMAT_DEATH"`
+	FormatAdvancement string `env:"FORMAT_ADVANCEMENT"`
+	FormatCommand     string `env:"FORMAT_COMMAND"`
 
-	CommandPrefix string `env:"COMMAND_PREFIX" envDefault:"/"`
+	CommandPrefix string `env:"COMMAND_PREFIX"` // default relay.DefaultCommandPrefix
 	RCONPublic    List   `env:"RCON_PUBLIC" envDefault:"list"`
 	RCONDeny      List   `env:"RCON_DENY" envDefault:"stop,restart,op,deop"`
 
-	QueueSize      int           `env:"QUEUE_SIZE" envDefault:"500"`
-	QueueBytes     ByteSize      `env:"QUEUE_BYTES" envDefault:"16MiB"`
-	QueueTTL       time.Duration `env:"QUEUE_TTL" envDefault:"10m"`
+	// The QUEUE_* defaults are relay.DefaultQueue*.
+	QueueSize      int           `env:"QUEUE_SIZE"`
+	QueueBytes     ByteSize      `env:"QUEUE_BYTES"`
+	QueueTTL       time.Duration `env:"QUEUE_TTL"`
 	RequestTimeout time.Duration `env:"REQUEST_TIMEOUT" envDefault:"10s"`
 
 	// Accounts (accounts.go).
 	Bind              bool        `env:"BIND" envDefault:"true"`
 	BindMax           int         `env:"BIND_MAX" envDefault:"1"`
-	BindNamePattern   NamePattern `env:"BIND_NAME_PATTERN" envDefault:"^[A-Za-z0-9_]{3,16}$"`
+	BindNamePattern   NamePattern `env:"BIND_NAME_PATTERN"` // default relay.DefaultNamePattern
 	BindVerify        bool        `env:"BIND_VERIFY" envDefault:"false"`
 	BindUnbindOnLeave bool        `env:"BIND_UNBIND_ON_LEAVE" envDefault:"true"`
 
@@ -88,6 +92,26 @@ type Server struct {
 	Whitelist    bool        `env:"WHITELIST" envDefault:"false"`
 }
 
+// defaults is the configuration before the environment is read: the
+// defaults owned by the packages that use them. A variable that is unset or
+// empty leaves its field as it is here.
+func defaults() *Config {
+	t := format.DefaultTemplates()
+	return &Config{
+		FormatChat:        t.Chat,
+		FormatJoin:        t.Join,
+		FormatQuit:        t.Quit,
+		FormatDeath:       t.Death,
+		FormatAdvancement: t.Advancement,
+		FormatCommand:     t.Command,
+		CommandPrefix:     relay.DefaultCommandPrefix,
+		QueueSize:         relay.DefaultQueueSize,
+		QueueBytes:        relay.DefaultQueueBytes,
+		QueueTTL:          relay.DefaultQueueTTL,
+		BindNamePattern:   NamePattern{regexp.MustCompile(relay.DefaultNamePattern)},
+	}
+}
+
 // Templates returns the FORMAT_* templates.
 func (c *Config) Templates() format.Templates {
 	return format.Templates{Chat: c.FormatChat, Join: c.FormatJoin, Quit: c.FormatQuit,
@@ -101,7 +125,7 @@ var serverVarRE = regexp.MustCompile(`^MC_(\d+)_`)
 // bad variable.
 func LoadConfig(environ map[string]string) (cfg *Config, warnings []string, err error) {
 	var errs []error
-	cfg = &Config{}
+	cfg = defaults()
 	if e := env.ParseWithOptions(cfg, env.Options{Environment: environ}); e != nil {
 		errs = append(errs, envErrors(e, reflect.TypeFor[Config](), "", environ)...)
 	}
