@@ -81,6 +81,9 @@ const (
 	DefaultQueueSize     = 500
 	DefaultQueueBytes    = 16 << 20 // 16 MiB
 	DefaultQueueTTL      = 10 * time.Minute
+	// DefaultDrainTimeout: at shutdown, what is queued is delivered for up
+	// to this long (what remains stays queued in Durable).
+	DefaultDrainTimeout = 5 * time.Second
 )
 
 // Options are the relay's rules, filled from the configuration by main.
@@ -179,7 +182,7 @@ func New(q QQ, servers []Server, o Options) (*Relay, error) {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	if o.RequestTimeout <= 0 {
-		o.RequestTimeout = 10 * time.Second
+		o.RequestTimeout = link.DefaultRequestTimeout
 	}
 	if o.QueueSize <= 0 {
 		o.QueueSize = DefaultQueueSize
@@ -191,7 +194,7 @@ func New(q QQ, servers []Server, o Options) (*Relay, error) {
 		o.QueueTTL = DefaultQueueTTL
 	}
 	if o.DrainTimeout <= 0 {
-		o.DrainTimeout = 5 * time.Second
+		o.DrainTimeout = DefaultDrainTimeout
 	}
 	if o.CommandPrefix == "" {
 		o.CommandPrefix = DefaultCommandPrefix

@@ -20,9 +20,13 @@ import (
 	"github.com/mcqq/bridge/store"
 )
 
+// checkDialSlack is how long -check gives each connection to come up, on
+// top of the REQUEST_TIMEOUT its one request may take.
+const checkDialSlack = 5 * time.Second
+
 // runCheck validates the configuration (already done by the caller), prints
 // it with secrets hidden, tries every connection once and prints a table. It
-// returns non-zero when any connection fails (SPEC §5).
+// returns non-zero when any connection fails.
 func runCheck(ctx context.Context, cfg *Config, w io.Writer) int {
 	redactor := cfg.Redactor()
 	fmt.Fprintln(w, "Configuration (secrets shown as ***):")
@@ -38,7 +42,7 @@ func runCheck(ctx context.Context, cfg *Config, w io.Writer) int {
 		fmt.Fprintln(w, "cannot build the bridge:", redactor.String(err.Error()))
 		return exitFail
 	}
-	ctx, cancel := context.WithTimeout(ctx, cfg.RequestTimeout+5*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, cfg.RequestTimeout+checkDialSlack)
 	defer cancel()
 
 	type probe struct {

@@ -13,6 +13,7 @@ import (
 	"github.com/caarlos0/env/v11"
 
 	"github.com/mcqq/bridge/format"
+	"github.com/mcqq/bridge/internal/link"
 	"github.com/mcqq/bridge/internal/redact"
 	"github.com/mcqq/bridge/relay"
 )
@@ -58,11 +59,12 @@ type Config struct {
 	RCONPublic    List   `env:"RCON_PUBLIC" envDefault:"list"`
 	RCONDeny      List   `env:"RCON_DENY" envDefault:"stop,restart,op,deop"`
 
-	// The QUEUE_* defaults are relay.DefaultQueue*.
+	// The QUEUE_* defaults are relay.DefaultQueue*, REQUEST_TIMEOUT's is
+	// link.DefaultRequestTimeout.
 	QueueSize      int           `env:"QUEUE_SIZE"`
 	QueueBytes     ByteSize      `env:"QUEUE_BYTES"`
 	QueueTTL       time.Duration `env:"QUEUE_TTL"`
-	RequestTimeout time.Duration `env:"REQUEST_TIMEOUT" envDefault:"10s"`
+	RequestTimeout time.Duration `env:"REQUEST_TIMEOUT"`
 
 	// Accounts (accounts.go).
 	Bind              bool        `env:"BIND" envDefault:"true"`
@@ -108,6 +110,7 @@ func defaults() *Config {
 		QueueSize:         relay.DefaultQueueSize,
 		QueueBytes:        relay.DefaultQueueBytes,
 		QueueTTL:          relay.DefaultQueueTTL,
+		RequestTimeout:    link.DefaultRequestTimeout,
 		BindNamePattern:   NamePattern{regexp.MustCompile(relay.DefaultNamePattern)},
 	}
 }

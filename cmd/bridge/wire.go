@@ -147,7 +147,7 @@ func build(cfg *Config, log *slog.Logger) (*bridge, error) {
 		RCONPublic: cfg.RCONPublic, RCONDeny: cfg.RCONDeny,
 		QueueSize: cfg.QueueSize, QueueBytes: int64(cfg.QueueBytes), QueueTTL: cfg.QueueTTL,
 		RequestTimeout: cfg.RequestTimeout,
-		DrainTimeout:   5 * time.Second, Logger: log, Metrics: b.metrics, Seen: b.handled, Durable: b.durable(),
+		DrainTimeout:   relay.DefaultDrainTimeout, Logger: log, Metrics: b.metrics, Seen: b.handled, Durable: b.durable(),
 	})
 	if err != nil {
 		return nil, err
@@ -177,9 +177,10 @@ type namedState struct {
 	Required bool // counts for /readyz
 }
 
-// serve runs the bridge until ctx ends, then shuts down as SPEC §4 says:
-// stop accepting, deliver what is queued for up to 5 s, close connections
-// with 1000.
+// serve runs the bridge until ctx ends, then shuts down: it stops
+// accepting, delivers what is queued for up to relay.DefaultDrainTimeout
+// (what remains stays in the database), and closes the connections with
+// 1000 (normal closure).
 func serve(ctx context.Context, cfg *Config, log *slog.Logger) error {
 	b, err := build(cfg, log)
 	if err != nil {
@@ -334,7 +335,7 @@ func (b *bridge) run(ctx context.Context) error {
 	var runErr error
 	select {
 	case <-ctx.Done():
-		b.log.Info("shutting down: delivering queued messages for up to 5s")
+		b.log.Info("shutting down: delivering queued messages for up to " + shortDuration(relay.DefaultDrainTimeout))
 	case runErr = <-fatal:
 		b.log.Error("fatal", "err", runErr)
 	}

@@ -112,6 +112,11 @@ func (s *State) WaitUp(ctx context.Context) error {
 	}
 }
 
+// DefaultRequestTimeout bounds one request over a connection (an API call,
+// an RCON command) when no other timeout is given: every client's default,
+// and REQUEST_TIMEOUT's.
+const DefaultRequestTimeout = 10 * time.Second
+
 // Backoff limits: 1 s doubling to 60 s, with jitter.
 const (
 	MinBackoff = time.Second

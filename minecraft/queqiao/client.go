@@ -107,7 +107,7 @@ func New(o Options) (*Client, error) {
 		return nil, fmt.Errorf("queqiao %s: negative request timeout %s", o.Name, o.RequestTimeout)
 	}
 	if o.RequestTimeout == 0 {
-		o.RequestTimeout = 10 * time.Second
+		o.RequestTimeout = link.DefaultRequestTimeout
 	}
 	log := o.Logger
 	if log == nil {

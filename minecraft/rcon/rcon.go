@@ -88,7 +88,7 @@ type Console struct {
 // New returns a Console for o; it does no I/O.
 func New(o Options) *Console {
 	if o.Timeout <= 0 {
-		o.Timeout = 10 * time.Second
+		o.Timeout = link.DefaultRequestTimeout
 	}
 	log := o.Logger
 	if log == nil {

@@ -46,7 +46,7 @@ type Options struct {
 }
 
 const (
-	defaultRequestTimeout = 10 * time.Second
+	defaultRequestTimeout = link.DefaultRequestTimeout
 )
 
 // ErrUnauthorized means the bot refused our access token (HTTP 401/403 or a

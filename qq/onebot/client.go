@@ -44,7 +44,7 @@ type Options struct {
 }
 
 const (
-	defaultReqTimeout = 10 * time.Second
+	defaultReqTimeout = link.DefaultRequestTimeout
 	// retcodeTokenRejected is what NapCat and LLBot send right before
 	// closing a connection with a wrong token (protocols §A.5).
 	retcodeTokenRejected = 1403

@@ -37,7 +37,7 @@ type Options struct {
 }
 
 const (
-	defaultRequestTimeout = 10 * time.Second
+	defaultRequestTimeout = link.DefaultRequestTimeout
 	// pingInterval is how often the client PINGs; servers expect one about
 	// every 10 s.
 	pingInterval = 10 * time.Second
