@@ -160,8 +160,8 @@ func LoadConfig(environ map[string]string) (cfg *Config, warnings []string, err 
 	errs, warnings = explainTypos(onePerVariable(errs), environ)
 	warnings = append(warnings, quotedValues(environ)...)
 	if !cfg.HTTPListen.None() && !isLoopback(string(cfg.HTTPListen)) {
-		// SPEC §4 wants tokens on listeners; health and metrics have none,
-		// so say plainly what is exposed.
+		// Listeners reachable from other hosts need a token; health and
+		// metrics have none, so say plainly what is exposed.
 		warnings = append(warnings, fmt.Sprintf("HTTP_LISTEN %s is reachable from other hosts: /healthz, /readyz and /metrics have no token", cfg.HTTPListen))
 	}
 	return cfg, warnings, errors.Join(errs...)

@@ -1,6 +1,6 @@
 // Command bridge mirrors QQ group chat into Minecraft servers and game events
 // back into the groups. It is configured by environment variables only; see
-// README.md and SPEC §2.
+// README.md.
 package main
 
 import (

@@ -9,11 +9,10 @@ import (
 	"github.com/mcqq/bridge/internal/redact"
 )
 
-// The checks that need more than one value, or the values of other
-// variables: what each QQ protocol accepts, the server blocks, listeners and
-// their tokens. A value that cannot be read at all is reported by its type
-// (values.go) and not checked again here.
-
+// validate checks what the value types (values.go) cannot check alone:
+// what each QQ protocol accepts, the server blocks, listeners and their
+// tokens, ranges and the templates' placeholders. It returns errors naming
+// the variables; LoadConfig keeps the first of each.
 func (c *Config) validate() []error {
 	var errs []error
 	bad := func(name, format string, args ...any) {
@@ -140,8 +139,8 @@ func (c *Config) validate() []error {
 	return errs
 }
 
-// checkListen refuses a listener reachable from other hosts without a token
-// (SPEC §4).
+// checkListen refuses a listener reachable from other hosts without a
+// token: anyone who can reach it could otherwise speak for the bot.
 func checkListen(addr string, hasToken bool) error {
 	if _, _, err := net.SplitHostPort(addr); err != nil {
 		return fmt.Errorf("%q: want host:port", addr)

@@ -179,8 +179,8 @@ type namedState struct {
 
 // serve runs the bridge until ctx ends, then shuts down: it stops
 // accepting, delivers what is queued for up to relay.DefaultDrainTimeout
-// (what remains stays in the database), and closes the connections with
-// 1000 (normal closure).
+// (what remains is kept in the database, when there is one), and closes the
+// connections with 1000 (normal closure).
 func serve(ctx context.Context, cfg *Config, log *slog.Logger) error {
 	b, err := build(cfg, log)
 	if err != nil {
