@@ -298,8 +298,21 @@ func TestOnlyBodiesBeingReadTakeTurns(t *testing.T) {
 
 // Few large bodies are read at once, whatever the small ones do.
 func TestFewLargeBodiesAtOnce(t *testing.T) {
-	addr := serve(t, http.HandlerFunc(readAll), Limits{MaxReading: 4, MaxLargeReading: 1, LargeBody: 1000, SlotWait: 100 * time.Millisecond})
+	// The handler says when it holds its turn (a body's first read takes
+	// it), so the second large body surely comes after the first has it.
+	reading := make(chan struct{}, 8)
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		first := make([]byte, 1)
+		if _, err := r.Body.Read(first); errors.Is(err, ErrBusy) {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		reading <- struct{}{}
+		readAll(w, r)
+	})
+	addr := serve(t, h, Limits{MaxReading: 4, MaxLargeReading: 1, LargeBody: 1000, SlotWait: 100 * time.Millisecond})
 	post(t, addr, 5000, 10, "") // a large body holds the one large turn
+	<-reading
 	if got := status(post(t, addr, 5000, 10, ""), 5*time.Second); got != http.StatusServiceUnavailable {
 		t.Errorf("a second large body: %d; want 503", got)
 	}
