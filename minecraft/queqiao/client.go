@@ -25,7 +25,6 @@ import (
 	"github.com/mcqq/bridge/internal/redact"
 	"github.com/mcqq/bridge/internal/ws"
 	"github.com/mcqq/bridge/minecraft"
-	"github.com/mcqq/bridge/minecraft/rcon"
 )
 
 // Options configure one server's QueQiao connection.
@@ -690,7 +689,7 @@ func (c *Client) PrivateMessage(ctx context.Context, player string, msg []minecr
 // (send_rcon_command) and returns its output. The command has no leading
 // "/"; control characters are refused.
 func (c *Client) RunCommand(ctx context.Context, cmd string) (string, error) {
-	if err := rcon.Validate(cmd); err != nil {
+	if err := minecraft.ValidateCommand(cmd); err != nil {
 		return "", fmt.Errorf("queqiao %s send_rcon_command: %w", c.opts.Name, err)
 	}
 	resp, err := c.call(ctx, "send_rcon_command", struct {

@@ -20,11 +20,12 @@ import (
 	gorcon "github.com/gorcon/rcon"
 
 	"github.com/mcqq/bridge/internal/link"
-	"github.com/mcqq/bridge/internal/safetext"
+	"github.com/mcqq/bridge/minecraft"
 )
 
-// MaxCommandBytes is gorcon's limit on a command, in bytes (not runes).
-const MaxCommandBytes = gorcon.MaxCommandLen
+// The library refuses longer commands than the bridge validates for (a
+// compile-time check: the array length would be negative).
+var _ [gorcon.MaxCommandLen - minecraft.MaxCommandBytes]struct{}
 
 // ErrAuthFailed is wrapped by the error of a connection the server refused
 // because the password is not its rcon.password.
@@ -37,24 +38,6 @@ const maxPacketPayload = 4096
 // Truncated is appended to a reply that filled a whole packet: the rest of
 // the output was cut off.
 const Truncated = "…"
-
-// Validate refuses commands that must not be sent: empty, longer than
-// MaxCommandBytes, or containing a character of safetext.Unsafe (control
-// characters, line breaks, bidi overrides, line separators).
-func Validate(cmd string) error {
-	if cmd == "" {
-		return errors.New("empty command")
-	}
-	if len(cmd) > MaxCommandBytes {
-		return fmt.Errorf("command is %d bytes; RCON takes at most %d", len(cmd), MaxCommandBytes)
-	}
-	for i, r := range cmd {
-		if safetext.Unsafe(r) {
-			return fmt.Errorf("command contains control character %U at byte %d", r, i)
-		}
-	}
-	return nil
-}
 
 // Options configure a Console.
 type Options struct {
@@ -147,7 +130,8 @@ func (c *Console) session(ctx context.Context, up func()) error {
 
 // Execute runs one command and returns its output. Commands run one at a
 // time; ctx bounds the wait for a turn and the command itself. Invalid
-// commands (see Validate) are refused before anything is sent.
+// commands (see minecraft.ValidateCommand) are refused before anything is
+// sent.
 //
 // After any error the connection is closed, as gorcon would otherwise hand a
 // late reply to the next command. If a connection that sat idle turns out
@@ -155,7 +139,7 @@ func (c *Console) session(ctx context.Context, up func()) error {
 // is retried once on a new connection; a timeout is not retried, as the
 // server may have run the command.
 func (c *Console) Execute(ctx context.Context, cmd string) (string, error) {
-	if err := Validate(cmd); err != nil {
+	if err := minecraft.ValidateCommand(cmd); err != nil {
 		return "", fmt.Errorf("rcon: %w", err)
 	}
 	select {
