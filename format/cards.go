@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/mcqq/bridge/internal/wirejson"
 	"github.com/mcqq/bridge/minecraft"
 )
 
@@ -60,59 +61,41 @@ func cardTitle(s string) string {
 	return s
 }
 
-// looseString decodes a JSON string, number or boolean as text and anything
-// else as "", so one oddly typed field does not make a whole card unreadable.
-type looseString string
-
-func (s *looseString) UnmarshalJSON(b []byte) error {
-	var v any
-	if err := json.Unmarshal(b, &v); err != nil {
-		return err
-	}
-	switch v := v.(type) {
-	case string:
-		*s = looseString(v)
-	case float64, bool:
-		*s = looseString(strings.Trim(string(b), `"`))
-	default:
-		*s = ""
-	}
-	return nil
-}
-
 // arkCard is the part of an ark payload (json segment data, Milky light_app
-// json_payload) that names and links a card; protocols §D.3.
+// json_payload) that names and links a card; protocols §D.3. Its fields are
+// wirejson.LooseString, so one oddly typed field does not make a whole card
+// unreadable.
 type arkCard struct {
-	Prompt looseString `json:"prompt"`
-	Desc   looseString `json:"desc"`
+	Prompt wirejson.LooseString `json:"prompt"`
+	Desc   wirejson.LooseString `json:"desc"`
 	Meta   struct {
 		MiniApp *struct { // com.tencent.miniapp_01
-			Title    looseString `json:"title"` // app name
-			Desc     looseString `json:"desc"`  // content title
-			QQDocURL looseString `json:"qqdocurl"`
-			URL      looseString `json:"url"`
+			Title    wirejson.LooseString `json:"title"` // app name
+			Desc     wirejson.LooseString `json:"desc"`  // content title
+			QQDocURL wirejson.LooseString `json:"qqdocurl"`
+			URL      wirejson.LooseString `json:"url"`
 		} `json:"detail_1"`
 		News *struct { // com.tencent.structmsg, view news
-			Title   looseString `json:"title"`
-			Desc    looseString `json:"desc"`
-			JumpURL looseString `json:"jumpUrl"`
+			Title   wirejson.LooseString `json:"title"`
+			Desc    wirejson.LooseString `json:"desc"`
+			JumpURL wirejson.LooseString `json:"jumpUrl"`
 		} `json:"news"`
 		Music *struct { // com.tencent.structmsg, view music
-			Title   looseString `json:"title"`
-			Desc    looseString `json:"desc"` // artist
-			JumpURL looseString `json:"jumpUrl"`
+			Title   wirejson.LooseString `json:"title"`
+			Desc    wirejson.LooseString `json:"desc"` // artist
+			JumpURL wirejson.LooseString `json:"jumpUrl"`
 		} `json:"music"`
 		Forward *struct { // com.tencent.multimsg: a forwarded chat record
-			Source  looseString `json:"source"`
-			Summary looseString `json:"summary"`
+			Source  wirejson.LooseString `json:"source"`
+			Summary wirejson.LooseString `json:"summary"`
 			News    []struct {
-				Text looseString `json:"text"`
+				Text wirejson.LooseString `json:"text"`
 			} `json:"news"`
 		} `json:"detail"`
 		Contact *struct { // com.tencent.contact.lua
-			Nickname looseString `json:"nickname"`
-			Tag      looseString `json:"tag"`
-			JumpURL  looseString `json:"jumpUrl"`
+			Nickname wirejson.LooseString `json:"nickname"`
+			Tag      wirejson.LooseString `json:"tag"`
+			JumpURL  wirejson.LooseString `json:"jumpUrl"`
 		} `json:"contact"`
 	} `json:"meta"`
 }
@@ -128,7 +111,7 @@ func jsonCard(payload string) minecraft.Component {
 	}
 	var c card
 	var titles []string
-	add := func(title string, url looseString, lines ...looseString) {
+	add := func(title string, url wirejson.LooseString, lines ...wirejson.LooseString) {
 		titles = append(titles, title)
 		for _, l := range lines {
 			if l := oneLine(string(l)); l != "" {
@@ -158,7 +141,7 @@ func jsonCard(payload string) minecraft.Component {
 		add(title, m.Music.JumpURL, m.Music.Desc)
 	}
 	if m.Forward != nil {
-		var lines []looseString
+		var lines []wirejson.LooseString
 		for i, n := range m.Forward.News {
 			if i == maxPreviewLines {
 				break

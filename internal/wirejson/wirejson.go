@@ -1,5 +1,19 @@
-// Package wirejson holds small helpers for reading the JSON the bridge's
-// peers send, where the same field may arrive with different types.
+// Package wirejson reads the JSON the bridge's peers send, where one field
+// may arrive with different types: an id as a number or a string, a name as
+// a string or a number, a timestamp as an integer or a float. Every
+// adapter decodes such fields with the types here, so the rules are stated
+// once:
+//
+//   - Int: a JSON number or numeric string, integral (1e3 and 1.0 allowed);
+//     null and "" are 0.
+//   - Number: a JSON number or numeric string, fractions allowed; null and
+//     "" are 0.
+//   - String: a JSON string, number or boolean as text, numbers as plain
+//     decimals; null is "". Objects and arrays are an error.
+//   - LooseString: String, except that objects and arrays read as "" rather
+//     than fail, for documents where one odd field should cost only itself.
+//
+// Unquote and Scalar serve decoders that walk raw values themselves.
 package wirejson
 
 import (

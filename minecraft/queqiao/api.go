@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/mcqq/bridge/internal/wirejson"
 	"github.com/mcqq/bridge/internal/ws"
 	"github.com/mcqq/bridge/minecraft"
 )
@@ -213,17 +214,17 @@ func (c *Client) Status(ctx context.Context) (minecraft.Status, error) {
 // from it.
 func (c *Client) learnStatus(data json.RawMessage) (minecraft.Status, error) {
 	var w struct {
-		ServerVersion flexString `json:"server_version"`
+		ServerVersion wirejson.String `json:"server_version"`
 		Ping          struct {
 			Version struct {
-				Name flexString `json:"name"`
+				Name wirejson.String `json:"name"`
 			} `json:"version"`
 			// Numbers here pass through a Gson map and arrive as floats.
 			Players struct {
-				Max    flexNumber `json:"max"`
-				Online flexNumber `json:"online"`
+				Max    wirejson.Number `json:"max"`
+				Online wirejson.Number `json:"online"`
 				Sample []struct {
-					Name flexString `json:"name"`
+					Name wirejson.String `json:"name"`
 				} `json:"sample"`
 			} `json:"players"`
 		} `json:"server_list_ping"`

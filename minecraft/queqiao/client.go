@@ -23,6 +23,7 @@ import (
 	"github.com/mcqq/bridge/internal/inbox"
 	"github.com/mcqq/bridge/internal/link"
 	"github.com/mcqq/bridge/internal/redact"
+	"github.com/mcqq/bridge/internal/wirejson"
 	"github.com/mcqq/bridge/internal/ws"
 	"github.com/mcqq/bridge/minecraft"
 )
@@ -359,8 +360,8 @@ func (c *Client) handleFrame(cn *conn, frame []byte) {
 	// Most frames are answers with an echo: they need no more than that
 	// here, as the waiting request reads the rest.
 	var peek struct {
-		PostType flexString `json:"post_type"`
-		Echo     flexString `json:"echo"`
+		PostType wirejson.String `json:"post_type"`
+		Echo     wirejson.String `json:"echo"`
 	}
 	if json.Unmarshal(frame, &peek) == nil && peek.Echo != "" && strings.EqualFold(string(peek.PostType), "response") {
 		if !cn.pending.Resolve(string(peek.Echo), frame) {

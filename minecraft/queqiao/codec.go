@@ -76,12 +76,12 @@ func DecodeFrame(frame []byte) (Frame, error) {
 
 // wireResponse is what a response frame carries.
 type wireResponse struct {
-	API     flexString      `json:"api"`
-	Code    flexNumber      `json:"code"`
-	Status  flexString      `json:"status"`
-	Message flexString      `json:"message"`
+	API     wirejson.String `json:"api"`
+	Code    wirejson.Number `json:"code"`
+	Status  wirejson.String `json:"status"`
+	Message wirejson.String `json:"message"`
 	Data    json.RawMessage `json:"data"`
-	Echo    flexString      `json:"echo"`
+	Echo    wirejson.String `json:"echo"`
 }
 
 func (w *wireResponse) response() Response {
@@ -119,18 +119,18 @@ func DecodeEvent(frame []byte) (minecraft.Event, error) {
 // wireFrame holds the fields of every frame shape; absent and null fields
 // decode alike (§6).
 type wireFrame struct {
-	PostType      flexString `json:"post_type"`
-	EventName     flexString `json:"event_name"`
-	SubType       flexString `json:"sub_type"`
-	Timestamp     flexNumber `json:"timestamp"`
-	ServerName    flexString `json:"server_name"`
-	ServerVersion flexString `json:"server_version"`
+	PostType      wirejson.String `json:"post_type"`
+	EventName     wirejson.String `json:"event_name"`
+	SubType       wirejson.String `json:"sub_type"`
+	Timestamp     wirejson.Number `json:"timestamp"`
+	ServerName    wirejson.String `json:"server_name"`
+	ServerVersion wirejson.String `json:"server_version"`
 	Player        *struct {
-		Nickname    flexString `json:"nickname"`
-		DisplayName flexString `json:"display_name"` // V1 Spigot
+		Nickname    wirejson.String `json:"nickname"`
+		DisplayName wirejson.String `json:"display_name"` // V1 Spigot
 	} `json:"player"`
-	Command *flexString     `json:"command"` // its presence tells V2 commands from V1 (§4.9)
-	Death   json.RawMessage `json:"death"`
+	Command *wirejson.String `json:"command"` // its presence tells V2 commands from V1 (§4.9)
+	Death   json.RawMessage  `json:"death"`
 	// Achievement is V2; V1 used "advancement".
 	Achievement json.RawMessage `json:"achievement"`
 	Advancement json.RawMessage `json:"advancement"`
@@ -181,7 +181,7 @@ func (w *wireFrame) event() (minecraft.Event, error) {
 		Kind:          kind,
 		Server:        string(w.ServerName),
 		ServerVersion: string(w.ServerVersion),
-		Time:          w.Timestamp.time(),
+		Time:          eventTime(w.Timestamp),
 	}
 	if w.Player != nil {
 		ev.Player = string(w.Player.Nickname)
@@ -228,16 +228,16 @@ func (w *wireFrame) event() (minecraft.Event, error) {
 // and the V1 advancement object (text only).
 func decodeAdvancement(raw json.RawMessage) (minecraft.AdvancementInfo, error) {
 	var w struct {
-		Key     flexString `json:"key"`
+		Key     wirejson.String `json:"key"`
 		Display *struct {
-			Title any        `json:"title"`
-			Frame flexString `json:"frame"`
+			Title any             `json:"title"`
+			Frame wirejson.String `json:"frame"`
 		} `json:"display"`
 		// The plugin emits "translation"; the docs and some ports say
 		// "translate"; legacy V2 and MCDR have "text" (§4.7).
-		Translation any        `json:"translation"`
-		Translate   any        `json:"translate"`
-		Text        flexString `json:"text"`
+		Translation any             `json:"translation"`
+		Translate   any             `json:"translate"`
+		Text        wirejson.String `json:"text"`
 	}
 	if isNull(raw) {
 		return minecraft.AdvancementInfo{}, errors.New("no achievement object")
@@ -354,59 +354,10 @@ func isNull(raw json.RawMessage) bool {
 	return len(raw) == 0 || string(raw) == "null"
 }
 
-// flexString accepts a JSON string, number or boolean as text, and null as "".
-type flexString string
-
-func (s *flexString) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	switch {
-	case string(b) == "null":
-		*s = ""
-	case len(b) > 0 && b[0] == '"':
-		v, err := wirejson.Unquote(b)
-		if err != nil {
-			return err
-		}
-		*s = flexString(v)
-	case len(b) > 0 && (b[0] == '{' || b[0] == '['):
-		return fmt.Errorf("want a string, got %.20s", b)
-	default: // number or boolean, already validated by the decoder
-		*s = flexString(b)
-	}
-	return nil
-}
-
-// flexNumber accepts a JSON number or a numeric string; null and "" are 0.
-type flexNumber float64
-
-func (n *flexNumber) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	if string(b) == "null" {
-		*n = 0
-		return nil
-	}
-	if len(b) > 0 && b[0] == '"' {
-		s, err := wirejson.Unquote(b)
-		if err != nil {
-			return err
-		}
-		b = []byte(strings.TrimSpace(s))
-		if len(b) == 0 {
-			*n = 0
-			return nil
-		}
-	}
-	f, err := strconv.ParseFloat(string(b), 64)
-	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
-		return fmt.Errorf("want a number, got %.20s", b)
-	}
-	*n = flexNumber(f)
-	return nil
-}
-
-// time reads an event timestamp: Unix seconds from the official plugin,
-// milliseconds from the MCDR port (§4.10). Zero or negative is unknown.
-func (n flexNumber) time() time.Time {
+// eventTime reads an event timestamp: Unix seconds from the official
+// plugin, milliseconds from the MCDR port (§4.10). Zero or negative is
+// unknown.
+func eventTime(n wirejson.Number) time.Time {
 	f := float64(n)
 	switch {
 	case f <= 0 || f > 1e17: // beyond any plausible millisecond value

@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/mcqq/bridge/internal/link"
+	"github.com/mcqq/bridge/internal/wirejson"
 	"github.com/mcqq/bridge/internal/ws"
 )
 
@@ -49,7 +50,7 @@ func quotedEcho(data json.RawMessage) string {
 		return ""
 	}
 	var req struct {
-		Echo flexString `json:"echo"`
+		Echo wirejson.String `json:"echo"`
 	}
 	if json.Unmarshal([]byte(d.Raw), &req) != nil {
 		return ""

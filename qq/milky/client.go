@@ -22,6 +22,7 @@ import (
 	"github.com/mcqq/bridge/internal/inbox"
 	"github.com/mcqq/bridge/internal/link"
 	"github.com/mcqq/bridge/internal/redact"
+	"github.com/mcqq/bridge/internal/wirejson"
 	"github.com/mcqq/bridge/qq"
 	"github.com/mcqq/bridge/qq/internal/botkit"
 )
@@ -185,7 +186,7 @@ func (c *Client) GroupName(ctx context.Context, group int64) (string, error) {
 func (c *Client) Groups(ctx context.Context) ([]int64, error) {
 	var data struct {
 		Groups []struct {
-			GroupID jsonInt `json:"group_id"`
+			GroupID wirejson.Int `json:"group_id"`
 		} `json:"groups"`
 	}
 	if err := c.call(ctx, "get_group_list", struct {
@@ -230,8 +231,8 @@ func (c *Client) GetMessage(ctx context.Context, id string) (qq.Message, error) 
 // login calls get_login_info: it validates the token and learns SelfID.
 func (c *Client) login(ctx context.Context) error {
 	var info struct {
-		UIN      jsonInt  `json:"uin"`
-		Nickname jsonText `json:"nickname"`
+		UIN      wirejson.Int    `json:"uin"`
+		Nickname wirejson.String `json:"nickname"`
 	}
 	if err := c.call(ctx, "get_login_info", nil, &info); err != nil {
 		return err
@@ -287,8 +288,8 @@ func httpStatusError(code int, status string) error {
 func decodeAnswer(api string, answer []byte, out any) error {
 	var env struct {
 		Status  string          `json:"status"`
-		Retcode jsonInt         `json:"retcode"`
-		Message jsonText        `json:"message"`
+		Retcode wirejson.Int    `json:"retcode"`
+		Message wirejson.String `json:"message"`
 		Data    json.RawMessage `json:"data"`
 	}
 	if err := json.Unmarshal(answer, &env); err != nil || env.Status == "" {

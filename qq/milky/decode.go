@@ -55,46 +55,10 @@ const (
 	sceneTemp   = "temp"
 )
 
-// jsonInt is an integer that also accepts its decimal string form (and an
-// integral float), since implementations disagree on numbers vs strings.
-type jsonInt int64
-
-func (n *jsonInt) UnmarshalJSON(b []byte) error {
-	if string(b) == "null" {
-		return nil
-	}
-	s, ok := scalar(b)
-	if !ok {
-		return fmt.Errorf("want an integer, got %s", botkit.Excerpt(b, 40))
-	}
-	v, err := strconv.ParseInt(s, 10, 64)
-	if err != nil {
-		return fmt.Errorf("want an integer, got %q", s)
-	}
-	*n = jsonInt(v)
-	return nil
-}
-
-// jsonText is a string that also accepts a number or boolean (a nickname of
-// digits sent unquoted must not break decoding).
-type jsonText string
-
-func (t *jsonText) UnmarshalJSON(b []byte) error {
-	if string(b) == "null" {
-		return nil
-	}
-	s, ok := scalar(b)
-	if !ok {
-		return fmt.Errorf("want a string, got %s", botkit.Excerpt(b, 40))
-	}
-	*t = jsonText(s)
-	return nil
-}
-
 // envelope is the outer shape of every event (protocols §F.3).
 type envelope struct {
-	Time      jsonInt         `json:"time"`
-	SelfID    jsonInt         `json:"self_id"`
+	Time      wirejson.Int    `json:"time"`
+	SelfID    wirejson.Int    `json:"self_id"`
 	EventType string          `json:"event_type"`
 	Data      json.RawMessage `json:"data"`
 }
@@ -103,10 +67,10 @@ type envelope struct {
 // and the message returned by get_message.
 type incomingMessage struct {
 	Scene    string          `json:"message_scene"`
-	PeerID   jsonInt         `json:"peer_id"`
-	Seq      jsonInt         `json:"message_seq"`
-	SenderID jsonInt         `json:"sender_id"`
-	Time     jsonInt         `json:"time"`
+	PeerID   wirejson.Int    `json:"peer_id"`
+	Seq      wirejson.Int    `json:"message_seq"`
+	SenderID wirejson.Int    `json:"sender_id"`
+	Time     wirejson.Int    `json:"time"`
 	Segments json.RawMessage `json:"segments"`
 	Friend   *friendEntity   `json:"friend"`
 	Group    *groupEntity    `json:"group"`
@@ -116,18 +80,18 @@ type incomingMessage struct {
 // friendEntity, groupEntity and memberEntity hold the fields of Milky's
 // entities that the bridge uses.
 type friendEntity struct {
-	Nickname jsonText `json:"nickname"`
+	Nickname wirejson.String `json:"nickname"`
 }
 
 type groupEntity struct {
-	Name jsonText `json:"group_name"`
+	Name wirejson.String `json:"group_name"`
 }
 
 type memberEntity struct {
-	UserID   jsonInt  `json:"user_id"`
-	Nickname jsonText `json:"nickname"`
-	Card     jsonText `json:"card"`
-	Role     jsonText `json:"role"`
+	UserID   wirejson.Int    `json:"user_id"`
+	Nickname wirejson.String `json:"nickname"`
+	Card     wirejson.String `json:"card"`
+	Role     wirejson.String `json:"role"`
 }
 
 func (m memberEntity) member() qq.Member {
@@ -194,8 +158,8 @@ func DecodeEvent(frame []byte) (qq.Event, Kind, error) {
 // no member leaving.
 func decodeMemberLeft(ev qq.Event, data json.RawMessage) (qq.Event, Kind, error) {
 	var d struct {
-		GroupID jsonInt `json:"group_id"`
-		UserID  jsonInt `json:"user_id"`
+		GroupID wirejson.Int `json:"group_id"`
+		UserID  wirejson.Int `json:"user_id"`
 	}
 	if err := json.Unmarshal(data, &d); err != nil {
 		return qq.Event{}, 0, fmt.Errorf("milky group_member_decrease: %w", err)
@@ -286,7 +250,7 @@ func parseMessageID(id string) (scene string, peer, seq int64, err error) {
 	return scene, peer, seq, nil
 }
 
-func unixTime(t jsonInt) time.Time {
+func unixTime(t wirejson.Int) time.Time {
 	if t <= 0 {
 		return time.Time{}
 	}
@@ -335,7 +299,7 @@ func DecodeSegments(raw json.RawMessage) ([]qq.Segment, error) {
 	segs := make([]qq.Segment, 0, len(items))
 	for i, item := range items {
 		var wire struct {
-			Type jsonText        `json:"type"`
+			Type wirejson.String `json:"type"`
 			Data json.RawMessage `json:"data"`
 		}
 		if err := json.Unmarshal(item, &wire); err != nil {
@@ -367,13 +331,13 @@ func decodeSegment(wireType string, rawData json.RawMessage, fields map[string]j
 	// payload might also carry, whatever the map order.
 	for k, v := range fields {
 		if _, renamed := m.keys[k]; !renamed {
-			if s, ok := scalar(v); ok {
+			if s, ok := wirejson.Scalar(v); ok {
 				data[k] = s
 			}
 		}
 	}
 	for from, to := range m.keys {
-		if s, ok := scalar(fields[from]); ok {
+		if s, ok := wirejson.Scalar(fields[from]); ok {
 			data[to] = s
 		}
 	}
@@ -409,9 +373,9 @@ func decodeSegment(wireType string, rawData json.RawMessage, fields map[string]j
 // then sends []); its ID is filled in by qualifyReplies.
 func decodeQuoted(rawData json.RawMessage, isObject bool) (*qq.Message, error) {
 	var r struct {
-		SenderID   jsonInt         `json:"sender_id"`
-		SenderName jsonText        `json:"sender_name"`
-		Time       jsonInt         `json:"time"`
+		SenderID   wirejson.Int    `json:"sender_id"`
+		SenderName wirejson.String `json:"sender_name"`
+		Time       wirejson.Int    `json:"time"`
 		Segments   json.RawMessage `json:"segments"`
 	}
 	if isObject {
@@ -442,47 +406,9 @@ func decodePreview(raw json.RawMessage) []qq.Message {
 	}
 	var msgs []qq.Message
 	for _, l := range lines {
-		if s, ok := scalar(l); ok {
+		if s, ok := wirejson.Scalar(l); ok {
 			msgs = append(msgs, qq.Message{Segments: []qq.Segment{qq.Text(s)}})
 		}
 	}
 	return msgs
-}
-
-// scalar returns the text of a JSON string, number or boolean; ok is false
-// for null, objects, arrays and invalid JSON. Numbers come out as plain
-// decimals ("1e3" → "1000").
-func scalar(raw json.RawMessage) (string, bool) {
-	if len(raw) == 0 {
-		return "", false
-	}
-	switch raw[0] {
-	case '"':
-		s, err := wirejson.Unquote(raw)
-		if err != nil {
-			return "", false
-		}
-		return s, true
-	case 't', 'f':
-		var b bool
-		if json.Unmarshal(raw, &b) != nil {
-			return "", false
-		}
-		return strconv.FormatBool(b), true
-	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
-		var n json.Number
-		if json.Unmarshal(raw, &n) != nil {
-			return "", false
-		}
-		text := n.String()
-		if !strings.ContainsAny(text, ".eE") {
-			return text, true // already a plain decimal, however long
-		}
-		f, err := n.Float64()
-		if err != nil {
-			return text, true // beyond float range: keep the digits as sent
-		}
-		return strconv.FormatFloat(f, 'f', -1, 64), true
-	}
-	return "", false
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcqq/bridge/internal/wirejson"
 	"github.com/mcqq/bridge/qq"
 )
 
@@ -221,7 +222,7 @@ func wantDataField(key, want string) func(t *testing.T, data json.RawMessage) {
 		if !ok {
 			t.Fatalf("data has no %q: %s", key, data)
 		}
-		if got, _ := scalar(raw); want != "" && got != want {
+		if got, _ := wirejson.Scalar(raw); want != "" && got != want {
 			t.Errorf("data.%s = %q, want %q", key, got, want)
 		}
 	}

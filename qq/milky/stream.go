@@ -12,6 +12,7 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/mcqq/bridge/internal/link"
+	"github.com/mcqq/bridge/internal/wirejson"
 	"github.com/mcqq/bridge/internal/ws"
 	"github.com/mcqq/bridge/qq"
 	"github.com/mcqq/bridge/qq/internal/botkit"
@@ -171,7 +172,7 @@ func (c *Client) dispatch(ev qq.Event, kind Kind, frame []byte) bool {
 	case KindBotOffline:
 		var off struct {
 			Data struct {
-				Reason jsonText `json:"reason"`
+				Reason wirejson.String `json:"reason"`
 			} `json:"data"`
 		}
 		_ = json.Unmarshal(frame, &off)

@@ -16,6 +16,7 @@ import (
 	"github.com/mcqq/bridge/internal/inbox"
 	"github.com/mcqq/bridge/internal/link"
 	"github.com/mcqq/bridge/internal/redact"
+	"github.com/mcqq/bridge/internal/wirejson"
 	"github.com/mcqq/bridge/internal/ws"
 	"github.com/mcqq/bridge/qq"
 	"github.com/mcqq/bridge/qq/internal/botkit"
@@ -422,7 +423,7 @@ func (c *Client) GroupName(ctx context.Context, group int64) (string, error) {
 			return "", err
 		}
 		var w struct {
-			GroupName wireString `json:"group_name"`
+			GroupName wirejson.String `json:"group_name"`
 		}
 		if err := json.Unmarshal(data, &w); err != nil {
 			return "", fmt.Errorf("get_group_info: %w", err)
@@ -439,7 +440,7 @@ func (c *Client) Groups(ctx context.Context) ([]int64, error) {
 		return nil, err
 	}
 	var list []struct {
-		GroupID wireInt `json:"group_id"`
+		GroupID wirejson.Int `json:"group_id"`
 	}
 	if err := json.Unmarshal(data, &list); err != nil {
 		return nil, fmt.Errorf("get_group_list: %w", err)

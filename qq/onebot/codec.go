@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/mcqq/bridge/internal/safetext"
+	"github.com/mcqq/bridge/internal/wirejson"
 	"github.com/mcqq/bridge/qq"
 	"github.com/mcqq/bridge/qq/internal/botkit"
 )
@@ -62,28 +63,28 @@ const maxForwardDepth = 4
 // wireMessage holds the keys a message event, a get_msg reply and a
 // forwarded message (NapCat parseMultMsg content) have in common.
 type wireMessage struct {
-	Time      wireInt         `json:"time"`
-	MessageID wireString      `json:"message_id"`
-	UserID    wireInt         `json:"user_id"`
+	Time      wirejson.Int    `json:"time"`
+	MessageID wirejson.String `json:"message_id"`
+	UserID    wirejson.Int    `json:"user_id"`
 	Sender    *wireSender     `json:"sender"`
 	Message   json.RawMessage `json:"message"`
 }
 
 type wireSender struct {
-	UserID   wireInt    `json:"user_id"`
-	Nickname wireString `json:"nickname"`
-	Card     wireString `json:"card"`
-	Role     wireString `json:"role"`
+	UserID   wirejson.Int    `json:"user_id"`
+	Nickname wirejson.String `json:"nickname"`
+	Card     wirejson.String `json:"card"`
+	Role     wirejson.String `json:"role"`
 }
 
 // wireHeader is what classifying a frame needs.
 type wireHeader struct {
-	PostType    *wireString     `json:"post_type"` // nil: a response
-	MessageType wireString      `json:"message_type"`
-	NoticeType  wireString      `json:"notice_type"`
-	SelfID      json.RawMessage `json:"self_id"`
-	Status      json.RawMessage `json:"status"`
-	Retcode     json.RawMessage `json:"retcode"`
+	PostType    *wirejson.String `json:"post_type"` // nil: a response
+	MessageType wirejson.String  `json:"message_type"`
+	NoticeType  wirejson.String  `json:"notice_type"`
+	SelfID      json.RawMessage  `json:"self_id"`
+	Status      json.RawMessage  `json:"status"`
+	Retcode     json.RawMessage  `json:"retcode"`
 }
 
 // wireEvent is a whole frame: the header and, for message events, the rest.
@@ -92,8 +93,8 @@ type wireHeader struct {
 type wireEvent struct {
 	wireHeader
 	wireMessage
-	GroupID   wireInt    `json:"group_id"`
-	GroupName wireString `json:"group_name"`
+	GroupID   wirejson.Int    `json:"group_id"`
+	GroupName wirejson.String `json:"group_name"`
 }
 
 // DecodeEvent classifies one frame from the bot and, for group and private
@@ -123,7 +124,7 @@ func DecodeEvent(frame []byte) (qq.Event, FrameKind, error) {
 		}
 		return qq.Event{}, FrameResponse, nil
 	}
-	var selfID wireInt
+	var selfID wirejson.Int
 	selfIDErr := selfID.UnmarshalJSON(orNull(h.SelfID))
 	ev := qq.Event{SelfID: int64(selfID)}
 	var kind FrameKind
@@ -228,7 +229,7 @@ func DecodeMessage(data []byte) (qq.Message, error) {
 }
 
 type wireSegment struct {
-	Type wireString      `json:"type"`
+	Type wirejson.String `json:"type"`
 	Data json.RawMessage `json:"data"`
 }
 
@@ -386,10 +387,10 @@ type Response struct {
 }
 
 type wireResponse struct {
-	Status  wireString      `json:"status"`
-	Retcode wireInt         `json:"retcode"`
-	Message wireString      `json:"message"`
-	Wording wireString      `json:"wording"`
+	Status  wirejson.String `json:"status"`
+	Retcode wirejson.Int    `json:"retcode"`
+	Message wirejson.String `json:"message"`
+	Wording wirejson.String `json:"wording"`
 	Echo    json.RawMessage `json:"echo"`
 	Data    json.RawMessage `json:"data"`
 }
@@ -408,11 +409,11 @@ func DecodeResponse(frame []byte) (Response, error) {
 		r.Message = string(w.Wording)
 	}
 	if len(w.Echo) > 0 {
-		echo, scalar, err := scalarText(w.Echo)
-		if err != nil || !scalar {
+		var echo wirejson.String
+		if err := echo.UnmarshalJSON(w.Echo); err != nil {
 			return Response{}, fmt.Errorf("decode response: echo is not a scalar: %s", botkit.Excerpt(w.Echo, 40))
 		}
-		r.Echo = echo
+		r.Echo = string(echo)
 	}
 	return r, nil
 }

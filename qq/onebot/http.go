@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"github.com/mcqq/bridge/internal/link"
+	"github.com/mcqq/bridge/internal/wirejson"
 	"github.com/mcqq/bridge/qq"
 	"github.com/mcqq/bridge/qq/internal/botkit"
 )
@@ -109,7 +110,7 @@ func (c *Client) checkLogin(ctx context.Context) error {
 		return err
 	}
 	var info struct {
-		UserID wireInt `json:"user_id"`
+		UserID wirejson.Int `json:"user_id"`
 	}
 	if json.Unmarshal(data, &info) == nil {
 		c.learnSelfID(int64(info.UserID))

@@ -15,6 +15,7 @@ import (
 
 	"github.com/mcqq/bridge/internal/inbox"
 	"github.com/mcqq/bridge/internal/link"
+	"github.com/mcqq/bridge/internal/wirejson"
 	"github.com/mcqq/bridge/qq"
 	"github.com/mcqq/bridge/qq/internal/botkit"
 )
@@ -187,7 +188,7 @@ func (c *Client) GetMessage(ctx context.Context, id string) (qq.Message, error) 
 			return qq.Message{}, err
 		}
 		if m.Channel == nil || m.Channel.ID == "" {
-			m.Channel = &wireChannel{ID: text(channel)}
+			m.Channel = &wireChannel{ID: wirejson.String(channel)}
 		}
 		msg, err := m.message()
 		if err != nil {

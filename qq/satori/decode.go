@@ -1,7 +1,6 @@
 package satori
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,8 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mcqq/bridge/internal/wirejson"
 	"github.com/mcqq/bridge/qq"
-	"github.com/mcqq/bridge/qq/internal/botkit"
 )
 
 // Opcodes of the event stream's frames {"op": …, "body": …}.
@@ -53,110 +52,72 @@ func DecodeFrame(b []byte) (Frame, error) {
 	return Frame{Op: *w.Op, Body: w.Body}, nil
 }
 
-// text is a JSON string that also accepts a number or boolean (ids sent
-// unquoted must not break decoding) and null.
-type text string
-
-func (t *text) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	switch {
-	case len(b) == 0 || string(b) == "null":
-		return nil
-	case b[0] == '"':
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		*t = text(s)
-	case string(b) == "true" || string(b) == "false":
-		*t = text(b)
-	default:
-		var n json.Number
-		if err := json.Unmarshal(b, &n); err != nil {
-			return fmt.Errorf("want a string, got %s", botkit.Excerpt(b, 40))
-		}
-		*t = text(n.String())
-	}
-	return nil
-}
-
-// number is a JSON integer that also accepts its string form and null.
-type number int64
-
-func (n *number) UnmarshalJSON(b []byte) error {
-	var t text
-	if err := t.UnmarshalJSON(b); err != nil || t == "" {
-		return err
-	}
-	f, err := strconv.ParseFloat(string(t), 64)
-	if err != nil {
-		return fmt.Errorf("want a number, got %q", string(t))
-	}
-	*n = number(f)
-	return nil
-}
+// Satori implementations disagree on JSON types (ids as numbers or strings);
+// every field the bridge reads is a wirejson type. Numeric fields are
+// wirejson.Number and read through int64, so a fraction is cut off, never an
+// error.
 
 type wireUser struct {
-	ID   text `json:"id"`
-	Name text `json:"name"`
-	Nick text `json:"nick"`
+	ID   wirejson.String `json:"id"`
+	Name wirejson.String `json:"name"`
+	Nick wirejson.String `json:"nick"`
 }
 
 type wireRole struct {
-	ID   text `json:"id"`
-	Name text `json:"name"`
+	ID   wirejson.String `json:"id"`
+	Name wirejson.String `json:"name"`
 }
 
 type wireMember struct {
-	User  *wireUser  `json:"user"`
-	Nick  text       `json:"nick"`
-	Name  text       `json:"name"`
-	Roles []wireRole `json:"roles"`
+	User  *wireUser       `json:"user"`
+	Nick  wirejson.String `json:"nick"`
+	Name  wirejson.String `json:"name"`
+	Roles []wireRole      `json:"roles"`
 }
 
 type wireChannel struct {
-	ID   text   `json:"id"`
-	Type number `json:"type"`
-	Name text   `json:"name"`
+	ID   wirejson.String `json:"id"`
+	Type wirejson.Number `json:"type"`
+	Name wirejson.String `json:"name"`
 }
 
 type wireGuild struct {
-	ID   text `json:"id"`
-	Name text `json:"name"`
+	ID   wirejson.String `json:"id"`
+	Name wirejson.String `json:"name"`
 }
 
 // wireMessage is a Satori Message: the message of an event, or what
 // message.get answers (which carries user, member, channel and guild itself).
 type wireMessage struct {
-	ID        text         `json:"id"`
-	MessageID text         `json:"message_id"` // Koishi's older spelling
-	Content   text         `json:"content"`
-	CreatedAt number       `json:"created_at"` // ms
-	User      *wireUser    `json:"user"`
-	Member    *wireMember  `json:"member"`
-	Channel   *wireChannel `json:"channel"`
-	Guild     *wireGuild   `json:"guild"`
+	ID        wirejson.String `json:"id"`
+	MessageID wirejson.String `json:"message_id"` // Koishi's older spelling
+	Content   wirejson.String `json:"content"`
+	CreatedAt wirejson.Number `json:"created_at"` // ms
+	User      *wireUser       `json:"user"`
+	Member    *wireMember     `json:"member"`
+	Channel   *wireChannel    `json:"channel"`
+	Guild     *wireGuild      `json:"guild"`
 }
 
 type wireLogin struct {
-	User     *wireUser `json:"user"`
-	SelfID   text      `json:"self_id"` // before Satori 1.1
-	Platform text      `json:"platform"`
-	Status   number    `json:"status"`
+	User     *wireUser       `json:"user"`
+	SelfID   wirejson.String `json:"self_id"` // before Satori 1.1
+	Platform wirejson.String `json:"platform"`
+	Status   wirejson.Number `json:"status"`
 }
 
 // wireEvent is the body of an EVENT frame (the keys the bridge reads).
 type wireEvent struct {
-	Type      text         `json:"type"`
-	SelfID    text         `json:"self_id"`
-	Platform  text         `json:"platform"`
-	Timestamp number       `json:"timestamp"` // ms
-	Login     *wireLogin   `json:"login"`
-	Message   *wireMessage `json:"message"`
-	User      *wireUser    `json:"user"`
-	Member    *wireMember  `json:"member"`
-	Channel   *wireChannel `json:"channel"`
-	Guild     *wireGuild   `json:"guild"`
+	Type      wirejson.String `json:"type"`
+	SelfID    wirejson.String `json:"self_id"`
+	Platform  wirejson.String `json:"platform"`
+	Timestamp wirejson.Number `json:"timestamp"` // ms
+	Login     *wireLogin      `json:"login"`
+	Message   *wireMessage    `json:"message"`
+	User      *wireUser       `json:"user"`
+	Member    *wireMember     `json:"member"`
+	Channel   *wireChannel    `json:"channel"`
+	Guild     *wireGuild      `json:"guild"`
 }
 
 // Login is the bot account a READY frame names.
@@ -181,7 +142,7 @@ func DecodeReady(body []byte) ([]Login, error) {
 	}
 	var out []Login
 	for _, l := range r.Logins {
-		login := Login{Platform: string(l.Platform), UserID: string(l.SelfID), Online: l.Status == loginOnline}
+		login := Login{Platform: string(l.Platform), UserID: string(l.SelfID), Online: int64(l.Status) == loginOnline}
 		if l.User != nil {
 			login.UserID = firstNonEmpty(string(l.User.ID), login.UserID)
 			login.Name = string(l.User.Name)
@@ -264,7 +225,7 @@ func DecodeEvent(body []byte) (qq.Event, Kind, string, error) {
 	if err != nil {
 		return qq.Event{}, 0, "", fmt.Errorf("satori message-created: %w", err)
 	}
-	if msg.Time.IsZero() && w.Timestamp > 0 {
+	if msg.Time.IsZero() && int64(w.Timestamp) > 0 {
 		msg.Time = time.UnixMilli(int64(w.Timestamp))
 	}
 	ev.Kind, ev.GroupID, ev.Message = kind, group, msg
@@ -314,10 +275,10 @@ func (m wireMessage) scene() (kind qq.EventKind, group int64, err error) {
 		return 0, 0, errors.New("no channel")
 	}
 	id := string(m.Channel.ID)
-	if strings.HasPrefix(id, privatePrefix) || m.Channel.Type == channelDirect {
+	if strings.HasPrefix(id, privatePrefix) || int64(m.Channel.Type) == channelDirect {
 		return qq.PrivateMessage, 0, nil
 	}
-	if m.Channel.Type != channelText {
+	if int64(m.Channel.Type) != channelText {
 		return 0, 0, nil
 	}
 	if m.Guild != nil && m.Guild.ID != "" && m.Guild.ID != m.Channel.ID {
@@ -353,7 +314,7 @@ func (m wireMessage) message() (qq.Message, error) {
 		Sender:   sender,
 		Segments: Segments(string(m.Content), channel),
 	}
-	if m.CreatedAt > 0 {
+	if int64(m.CreatedAt) > 0 {
 		msg.Time = time.UnixMilli(int64(m.CreatedAt))
 	}
 	return msg, nil
@@ -373,7 +334,7 @@ func role(roles []wireRole) string {
 	rank := map[string]int{"member": 1, "admin": 2, "owner": 3}
 	best := ""
 	for _, r := range roles {
-		for _, v := range []text{r.Name, r.ID} {
+		for _, v := range []wirejson.String{r.Name, r.ID} {
 			name := strings.ToLower(strings.TrimSpace(string(v)))
 			if rank[name] > rank[best] {
 				best = name

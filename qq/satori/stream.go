@@ -13,6 +13,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/mcqq/bridge/internal/link"
+	"github.com/mcqq/bridge/internal/wirejson"
 	"github.com/mcqq/bridge/internal/ws"
 	"github.com/mcqq/bridge/qq/internal/botkit"
 )
@@ -187,9 +188,9 @@ func (c *Client) ready(body []byte) error {
 // author) the relay looks up when it needs it.
 func (c *Client) handleEvent(body []byte) {
 	var seq struct {
-		SN number `json:"sn"`
+		SN wirejson.Number `json:"sn"`
 	}
-	if json.Unmarshal(body, &seq) == nil && seq.SN > 0 {
+	if json.Unmarshal(body, &seq) == nil && int64(seq.SN) > 0 {
 		c.lastSN.Store(int64(seq.SN))
 	}
 	ev, kind, typ, err := DecodeEvent(body)
