@@ -1,14 +1,13 @@
 package queqiao
 
 import (
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strings"
 
+	"github.com/mcqq/bridge/internal/secret"
 	"github.com/mcqq/bridge/internal/ws"
 )
 
@@ -87,10 +86,10 @@ func (l *Listener) check(r *http.Request) (*Client, int, string) {
 		if got == "" {
 			return nil, http.StatusUnauthorized, fmt.Sprintf("server %q needs a token: set access_token in the plugin's config.yml", name)
 		}
-		if scheme, token, ok := strings.Cut(got, " "); ok && strings.EqualFold(scheme, "Bearer") {
+		if token, ok := secret.FromAuthorization(got, "Bearer"); ok {
 			got = token
-		}
-		if subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
+		} // without the Bearer scheme, the whole header must be the token
+		if !secret.Equal(got, want) {
 			return nil, http.StatusForbidden, fmt.Sprintf("wrong token for server %q", name)
 		}
 	}

@@ -2,8 +2,8 @@ package milky
 
 import (
 	"net/http"
-	"strings"
 
+	"github.com/mcqq/bridge/internal/secret"
 	"github.com/mcqq/bridge/qq/internal/botkit"
 )
 
@@ -55,11 +55,11 @@ func (c *Client) checkWebhookToken(header string) int {
 	if want == "" {
 		return http.StatusOK
 	}
-	scheme, got, ok := strings.Cut(header, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
+	got, ok := secret.FromAuthorization(header, "Bearer")
+	if !ok {
 		return http.StatusUnauthorized
 	}
-	if !botkit.TokensEqual(strings.TrimSpace(got), want) {
+	if !secret.Equal(got, want) {
 		return http.StatusForbidden
 	}
 	return http.StatusOK

@@ -6,8 +6,8 @@ import (
 	"strings"
 
 	"github.com/gorilla/websocket"
+	"github.com/mcqq/bridge/internal/secret"
 	"github.com/mcqq/bridge/internal/ws"
-	"github.com/mcqq/bridge/qq/internal/botkit"
 )
 
 // ServeHTTP accepts the bot's reverse WebSocket (NapCat and LLBot open one
@@ -35,7 +35,7 @@ func (c *Client) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "access token required", http.StatusUnauthorized)
 			return
 		}
-		if !botkit.TokensEqual(got, want) {
+		if !secret.Equal(got, want) {
 			c.log.Warn("refused a QQ bot connection with a wrong access token", "peer", peer)
 			http.Error(w, "wrong access token", http.StatusForbidden)
 			return
@@ -77,11 +77,11 @@ func (c *Client) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // when it has no token; that counts as none.
 func requestToken(r *http.Request) (token string, presented bool) {
 	if h := strings.TrimSpace(r.Header.Get("Authorization")); h != "" {
-		scheme, value, _ := strings.Cut(h, " ")
-		if !strings.EqualFold(scheme, "Bearer") && !strings.EqualFold(scheme, "Token") {
+		value, known := secret.FromAuthorization(h, "Bearer", "Token")
+		if !known {
 			return h, true // some other scheme: presented, and wrong
 		}
-		if value = strings.TrimSpace(value); value != "" {
+		if value != "" {
 			return value, true
 		}
 	}

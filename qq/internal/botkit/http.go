@@ -3,8 +3,6 @@ package botkit
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -195,13 +193,6 @@ func readBody(r io.Reader, declared int64) ([]byte, error) {
 			return buf, err
 		}
 	}
-}
-
-// TokensEqual compares in constant time; hashing first keeps the length of
-// the expected token from leaking too.
-func TokensEqual(got, want string) bool {
-	g, w := sha256.Sum256([]byte(got)), sha256.Sum256([]byte(want))
-	return subtle.ConstantTimeCompare(g[:], w[:]) == 1
 }
 
 // Excerpt is the start of b for log lines and errors, cut on a rune
