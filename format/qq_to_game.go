@@ -246,16 +246,10 @@ func mentionComponent(seg qq.Segment, names map[int64]string) minecraft.Componen
 }
 
 // isSticker tells an animated sticker or market face sent as an image from a
-// picture: a sub type other than normal ("0"), or a summary other than the
-// plain "[图片]" that Milky puts on every picture. LLBot spells the sub type
-// subType.
+// picture: the adapters mark it with a sub type other than normal ("0").
 func isSticker(seg qq.Segment) bool {
-	sub := strings.TrimSpace(firstNonEmpty(seg.Get("sub_type"), seg.Get("subType")))
-	if sub != "" && sub != "0" {
-		return true
-	}
-	summary := strings.TrimSpace(seg.Get("summary"))
-	return summary != "" && summary != "[图片]"
+	sub := strings.TrimSpace(seg.Get("sub_type"))
+	return sub != "" && sub != "0"
 }
 
 func stickerComponent(seg qq.Segment) minecraft.Component {
@@ -282,26 +276,11 @@ func imageComponent(seg qq.Segment, o Options) minecraft.Component {
 }
 
 func fileComponent(seg qq.Segment) minecraft.Component {
-	name := strings.TrimSpace(seg.Get("name"))
-	if name == "" && looksLikeFileName(seg.Get("file")) {
-		name = strings.TrimSpace(seg.Get("file"))
-	}
 	text := "[文件]"
-	if name = oneLine(stripSection(name)); name != "" {
+	if name := oneLine(stripSection(strings.TrimSpace(seg.Get("name")))); name != "" {
 		text = "[文件:" + name + "]"
 	}
 	return linked(text, colorMedia, "点击下载文件", seg.Get("url"))
-}
-
-// looksLikeFileName accepts "modpack-1.20.1.zip" but not a path, a URL or an
-// implementation's opaque file token (which OneBot also puts in "file").
-func looksLikeFileName(s string) bool {
-	s = strings.TrimSpace(s)
-	dot := strings.LastIndexByte(s, '.')
-	if dot <= 0 || dot == len(s)-1 || len(s)-dot > 11 || utf8.RuneCountInString(s) > 120 {
-		return false
-	}
-	return !strings.ContainsAny(s, `/\:`)
 }
 
 func forwardComponent(seg qq.Segment) minecraft.Component {

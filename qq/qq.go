@@ -38,8 +38,9 @@ const (
 //
 // Conventional keys (OneBot names): text.text; at.qq ("all" for everyone) and
 // at.name when the bot supplied it; face.id; image.url, image.summary,
-// image.sub_type ("0" normal, anything else a sticker); mface.summary, mface.url;
-// record/video.url; file.name, file.url; reply.id; forward.id; json.data;
+// image.sub_type ("0" or absent for a picture, anything else a sticker: the
+// adapters mark stickers known by other signs); mface.summary, mface.url;
+// record/video.url; file.name (filled by the adapters), file.url; reply.id; forward.id; json.data;
 // xml.data; dice.result; rps.result; markdown.content.
 type Segment struct {
 	Type string

@@ -356,6 +356,13 @@ func decodeSegment(wireType string, rawData json.RawMessage, fields map[string]j
 		case "sticker":
 			data["sub_type"] = "1"
 		}
+		// Implementations put "[图片]" on every picture; any other summary
+		// marks a sticker (botkit.IsStickerImage).
+		if botkit.IsStickerImage(data["sub_type"], data["summary"]) {
+			if sub := strings.TrimSpace(data["sub_type"]); sub == "" || sub == "0" {
+				data["sub_type"] = "1"
+			}
+		}
 	case "reply":
 		quoted, err := decodeQuoted(rawData, fields != nil)
 		if err != nil {

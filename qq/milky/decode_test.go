@@ -532,3 +532,25 @@ func checkSegments(t *testing.T, segs []qq.Segment) {
 		}
 	}
 }
+
+// TestStickersAreMarked: implementations put "[图片]" on every picture, so
+// only a sub type of sticker or a summary naming something marks a sticker.
+func TestStickersAreMarked(t *testing.T) {
+	for _, tc := range []struct {
+		data, want string
+	}{
+		{`{"sub_type":"normal","summary":"[图片]"}`, "0"},
+		{`{"sub_type":"normal"}`, "0"},
+		{`{"sub_type":"sticker","summary":"[图片]"}`, "1"},
+		{`{"sub_type":"normal","summary":"[狗头]"}`, "1"},
+		{`{"summary":"[动画表情]"}`, "1"},
+	} {
+		segs, err := DecodeSegments(json.RawMessage(`[{"type":"image","data":` + tc.data + `}]`))
+		if err != nil || len(segs) != 1 {
+			t.Fatalf("%s: %v", tc.data, err)
+		}
+		if got := segs[0].Get("sub_type"); got != tc.want {
+			t.Errorf("%s: sub_type = %q, want %q", tc.data, got, tc.want)
+		}
+	}
+}

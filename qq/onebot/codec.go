@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"maps"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/mcqq/bridge/internal/safetext"
@@ -256,7 +257,7 @@ func decodeSegments(raw json.RawMessage, depth int) ([]qq.Segment, error) {
 		}
 		segs := ParseCQ(s)
 		for _, seg := range segs {
-			unescapeLinks(seg)
+			neutral(seg)
 		}
 		return segs, nil
 	case '{':
@@ -340,8 +341,35 @@ func (w wireSegment) segment(depth int) (qq.Segment, error) {
 			seg.Data[k] = val
 		}
 	}
-	unescapeLinks(seg)
+	neutral(seg)
 	return seg, nil
+}
+
+// neutral brings a decoded segment, from either message format, to the
+// shape the neutral model documents: links unescaped (unescapeLinks);
+// LLBot's image subType spelled sub_type, and sub_type "1" on an image that
+// is a sticker by its summary (botkit.IsStickerImage); a file's name taken
+// from its file field when that holds a name rather than a token.
+func neutral(seg qq.Segment) {
+	unescapeLinks(seg)
+	switch seg.Type {
+	case qq.SegImage:
+		if sub, ok := seg.Data["subType"]; ok {
+			delete(seg.Data, "subType")
+			if strings.TrimSpace(seg.Data["sub_type"]) == "" {
+				seg.Data["sub_type"] = sub
+			}
+		}
+		if botkit.IsStickerImage(seg.Data["sub_type"], seg.Data["summary"]) {
+			if sub := strings.TrimSpace(seg.Data["sub_type"]); sub == "" || sub == "0" {
+				seg.Data["sub_type"] = "1"
+			}
+		}
+	case qq.SegFile:
+		if strings.TrimSpace(seg.Data["name"]) == "" && botkit.LooksLikeFileName(seg.Data["file"]) {
+			seg.Data["name"] = strings.TrimSpace(seg.Data["file"])
+		}
+	}
 }
 
 // unescapeLinks decodes the "&amp;" that some NapCat and LLBot builds leave

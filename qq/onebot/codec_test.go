@@ -151,8 +151,8 @@ func TestFixtures(t *testing.T) {
 			if at := ev.Message.Segments[1]; at.Get("name") != "Bob" {
 				t.Errorf("at = %+v; want LLBot's name Bob", at)
 			}
-			if img := ev.Message.Segments[4]; img.Get("subType") != "0" {
-				t.Errorf("image = %+v; want LLBot's subType as a string", img)
+			if img := ev.Message.Segments[4]; img.Get("sub_type") != "0" || img.Get("subType") != "" {
+				t.Errorf("image = %+v; want LLBot's subType as sub_type", img)
 			}
 		}},
 		"llbot_group_message_string_cq.json": {kind: onebot.FrameGroupMessage, check: sameAsArray("llbot_group_message_array.json")},
@@ -310,7 +310,12 @@ func checkSegmentCatalog(t *testing.T, frame []byte) {
 			}
 			continue
 		}
-		fromCQ := onebot.ParseCQ(entry.CQ)
+		quoted, _ := json.Marshal(entry.CQ)
+		fromCQ, err := onebot.DecodeSegments(quoted)
+		if err != nil {
+			t.Errorf("%s: CQ form: %v", entry.Name, err)
+			continue
+		}
 		if !reflect.DeepEqual(fromCQ, fromArray) {
 			t.Errorf("%s: CQ form differs from array form:\n CQ    %#v\n array %#v", entry.Name, fromCQ, fromArray)
 		}
@@ -452,5 +457,33 @@ func TestDecodeMessage(t *testing.T) {
 	}
 	if _, err := onebot.DecodeMessage([]byte(`null`)); err == nil {
 		t.Fatal("null data accepted as a message")
+	}
+}
+
+// TestImplementationQuirksAreNormalised: what NapCat and LLBot spell
+// differently reaches the formatter in one shape, from either message format.
+func TestImplementationQuirksAreNormalised(t *testing.T) {
+	for _, tc := range []struct {
+		name, array, cq string
+		key, want       string
+	}{
+		{"LLBot subType", `{"type":"image","data":{"subType":1,"url":"https://x/a.gif"}}`, "[CQ:image,subType=1,url=https://x/a.gif]", "sub_type", "1"},
+		{"picture", `{"type":"image","data":{"sub_type":0,"summary":""}}`, "[CQ:image,sub_type=0]", "sub_type", "0"},
+		{"NapCat market face as an image", `{"type":"image","data":{"summary":"[狗头]"}}`, "[CQ:image,summary=&#91;狗头&#93;]", "sub_type", "1"},
+		{"plain [图片] summary", `{"type":"image","data":{"sub_type":0,"summary":"[图片]"}}`, "[CQ:image,sub_type=0,summary=&#91;图片&#93;]", "sub_type", "0"},
+		{"file name in the file field", `{"type":"file","data":{"file":"world.zip"}}`, "[CQ:file,file=world.zip]", "name", "world.zip"},
+		{"file token in the file field", `{"type":"file","data":{"file":"NapCatOneBotUUID-token"}}`, "[CQ:file,file=NapCatOneBotUUID-token]", "name", ""},
+		{"file name wins over the file field", `{"type":"file","data":{"name":"a.zip","file":"b.zip"}}`, "[CQ:file,file=b.zip,name=a.zip]", "name", "a.zip"},
+	} {
+		quoted, _ := json.Marshal(tc.cq)
+		for form, raw := range map[string]string{"array": "[" + tc.array + "]", "CQ": string(quoted)} {
+			segs, err := onebot.DecodeSegments(json.RawMessage(raw))
+			if err != nil || len(segs) != 1 {
+				t.Fatalf("%s, %s form: %v", tc.name, form, err)
+			}
+			if got := segs[0].Get(tc.key); got != tc.want {
+				t.Errorf("%s, %s form: %s = %q, want %q (%+v)", tc.name, form, tc.key, got, tc.want, segs[0])
+			}
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/mcqq/bridge/qq"
+	"github.com/mcqq/bridge/qq/internal/botkit"
 )
 
 // maxForwardDepth bounds how deep forwarded messages inside forwarded
@@ -113,6 +114,7 @@ func (b *segmentBuilder) add(nodes []Element, channel string, depth int) {
 			if t := n.Attr("title"); t != "" && d["file"] == "" {
 				d["file"] = t
 			}
+			stickerImage(d)
 			b.seg(qq.Segment{Type: qq.SegImage, Data: d})
 		case "audio", "record":
 			b.seg(media(qq.SegRecord, n))
@@ -124,6 +126,9 @@ func (b *segmentBuilder) add(nodes []Element, channel string, depth int) {
 				if t := n.Attr("title"); t != "" {
 					s.Data["name"] = t
 				}
+			}
+			if strings.TrimSpace(s.Data["name"]) == "" && botkit.LooksLikeFileName(s.Data["file"]) {
+				s.Data["name"] = strings.TrimSpace(s.Data["file"])
 			}
 			b.seg(s)
 		case "quote":
@@ -204,6 +209,23 @@ func (b *segmentBuilder) at(n Element) {
 		b.seg(qq.Segment{Type: qq.SegAt, Data: d})
 	case n.Attrs["name"] != "":
 		b.text("@" + n.Attrs["name"])
+	}
+}
+
+// stickerImage gives an image's data the neutral sticker mark: sub_type
+// (LLBot's sub-type attribute, or a subType one) "1" when the sub type or
+// the summary says it is a sticker (botkit.IsStickerImage).
+func stickerImage(d map[string]string) {
+	if sub, ok := d["subType"]; ok {
+		delete(d, "subType")
+		if strings.TrimSpace(d["sub_type"]) == "" {
+			d["sub_type"] = sub
+		}
+	}
+	if botkit.IsStickerImage(d["sub_type"], d["summary"]) {
+		if sub := strings.TrimSpace(d["sub_type"]); sub == "" || sub == "0" {
+			d["sub_type"] = "1"
+		}
 	}
 }
 

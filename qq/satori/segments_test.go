@@ -146,6 +146,12 @@ func TestSegmentsOfOtherElements(t *testing.T) {
 		{"emoji is a face", `<emoji id="14" name="微笑"/>`, []qq.Segment{seg(qq.SegFace, "id", "14", "name", "微笑")}},
 		{"Koishi passes a later reply on as an element", `x<reply id="5"/>`, []qq.Segment{qq.Text("x"), seg(qq.SegReply, "id", "712345678/5")}},
 		{"meta elements are not content", `<author id="1" name="A"/>hi`, []qq.Segment{qq.Text("hi")}},
+		{"a sticker by its sub type", `<img src="https://x/a.gif" sub-type="1"/>`, []qq.Segment{seg(qq.SegImage, "url", "https://x/a.gif", "sub_type", "1")}},
+		{"a sticker by its summary", `<img src="https://x/a.gif" summary="[狗头]"/>`,
+			[]qq.Segment{seg(qq.SegImage, "url", "https://x/a.gif", "summary", "[狗头]", "sub_type", "1")}},
+		{"a picture with the plain summary", `<img src="https://x/a.png" summary="[图片]"/>`,
+			[]qq.Segment{seg(qq.SegImage, "url", "https://x/a.png", "summary", "[图片]")}},
+		{"a file named by its title", `<file src="https://x/f" title="world.zip"/>`, []qq.Segment{seg(qq.SegFile, "url", "https://x/f", "name", "world.zip", "title", "world.zip")}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if got := Segments(c.in, "712345678"); !reflect.DeepEqual(got, c.want) {
