@@ -55,7 +55,7 @@ func repeat(n int, s qq.Segment) []qq.Segment {
 
 func TestLongMessagesAreCut(t *testing.T) {
 	long := strings.Repeat("很长的消息", 20_000) // 100,000 characters
-	image := seg(qq.SegImage, "url", imageURL+strings.Repeat("x", 200))
+	image := qq.Segment{Type: qq.SegImage, URL: imageURL + strings.Repeat("x", 200)}
 	for _, tc := range []struct {
 		name string
 		segs []qq.Segment
@@ -64,7 +64,7 @@ func TestLongMessagesAreCut(t *testing.T) {
 		{"100,000 characters", []qq.Segment{qq.Text(long)}, func(s string) bool {
 			return s == strings.Repeat("很长的消息", 200)+TruncationMark
 		}},
-		{"20,000 faces", repeat(20_000, seg(qq.SegFace, "id", "14")), func(s string) bool {
+		{"20,000 faces", repeat(20_000, qq.Segment{Type: qq.SegFace, ID: "14"}), func(s string) bool {
 			return s == strings.Repeat("[微笑]", 250)+TruncationMark
 		}},
 		{"1,000 pictures with long links, cut by size", repeat(1_000, image), func(s string) bool {
@@ -73,7 +73,7 @@ func TestLongMessagesAreCut(t *testing.T) {
 		{"many short texts", repeat(5_000, qq.Text("<")), func(s string) bool {
 			return strings.HasPrefix(s, "<<<") && strings.HasSuffix(s, TruncationMark)
 		}},
-		{"text after faces is cut within the text", append(repeat(249, seg(qq.SegFace, "id", "14")), qq.Text("abcdefgh")), func(s string) bool {
+		{"text after faces is cut within the text", append(repeat(249, qq.Segment{Type: qq.SegFace, ID: "14"}), qq.Text("abcdefgh")), func(s string) bool {
 			return s == strings.Repeat("[微笑]", 249)+"abcd"+TruncationMark
 		}},
 		{"exactly 1,000 characters is not cut", []qq.Segment{qq.Text(strings.Repeat("满", 1_000))}, func(s string) bool {
@@ -95,7 +95,7 @@ func TestQuotesAndNamesAreCut(t *testing.T) {
 	huge := strings.Repeat("名", 10_000)
 	cs := QQToGame(QQMessage{
 		GroupID: 1, GroupName: huge, Sender: qq.Member{UserID: 2, Card: huge},
-		Segments: []qq.Segment{seg(qq.SegAt, "qq", "3"), qq.Text("好")},
+		Segments: []qq.Segment{{Type: qq.SegAt, Target: "3"}, qq.Text("好")},
 		Reply:    &Reply{Author: huge, Quoted: []qq.Segment{qq.Text(strings.Repeat("引", 100_000))}},
 		Names:    map[int64]string{3: huge},
 	}, Options{ShowGroupName: true})

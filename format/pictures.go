@@ -26,7 +26,7 @@ var pictureExtensions = []string{".png", ".jpg", ".jpeg", ".gif", ".webp"}
 // ChatSegments splits a game chat line for QQ into text and pictures: each
 // ChatImage code "[[CICode,url=…,name=…]]" and each bare http(s) link to a
 // .png/.jpg/.jpeg/.gif/.webp picture (query string allowed) becomes an image
-// segment whose Data["url"] is the link; the rest of the line stays text
+// segment whose URL is the link; the rest of the line stays text
 // around them, in order. At most MaxPicturesPerLine pictures are made. Only
 // absolute http(s) URLs to a public host qualify: a javascript: or file:
 // link, or one to localhost or a private address (which the bot would fetch
@@ -62,7 +62,7 @@ func ChatSegments(line string) []qq.Segment {
 			continue
 		}
 		flush()
-		segs = append(segs, qq.Segment{Type: qq.SegImage, Data: map[string]string{"url": link}})
+		segs = append(segs, qq.Segment{Type: qq.SegImage, URL: link})
 		pictures++
 		text.WriteString(tail)
 	}

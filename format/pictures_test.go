@@ -27,11 +27,11 @@ func describeSegments(segs []qq.Segment) string {
 	for i, s := range segs {
 		switch s.Type {
 		case qq.SegText:
-			parts[i] = fmt.Sprintf("text %q", s.Get("text"))
+			parts[i] = fmt.Sprintf("text %q", s.Text)
 		case qq.SegImage:
-			parts[i] = "image " + s.Get("url")
+			parts[i] = "image " + s.URL
 		default:
-			parts[i] = fmt.Sprintf("%s %v", s.Type, s.Data)
+			parts[i] = fmt.Sprintf("%s %+v", s.Type, s)
 		}
 	}
 	return strings.Join(parts, " | ")

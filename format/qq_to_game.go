@@ -174,10 +174,10 @@ func withoutEvents(cs []minecraft.Component) []minecraft.Component {
 func segmentComponent(seg qq.Segment, names map[int64]string, o Options) (minecraft.Component, bool) {
 	switch seg.Type {
 	case qq.SegText:
-		text := gameText(seg.Get("text"))
+		text := gameText(seg.Text)
 		return minecraft.Component{Text: text, Color: colorText}, text != ""
 	case qq.SegMarkdown:
-		text := stripMarkdown(gameText(seg.Get("content")))
+		text := stripMarkdown(gameText(seg.Text))
 		return minecraft.Component{Text: text, Color: colorText}, text != ""
 	case qq.SegReply:
 		return minecraft.Component{}, false
@@ -186,7 +186,7 @@ func segmentComponent(seg qq.Segment, names map[int64]string, o Options) (minecr
 	case qq.SegFace:
 		return faceComponent(seg), true
 	case qq.SegImage:
-		if isSticker(seg) {
+		if seg.Sticker {
 			return stickerComponent(seg), true
 		}
 		return imageComponent(seg, o), true
@@ -195,18 +195,18 @@ func segmentComponent(seg qq.Segment, names map[int64]string, o Options) (minecr
 	case qq.SegRecord:
 		return minecraft.Component{Text: "[语音]", Color: colorMedia}, true
 	case qq.SegVideo:
-		return linked("[视频]", colorMedia, "点击查看视频", seg.Get("url")), true
+		return linked("[视频]", colorMedia, "点击查看视频", seg.URL), true
 	case qq.SegFile:
 		return fileComponent(seg), true
 	case qq.SegForward:
 		return forwardComponent(seg), true
 	case qq.SegJSON:
-		return jsonCard(seg.Get("data")), true
+		return jsonCard(seg.Payload), true
 	case qq.SegXML:
-		return xmlCard(seg.Get("data")), true
+		return xmlCard(seg.Payload), true
 	case qq.SegDice:
 		text := "[骰子]"
-		if r := oneLine(stripSection(strings.TrimSpace(seg.Get("result")))); r != "" {
+		if r := oneLine(stripSection(strings.TrimSpace(seg.Result))); r != "" {
 			text = "[骰子:" + r + "]"
 		}
 		return minecraft.Component{Text: text, Color: colorFace}, true
@@ -225,8 +225,8 @@ func segmentComponent(seg qq.Segment, names map[int64]string, o Options) (minecr
 }
 
 func mentionComponent(seg qq.Segment, names map[int64]string) minecraft.Component {
-	target := strings.TrimSpace(seg.Get("qq"))
-	if target == "all" {
+	target := strings.TrimSpace(seg.Target)
+	if target == qq.MentionAll {
 		return minecraft.Component{Text: "@全体成员", Color: colorMention}
 	}
 	var name string
@@ -234,7 +234,7 @@ func mentionComponent(seg qq.Segment, names map[int64]string) minecraft.Componen
 		name = names[id]
 	}
 	if name == "" {
-		name = strings.TrimPrefix(strings.TrimSpace(seg.Get("name")), "@")
+		name = strings.TrimPrefix(strings.TrimSpace(seg.Name), "@")
 	}
 	if name == "" {
 		name = target
@@ -245,15 +245,8 @@ func mentionComponent(seg qq.Segment, names map[int64]string) minecraft.Componen
 	return minecraft.Component{Text: "@" + truncateRunes(oneLine(stripSection(name)), maxNameRunes), Color: colorMention}
 }
 
-// isSticker tells an animated sticker or market face sent as an image from a
-// picture: the adapters mark it with a sub type other than normal ("0").
-func isSticker(seg qq.Segment) bool {
-	sub := strings.TrimSpace(seg.Get("sub_type"))
-	return sub != "" && sub != "0"
-}
-
 func stickerComponent(seg qq.Segment) minecraft.Component {
-	name := strings.TrimSpace(seg.Get("summary"))
+	name := strings.TrimSpace(seg.Summary)
 	if strings.HasPrefix(name, "[") && strings.HasSuffix(name, "]") {
 		name = name[1 : len(name)-1]
 	}
@@ -262,12 +255,12 @@ func stickerComponent(seg qq.Segment) minecraft.Component {
 		name = "动画表情"
 	}
 	c := minecraft.Component{Text: "[" + name + "]", Color: colorImage, Hover: hoverText(name)}
-	c.ClickURL = httpURL(seg.Get("url"))
+	c.ClickURL = httpURL(seg.URL)
 	return c
 }
 
 func imageComponent(seg qq.Segment, o Options) minecraft.Component {
-	link := httpURL(seg.Get("url"))
+	link := httpURL(seg.URL)
 	if o.ChatImage && link != "" {
 		// ChatImage (client mod) shows the picture inline from this code.
 		return minecraft.Component{Text: "[[CICode,url=" + link + ",name=图片]]", Color: colorImage}
@@ -277,10 +270,10 @@ func imageComponent(seg qq.Segment, o Options) minecraft.Component {
 
 func fileComponent(seg qq.Segment) minecraft.Component {
 	text := "[文件]"
-	if name := oneLine(stripSection(strings.TrimSpace(seg.Get("name")))); name != "" {
+	if name := oneLine(stripSection(strings.TrimSpace(seg.Name))); name != "" {
 		text = "[文件:" + name + "]"
 	}
-	return linked(text, colorMedia, "点击下载文件", seg.Get("url"))
+	return linked(text, colorMedia, "点击下载文件", seg.URL)
 }
 
 func forwardComponent(seg qq.Segment) minecraft.Component {

@@ -8,14 +8,6 @@ import (
 	"github.com/mcqq/bridge/qq"
 )
 
-func seg(typ string, kv ...string) qq.Segment {
-	data := make(map[string]string, len(kv)/2)
-	for i := 0; i+1 < len(kv); i += 2 {
-		data[kv[i]] = kv[i+1]
-	}
-	return qq.Segment{Type: typ, Data: data}
-}
-
 // hoverString flattens a hover to its text.
 func hoverString(c minecraft.Component) string { return minecraft.PlainText(c.Hover) }
 
@@ -27,8 +19,8 @@ const imageURL = "https://multimedia.nt.qq.com.cn/download?appid=1407&fileid=EhT
 func TestSegmentRendering(t *testing.T) {
 	biliCard := `{"app":"com.tencent.miniapp_01","prompt":"[QQ小程序]哔哩哔哩","meta":{"detail_1":{"title":"哔哩哔哩","desc":"【我的世界】红石音乐盒教程","qqdocurl":"https://b23.tv/Nwdv3jB","url":"m.q.qq.com/a/s/5354"}}}`
 	xmlCardPayload := `<?xml version='1.0' encoding='UTF-8' standalone='yes' ?><msg serviceID="1" brief="[分享]服务器公告" url="https://mc.example.com"><item><title>服务器公告</title><summary>今晚8点维护</summary></item></msg>`
-	forwardWithPreview := qq.Segment{Type: qq.SegForward, Data: map[string]string{"id": "f1"}, Forward: []qq.Message{
-		{Sender: qq.Member{UserID: 1, Card: "Alice"}, Segments: []qq.Segment{qq.Text("今晚维护"), seg(qq.SegImage, "url", imageURL)}},
+	forwardWithPreview := qq.Segment{Type: qq.SegForward, ID: "f1", Forward: []qq.Message{
+		{Sender: qq.Member{UserID: 1, Card: "Alice"}, Segments: []qq.Segment{qq.Text("今晚维护"), {Type: qq.SegImage, URL: imageURL}}},
 		{Segments: []qq.Segment{qq.Text("Bob: 收到")}},
 	}}
 
@@ -44,66 +36,66 @@ func TestSegmentRendering(t *testing.T) {
 		{name: "text keeps newlines, drops § codes", seg: qq.Text("hello §aworld\r\nbye & §"),
 			wantText: "hello world\nbye & ", wantColor: "white"},
 		{name: "empty text shows nothing", seg: qq.Text(""), wantNothing: true},
-		{name: "at uses the resolved name", seg: seg(qq.SegAt, "qq", "1357924680", "name", "Bob"),
+		{name: "at uses the resolved name", seg: qq.Segment{Type: qq.SegAt, Target: "1357924680", Name: "Bob"},
 			names: map[int64]string{1357924680: "鲍勃"}, wantText: "@鲍勃", wantColor: "green"},
-		{name: "at falls back to its own name", seg: seg(qq.SegAt, "qq", "1357924680", "name", "Bob"),
+		{name: "at falls back to its own name", seg: qq.Segment{Type: qq.SegAt, Target: "1357924680", Name: "Bob"},
 			wantText: "@Bob", wantColor: "green"},
-		{name: "at falls back to the number", seg: seg(qq.SegAt, "qq", "1357924680"),
+		{name: "at falls back to the number", seg: qq.Segment{Type: qq.SegAt, Target: "1357924680"},
 			wantText: "@1357924680", wantColor: "green"},
-		{name: "at all", seg: seg(qq.SegAt, "qq", "all"), wantText: "@全体成员", wantColor: "green"},
-		{name: "face from the table", seg: seg(qq.SegFace, "id", "14"), wantText: "[微笑]", wantColor: "yellow"},
-		{name: "large Milky face uses the same table", seg: seg(qq.SegFace, "id", "392", "is_large", "true"),
+		{name: "at all", seg: qq.Segment{Type: qq.SegAt, Target: qq.MentionAll}, wantText: "@全体成员", wantColor: "green"},
+		{name: "face from the table", seg: qq.Segment{Type: qq.SegFace, ID: "14"}, wantText: "[微笑]", wantColor: "yellow"},
+		{name: "large face uses the same table", seg: qq.Segment{Type: qq.SegFace, ID: "392"},
 			wantText: "[龙年快乐]", wantColor: "yellow"},
-		{name: "unknown face", seg: seg(qq.SegFace, "id", "99999"), wantText: "[表情]", wantColor: "yellow"},
-		{name: "market face shows its summary", seg: seg(qq.SegMFace, "summary", "[狗头]", "url", "https://gxh.vip.qq.com/raw300.gif"),
+		{name: "unknown face", seg: qq.Segment{Type: qq.SegFace, ID: "99999"}, wantText: "[表情]", wantColor: "yellow"},
+		{name: "market face shows its summary", seg: qq.Segment{Type: qq.SegMFace, Summary: "[狗头]", URL: "https://gxh.vip.qq.com/raw300.gif"},
 			wantText: "[狗头]", wantColor: "light_purple", wantHover: "狗头", wantClick: "https://gxh.vip.qq.com/raw300.gif"},
-		{name: "sticker image", seg: seg(qq.SegImage, "sub_type", "1", "summary", "[动画表情]", "url", imageURL),
+		{name: "sticker image", seg: qq.Segment{Type: qq.SegImage, Sticker: true, Summary: "[动画表情]", URL: imageURL},
 			wantText: "[动画表情]", wantColor: "light_purple", wantHover: "动画表情", wantClick: imageURL},
-		{name: "sticker without summary", seg: seg(qq.SegImage, "sub_type", "1"),
+		{name: "sticker without summary", seg: qq.Segment{Type: qq.SegImage, Sticker: true},
 			wantText: "[动画表情]", wantColor: "light_purple", wantHover: "动画表情"},
-		{name: "market face sent as image", seg: seg(qq.SegImage, "sub_type", "1", "summary", "[狗头]", "url", imageURL),
+		{name: "market face sent as image", seg: qq.Segment{Type: qq.SegImage, Sticker: true, Summary: "[狗头]", URL: imageURL},
 			wantText: "[狗头]", wantColor: "light_purple", wantHover: "狗头", wantClick: imageURL},
-		{name: "image", seg: seg(qq.SegImage, "sub_type", "0", "summary", "", "url", imageURL),
+		{name: "image", seg: qq.Segment{Type: qq.SegImage, Summary: "", URL: imageURL},
 			wantText: "[图片]", wantColor: "light_purple", wantHover: "点击查看图片", wantClick: imageURL},
-		{name: "picture with a summary", seg: seg(qq.SegImage, "sub_type", "0", "summary", "[图片]", "url", imageURL),
+		{name: "picture with a summary", seg: qq.Segment{Type: qq.SegImage, Summary: "[图片]", URL: imageURL},
 			wantText: "[图片]", wantColor: "light_purple", wantHover: "点击查看图片", wantClick: imageURL},
-		{name: "image as ChatImage code", seg: seg(qq.SegImage, "url", imageURL), opts: Options{ChatImage: true},
+		{name: "image as ChatImage code", seg: qq.Segment{Type: qq.SegImage, URL: imageURL}, opts: Options{ChatImage: true},
 			wantText: "[[CICode,url=" + imageURL + ",name=图片]]", wantColor: "light_purple"},
-		{name: "image without a usable URL is not clickable", seg: seg(qq.SegImage, "url", "file:///C:/a.png"),
+		{name: "image without a usable URL is not clickable", seg: qq.Segment{Type: qq.SegImage, URL: "file:///C:/a.png"},
 			wantText: "[图片]", wantColor: "light_purple"},
-		{name: "image URL without a scheme stays plain text", seg: seg(qq.SegImage, "url", "multimedia.nt.qq.com.cn/download?appid=1407"),
+		{name: "image URL without a scheme stays plain text", seg: qq.Segment{Type: qq.SegImage, URL: "multimedia.nt.qq.com.cn/download?appid=1407"},
 			wantText: "[图片]", wantColor: "light_purple"},
-		{name: "image URL with characters the game refuses is escaped", seg: seg(qq.SegImage, "url", "https://e.x/my pic{1}.png?a=|&b=100%"),
+		{name: "image URL with characters the game refuses is escaped", seg: qq.Segment{Type: qq.SegImage, URL: "https://e.x/my pic{1}.png?a=|&b=100%"},
 			wantText: "[图片]", wantColor: "light_purple", wantHover: "点击查看图片", wantClick: "https://e.x/my%20pic%7B1%7D.png?a=%7C&b=100%25"},
-		{name: "voice", seg: seg(qq.SegRecord, "url", "https://grouptalk.c2c.qq.com/?ver=2"), wantText: "[语音]", wantColor: "gold"},
-		{name: "video", seg: seg(qq.SegVideo, "url", "https://multimedia.nt.qq.com.cn/v"),
+		{name: "voice", seg: qq.Segment{Type: qq.SegRecord, URL: "https://grouptalk.c2c.qq.com/?ver=2"}, wantText: "[语音]", wantColor: "gold"},
+		{name: "video", seg: qq.Segment{Type: qq.SegVideo, URL: "https://multimedia.nt.qq.com.cn/v"},
 			wantText: "[视频]", wantColor: "gold", wantHover: "点击查看视频", wantClick: "https://multimedia.nt.qq.com.cn/v"},
-		{name: "file by name", seg: seg(qq.SegFile, "name", "modpack-1.20.1.zip", "file_id", "/8b1f"),
+		{name: "file by name", seg: qq.Segment{Type: qq.SegFile, Name: "modpack-1.20.1.zip"},
 			wantText: "[文件:modpack-1.20.1.zip]", wantColor: "gold"},
-		{name: "file, downloadable", seg: seg(qq.SegFile, "name", "world.zip", "url", "https://njc-download.ftn.qq.com/x"),
+		{name: "file, downloadable", seg: qq.Segment{Type: qq.SegFile, Name: "world.zip", URL: "https://njc-download.ftn.qq.com/x"},
 			wantText: "[文件:world.zip]", wantColor: "gold", wantHover: "点击下载文件", wantClick: "https://njc-download.ftn.qq.com/x"},
-		{name: "file without a name", seg: seg(qq.SegFile, "file", "NapCatOneBotUUID-token"),
+		{name: "file without a name", seg: qq.Segment{Type: qq.SegFile},
 			wantText: "[文件]", wantColor: "gold"},
-		{name: "reply marker shows nothing", seg: seg(qq.SegReply, "id", "1402815937"), wantNothing: true},
-		{name: "forward without content", seg: seg(qq.SegForward, "id", "7454101238470911234"),
+		{name: "reply marker shows nothing", seg: qq.Segment{Type: qq.SegReply, ID: "1402815937"}, wantNothing: true},
+		{name: "forward without content", seg: qq.Segment{Type: qq.SegForward, ID: "7454101238470911234"},
 			wantText: "[聊天记录]", wantColor: "gold", wantHover: "聊天记录"},
 		{name: "forward with preview", seg: forwardWithPreview,
 			wantText: "[聊天记录]", wantColor: "gold", wantHover: "Alice: 今晚维护[图片]\nBob: 收到"},
-		{name: "json card", seg: seg(qq.SegJSON, "data", biliCard),
+		{name: "json card", seg: qq.Segment{Type: qq.SegJSON, Payload: biliCard},
 			wantText: "[卡片:哔哩哔哩]", wantColor: "gold", wantHover: "【我的世界】红石音乐盒教程\n点击打开链接", wantClick: "https://b23.tv/Nwdv3jB"},
-		{name: "json card with bad JSON", seg: seg(qq.SegJSON, "data", "{not json"), wantText: "[卡片]", wantColor: "gold"},
-		{name: "json card naming nothing", seg: seg(qq.SegJSON, "data", `{"app":"x"}`), wantText: "[卡片消息]", wantColor: "gold"},
-		{name: "xml card", seg: seg(qq.SegXML, "data", xmlCardPayload),
+		{name: "json card with bad JSON", seg: qq.Segment{Type: qq.SegJSON, Payload: "{not json"}, wantText: "[卡片]", wantColor: "gold"},
+		{name: "json card naming nothing", seg: qq.Segment{Type: qq.SegJSON, Payload: `{"app":"x"}`}, wantText: "[卡片消息]", wantColor: "gold"},
+		{name: "xml card", seg: qq.Segment{Type: qq.SegXML, Payload: xmlCardPayload},
 			wantText: "[卡片:服务器公告]", wantColor: "gold", wantHover: "今晚8点维护\n点击打开链接", wantClick: "https://mc.example.com"},
-		{name: "xml card with bad XML", seg: seg(qq.SegXML, "data", "<msg brief='x'"), wantText: "[卡片]", wantColor: "gold"},
-		{name: "dice", seg: seg(qq.SegDice, "result", "4"), wantText: "[骰子:4]", wantColor: "yellow"},
-		{name: "rps", seg: seg(qq.SegRPS, "result", "2"), wantText: "[猜拳]", wantColor: "yellow"},
-		{name: "poke", seg: seg(qq.SegPoke, "type", "1", "id", "1"), wantText: "[戳一戳]", wantColor: "yellow"},
-		{name: "shake", seg: seg(qq.SegShake), wantText: "[窗口抖动]", wantColor: "yellow"},
-		{name: "markdown", seg: seg(qq.SegMarkdown, "content", "# 公告\n**重启** 见[这里](https://x.y) `now`"),
+		{name: "xml card with bad XML", seg: qq.Segment{Type: qq.SegXML, Payload: "<msg brief='x'"}, wantText: "[卡片]", wantColor: "gold"},
+		{name: "dice", seg: qq.Segment{Type: qq.SegDice, Result: "4"}, wantText: "[骰子:4]", wantColor: "yellow"},
+		{name: "rps", seg: qq.Segment{Type: qq.SegRPS, Result: "2"}, wantText: "[猜拳]", wantColor: "yellow"},
+		{name: "poke", seg: qq.Segment{Type: qq.SegPoke}, wantText: "[戳一戳]", wantColor: "yellow"},
+		{name: "shake", seg: qq.Segment{Type: qq.SegShake}, wantText: "[窗口抖动]", wantColor: "yellow"},
+		{name: "markdown", seg: qq.Segment{Type: qq.SegMarkdown, Text: "# 公告\n**重启** 见[这里](https://x.y) `now`"},
 			wantText: "公告\n重启 见这里 now", wantColor: "white"},
-		{name: "unknown type", seg: seg("onlinefile", "fileName", "world-backup.tar.gz"), wantText: "[onlinefile]", wantColor: "gray"},
-		{name: "type missing", seg: seg(""), wantText: "[未知消息]", wantColor: "gray"},
+		{name: "unknown type", seg: qq.Segment{Type: "onlinefile"}, wantText: "[onlinefile]", wantColor: "gray"},
+		{name: "type missing", seg: qq.Segment{Type: ""}, wantText: "[未知消息]", wantColor: "gray"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -165,7 +157,7 @@ func TestSenderLine(t *testing.T) {
 		GroupID:   712345678,
 		GroupName: "我的世界交流群",
 		Sender:    qq.Member{UserID: 1019283746, Nickname: "alice", Card: "Alice"},
-		Segments:  []qq.Segment{seg(qq.SegAt, "qq", "1357924680"), qq.Text(" 开服了吗")},
+		Segments:  []qq.Segment{{Type: qq.SegAt, Target: "1357924680"}, qq.Text(" 开服了吗")},
 		Names:     map[int64]string{1357924680: "Bob"},
 	}
 
@@ -203,12 +195,12 @@ func TestReplyOnSenderLine(t *testing.T) {
 	base := QQMessage{
 		GroupID:  1,
 		Sender:   qq.Member{UserID: 2, Card: "Alice"},
-		Segments: []qq.Segment{seg(qq.SegReply, "id", "9"), qq.Text("开的")},
+		Segments: []qq.Segment{{Type: qq.SegReply, ID: "9"}, qq.Text("开的")},
 	}
 
 	t.Run("quoted message in the hover", func(t *testing.T) {
 		m := base
-		m.Reply = &Reply{Author: "Bob", Quoted: []qq.Segment{qq.Text("今晚开服吗"), seg(qq.SegImage, "url", imageURL)}}
+		m.Reply = &Reply{Author: "Bob", Quoted: []qq.Segment{qq.Text("今晚开服吗"), {Type: qq.SegImage, URL: imageURL}}}
 		got := line(t, QQToGame(m, Options{}))
 		if text := minecraft.PlainText(got); text != "Alice(回复 @Bob)：开的" {
 			t.Fatalf("line = %q", text)
@@ -233,7 +225,7 @@ func TestReplyOnSenderLine(t *testing.T) {
 	})
 	t.Run("Milky reply carrying the quote inline", func(t *testing.T) {
 		m := base
-		m.Segments = []qq.Segment{{Type: qq.SegReply, Data: map[string]string{"id": "48190"},
+		m.Segments = []qq.Segment{{Type: qq.SegReply, ID: "48190",
 			Quoted: &qq.Message{Sender: qq.Member{UserID: 1357924680}, Segments: []qq.Segment{qq.Text("服务器什么时候维护？")}}}}
 		got := line(t, QQToGame(m, Options{}))
 		if r := got[1]; r.Text != "(回复 @1357924680)" || hoverString(r) != "回复内容：服务器什么时候维护？" {
@@ -251,7 +243,7 @@ func TestReplyOnSenderLine(t *testing.T) {
 // TestLineEncodesInBothStyles checks the wire spelling of one full line.
 func TestLineEncodesInBothStyles(t *testing.T) {
 	m := QQMessage{GroupID: 1, Sender: qq.Member{UserID: 2, Card: "Alice"},
-		Segments: []qq.Segment{seg(qq.SegImage, "url", imageURL)}}
+		Segments: []qq.Segment{{Type: qq.SegImage, URL: imageURL}}}
 	cs := QQToGame(m, Options{})
 	legacy, err := minecraft.Marshal(cs, minecraft.StyleLegacy)
 	if err != nil {

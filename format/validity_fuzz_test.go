@@ -34,8 +34,6 @@ var fuzzTypes = []string{qq.SegText, qq.SegAt, qq.SegFace, qq.SegImage, qq.SegMF
 	qq.SegFile, qq.SegReply, qq.SegForward, qq.SegJSON, qq.SegXML, qq.SegDice, qq.SegRPS, qq.SegPoke,
 	qq.SegShake, qq.SegMarkdown, "onlinefile", ""}
 
-var fuzzKeys = []string{"text", "qq", "name", "id", "url", "summary", "sub_type", "subType", "file", "data", "result", "content"}
-
 // fuzzMessage builds a QQ message from a little program: each 3 bytes make
 // a segment (type, key, value: one of a, b or fuzzValues), with its url and
 // text fields filled too; byte 0xFF repeats the previous segment 100×n times,
@@ -49,7 +47,7 @@ func fuzzMessage(program []byte, a, b string) []qq.Segment {
 	for i := 0; i+2 < len(program) && len(segs) < 50_000 && size < fuzzMessageBytes; i += 3 {
 		if program[i] == 0xFF && len(segs) > 0 {
 			last := segs[len(segs)-1]
-			lastSize := 1 + len(last.Get("text")) + len(last.Get("url"))
+			lastSize := 1 + len(last.Text) + len(last.URL)
 			for n := 100 * int(program[i+1]); n > 0 && len(segs) < 50_000 && size < fuzzMessageBytes; n-- {
 				segs = append(segs, last)
 				size += lastSize
@@ -58,22 +56,18 @@ func fuzzMessage(program []byte, a, b string) []qq.Segment {
 		}
 		s := qq.Segment{
 			Type: fuzzTypes[int(program[i])%len(fuzzTypes)],
-			Data: map[string]string{
-				"url":  values[int(program[i+2])%len(values)],
-				"text": values[int(program[i+1])%len(values)],
-			},
+			URL:  values[int(program[i+2])%len(values)],
+			Text: values[int(program[i+1])%len(values)],
 		}
-		s.Data[fuzzKeys[int(program[i+1])%len(fuzzKeys)]] = values[int(program[i+2])%len(values)]
+		setFuzzField(&s, int(program[i+1]), values[int(program[i+2])%len(values)])
 		switch s.Type {
 		case qq.SegForward:
 			s.Forward = []qq.Message{{Segments: []qq.Segment{qq.Text(a)}}}
 		case qq.SegReply:
-			s.Quoted = &qq.Message{Segments: []qq.Segment{{Type: b, Data: map[string]string{"url": a}}}}
+			s.Quoted = &qq.Message{Segments: []qq.Segment{{Type: b, URL: a}}}
 		}
 		segs = append(segs, s)
-		for _, v := range s.Data {
-			size += len(v)
-		}
+		size += len(s.Text) + len(s.Target) + len(s.Name) + len(s.ID) + len(s.URL) + len(s.Summary) + len(s.Result) + len(s.Payload)
 	}
 	return segs
 }

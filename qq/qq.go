@@ -1,6 +1,6 @@
 // Package qq is the protocol-neutral model of the QQ side: messages, segments
-// and members as the relay and the formatter see them. The OneBot 11 and Milky
-// packages translate their wire shapes into these types.
+// and members as the relay and the formatter see them. The OneBot 11, Milky
+// and Satori packages translate their wire shapes into these types.
 package qq
 
 import (
@@ -9,9 +9,10 @@ import (
 	"time"
 )
 
-// Segment types use OneBot 11 names; Milky's equivalents are mapped onto them
-// (mention → at, market_face → mface, light_app → json, …). Types the bridge
-// does not know keep their wire name and are rendered as "[type]".
+// Segment types use OneBot 11 names; Milky's and Satori's equivalents are
+// mapped onto them (mention → at, market_face → mface, light_app → json, …).
+// Types the bridge does not know keep their wire name and are rendered as
+// "[type]".
 const (
 	SegText     = "text"
 	SegAt       = "at"
@@ -32,21 +33,46 @@ const (
 	SegMarkdown = "markdown"
 )
 
-// Segment is one piece of a QQ message. Data holds the segment's scalar fields
-// with numbers and booleans normalised to strings at decode time, so the
-// formatter never cares whether an implementation sent "14" or 14.
+// MentionAll is the Target of an at segment that mentions everyone.
+const MentionAll = "all"
+
+// Segment is one piece of a QQ message. Type says which fields carry
+// something; the others stay empty. The adapters fill them the same way
+// whatever the protocol, so the relay and the formatter never see how an
+// implementation spelled a field or typed a value:
 //
-// Conventional keys (OneBot names): text.text; at.qq ("all" for everyone) and
-// at.name when the bot supplied it; face.id; image.url, image.summary,
-// image.sub_type ("0" or absent for a picture, anything else a sticker: the
-// adapters mark stickers known by other signs); mface.summary, mface.url;
-// record/video.url; file.name (filled by the adapters), file.url; reply.id; forward.id; json.data;
-// xml.data; dice.result; rps.result; markdown.content.
+//	text           Text
+//	markdown       Text: the markdown source
+//	at             Target: the mentioned QQ number, or MentionAll;
+//	               Name: the name the bot showed, when it sent one
+//	face           ID: the face id ("14")
+//	image          URL; Summary: what QQ shows for it ("[动画表情]");
+//	               Sticker: an animated sticker or market face, not a picture
+//	mface          URL, Summary
+//	record, video  URL
+//	file           URL; Name: the file's name, when the bot gave it
+//	reply          ID: the quoted message (a Message.ID, or the bare
+//	               sequence number a Milky reply carries); Quoted
+//	forward        ID; Forward
+//	json, xml      Payload: the card's JSON or XML text
+//	dice, rps      Result
+//	poke, shake    nothing else; likewise the types the bridge does not know
+//
+// For outgoing media, URL is what the bot fetches: an http(s) link, a path
+// or base64:// data.
 type Segment struct {
-	Type string
-	Data map[string]string
+	Type    string
+	Text    string
+	Target  string
+	Name    string
+	ID      string
+	URL     string
+	Summary string
+	Sticker bool
+	Result  string
+	Payload string
 	// Quoted is the quoted message of a reply when the payload carries it
-	// inline (Milky does); otherwise the relay fetches it by reply.id.
+	// inline (Milky, Satori do); otherwise the relay fetches it by ID.
 	Quoted *Message
 	// Forward holds the messages of a forwarded chat record when they are
 	// available (NapCat with parseMultMsg, Milky's preview lines).
@@ -54,10 +80,7 @@ type Segment struct {
 }
 
 // Text returns a text segment.
-func Text(s string) Segment { return Segment{Type: SegText, Data: map[string]string{"text": s}} }
-
-// Get returns Data[key] ("" when absent).
-func (s Segment) Get(key string) string { return s.Data[key] }
+func Text(s string) Segment { return Segment{Type: SegText, Text: s} }
 
 // Member is what the bridge knows about a message's sender.
 type Member struct {
@@ -96,7 +119,7 @@ func (m Message) PlainText() string {
 	var b strings.Builder
 	for _, s := range m.Segments {
 		if s.Type == SegText {
-			b.WriteString(s.Data["text"])
+			b.WriteString(s.Text)
 		}
 	}
 	return b.String()

@@ -76,10 +76,10 @@ func mentionsAfterText(segs []qq.Segment) []int64 {
 	started := false
 	for _, s := range segs {
 		switch {
-		case s.Type == qq.SegText && strings.TrimSpace(s.Get("text")) != "":
+		case s.Type == qq.SegText && strings.TrimSpace(s.Text) != "":
 			started = true
 		case s.Type == qq.SegAt && started:
-			if id, err := strconv.ParseInt(s.Get("qq"), 10, 64); err == nil && id > 0 {
+			if id, err := strconv.ParseInt(s.Target, 10, 64); err == nil && id > 0 {
 				out = append(out, id)
 			}
 		}

@@ -39,7 +39,7 @@ func TestCheckName(t *testing.T) {
 
 // "@bot /unbind @Bob": the bot mentioned before the command is no argument.
 func TestMentionsAfterText(t *testing.T) {
-	at := func(id string) qq.Segment { return qq.Segment{Type: qq.SegAt, Data: map[string]string{"qq": id}} }
+	at := func(id string) qq.Segment { return qq.Segment{Type: qq.SegAt, Target: id} }
 	segs := []qq.Segment{at("2401234567"), qq.Text(" /unbind "), at("1357924680"), at("all"), at("1019283746")}
 	if got := mentionsAfterText(segs); !slices.Equal(got, []int64{1357924680, 1019283746}) {
 		t.Errorf("mentions %v", got)

@@ -48,7 +48,7 @@ func (r *Relay) parseCommand(m qq.Message) (command, bool) {
 	var b strings.Builder
 	for _, s := range m.Segments {
 		if s.Type == qq.SegText {
-			b.WriteString(s.Get("text"))
+			b.WriteString(s.Text)
 		}
 	}
 	text := strings.TrimSpace(b.String())

@@ -117,11 +117,11 @@ func TestRCONPermissionsOtherwise(t *testing.T) {
 }
 
 func reply(id string) qq.Segment {
-	return qq.Segment{Type: qq.SegReply, Data: map[string]string{"id": id}}
+	return qq.Segment{Type: qq.SegReply, ID: id}
 }
 
 func mention(user string) qq.Segment {
-	return qq.Segment{Type: qq.SegAt, Data: map[string]string{"qq": user}}
+	return qq.Segment{Type: qq.SegAt, Target: user}
 }
 
 // Our commands are recognised with their aliases, in any case, after a
@@ -152,7 +152,7 @@ func TestParseCommand(t *testing.T) {
 		// A leading quote or mention does not hide a command; text
 		// segments are read as one.
 		{"/", []qq.Segment{reply("42"), mention("2401234567"), qq.Text(" /mcs")}, true, command{name: "mcs", typed: "/mcs"}},
-		{"/", []qq.Segment{qq.Text("/mcb 你"), {Type: qq.SegFace, Data: map[string]string{"id": "14"}}, qq.Text("好")}, true, command{name: "mcb", typed: "/mcb", args: "你好"}},
+		{"/", []qq.Segment{qq.Text("/mcb 你"), {Type: qq.SegFace, ID: "14"}, qq.Text("好")}, true, command{name: "mcb", typed: "/mcb", args: "你好"}},
 		// COMMAND_PREFIX of any length; "/" then means nothing.
 		{"#", []qq.Segment{qq.Text("#mcs")}, true, command{name: "mcs", typed: "#mcs"}},
 		{"#", []qq.Segment{qq.Text("#rcon @survival list")}, true, command{name: "mcc", typed: "#rcon", target: "survival", args: "list"}},
@@ -164,7 +164,7 @@ func TestParseCommand(t *testing.T) {
 		{"/", []qq.Segment{qq.Text("/mcsx")}, false, command{}},
 		{"/", []qq.Segment{qq.Text("mcs")}, false, command{}},
 		{"/", []qq.Segment{qq.Text("看看 /mcs")}, false, command{}},
-		{"/", []qq.Segment{{Type: qq.SegImage, Data: map[string]string{"url": "https://i.example.com/a.png"}}}, false, command{}},
+		{"/", []qq.Segment{{Type: qq.SegImage, URL: "https://i.example.com/a.png"}}, false, command{}},
 		{"/", nil, false, command{}},
 	}
 	for _, c := range cases {

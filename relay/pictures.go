@@ -38,10 +38,7 @@ func (l qqLine) content() []qq.Segment {
 func (l qqLine) queueBytes() int {
 	n := len(l.Text)
 	for _, s := range l.Segments {
-		n += len(s.Type)
-		for k, v := range s.Data {
-			n += len(k) + len(v)
-		}
+		n += len(s.Type) + len(s.Text) + len(s.URL) // what ChatSegments fills
 	}
 	return n
 }
@@ -51,7 +48,7 @@ func (l qqLine) queueBytes() int {
 func (l qqLine) size() (runes, pictures int) {
 	for _, s := range l.content() {
 		if s.Type == qq.SegText {
-			runes += utf8.RuneCountInString(s.Get("text"))
+			runes += utf8.RuneCountInString(s.Text)
 		} else {
 			runes++
 			pictures++
@@ -87,7 +84,7 @@ func (m *mergedMessage) add(l qqLine) {
 	}
 	for _, s := range l.content() {
 		if s.Type == qq.SegText {
-			m.appendText(s.Get("text"))
+			m.appendText(s.Text)
 		} else {
 			m.segs = append(m.segs, s)
 		}
@@ -105,7 +102,7 @@ func (m *mergedMessage) appendText(s string) {
 		return
 	}
 	if n := len(m.segs); n > 0 && m.segs[n-1].Type == qq.SegText {
-		m.segs[n-1] = qq.Text(m.segs[n-1].Get("text") + s)
+		m.segs[n-1] = qq.Text(m.segs[n-1].Text + s)
 		return
 	}
 	m.segs = append(m.segs, qq.Text(s))
@@ -117,5 +114,5 @@ func withQuote(id string, segs []qq.Segment) []qq.Segment {
 	if id == "" {
 		return segs
 	}
-	return append([]qq.Segment{{Type: qq.SegReply, Data: map[string]string{"id": id}}}, segs...)
+	return append([]qq.Segment{{Type: qq.SegReply, ID: id}}, segs...)
 }

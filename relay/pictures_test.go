@@ -15,9 +15,9 @@ func describe(segs []qq.Segment) string {
 	parts := make([]string, len(segs))
 	for i, s := range segs {
 		if s.Type == qq.SegText {
-			parts[i] = fmt.Sprintf("%q", s.Get("text"))
+			parts[i] = fmt.Sprintf("%q", s.Text)
 		} else {
-			parts[i] = s.Type + " " + s.Get("url")
+			parts[i] = s.Type + " " + s.URL
 		}
 	}
 	return strings.Join(parts, " | ")
@@ -111,9 +111,9 @@ func TestGameChatPicturesReachQQ(t *testing.T) {
 			var got []string
 			for _, s := range w.bot.Sent()[0].Message {
 				if s.Type == qq.SegText {
-					got = append(got, s.Get("text"))
+					got = append(got, s.Text)
 				} else {
-					got = append(got, s.Type+" "+s.Get("file"))
+					got = append(got, s.Type+" "+s.URL)
 				}
 			}
 			want := []string{"Steve：看 https://i.example.com/a.png 好看吗"}

@@ -378,7 +378,7 @@ func (r *Relay) chatSegments(segs []qq.Segment) ([]qq.Segment, bool) {
 		segs = slices.Clone(segs)
 		for i, s := range segs {
 			if s.Type == qq.SegText {
-				t := strings.TrimLeftFunc(s.Get("text"), unicode.IsSpace) // as leadingText
+				t := strings.TrimLeftFunc(s.Text, unicode.IsSpace) // as leadingText
 				if t == "" {
 					continue
 				}
@@ -398,7 +398,7 @@ func leadingText(segs []qq.Segment) string {
 		case qq.SegReply, qq.SegAt:
 			continue
 		case qq.SegText:
-			if t := strings.TrimSpace(s.Get("text")); t != "" {
+			if t := strings.TrimSpace(s.Text); t != "" {
 				return t
 			}
 			continue

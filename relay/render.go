@@ -25,7 +25,7 @@ func (r *Relay) renderQQ(ctx context.Context, ev qq.Event) []minecraft.Component
 	for _, s := range msg.Segments {
 		switch s.Type {
 		case qq.SegAt:
-			id, err := strconv.ParseInt(s.Get("qq"), 10, 64)
+			id, err := strconv.ParseInt(s.Target, 10, 64)
 			if err != nil || names[id] != "" {
 				continue // "all", or already known
 			}
@@ -72,7 +72,7 @@ func (r *Relay) needsLookup(ev qq.Event) bool {
 		case qq.SegReply:
 			return true
 		case qq.SegAt:
-			if _, err := strconv.ParseInt(s.Get("qq"), 10, 64); err == nil {
+			if _, err := strconv.ParseInt(s.Target, 10, 64); err == nil {
 				return true
 			}
 		}
@@ -97,7 +97,7 @@ func (r *Relay) memberName(ctx context.Context, group, user int64) string {
 // quoted finds the message a reply segment points at: inline (Milky) or
 // fetched by id (OneBot get_msg). The author is named like a mention.
 func (r *Relay) quoted(ctx context.Context, group int64, s qq.Segment) *format.Reply {
-	id := s.Get("id")
+	id := s.ID
 	if s.Quoted != nil && s.Quoted.ID != "" {
 		id = s.Quoted.ID
 	}

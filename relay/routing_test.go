@@ -14,7 +14,7 @@ import (
 // past a leading quote or mention and blank space; the sync prefix is
 // removed from what is forwarded.
 func TestChatSegments(t *testing.T) {
-	img := qq.Segment{Type: qq.SegImage, Data: map[string]string{"url": "https://i.example.com/a.png"}}
+	img := qq.Segment{Type: qq.SegImage, URL: "https://i.example.com/a.png"}
 	cases := []struct {
 		name   string
 		sync   string

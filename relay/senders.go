@@ -94,7 +94,7 @@ func quoting(id, text string) []qq.Segment {
 	if id == "" {
 		return []qq.Segment{qq.Text(text)}
 	}
-	return []qq.Segment{{Type: qq.SegReply, Data: map[string]string{"id": id}}, qq.Text(text)}
+	return []qq.Segment{{Type: qq.SegReply, ID: id}, qq.Text(text)}
 }
 
 func (r *Relay) privateSender() sender[qqPrivate] {

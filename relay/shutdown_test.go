@@ -40,7 +40,7 @@ func TestShutdownHandlesWhatWasRead(t *testing.T) {
 	}
 	var replied bool
 	for _, s := range w.bot.Sent() {
-		replied = replied || s.Message[0].Type == qq.SegReply && s.Message[0].Get("id") == strconv.FormatInt(help, 10)
+		replied = replied || s.Message[0].Type == qq.SegReply && s.Message[0].ID == strconv.FormatInt(help, 10)
 	}
 	line := slices.Contains(w.lines(groupA), "Steve：再见") // maybe merged with the reply
 	if !replied || !line {
@@ -68,7 +68,7 @@ func TestShutdownRepliesToRunningCommands(t *testing.T) {
 	w.waitFor("the command at the server", func() bool { return len(w.requests("survival", "send_rcon_command")) == 1 })
 	w.stop()
 	for _, s := range w.bot.Sent() {
-		if s.Message[0].Get("id") == strconv.FormatInt(id, 10) {
+		if s.Message[0].ID == strconv.FormatInt(id, 10) {
 			if s.Text != "[survival] 失败：桥接正在关闭" {
 				t.Errorf("reply %q", s.Text)
 			}

@@ -184,7 +184,7 @@ func TestBindVerifiedInGame(t *testing.T) {
 	var confirmed string
 	w.waitFor("the confirmation", func() bool {
 		for _, s := range w.bot.Sent() {
-			if len(s.Message) > 0 && s.Message[0].Get("id") == strconv.FormatInt(id, 10) && s.Text != answer {
+			if len(s.Message) > 0 && s.Message[0].ID == strconv.FormatInt(id, 10) && s.Text != answer {
 				confirmed = s.Text
 				return true
 			}

@@ -164,11 +164,11 @@ func runDemo(ctx context.Context, w io.Writer, protocolName string) error {
 	}
 	fmt.Fprintln(w, "  QQ ▶ Alice_MC (replying to Bob): @Bob 今晚8点，记得保存 /微笑 [image]")
 	bot.say(group, alice, []qq.Segment{
-		{Type: qq.SegReply, Data: map[string]string{"id": asked}},
-		{Type: qq.SegAt, Data: map[string]string{"qq": strconv.FormatInt(bob.UserID, 10)}},
+		{Type: qq.SegReply, ID: asked},
+		{Type: qq.SegAt, Target: strconv.FormatInt(bob.UserID, 10)},
 		qq.Text(" 今晚8点，记得保存"),
-		{Type: qq.SegFace, Data: map[string]string{"id": "14"}},
-		{Type: qq.SegImage, Data: map[string]string{"url": "https://example.com/map.png", "sub_type": "0"}},
+		{Type: qq.SegFace, ID: "14"},
+		{Type: qq.SegImage, URL: "https://example.com/map.png"},
 	})
 	if err := gameSaw(); err != nil {
 		return err

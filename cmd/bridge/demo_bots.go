@@ -29,7 +29,7 @@ type demoSent struct{ text, replyTo string }
 func sentOf(text string, msg []qq.Segment) demoSent {
 	d := demoSent{text: text}
 	if len(msg) > 0 && msg[0].Type == qq.SegReply {
-		d.replyTo = msg[0].Get("id")
+		d.replyTo = msg[0].ID
 	}
 	return d
 }

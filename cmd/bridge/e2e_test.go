@@ -11,14 +11,16 @@ import (
 	"testing"
 
 	"github.com/mcqq/bridge/qq"
+	"github.com/mcqq/bridge/qq/onebot"
 )
 
+// seg builds a segment from OneBot-style data: key, value, key, value, ….
 func seg(typ string, kv ...string) qq.Segment {
-	s := qq.Segment{Type: typ, Data: map[string]string{}}
+	data := map[string]string{}
 	for i := 0; i+1 < len(kv); i += 2 {
-		s.Data[kv[i]] = kv[i+1]
+		data[kv[i]] = kv[i+1]
 	}
-	return s
+	return onebot.SegmentFromData(typ, data)
 }
 
 // A NapCat-shaped group message with text, at, face, image and reply arrives

@@ -334,7 +334,7 @@ func (w *world) reply(group int64, id int64) string {
 	w.waitFor("a reply to message "+strconv.FormatInt(id, 10), func() bool {
 		for _, s := range w.bot.Sent() {
 			if s.GroupID == group && len(s.Message) > 0 && s.Message[0].Type == qq.SegReply &&
-				s.Message[0].Get("id") == strconv.FormatInt(id, 10) {
+				s.Message[0].ID == strconv.FormatInt(id, 10) {
 				text = s.Text
 				return true
 			}

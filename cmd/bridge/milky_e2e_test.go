@@ -32,7 +32,7 @@ func TestMilkyBridgesBothWays(t *testing.T) {
 			asked := bot.GroupMessage(groupA, bob, []qq.Segment{qq.Text("几点维护？")})
 			w.waitRequests("survival", "broadcast", 1)
 			bot.GroupMessage(groupA, alice, []qq.Segment{
-				{Type: qq.SegReply, Data: map[string]string{"id": strconv.FormatInt(asked, 10)}},
+				{Type: qq.SegReply, ID: strconv.FormatInt(asked, 10)},
 				qq.Text("八点"),
 			})
 			reqs := w.waitRequests("survival", "broadcast", 2)
@@ -53,7 +53,7 @@ func TestMilkyBridgesBothWays(t *testing.T) {
 			cmd := bot.GroupMessage(groupA, bob, []qq.Segment{qq.Text("/mcs")})
 			wait("the /mcs reply", func() bool {
 				for _, s := range bot.Sent() {
-					if len(s.Message) > 0 && s.Message[0].Type == qq.SegReply && strings.HasSuffix(s.Message[0].Get("id"), strconv.FormatInt(cmd, 10)) &&
+					if len(s.Message) > 0 && s.Message[0].Type == qq.SegReply && strings.HasSuffix(s.Message[0].ID, strconv.FormatInt(cmd, 10)) &&
 						strings.Contains(s.Text, "[survival] 已连接") {
 						return true
 					}

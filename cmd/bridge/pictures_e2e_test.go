@@ -96,7 +96,7 @@ func TestGamePicturesCanBeTurnedOff(t *testing.T) {
 	w.mc["survival"].Chat("Steve", gamePictureChat[0])
 	w.waitFor("the chat line", func() bool { return len(w.bot.Sent()) > 0 })
 	got := w.bot.Sent()[0].Message
-	if len(got) != 1 || got[0].Type != qq.SegText || got[0].Get("text") != "Steve："+gamePictureChat[0] {
+	if len(got) != 1 || got[0].Type != qq.SegText || got[0].Text != "Steve："+gamePictureChat[0] {
 		t.Errorf("sent %+v, want the line as text", got)
 	}
 }

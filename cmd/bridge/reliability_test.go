@@ -315,7 +315,7 @@ func TestShutdownDeliversTheReplyOfARunningCommand(t *testing.T) {
 	}
 	for _, s := range bot.Sent() {
 		if s.GroupID == groupA && len(s.Message) > 0 && s.Message[0].Type == qq.SegReply &&
-			s.Message[0].Get("id") == strconv.FormatInt(id, 10) {
+			s.Message[0].ID == strconv.FormatInt(id, 10) {
 			if s.Text != "[survival] 失败：桥接正在关闭" {
 				t.Errorf("reply %q", s.Text)
 			}

@@ -50,7 +50,7 @@ func satoriReply(w *world, bot *satori.Bot, id string) string {
 	var text string
 	w.waitFor("a reply to "+id, func() bool {
 		for _, s := range bot.Sent() {
-			if len(s.Message) > 0 && s.Message[0].Type == qq.SegReply && s.Message[0].Get("id") == id {
+			if len(s.Message) > 0 && s.Message[0].Type == qq.SegReply && s.Message[0].ID == id {
 				text = s.Text
 				return true
 			}

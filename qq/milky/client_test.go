@@ -151,7 +151,7 @@ func TestEventStream(t *testing.T) {
 				t.Errorf("SelfID = %d, want the bot's uin from get_login_info", c.SelfID())
 			}
 
-			segs := []qq.Segment{qq.Text("今晚维护 "), {Type: qq.SegAt, Data: map[string]string{"qq": "1357924680", "name": "Bob"}}}
+			segs := []qq.Segment{qq.Text("今晚维护 "), {Type: qq.SegAt, Target: "1357924680", Name: "Bob"}}
 			seq := m.GroupMessage(testGroup, alice, segs)
 			ev := nextEvent(t, c)
 			if ev.Kind != qq.GroupMessage || ev.GroupID != testGroup || ev.GroupName != "MC服务器交流群" {
@@ -160,7 +160,7 @@ func TestEventStream(t *testing.T) {
 			if ev.Message.ID != messageID("group", testGroup, seq) || ev.Message.Sender != alice {
 				t.Errorf("message %q from %+v", ev.Message.ID, ev.Message.Sender)
 			}
-			if got := segmentTypes(ev.Message.Segments); got != "text at" || ev.Message.Segments[1].Get("name") != "Bob" {
+			if got := segmentTypes(ev.Message.Segments); got != "text at" || ev.Message.Segments[1].Name != "Bob" {
 				t.Errorf("segments = %+v", ev.Message.Segments)
 			}
 			if sse := strings.Contains(logs.String(), "reading events over SSE"); sse != tc.noWebSocket {
@@ -265,10 +265,10 @@ func TestSendMessages(t *testing.T) {
 	if err := c.SendGroupMessage(ctx, testGroup, fixtureOutgoing); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.SendPrivateMessage(ctx, alice.UserID, []qq.Segment{qq.Text("hi "), {Type: qq.SegFace, Data: map[string]string{"id": "14"}}}); err != nil {
+	if err := c.SendPrivateMessage(ctx, alice.UserID, []qq.Segment{qq.Text("hi "), {Type: qq.SegFace, ID: "14"}}); err != nil {
 		t.Fatal(err)
 	}
-	err := c.SendGroupMessage(ctx, testGroup, []qq.Segment{{Type: qq.SegForward, Data: map[string]string{"id": "x"}}})
+	err := c.SendGroupMessage(ctx, testGroup, []qq.Segment{{Type: qq.SegForward, ID: "x"}})
 	if err == nil || !strings.Contains(err.Error(), "forward") {
 		t.Errorf("unsupported segment: %v, want an error naming it", err)
 	}
@@ -302,7 +302,7 @@ func TestPicturesAreSentAsImagesFromURI(t *testing.T) {
 	m := startBot(t, milkystandin.Options{Token: testToken})
 	c, _ := newClient(t, Options{BaseURL: m.URL(), AccessToken: testToken})
 	pic := "https://i.example.com/cat.png?w=1&h=2"
-	msg := []qq.Segment{qq.Text("Steve："), {Type: qq.SegImage, Data: map[string]string{"url": pic}}, qq.Text(" 好看吗")}
+	msg := []qq.Segment{qq.Text("Steve："), {Type: qq.SegImage, URL: pic}, qq.Text(" 好看吗")}
 	if err := c.SendGroupMessage(t.Context(), testGroup, msg); err != nil {
 		t.Fatal(err)
 	}
@@ -310,7 +310,7 @@ func TestPicturesAreSentAsImagesFromURI(t *testing.T) {
 	if len(sent) != 1 || segmentTypes(sent[0].Message) != "text image text" {
 		t.Fatalf("the bot received %+v", sent)
 	}
-	if img := sent[0].Message[1]; img.Get("url") != pic || img.Get("sub_type") != "0" {
+	if img := sent[0].Message[1]; img.URL != pic || img.Sticker {
 		t.Errorf("picture arrived as %+v, want a normal image from %s", img, pic)
 	}
 	var body struct {
@@ -345,7 +345,7 @@ func TestLookupsAreCached(t *testing.T) {
 		}
 	}
 	quoted := m.GroupMessage(testGroup, alice, []qq.Segment{qq.Text("服务器什么时候维护？")})
-	reply := m.GroupMessage(testGroup, alice, []qq.Segment{{Type: qq.SegReply, Data: map[string]string{"id": strconv.FormatInt(quoted, 10)}}, qq.Text("今晚")})
+	reply := m.GroupMessage(testGroup, alice, []qq.Segment{{Type: qq.SegReply, ID: strconv.FormatInt(quoted, 10)}, qq.Text("今晚")})
 	id := messageID("group", testGroup, reply)
 	for range 2 {
 		msg, err := c.GetMessage(ctx, id)
@@ -383,7 +383,7 @@ func TestReceivedMessagesFillTheCaches(t *testing.T) {
 	testutil.WaitFor(t, "the stream to come up", c.State().Up, waitLimit)
 	quotedSeq := m.GroupMessage(testGroup, alice, []qq.Segment{qq.Text("服务器什么时候维护？")})
 	nextEvent(t, c)
-	m.GroupMessage(testGroup, alice, []qq.Segment{{Type: qq.SegReply, Data: map[string]string{"id": strconv.FormatInt(quotedSeq, 10)}}, qq.Text("今晚")})
+	m.GroupMessage(testGroup, alice, []qq.Segment{{Type: qq.SegReply, ID: strconv.FormatInt(quotedSeq, 10)}, qq.Text("今晚")})
 	ev := nextEvent(t, c)
 
 	reply := ev.Message.Segments[0]

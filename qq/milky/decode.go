@@ -214,7 +214,7 @@ func qualifyReplies(segs []qq.Segment, scene string, peer int64) {
 		if s.Type != qq.SegReply || s.Quoted == nil {
 			continue
 		}
-		if seq, err := strconv.ParseInt(s.Data["id"], 10, 64); err == nil {
+		if seq, err := strconv.ParseInt(s.ID, 10, 64); err == nil {
 			s.Quoted.ID = messageID(scene, peer, seq)
 		}
 		qualifyReplies(s.Quoted.Segments, scene, peer)
@@ -258,8 +258,8 @@ func unixTime(t wirejson.Int) time.Time {
 }
 
 // segmentMapping renames one Milky segment type and its data keys to the
-// OneBot names of the neutral model (qq.Segment's doc). Keys not listed keep
-// their Milky name, so nothing the formatter might want is lost.
+// OneBot names botkit.FromOneBot reads. Keys not listed keep their Milky
+// name (market_face's summary and url already match).
 type segmentMapping struct {
 	typ  string
 	keys map[string]string
@@ -283,14 +283,13 @@ var segmentMappings = map[string]segmentMapping{
 }
 
 // DecodeSegments decodes a Milky segment array (message segments, or the
-// quoted segments of a reply) into the neutral model with OneBot names:
-// mention → at{qq,name}, mention_all → at{qq:"all"}, face_id → id, image
-// temp_url → url and sub_type normal/sticker → "0"/"1", market_face → mface,
-// light_app → json{data,app}, xml → xml{data}, file → file{name,file_id,size}.
-// A reply carries its inline quoted message in Quoted, a forward its preview
-// lines in Forward. Unknown types keep their name and scalar data. Numbers
-// and booleans become strings. Only a malformed array or a segment without
-// a type is an error.
+// quoted segments of a reply) into the neutral model: mention → at,
+// mention_all → at with qq.MentionAll, face_id → ID, image temp_url → URL
+// and sub_type sticker (or a summary naming one) → Sticker, market_face →
+// mface, light_app and xml payloads → Payload, file_name → Name. A reply
+// carries its inline quoted message in Quoted, a forward its preview lines
+// in Forward. Unknown types keep their name. Only a malformed array or a
+// segment without a type is an error.
 func DecodeSegments(raw json.RawMessage) ([]qq.Segment, error) {
 	var items []json.RawMessage
 	if err := json.Unmarshal(raw, &items); err != nil {
@@ -341,14 +340,9 @@ func decodeSegment(wireType string, rawData json.RawMessage, fields map[string]j
 			data[to] = s
 		}
 	}
-	seg := qq.Segment{Type: m.typ, Data: data}
-	if u, ok := data["url"]; ok { // as OneBot bots do, a Milky one might escape it
-		data["url"] = botkit.UnescapeURL(u)
-	}
-
 	switch wireType {
 	case "mention_all":
-		data["qq"] = "all"
+		data["qq"] = qq.MentionAll
 	case "image":
 		switch data["sub_type"] {
 		case "normal":
@@ -356,13 +350,10 @@ func decodeSegment(wireType string, rawData json.RawMessage, fields map[string]j
 		case "sticker":
 			data["sub_type"] = "1"
 		}
-		// Implementations put "[图片]" on every picture; any other summary
-		// marks a sticker (botkit.IsStickerImage).
-		if botkit.IsStickerImage(data["sub_type"], data["summary"]) {
-			if sub := strings.TrimSpace(data["sub_type"]); sub == "" || sub == "0" {
-				data["sub_type"] = "1"
-			}
-		}
+	}
+	seg := botkit.FromOneBot(m.typ, data)
+	seg.URL = botkit.UnescapeURL(seg.URL) // as OneBot bots do, a Milky one might escape it
+	switch wireType {
 	case "reply":
 		quoted, err := decodeQuoted(rawData, fields != nil)
 		if err != nil {

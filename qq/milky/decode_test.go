@@ -117,20 +117,20 @@ func TestFixtures(t *testing.T) {
 				t.Fatalf("segment types = %q", got)
 			}
 			reply := m.Segments[0]
-			if reply.Get("id") != "48190" || reply.Quoted == nil {
+			if reply.ID != "48190" || reply.Quoted == nil {
 				t.Fatalf("reply = %+v", reply)
 			}
 			if q := reply.Quoted; q.ID != "group:712345678:48190" || q.Sender.UserID != 1357924680 || q.PlainText() != "服务器什么时候维护？" {
 				t.Errorf("quoted = %+v", q)
 			}
-			if at := m.Segments[1]; at.Get("qq") != "1357924680" || at.Get("name") != "Bob" {
-				t.Errorf("at = %v", at.Data)
+			if at := m.Segments[1]; at.Target != "1357924680" || at.Name != "Bob" {
+				t.Errorf("at = %+v", at)
 			}
 			if m.PlainText() != " 今晚8点服务器维护, [重要] 请提前下线 & 保存" {
 				t.Errorf("text = %q", m.PlainText())
 			}
-			if img := m.Segments[4]; img.Get("sub_type") != "0" || !strings.HasPrefix(img.Get("url"), "https://multimedia.nt.qq.com.cn/") {
-				t.Errorf("image = %v", img.Data)
+			if img := m.Segments[4]; img.Sticker || !strings.HasPrefix(img.URL, "https://multimedia.nt.qq.com.cn/") {
+				t.Errorf("image = %+v", img)
 			}
 		},
 		"milky_message_receive_friend.json": func(t *testing.T, raw []byte) {
@@ -231,11 +231,11 @@ func wantDataField(key, want string) func(t *testing.T, data json.RawMessage) {
 // fixtureOutgoing is milky_send_group_message_request.json in the neutral
 // model, as the relay would build it.
 var fixtureOutgoing = []qq.Segment{
-	{Type: qq.SegReply, Data: map[string]string{"id": "group:712345678:48213"}},
+	{Type: qq.SegReply, ID: "group:712345678:48213"},
 	qq.Text("[MC] <Steve> "),
-	{Type: qq.SegAt, Data: map[string]string{"qq": "1019283746", "name": "Alice"}},
+	{Type: qq.SegAt, Target: "1019283746", Name: "Alice"},
 	qq.Text(" 收到, 我马上下线"),
-	{Type: qq.SegImage, Data: map[string]string{"url": "https://mc.example.com/render/steve.png", "summary": "[图片]"}},
+	{Type: qq.SegImage, URL: "https://mc.example.com/render/steve.png", Summary: "[图片]"},
 }
 
 func segmentTypes(segs []qq.Segment) string {
@@ -268,59 +268,43 @@ func TestSegmentsCatalog(t *testing.T) {
 	lightApp := `{"app":"com.tencent.miniapp_01","desc":"哔哩哔哩"`
 	want := []qq.Segment{
 		qq.Text("hello"),
-		{Type: "at", Data: map[string]string{"qq": "1357924680", "name": "Bob"}},
-		{Type: "at", Data: map[string]string{"qq": "all"}},
-		{Type: "face", Data: map[string]string{"id": "14", "is_large": "false"}},
-		{Type: "face", Data: map[string]string{"id": "392", "is_large": "true"}},
-		{Type: "reply", Data: map[string]string{"id": "48190", "sender_id": "1357924680", "time": "1765431800"},
+		{Type: "at", Target: "1357924680", Name: "Bob"},
+		{Type: "at", Target: qq.MentionAll},
+		{Type: "face", ID: "14"},
+		{Type: "face", ID: "392"},
+		{Type: "reply", ID: "48190",
 			Quoted: &qq.Message{
 				Sender:   qq.Member{UserID: 1357924680},
 				Segments: []qq.Segment{qq.Text("服务器什么时候维护？")},
 				Time:     time.Unix(1765431800, 0),
 			}},
-		{Type: "image", Data: map[string]string{
-			"resource_id": "EhTQ8bXk2F0a1z3c9QGIAQ",
-			"url":         "https://multimedia.nt.qq.com.cn/download?appid=1407&fileid=EhTQ8bXk2F0a1z3c9Q&spec=0&rkey=CAQSKAB6JWENi5LMtWVWVxS2RfZbDwvOdlkneNX9iQFbjGK7q",
-			"width":       "1080", "height": "1920", "summary": "[图片]", "sub_type": "0"}},
-		{Type: "image", Data: map[string]string{
-			"resource_id": "EhRa9cVq0Yb7GIAQ",
-			"url":         "https://multimedia.nt.qq.com.cn/download?appid=1407&fileid=EhRa9cVq0Yb7&spec=0&rkey=CAQSKAB6",
-			"width":       "240", "height": "240", "summary": "[动画表情]", "sub_type": "1"}},
-		{Type: "record", Data: map[string]string{
-			"resource_id": "EhQ2f9VoiceGOQB",
-			"url":         "https://grouptalk.c2c.qq.com/?ver=2&rkey=3062020101045b30&filetype=1&voice_codec=1",
-			"duration":    "7"}},
-		{Type: "video", Data: map[string]string{
-			"resource_id": "EhR3b8cVideoGI0L",
-			"url":         "https://multimedia.nt.qq.com.cn/download?appid=1415&fileid=EhR3b8cVideo&rkey=CAQSKAB6",
-			"width":       "1280", "height": "720", "duration": "31"}},
-		{Type: "file", Data: map[string]string{
-			"file_id": "/8b1f3a7e-2c44-11ef-9a0d-5254001a2b3c", "name": "modpack-1.20.1.zip", "size": "25174016"}},
-		{Type: "forward", Data: map[string]string{
-			"id": "Sj3kQ0fWmS8b2PzLxQ9vN1rT7yU6iO5e", "title": "群聊的聊天记录", "summary": "查看3条转发消息"},
+		{Type: "image", URL: "https://multimedia.nt.qq.com.cn/download?appid=1407&fileid=EhTQ8bXk2F0a1z3c9Q&spec=0&rkey=CAQSKAB6JWENi5LMtWVWVxS2RfZbDwvOdlkneNX9iQFbjGK7q", Summary: "[图片]"},
+		{Type: "image", URL: "https://multimedia.nt.qq.com.cn/download?appid=1407&fileid=EhRa9cVq0Yb7&spec=0&rkey=CAQSKAB6", Summary: "[动画表情]", Sticker: true},
+		{Type: "record", URL: "https://grouptalk.c2c.qq.com/?ver=2&rkey=3062020101045b30&filetype=1&voice_codec=1"},
+		{Type: "video", URL: "https://multimedia.nt.qq.com.cn/download?appid=1415&fileid=EhR3b8cVideo&rkey=CAQSKAB6"},
+		{Type: "file", Name: "modpack-1.20.1.zip"},
+		{Type: "forward", ID: "Sj3kQ0fWmS8b2PzLxQ9vN1rT7yU6iO5e",
 			Forward: []qq.Message{
 				{Segments: []qq.Segment{qq.Text("Alice: 今晚维护")}},
 				{Segments: []qq.Segment{qq.Text("Bob: 收到")}},
 				{Segments: []qq.Segment{qq.Text("Steve: [图片]")}},
 			}},
-		{Type: "mface", Data: map[string]string{
-			"emoji_package_id": "235125", "emoji_id": "a3f1c2d4e5b6a7980123456789abcdef", "key": "3c0f7a1e9b2d4c58",
-			"summary": "[狗头]", "url": "https://gxh.vip.qq.com/club/item/parcel/item/a3/a3f1c2d4e5b6a7980123456789abcdef/raw300.gif"}},
-		{Type: "json", Data: map[string]string{"app": "com.tencent.miniapp_01", "data": "checked below"}},
-		{Type: "xml", Data: map[string]string{"service_id": "1", "data": "checked below"}},
-		{Type: "markdown", Data: map[string]string{"content": "**公告**: 服务器已重启"}},
+		{Type: "mface", Summary: "[狗头]", URL: "https://gxh.vip.qq.com/club/item/parcel/item/a3/a3f1c2d4e5b6a7980123456789abcdef/raw300.gif"},
+		{Type: "json", Payload: "checked below"},
+		{Type: "xml", Payload: "checked below"},
+		{Type: "markdown", Text: "**公告**: 服务器已重启"},
 	}
 	if len(segs) != len(want) {
 		t.Fatalf("decoded %d segments (%s), want %d", len(segs), segmentTypes(segs), len(want))
 	}
 	// The card payloads are long; check their start and move on.
-	if d := segs[13].Get("data"); !strings.HasPrefix(d, lightApp) || !json.Valid([]byte(d)) {
+	if d := segs[13].Payload; !strings.HasPrefix(d, lightApp) || !json.Valid([]byte(d)) {
 		t.Errorf("light_app payload = %.60q…", d)
 	}
-	if d := segs[14].Get("data"); !strings.HasPrefix(d, "<?xml version='1.0'") || !strings.Contains(d, "brief=\"[分享]服务器公告\"") {
+	if d := segs[14].Payload; !strings.HasPrefix(d, "<?xml version='1.0'") || !strings.Contains(d, "brief=\"[分享]服务器公告\"") {
 		t.Errorf("xml payload = %.60q…", d)
 	}
-	segs[13].Data["data"], segs[14].Data["data"] = "checked below", "checked below"
+	segs[13].Payload, segs[14].Payload = "checked below", "checked below"
 	for i := range want {
 		if !reflect.DeepEqual(segs[i], want[i]) {
 			t.Errorf("segment %d:\n got %+v\nwant %+v", i, describe(segs[i]), describe(want[i]))
@@ -340,20 +324,20 @@ func TestDecodeSegmentsTolerance(t *testing.T) {
 	}{
 		{"numbers as strings", `[{"type":"mention","data":{"user_id":"1357924680","name":"Bob"}},{"type":"face","data":{"face_id":14,"is_large":"true"}}]`,
 			[]qq.Segment{
-				{Type: "at", Data: map[string]string{"qq": "1357924680", "name": "Bob"}},
-				{Type: "face", Data: map[string]string{"id": "14", "is_large": "true"}},
+				{Type: "at", Target: "1357924680", Name: "Bob"},
+				{Type: "face", ID: "14"},
 			}},
-		{"unknown type keeps scalar data", `[{"type":"shiny_new","data":{"a":1,"b":"x","c":{"x":1},"d":true,"e":null,"f":1.5e2,"g":[1],"h":12345678901234567890123}}]`,
-			[]qq.Segment{{Type: "shiny_new", Data: map[string]string{"a": "1", "b": "x", "d": "true", "f": "150", "h": "12345678901234567890123"}}}},
+		{"unknown type keeps its name", `[{"type":"shiny_new","data":{"a":1,"b":"x","c":{"x":1},"d":true,"e":null,"f":1.5e2,"g":[1],"h":12345678901234567890123}}]`,
+			[]qq.Segment{{Type: "shiny_new"}}},
 		{"data not an object", `[{"type":"text","data":"hi"},{"type":"mention_all"}]`,
-			[]qq.Segment{{Type: "text", Data: map[string]string{}}, {Type: "at", Data: map[string]string{"qq": "all"}}}},
+			[]qq.Segment{{Type: "text"}, {Type: "at", Target: qq.MentionAll}}},
 		{"renamed key wins over a clashing one", `[{"type":"mention","data":{"qq":"1","user_id":2}}]`,
-			[]qq.Segment{{Type: "at", Data: map[string]string{"qq": "2"}}}},
+			[]qq.Segment{{Type: "at", Target: "2"}}},
 		{"reply without quoted content", `[{"type":"reply","data":{"message_seq":7,"sender_id":10001,"time":0,"segments":[]}}]`,
-			[]qq.Segment{{Type: "reply", Data: map[string]string{"id": "7", "sender_id": "10001", "time": "0"},
+			[]qq.Segment{{Type: "reply", ID: "7",
 				Quoted: &qq.Message{Sender: qq.Member{UserID: 10001}, Segments: []qq.Segment{}}}}},
 		{"forward with odd preview", `[{"type":"forward","data":{"forward_id":"f","preview":"not a list"}}]`,
-			[]qq.Segment{{Type: "forward", Data: map[string]string{"id": "f", "preview": "not a list"}}}},
+			[]qq.Segment{{Type: "forward", ID: "f"}}},
 		{"empty", `[]`, []qq.Segment{}},
 	}
 	for _, tc := range cases {
@@ -437,12 +421,12 @@ func TestParseMessageID(t *testing.T) {
 func TestEncodeSegments(t *testing.T) {
 	segs := []qq.Segment{
 		qq.Text("a"),
-		{Type: qq.SegAt, Data: map[string]string{"qq": "all"}},
-		{Type: qq.SegFace, Data: map[string]string{"id": "392", "is_large": "true"}},
-		{Type: qq.SegReply, Data: map[string]string{"id": "48213"}},
-		{Type: qq.SegImage, Data: map[string]string{"file": "base64://AAAA", "sub_type": "1"}},
-		{Type: qq.SegRecord, Data: map[string]string{"url": "file:///tmp/a.amr"}},
-		{Type: qq.SegVideo, Data: map[string]string{"uri": "https://x/v.mp4"}},
+		{Type: qq.SegAt, Target: qq.MentionAll},
+		{Type: qq.SegFace, ID: "392"},
+		{Type: qq.SegReply, ID: "48213"},
+		{Type: qq.SegImage, URL: "base64://AAAA", Sticker: true},
+		{Type: qq.SegRecord, URL: "file:///tmp/a.amr"},
+		{Type: qq.SegVideo, URL: "https://x/v.mp4"},
 	}
 	out, err := encodeSegments(segs)
 	if err != nil {
@@ -450,18 +434,18 @@ func TestEncodeSegments(t *testing.T) {
 	}
 	got, _ := json.Marshal(out)
 	want := `[{"type":"text","data":{"text":"a"}},{"type":"mention_all","data":{}},` +
-		`{"type":"face","data":{"face_id":"392","is_large":true}},{"type":"reply","data":{"message_seq":48213}},` +
+		`{"type":"face","data":{"face_id":"392","is_large":false}},{"type":"reply","data":{"message_seq":48213}},` +
 		`{"type":"image","data":{"uri":"base64://AAAA","sub_type":"sticker"}},` +
 		`{"type":"record","data":{"uri":"file:///tmp/a.amr"}},{"type":"video","data":{"uri":"https://x/v.mp4"}}]`
 	if string(got) != want {
 		t.Errorf("encoded\n got %s\nwant %s", got, want)
 	}
 	for _, bad := range []qq.Segment{
-		{Type: qq.SegAt, Data: map[string]string{"qq": "Bob"}},
-		{Type: qq.SegFace, Data: map[string]string{}},
-		{Type: qq.SegReply, Data: map[string]string{"id": "group:x:1"}},
-		{Type: qq.SegImage, Data: map[string]string{"summary": "[图片]"}},
-		{Type: qq.SegForward, Data: map[string]string{"id": "f"}},
+		{Type: qq.SegAt, Target: "Bob"},
+		{Type: qq.SegFace},
+		{Type: qq.SegReply, ID: "group:x:1"},
+		{Type: qq.SegImage, Summary: "[图片]"},
+		{Type: qq.SegForward, ID: "f"},
 	} {
 		if _, err := encodeSegments([]qq.Segment{bad}); err == nil {
 			t.Errorf("encodeSegments(%+v) accepted", bad)
@@ -524,8 +508,8 @@ func FuzzDecodeSegments(f *testing.F) {
 func checkSegments(t *testing.T, segs []qq.Segment) {
 	t.Helper()
 	for _, s := range segs {
-		if s.Type == "" || s.Data == nil {
-			t.Fatalf("segment without type or data: %+v", s)
+		if s.Type == "" {
+			t.Fatalf("segment without type: %+v", s)
 		}
 		if s.Quoted != nil {
 			checkSegments(t, s.Quoted.Segments)
@@ -537,20 +521,21 @@ func checkSegments(t *testing.T, segs []qq.Segment) {
 // only a sub type of sticker or a summary naming something marks a sticker.
 func TestStickersAreMarked(t *testing.T) {
 	for _, tc := range []struct {
-		data, want string
+		data    string
+		sticker bool
 	}{
-		{`{"sub_type":"normal","summary":"[图片]"}`, "0"},
-		{`{"sub_type":"normal"}`, "0"},
-		{`{"sub_type":"sticker","summary":"[图片]"}`, "1"},
-		{`{"sub_type":"normal","summary":"[狗头]"}`, "1"},
-		{`{"summary":"[动画表情]"}`, "1"},
+		{`{"sub_type":"normal","summary":"[图片]"}`, false},
+		{`{"sub_type":"normal"}`, false},
+		{`{"sub_type":"sticker","summary":"[图片]"}`, true},
+		{`{"sub_type":"normal","summary":"[狗头]"}`, true},
+		{`{"summary":"[动画表情]"}`, true},
 	} {
 		segs, err := DecodeSegments(json.RawMessage(`[{"type":"image","data":` + tc.data + `}]`))
 		if err != nil || len(segs) != 1 {
 			t.Fatalf("%s: %v", tc.data, err)
 		}
-		if got := segs[0].Get("sub_type"); got != tc.want {
-			t.Errorf("%s: sub_type = %q, want %q", tc.data, got, tc.want)
+		if got := segs[0].Sticker; got != tc.sticker {
+			t.Errorf("%s: Sticker = %v, want %v", tc.data, got, tc.sticker)
 		}
 	}
 }

@@ -28,7 +28,7 @@ type (
 	outMentionAll struct{}
 	outFace       struct {
 		FaceID  string `json:"face_id"`
-		IsLarge bool   `json:"is_large"`
+		IsLarge bool   `json:"is_large"` // always false: the bridge sends no large faces
 	}
 	outReply struct {
 		MessageSeq int64 `json:"message_seq"`
@@ -61,10 +61,10 @@ func encodeSegments(segs []qq.Segment) ([]outgoingSegment, error) {
 func encodeSegment(s qq.Segment) (outgoingSegment, error) {
 	switch s.Type {
 	case qq.SegText:
-		return outgoingSegment{"text", outText{safetext.Clean(s.Get("text"))}}, nil // no control character reaches the group
+		return outgoingSegment{"text", outText{safetext.Clean(s.Text)}}, nil // no control character reaches the group
 	case qq.SegAt:
-		target := s.Get("qq")
-		if target == "all" {
+		target := s.Target
+		if target == qq.MentionAll {
 			return outgoingSegment{"mention_all", outMentionAll{}}, nil
 		}
 		user, err := strconv.ParseInt(target, 10, 64)
@@ -73,33 +73,30 @@ func encodeSegment(s qq.Segment) (outgoingSegment, error) {
 		}
 		return outgoingSegment{"mention", outMention{user}}, nil
 	case qq.SegFace:
-		id := s.Get("id")
-		if id == "" {
+		if s.ID == "" {
 			return outgoingSegment{}, errors.New("no face id")
 		}
-		return outgoingSegment{"face", outFace{FaceID: id, IsLarge: s.Get("is_large") == "true"}}, nil
+		return outgoingSegment{"face", outFace{FaceID: s.ID}}, nil
 	case qq.SegReply:
-		seq, err := replySeq(s.Get("id"))
+		seq, err := replySeq(s.ID)
 		if err != nil {
 			return outgoingSegment{}, err
 		}
 		return outgoingSegment{"reply", outReply{seq}}, nil
 	case qq.SegImage:
-		uri := mediaURI(s)
-		if uri == "" {
+		if s.URL == "" {
 			return outgoingSegment{}, errors.New("no uri")
 		}
 		sub := "normal"
-		if t := s.Get("sub_type"); t != "" && t != "0" && t != "normal" {
+		if s.Sticker {
 			sub = "sticker"
 		}
-		return outgoingSegment{"image", outImage{URI: uri, SubType: sub, Summary: s.Get("summary")}}, nil
+		return outgoingSegment{"image", outImage{URI: s.URL, SubType: sub, Summary: s.Summary}}, nil
 	case qq.SegRecord, qq.SegVideo:
-		uri := mediaURI(s)
-		if uri == "" {
+		if s.URL == "" {
 			return outgoingSegment{}, errors.New("no uri")
 		}
-		return outgoingSegment{s.Type, outMedia{uri}}, nil
+		return outgoingSegment{s.Type, outMedia{s.URL}}, nil
 	}
 	return outgoingSegment{}, errors.New("cannot be sent over Milky")
 }
@@ -117,15 +114,4 @@ func replySeq(id string) (int64, error) {
 		return 0, fmt.Errorf("bad reply id %q", id)
 	}
 	return seq, nil
-}
-
-// mediaURI is where the implementation fetches media from: Milky's uri, or
-// the neutral url, or OneBot's file (file://, http(s)://, base64://).
-func mediaURI(s qq.Segment) string {
-	for _, k := range []string{"uri", "url", "file"} {
-		if v := s.Get(k); v != "" {
-			return v
-		}
-	}
-	return ""
 }

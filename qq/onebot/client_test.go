@@ -2,6 +2,7 @@ package onebot_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -25,11 +26,11 @@ var alice = qq.Member{UserID: 1019283746, Nickname: "Alice", Card: "[管理] Ali
 // send as numbers.
 func richMessage() []qq.Segment {
 	return []qq.Segment{
-		seg("reply", "id", "1402815937"),
-		seg("at", "qq", "1357924680"),
+		{Type: "reply", ID: "1402815937"},
+		{Type: "at", Target: "1357924680"},
 		qq.Text(" [CQ:at,qq=all] 今晚8点维护, [重要] a&b"),
-		seg("face", "id", "14"),
-		seg("image", "url", "https://multimedia.nt.qq.com.cn/download?appid=1407&fileid=x,y", "sub_type", "1", "summary", "[动画表情]"),
+		{Type: "face", ID: "14"},
+		{Type: "image", URL: "https://multimedia.nt.qq.com.cn/download?appid=1407&fileid=x,y", Sticker: true, Summary: "[动画表情]"},
 	}
 }
 
@@ -74,7 +75,7 @@ func TestSendIsAlwaysASegmentArray(t *testing.T) {
 	ctx := t.Context()
 	// A player typing CQ code must not get it interpreted.
 	typed := "[MC] <Steve> [CQ:at,qq=all] a&b"
-	if err := c.SendGroupMessage(ctx, testGroup, []qq.Segment{qq.Text(typed), seg("at", "qq", "1019283746")}); err != nil {
+	if err := c.SendGroupMessage(ctx, testGroup, []qq.Segment{qq.Text(typed), {Type: "at", Target: "1019283746"}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := c.SendPrivateMessage(ctx, alice.UserID, []qq.Segment{qq.Text("hi")}); err != nil {
@@ -91,7 +92,7 @@ func TestSendIsAlwaysASegmentArray(t *testing.T) {
 	if !strings.HasPrefix(string(group.Raw), "[") {
 		t.Errorf("message sent as %s, want a segment array", group.Raw)
 	}
-	if len(group.Message) != 2 || group.Message[1].Type != qq.SegAt || group.Message[1].Get("qq") != "1019283746" {
+	if len(group.Message) != 2 || group.Message[1].Type != qq.SegAt || group.Message[1].Target != "1019283746" {
 		t.Errorf("segments = %+v", group.Message)
 	}
 	if private.Action != "send_private_msg" || private.UserID != alice.UserID || private.Text != "hi" {
@@ -107,7 +108,7 @@ func TestSendIsAlwaysASegmentArray(t *testing.T) {
 func TestPicturesAreSentAsImagesFromFile(t *testing.T) {
 	bot, c, _ := connectedPair(t, onebotstandin.Options{}, 0)
 	pic := "https://i.example.com/cat.png?w=1&h=2"
-	msg := []qq.Segment{qq.Text("Steve："), seg("image", "url", pic), qq.Text(" 好看吗")}
+	msg := []qq.Segment{qq.Text("Steve："), {Type: qq.SegImage, URL: pic}, qq.Text(" 好看吗")}
 	if err := c.SendGroupMessage(t.Context(), testGroup, msg); err != nil {
 		t.Fatal(err)
 	}
@@ -116,11 +117,18 @@ func TestPicturesAreSentAsImagesFromFile(t *testing.T) {
 		t.Fatalf("bot received %d messages, want 1", len(sent))
 	}
 	got := sent[0].Message
-	if len(got) != 3 || got[0].Get("text") != "Steve：" || got[2].Get("text") != " 好看吗" {
+	if len(got) != 3 || got[0].Text != "Steve：" || got[2].Text != " 好看吗" {
 		t.Fatalf("segments = %+v", got)
 	}
-	if got[1].Type != qq.SegImage || got[1].Get("file") != pic || len(got[1].Data) != 1 {
-		t.Errorf("picture sent as %+v, want image with file=%s", got[1], pic)
+	var wire []struct {
+		Type string            `json:"type"`
+		Data map[string]string `json:"data"`
+	}
+	if err := json.Unmarshal(sent[0].Raw, &wire); err != nil || len(wire) != 3 {
+		t.Fatalf("sent %s: %v", sent[0].Raw, err)
+	}
+	if got[1].Type != qq.SegImage || got[1].URL != pic || wire[1].Type != "image" || !reflect.DeepEqual(wire[1].Data, map[string]string{"file": pic}) {
+		t.Errorf("picture sent as %s, want image with file=%s", sent[0].Raw, pic)
 	}
 }
 

@@ -9,9 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/mcqq/bridge/internal/safetext"
@@ -256,8 +254,8 @@ func decodeSegments(raw json.RawMessage, depth int) ([]qq.Segment, error) {
 			return nil, fmt.Errorf("decode message string: %w", err)
 		}
 		segs := ParseCQ(s)
-		for _, seg := range segs {
-			neutral(seg)
+		for i := range segs {
+			unescapeLink(&segs[i])
 		}
 		return segs, nil
 	case '{':
@@ -309,12 +307,13 @@ func decodeSegment(raw json.RawMessage, depth int) (qq.Segment, error) {
 	return w.segment(depth)
 }
 
-// segment turns a decoded segment object into the neutral model.
+// segment turns a decoded segment object into the neutral model: its data
+// as strings (dataValue), read by botkit.FromOneBot as a CQ code's are, so
+// the two message formats decode alike.
 func (w wireSegment) segment(depth int) (qq.Segment, error) {
 	if w.Type == "" {
 		return qq.Segment{}, errors.New("segment without type")
 	}
-	seg := qq.Segment{Type: string(w.Type), Data: map[string]string{}}
 	var fields map[string]json.RawMessage
 	if d := bytes.TrimSpace(w.Data); len(d) > 0 && d[0] != 'n' {
 		if d[0] != '{' {
@@ -324,13 +323,15 @@ func (w wireSegment) segment(depth int) (qq.Segment, error) {
 			return qq.Segment{}, fmt.Errorf("%s segment: %w", w.Type, err)
 		}
 	}
+	data := make(map[string]string, len(fields))
+	var forward []qq.Message
 	for k, v := range fields {
-		if seg.Type == qq.SegForward && k == "content" && bytes.HasPrefix(bytes.TrimSpace(v), []byte("[")) {
+		if w.Type == qq.SegForward && k == "content" && bytes.HasPrefix(bytes.TrimSpace(v), []byte("[")) {
 			fwd, err := decodeForwardContent(v, depth+1)
 			if err != nil {
 				return qq.Segment{}, fmt.Errorf("forward content: %w", err)
 			}
-			seg.Forward = fwd
+			forward = fwd
 			continue
 		}
 		val, present, err := dataValue(v)
@@ -338,50 +339,21 @@ func (w wireSegment) segment(depth int) (qq.Segment, error) {
 			return qq.Segment{}, fmt.Errorf("%s segment, %s: %w", w.Type, k, err)
 		}
 		if present && val != "" {
-			seg.Data[k] = val
+			data[k] = val
 		}
 	}
-	neutral(seg)
+	seg := botkit.FromOneBot(string(w.Type), data)
+	seg.Forward = forward
+	unescapeLink(&seg)
 	return seg, nil
 }
 
-// neutral brings a decoded segment, from either message format, to the
-// shape the neutral model documents: links unescaped (unescapeLinks);
-// LLBot's image subType spelled sub_type, and sub_type "1" on an image that
-// is a sticker by its summary (botkit.IsStickerImage); a file's name taken
-// from its file field when that holds a name rather than a token.
-func neutral(seg qq.Segment) {
-	unescapeLinks(seg)
-	switch seg.Type {
-	case qq.SegImage:
-		if sub, ok := seg.Data["subType"]; ok {
-			delete(seg.Data, "subType")
-			if strings.TrimSpace(seg.Data["sub_type"]) == "" {
-				seg.Data["sub_type"] = sub
-			}
-		}
-		if botkit.IsStickerImage(seg.Data["sub_type"], seg.Data["summary"]) {
-			if sub := strings.TrimSpace(seg.Data["sub_type"]); sub == "" || sub == "0" {
-				seg.Data["sub_type"] = "1"
-			}
-		}
-	case qq.SegFile:
-		if strings.TrimSpace(seg.Data["name"]) == "" && botkit.LooksLikeFileName(seg.Data["file"]) {
-			seg.Data["name"] = strings.TrimSpace(seg.Data["file"])
-		}
-	}
-}
-
-// unescapeLinks decodes the "&amp;" that some NapCat and LLBot builds leave
-// in a segment's url (and file, when it is a link) even in the array format,
-// where nothing is escaped: the QQ NT multimedia links would open a 403 page.
-// A CQ string that escaped a link twice is decoded the same way.
-func unescapeLinks(seg qq.Segment) {
-	for _, k := range []string{"url", "file"} {
-		if v, ok := seg.Data[k]; ok {
-			seg.Data[k] = botkit.UnescapeURL(v)
-		}
-	}
+// unescapeLink decodes the "&amp;" that some NapCat and LLBot builds leave
+// in a segment's url even in the array format, where nothing is escaped:
+// the QQ NT multimedia links would open a 403 page. A CQ string that
+// escaped a link twice is decoded the same way.
+func unescapeLink(seg *qq.Segment) {
+	seg.URL = botkit.UnescapeURL(seg.URL)
 }
 
 // decodeForwardContent decodes the messages NapCat inlines into a forward
@@ -470,7 +442,7 @@ func requireObject(b []byte) error {
 }
 
 // outSegment is a segment as sent to the bot. Data values stay strings;
-// NapCat and LLBot both accept numeric strings (protocols §E).
+// NapCat and LLBot both accept numeric strings.
 type outSegment struct {
 	Type string            `json:"type"`
 	Data map[string]string `json:"data"`
@@ -478,45 +450,24 @@ type outSegment struct {
 
 // outSegments is a message as actions take it: always a segment array, never
 // a CQ string, so text such as "[CQ:at,qq=all]" typed by a player stays text.
+// Text is cleaned (safetext.Clean) so no control character reaches the
+// group. The bots fetch an outgoing image, voice or video from "file" (an
+// http(s):// URL, a path or base64://), so the neutral URL goes there.
 func outSegments(segs []qq.Segment) []outSegment {
 	out := make([]outSegment, 0, len(segs))
 	for _, s := range segs {
-		data := s.Data
-		if data == nil {
-			data = map[string]string{} // "data":{} rather than null
+		if s.Type == qq.SegText {
+			s.Text = safetext.Clean(s.Text)
 		}
-		if t, ok := data["text"]; ok && s.Type == qq.SegText {
-			if clean := safetext.Clean(t); clean != t {
-				data = maps.Clone(data)
-				data["text"] = clean // no control character reaches the group
+		data := botkit.OneBotData(s)
+		switch s.Type {
+		case qq.SegImage, qq.SegRecord, qq.SegVideo:
+			if url, ok := data["url"]; ok {
+				delete(data, "url")
+				data["file"] = url
 			}
 		}
-		out = append(out, outSegment{Type: s.Type, Data: outData(s.Type, data)})
-	}
-	return out
-}
-
-// outData adapts the neutral media fields to what the bots read: they fetch
-// an outgoing image, voice or video from "file" (an http(s):// URL, a path
-// or base64://), while the neutral model names a picture's address "url".
-func outData(typ string, data map[string]string) map[string]string {
-	switch typ {
-	case qq.SegImage, qq.SegRecord, qq.SegVideo:
-	default:
-		return data
-	}
-	url, ok := data["url"]
-	if !ok {
-		return data
-	}
-	out := make(map[string]string, len(data))
-	for k, v := range data {
-		if k != "url" {
-			out[k] = v
-		}
-	}
-	if out["file"] == "" {
-		out["file"] = url
+		out = append(out, outSegment{Type: s.Type, Data: data})
 	}
 	return out
 }

@@ -10,14 +10,6 @@ import (
 	"github.com/mcqq/bridge/qq/onebot"
 )
 
-func seg(typ string, kv ...string) qq.Segment {
-	s := qq.Segment{Type: typ, Data: map[string]string{}}
-	for i := 0; i+1 < len(kv); i += 2 {
-		s.Data[kv[i]] = kv[i+1]
-	}
-	return s
-}
-
 func TestParseCQ(t *testing.T) {
 	for _, tc := range []struct {
 		in   string
@@ -25,18 +17,18 @@ func TestParseCQ(t *testing.T) {
 	}{
 		{"", nil},
 		{"plain", []qq.Segment{qq.Text("plain")}},
-		{"[CQ:at,qq=all] 开会", []qq.Segment{seg("at", "qq", "all"), qq.Text(" 开会")}},
-		{"a[CQ:face,id=14]b[CQ:shake]", []qq.Segment{qq.Text("a"), seg("face", "id", "14"), qq.Text("b"), seg("shake")}},
+		{"[CQ:at,qq=all] 开会", []qq.Segment{{Type: "at", Target: qq.MentionAll}, qq.Text(" 开会")}},
+		{"a[CQ:face,id=14]b[CQ:shake]", []qq.Segment{qq.Text("a"), {Type: "face", ID: "14"}, qq.Text("b"), {Type: "shake"}}},
 		{"&#91;x&#93; &amp; y, z", []qq.Segment{qq.Text("[x] & y, z")}},
 		// &amp; is undone last, so an escaped escape stays literal.
 		{"&amp;#91;", []qq.Segment{qq.Text("&#91;")}},
 		{"[CQ:image,url=https://x/?a=1&amp;b=2,summary=&#91;动画表情&#93;,name=a&#44;b]",
-			[]qq.Segment{seg("image", "url", "https://x/?a=1&b=2", "summary", "[动画表情]", "name", "a,b")}},
+			[]qq.Segment{{Type: "image", URL: "https://x/?a=1&b=2", Summary: "[动画表情]", Sticker: true}}},
 		// '=' inside a value belongs to the value; the key ends at the first '='.
-		{"[CQ:json,data=k=v]", []qq.Segment{seg("json", "data", "k=v")}},
+		{"[CQ:json,data=k=v]", []qq.Segment{{Type: "json", Payload: "k=v"}}},
 		// Empty values are left out, like null/empty values in the array form.
-		{"[CQ:file,url=,name=x]", []qq.Segment{seg("file", "name", "x")}},
-		{"[CQ:brand_new_type,Mixed_Key9=1]", []qq.Segment{seg("brand_new_type", "Mixed_Key9", "1")}},
+		{"[CQ:file,url=,name=x]", []qq.Segment{{Type: "file", Name: "x"}}},
+		{"[CQ:brand_new_type,Mixed_Key9=1]", []qq.Segment{{Type: "brand_new_type"}}},
 		// Malformed codes stay text.
 		{"[CQ:at,qq=1", []qq.Segment{qq.Text("[CQ:at,qq=1")}},
 		{"[CQ:]", []qq.Segment{qq.Text("[CQ:]")}},
@@ -45,8 +37,11 @@ func TestParseCQ(t *testing.T) {
 		{"[CQ:at,=1]", []qq.Segment{qq.Text("[CQ:at,=1]")}},
 		{"[CQ:at,qq=1,]", []qq.Segment{qq.Text("[CQ:at,qq=1,]")}},
 		{"[CQ:表情]", []qq.Segment{qq.Text("[CQ:表情]")}},
-		{"[[CQ:dice,result=4]]", []qq.Segment{qq.Text("["), seg("dice", "result", "4"), qq.Text("]")}},
-		{"[CQ:x,a=[CQ:y]", []qq.Segment{seg("x", "a", "[CQ:y")}},
+		{"[[CQ:dice,result=4]]", []qq.Segment{qq.Text("["), {Type: "dice", Result: "4"}, qq.Text("]")}},
+		{"[CQ:x,a=[CQ:y]", []qq.Segment{{Type: "x"}}},
+		// A text code is text, joined with the text around it.
+		{"a[CQ:text,text=b&#44;]c", []qq.Segment{qq.Text("ab,c")}},
+		{"[CQ:text][CQ:text,text=]", nil},
 	} {
 		if got := onebot.ParseCQ(tc.in); !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("ParseCQ(%q)\n got  %#v\n want %#v", tc.in, got, tc.want)
@@ -57,11 +52,12 @@ func TestParseCQ(t *testing.T) {
 func TestEncodeCQ(t *testing.T) {
 	got := onebot.EncodeCQ([]qq.Segment{
 		qq.Text("a[b]c & d, e"),
-		seg("image", "url", "https://x/?a=1&b=2", "summary", "[动画表情]", "name", "a,b"),
-		seg("shake"),
-		{Type: "text"}, // nil Data: renders nothing
+		{Type: "image", URL: "https://x/?a=1&b=2", Summary: "[动画表情]", Sticker: true},
+		{Type: "shake"},
+		{Type: "text"}, // empty text: renders nothing
+		{Type: "file", Name: "a,b"},
 	})
-	want := "a&#91;b&#93;c &amp; d, e[CQ:image,name=a&#44;b,summary=&#91;动画表情&#93;,url=https://x/?a=1&amp;b=2][CQ:shake]"
+	want := "a&#91;b&#93;c &amp; d, e[CQ:image,sub_type=1,summary=&#91;动画表情&#93;,url=https://x/?a=1&amp;b=2][CQ:shake][CQ:file,name=a&#44;b]"
 	if got != want {
 		t.Fatalf("EncodeCQ\n got  %s\n want %s", got, want)
 	}

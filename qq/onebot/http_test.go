@@ -101,7 +101,7 @@ func TestHTTPActions(t *testing.T) {
 			ctx := t.Context()
 
 			typed := "[MC] <Steve> [CQ:at,qq=all] a&b"
-			if err := c.SendGroupMessage(ctx, testGroup, []qq.Segment{qq.Text(typed), seg("at", "qq", "1019283746")}); err != nil {
+			if err := c.SendGroupMessage(ctx, testGroup, []qq.Segment{qq.Text(typed), {Type: "at", Target: "1019283746"}}); err != nil {
 				t.Fatal(err)
 			}
 			if err := c.SendPrivateMessage(ctx, alice.UserID, []qq.Segment{qq.Text("hi")}); err != nil {
@@ -112,7 +112,7 @@ func TestHTTPActions(t *testing.T) {
 				t.Fatalf("bot received %d messages, want 2", len(sent))
 			}
 			if g := sent[0]; g.Action != "send_group_msg" || g.GroupID != testGroup || g.Text != typed ||
-				!strings.HasPrefix(string(g.Raw), "[") || len(g.Message) != 2 || g.Message[1].Get("qq") != "1019283746" {
+				!strings.HasPrefix(string(g.Raw), "[") || len(g.Message) != 2 || g.Message[1].Target != "1019283746" {
 				t.Errorf("group send = %+v; want a segment array with the text and the at", g)
 			}
 			if p := sent[1]; p.Action != "send_private_msg" || p.UserID != alice.UserID || p.Text != "hi" {

@@ -12,8 +12,8 @@ import (
 // data as strings or numbers), so every field the bridge reads is a
 // wirejson type, and segment data goes through dataValue.
 
-// dataValue renders one segment data value as the string the neutral model
-// stores: scalars by wirejson.String's rules. Nested objects (NapCat's face
+// dataValue renders one segment data value as the string botkit.FromOneBot
+// reads: scalars by wirejson.String's rules. Nested objects (NapCat's face
 // "raw") become compact JSON text, the same text NapCat puts into CQ
 // strings, so both message formats agree. present is false for null, which
 // NapCat also leaves out of CQ strings.

@@ -170,21 +170,21 @@ func TestLookups(t *testing.T) {
 	fresh, _ := newClient(t, satori.Options{BaseURL: b.URL(), AccessToken: testToken}) // saw nothing
 	testutil.RunInBackground(t, fresh.Run, waitLimit)
 	waitUp(t, fresh.State(), true)
-	b.GroupMessage(testGroup, alice, []qq.Segment{{Type: qq.SegReply, Data: map[string]string{"id": asked}}, qq.Text("八点")})
+	b.GroupMessage(testGroup, alice, []qq.Segment{{Type: qq.SegReply, ID: asked}, qq.Text("八点")})
 	reply := nextEvent(t, c).Message.Segments[0]
 	if reply.Type != qq.SegReply || reply.Quoted == nil || reply.Quoted.PlainText() != "几点维护？" {
 		t.Fatalf("reply %+v, quoting %+v", reply, reply.Quoted)
 	}
-	if m, err := c.GetMessage(ctx, reply.Get("id")); err != nil || m.Sender.UserID != bob.UserID {
+	if m, err := c.GetMessage(ctx, reply.ID); err != nil || m.Sender.UserID != bob.UserID {
 		t.Fatalf("the client that saw the quoted message: %+v, %v", m, err)
 	}
 	if n := count(b.Calls(), "message.get"); n != 0 {
 		t.Errorf("%d message.get calls for a message the client saw", n)
 	}
 	nextEvent(t, fresh)
-	m, err := fresh.GetMessage(ctx, reply.Get("id"))
-	if err != nil || m.PlainText() != "几点维护？" || m.Sender.UserID != bob.UserID || m.ID != reply.Get("id") {
-		t.Errorf("GetMessage(%q) = %+v, %v", reply.Get("id"), m, err)
+	m, err := fresh.GetMessage(ctx, reply.ID)
+	if err != nil || m.PlainText() != "几点维护？" || m.Sender.UserID != bob.UserID || m.ID != reply.ID {
+		t.Errorf("GetMessage(%q) = %+v, %v", reply.ID, m, err)
 	}
 	if n := count(b.Calls(), "message.get"); n != 1 {
 		t.Errorf("%d message.get calls, want 1 (from the client that did not see the message)", n)
@@ -208,7 +208,7 @@ func TestSending(t *testing.T) {
 	id := b.GroupMessage(testGroup, alice, []qq.Segment{qq.Text("/mcs")})
 	ev := nextEvent(t, c)
 
-	msg := []qq.Segment{{Type: qq.SegReply, Data: map[string]string{"id": ev.Message.ID}}, qq.Text("<b>已连接</b> & 在线")}
+	msg := []qq.Segment{{Type: qq.SegReply, ID: ev.Message.ID}, qq.Text("<b>已连接</b> & 在线")}
 	if err := c.SendGroupMessage(t.Context(), testGroup, msg); err != nil {
 		t.Fatal(err)
 	}
@@ -219,14 +219,14 @@ func TestSending(t *testing.T) {
 	if len(sent) != 2 {
 		t.Fatalf("sent %+v", sent)
 	}
-	if s := sent[0]; s.ChannelID != "712345678" || s.Message[0].Get("id") != id || s.Text != "<b>已连接</b> & 在线" ||
+	if s := sent[0]; s.ChannelID != "712345678" || s.Message[0].ID != id || s.Text != "<b>已连接</b> & 在线" ||
 		!strings.Contains(s.Content, "&lt;b&gt;") {
 		t.Errorf("group message %+v", s)
 	}
 	if s := sent[1]; s.ChannelID != "private:1019283746" || s.UserID != alice.UserID {
 		t.Errorf("private message %+v", s)
 	}
-	err := c.SendGroupMessage(t.Context(), testGroup, []qq.Segment{{Type: qq.SegJSON, Data: map[string]string{"data": "{}"}}})
+	err := c.SendGroupMessage(t.Context(), testGroup, []qq.Segment{{Type: qq.SegJSON, Payload: "{}"}})
 	if err == nil || !strings.Contains(err.Error(), "json") {
 		t.Errorf("unsendable segment: %v", err)
 	}

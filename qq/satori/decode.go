@@ -380,3 +380,11 @@ func splitMessageID(s string) (channel, id string) {
 	}
 	return "", s
 }
+func firstNonEmpty(vs ...string) string {
+	for _, v := range vs {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}

@@ -45,7 +45,7 @@ func TestDecodeLLBotGroupMessage(t *testing.T) {
 	if q := m.Segments[0].Quoted; q == nil || q.PlainText() != "服务器今晚几点维护？" {
 		t.Errorf("quoted %+v", q)
 	}
-	if got := m.Segments[2].Get("text"); got != " 今晚8点服务器维护, [重要] 请提前下线 & 保存" {
+	if got := m.Segments[2].Text; got != " 今晚8点服务器维护, [重要] 请提前下线 & 保存" {
 		t.Errorf("text %q", got)
 	}
 }
@@ -65,7 +65,7 @@ func TestDecodeKoishiGroupMessage(t *testing.T) {
 	if q == nil || q.ID != "712345678/-904512377" || q.Sender.UserID != 1357924680 || q.PlainText() != "服务器今晚几点维护？" {
 		t.Errorf("quoted %+v", q)
 	}
-	if f := ev.Message.Segments[3]; f.Type != qq.SegFace || f.Get("id") != "14" || f.Get("name") != "微笑" {
+	if f := ev.Message.Segments[3]; f.Type != qq.SegFace || f.ID != "14" {
 		t.Errorf("face %+v (the nested picture is not content)", f)
 	}
 }

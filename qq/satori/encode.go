@@ -35,10 +35,10 @@ func writeSegment(b *strings.Builder, s qq.Segment) error {
 	}
 	switch s.Type {
 	case qq.SegText:
-		b.WriteString(EscapeText(safetext.Clean(s.Get("text")))) // no control character reaches the group
+		b.WriteString(EscapeText(safetext.Clean(s.Text))) // no control character reaches the group
 	case qq.SegAt:
-		target := s.Get("qq")
-		if target == "all" {
+		target := s.Target
+		if target == qq.MentionAll {
 			el("at", "type", "all")
 			return nil
 		}
@@ -47,34 +47,23 @@ func writeSegment(b *strings.Builder, s qq.Segment) error {
 		}
 		el("at", "id", target)
 	case qq.SegReply:
-		_, id := splitMessageID(s.Get("id"))
+		_, id := splitMessageID(s.ID)
 		if id == "" {
 			return errors.New("no id")
 		}
 		el("quote", "id", id)
 	case qq.SegFace:
-		id := s.Get("id")
-		if id == "" {
+		if s.ID == "" {
 			return errors.New("no face id")
 		}
-		el("face", "id", id)
+		el("face", "id", s.ID)
 	case qq.SegImage, qq.SegRecord, qq.SegVideo:
-		src := firstNonEmpty(s.Get("url"), s.Get("file"))
-		if src == "" {
+		if s.URL == "" {
 			return errors.New("no url")
 		}
-		el(map[string]string{qq.SegImage: "img", qq.SegRecord: "audio", qq.SegVideo: "video"}[s.Type], "src", src)
+		el(map[string]string{qq.SegImage: "img", qq.SegRecord: "audio", qq.SegVideo: "video"}[s.Type], "src", s.URL)
 	default:
 		return errors.New("cannot be sent over Satori")
 	}
 	return nil
-}
-
-func firstNonEmpty(vs ...string) string {
-	for _, v := range vs {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }

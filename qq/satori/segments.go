@@ -16,22 +16,24 @@ const maxForwardDepth = 4
 // cannot tell the protocols apart:
 //
 //	text                         → text (adjacent pieces merged)
-//	<at id name/>, <at type=all> → at{qq, name}, at{qq:"all"}
-//	<img src sub-type summary>   → image{url, sub_type, summary, file}
-//	<audio>, <video>, <file>     → record, video, file{url, name}
-//	<quote id>…</quote>          → reply{id}, Quoted = its content and author
-//	<face id name type>          → face{id, name, sub_type} (a nested <img> is
-//	                               Koishi's picture of it, not content)
-//	<llonebot:market-face>       → mface{summary, url, emoji_id, …}
-//	<llonebot:ark data>          → json{data}
+//	<at id name/>, <at type=all> → at{Target, Name}, at{Target: all}
+//	<img src sub-type summary>   → image{URL, Summary, Sticker}
+//	<audio>, <video>, <file>     → record, video, file{URL, Name}
+//	<quote id>…</quote>          → reply{ID}, Quoted = its content and author
+//	<face id>                    → face{ID}; dice and rps for their face ids
+//	                               (a nested <img> is Koishi's picture of
+//	                               it, not content)
+//	<llonebot:market-face>       → mface{Summary, URL}
+//	<llonebot:ark data>          → json{Payload}
 //	<message forward>            → forward, its <message> children as Forward
 //	<br/>, <p>                   → line breaks
 //
 // Elements named like a OneBot segment (Koishi passes unknown OneBot
-// segments on that way: <mface>, <json>, <dice>, …) become that segment with
-// their attributes as data. Styling and other unknown elements with children
-// give their children; unknown empty ones become a segment of their own
-// type, shown as "[type]". Attribute names become data keys with "-" → "_".
+// segments on that way: <mface>, <json>, <dice>, …) become that segment,
+// their attributes read as its OneBot data ("-" → "_" in the names) by
+// botkit.FromOneBot. Styling and other unknown elements with children give
+// their children; unknown empty ones become a segment of their own type,
+// shown as "[type]".
 //
 // channel qualifies quote ids for look-ups (see messageID); "" leaves them
 // as sent.
@@ -109,40 +111,25 @@ func (b *segmentBuilder) add(nodes []Element, channel string, depth int) {
 		case "at":
 			b.at(n)
 		case "img", "image":
-			d := data(n, "src")
-			d["url"] = n.Attr("src", "url")
-			if t := n.Attr("title"); t != "" && d["file"] == "" {
-				d["file"] = t
-			}
-			stickerImage(d)
-			b.seg(qq.Segment{Type: qq.SegImage, Data: d})
+			b.seg(media(qq.SegImage, n))
 		case "audio", "record":
 			b.seg(media(qq.SegRecord, n))
 		case "video":
 			b.seg(media(qq.SegVideo, n))
 		case "file":
-			s := media(qq.SegFile, n)
-			if s.Data["name"] == "" {
-				if t := n.Attr("title"); t != "" {
-					s.Data["name"] = t
-				}
+			d := mediaData(n)
+			if d["name"] == "" {
+				d["name"] = n.Attrs["title"]
 			}
-			if strings.TrimSpace(s.Data["name"]) == "" && botkit.LooksLikeFileName(s.Data["file"]) {
-				s.Data["name"] = strings.TrimSpace(s.Data["file"])
-			}
-			b.seg(s)
+			b.seg(botkit.FromOneBot(qq.SegFile, d))
 		case "quote":
 			b.seg(quote(n, channel, depth))
 		case "face", "emoji":
 			b.seg(face(n))
 		case "llonebot:market-face":
-			d := data(n)
-			if d["url"] == "" {
-				d["url"] = nestedImage(n)
-			}
-			b.seg(qq.Segment{Type: qq.SegMFace, Data: d})
+			b.seg(marketFace(n))
 		case "llonebot:ark":
-			b.seg(qq.Segment{Type: qq.SegJSON, Data: map[string]string{"data": n.Attrs["data"]}})
+			b.seg(qq.Segment{Type: qq.SegJSON, Payload: n.Attrs["data"]})
 		case "message":
 			if n.Attrs["forward"] == "true" {
 				b.seg(forward(n, channel, depth))
@@ -166,19 +153,18 @@ func (b *segmentBuilder) add(nodes []Element, channel string, depth int) {
 		default:
 			switch {
 			case metaElements[n.Type]:
+			case n.Type == qq.SegMFace:
+				b.seg(marketFace(n))
 			case oneBotTypes[n.Type]:
-				s := qq.Segment{Type: n.Type, Data: data(n)}
+				s := botkit.FromOneBot(n.Type, data(n))
 				if n.Type == qq.SegReply {
-					s.Data["id"] = messageID(channel, s.Data["id"])
-				}
-				if n.Type == qq.SegMFace && s.Data["url"] == "" {
-					s.Data["url"] = nestedImage(n)
+					s.ID = messageID(channel, s.ID)
 				}
 				b.seg(s)
 			case inlineElements[n.Type] || len(n.Children) > 0:
 				b.add(n.Children, channel, depth)
 			default:
-				b.seg(qq.Segment{Type: n.Type, Data: data(n)})
+				b.seg(qq.Segment{Type: n.Type})
 			}
 		}
 	}
@@ -200,58 +186,45 @@ func data(n Element, skip ...string) map[string]string {
 func (b *segmentBuilder) at(n Element) {
 	switch t := n.Attrs["type"]; {
 	case t == "all" || t == "here":
-		b.seg(qq.Segment{Type: qq.SegAt, Data: map[string]string{"qq": "all"}})
+		b.seg(qq.Segment{Type: qq.SegAt, Target: qq.MentionAll})
 	case n.Attrs["id"] != "":
-		d := map[string]string{"qq": n.Attrs["id"]}
-		if name := n.Attrs["name"]; name != "" {
-			d["name"] = name
-		}
-		b.seg(qq.Segment{Type: qq.SegAt, Data: d})
+		b.seg(qq.Segment{Type: qq.SegAt, Target: n.Attrs["id"], Name: n.Attrs["name"]})
 	case n.Attrs["name"] != "":
 		b.text("@" + n.Attrs["name"])
 	}
 }
 
-// stickerImage gives an image's data the neutral sticker mark: sub_type
-// (LLBot's sub-type attribute, or a subType one) "1" when the sub type or
-// the summary says it is a sticker (botkit.IsStickerImage).
-func stickerImage(d map[string]string) {
-	if sub, ok := d["subType"]; ok {
-		delete(d, "subType")
-		if strings.TrimSpace(d["sub_type"]) == "" {
-			d["sub_type"] = sub
-		}
-	}
-	if botkit.IsStickerImage(d["sub_type"], d["summary"]) {
-		if sub := strings.TrimSpace(d["sub_type"]); sub == "" || sub == "0" {
-			d["sub_type"] = "1"
-		}
-	}
+// media is an img, audio, video or file element: its attributes under the
+// OneBot names botkit.FromOneBot reads (src → url, sub-type → sub_type).
+func media(typ string, n Element) qq.Segment {
+	return botkit.FromOneBot(typ, mediaData(n))
 }
 
-// media is an audio, video or file element: src → url.
-func media(typ string, n Element) qq.Segment {
+func mediaData(n Element) map[string]string {
 	d := data(n, "src")
 	d["url"] = n.Attr("src", "url")
-	return qq.Segment{Type: typ, Data: d}
+	return d
+}
+
+// marketFace is LLBot's <llonebot:market-face> or Koishi's <mface>; its
+// picture may be a nested <img>.
+func marketFace(n Element) qq.Segment {
+	s := botkit.FromOneBot(qq.SegMFace, data(n))
+	if s.URL == "" {
+		s.URL = nestedImage(n)
+	}
+	return s
 }
 
 func face(n Element) qq.Segment {
-	id := n.Attrs["id"]
-	switch id {
+	switch id := n.Attrs["id"]; id {
 	case faceDice:
-		return qq.Segment{Type: qq.SegDice, Data: map[string]string{}}
+		return qq.Segment{Type: qq.SegDice}
 	case faceRPS:
-		return qq.Segment{Type: qq.SegRPS, Data: map[string]string{}}
+		return qq.Segment{Type: qq.SegRPS}
+	default:
+		return qq.Segment{Type: qq.SegFace, ID: id}
 	}
-	d := map[string]string{"id": id}
-	if name := n.Attrs["name"]; name != "" {
-		d["name"] = name
-	}
-	if t := n.Attrs["type"]; t != "" {
-		d["sub_type"] = t // LLBot's face type, which its OneBot side calls sub_type
-	}
-	return qq.Segment{Type: qq.SegFace, Data: d}
 }
 
 // nestedImage is the src of the first <img> inside n (a market face's
@@ -271,7 +244,7 @@ func nestedImage(n Element) string {
 // nil, so the relay fetches the message by id.
 func quote(n Element, channel string, depth int) qq.Segment {
 	id := messageID(channel, n.Attrs["id"])
-	s := qq.Segment{Type: qq.SegReply, Data: map[string]string{"id": id}}
+	s := qq.Segment{Type: qq.SegReply, ID: id}
 	if len(n.Children) == 0 {
 		return s
 	}
@@ -299,10 +272,7 @@ func quote(n Element, channel string, depth int) qq.Segment {
 // forward is a forwarded chat record: each <message> child, with its
 // <author>, is one message.
 func forward(n Element, channel string, depth int) qq.Segment {
-	s := qq.Segment{Type: qq.SegForward, Data: map[string]string{}}
-	if id := n.Attrs["id"]; id != "" {
-		s.Data["id"] = id
-	}
+	s := qq.Segment{Type: qq.SegForward, ID: n.Attrs["id"]}
 	if depth >= maxForwardDepth {
 		return s
 	}

@@ -143,7 +143,7 @@ func (m *Bot) apiSend(api string, body []byte) (any, error) {
 		}
 		sent.Message = append(sent.Message, seg)
 		if seg.Type == qq.SegText {
-			sent.Text += seg.Data["text"]
+			sent.Text += seg.Text
 		}
 	}
 
@@ -199,41 +199,37 @@ func outgoingSegment(raw json.RawMessage) (qq.Segment, error) {
 		if err := checkUin("user_id", *d.UserID); err != nil {
 			return qq.Segment{}, err
 		}
-		return qq.Segment{Type: qq.SegAt, Data: map[string]string{"qq": strconv.FormatInt(*d.UserID, 10)}}, nil
+		return qq.Segment{Type: qq.SegAt, Target: strconv.FormatInt(*d.UserID, 10)}, nil
 	case "mention_all":
-		return qq.Segment{Type: qq.SegAt, Data: map[string]string{"qq": "all"}}, nil
+		return qq.Segment{Type: qq.SegAt, Target: qq.MentionAll}, nil
 	case "face":
 		if err := required(d.FaceID != nil, "face_id"); err != nil {
 			return qq.Segment{}, err
 		}
-		return qq.Segment{Type: qq.SegFace, Data: map[string]string{"id": *d.FaceID, "is_large": strconv.FormatBool(d.IsLarge)}}, nil
+		return qq.Segment{Type: qq.SegFace, ID: *d.FaceID}, nil
 	case "reply":
 		if err := required(d.MessageSeq != nil, "message_seq"); err != nil {
 			return qq.Segment{}, err
 		}
-		return qq.Segment{Type: qq.SegReply, Data: map[string]string{"id": strconv.FormatInt(*d.MessageSeq, 10)}}, nil
+		return qq.Segment{Type: qq.SegReply, ID: strconv.FormatInt(*d.MessageSeq, 10)}, nil
 	case "image":
 		if err := required(d.URI != nil, "uri"); err != nil {
 			return qq.Segment{}, err
 		}
-		sub := "0"
+		seg := qq.Segment{Type: qq.SegImage, URL: *d.URI, Summary: d.Summary}
 		switch d.SubType {
 		case "", "normal":
 		case "sticker":
-			sub = "1"
+			seg.Sticker = true
 		default:
 			return qq.Segment{}, fmt.Errorf("image.sub_type: invalid option %q", d.SubType)
 		}
-		data := map[string]string{"url": *d.URI, "sub_type": sub}
-		if d.Summary != "" {
-			data["summary"] = d.Summary
-		}
-		return qq.Segment{Type: qq.SegImage, Data: data}, nil
+		return seg, nil
 	case "record", "video":
 		if err := required(d.URI != nil, "uri"); err != nil {
 			return qq.Segment{}, err
 		}
-		return qq.Segment{Type: seg.Type, Data: map[string]string{"url": *d.URI}}, nil
+		return qq.Segment{Type: seg.Type, URL: *d.URI}, nil
 	}
 	return qq.Segment{}, fmt.Errorf("type: unsupported segment type %q", seg.Type)
 }

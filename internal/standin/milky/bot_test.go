@@ -133,11 +133,11 @@ func TestSendDecodesSegments(t *testing.T) {
 		API:     "send_group_message",
 		GroupID: 712345678,
 		Message: []qq.Segment{
-			{Type: qq.SegReply, Data: map[string]string{"id": "48213"}},
+			{Type: qq.SegReply, ID: "48213"},
 			qq.Text("[MC] <Steve> "),
-			{Type: qq.SegAt, Data: map[string]string{"qq": "1019283746"}},
+			{Type: qq.SegAt, Target: "1019283746"},
 			qq.Text(" 收到, 我马上下线"),
-			{Type: qq.SegImage, Data: map[string]string{"url": "https://mc.example.com/render/steve.png", "sub_type": "0", "summary": "[图片]"}},
+			{Type: qq.SegImage, URL: "https://mc.example.com/render/steve.png", Summary: "[图片]"},
 		},
 		Text: "[MC] <Steve>  收到, 我马上下线",
 		Raw:  request,
@@ -202,7 +202,7 @@ func checkGroupEvent(t *testing.T, frame []byte, seq int64) {
 	}
 }
 
-var testSegments = []qq.Segment{qq.Text("hi "), {Type: qq.SegAt, Data: map[string]string{"qq": "1357924680", "name": "Bob"}}}
+var testSegments = []qq.Segment{qq.Text("hi "), {Type: qq.SegAt, Target: "1357924680", Name: "Bob"}}
 
 func TestEventStreams(t *testing.T) {
 	t.Run("SSE", func(t *testing.T) {
@@ -305,7 +305,7 @@ func TestLookups(t *testing.T) {
 	}
 
 	first := m.GroupMessage(712345678, alice, []qq.Segment{qq.Text("服务器什么时候维护？")})
-	second := m.GroupMessage(712345678, alice, []qq.Segment{{Type: qq.SegReply, Data: map[string]string{"id": strconv.FormatInt(first, 10)}}, qq.Text("今晚")})
+	second := m.GroupMessage(712345678, alice, []qq.Segment{{Type: qq.SegReply, ID: strconv.FormatInt(first, 10)}, qq.Text("今晚")})
 	_, body = post(t, m, "get_message", "", js, `{"message_scene":"group","peer_id":712345678,"message_seq":`+strconv.FormatInt(second, 10)+`}`)
 	var answer struct {
 		Data struct {

@@ -66,74 +66,71 @@ func (m *Bot) incomingSegmentsLocked(scene string, peer int64, segs []qq.Segment
 	return out
 }
 
-// incomingSegment maps one neutral segment to a Milky incoming segment.
+// incomingSegment maps one neutral segment to a Milky incoming segment;
+// the fields the neutral model does not carry (ids, sizes, titles) get
+// plausible fixed values.
 func incomingSegment(s qq.Segment) (string, map[string]any) {
-	get := s.Get
-	num := func(k string) int64 { v, _ := strconv.ParseInt(get(k), 10, 64); return v }
+	num := func(v string) int64 { n, _ := strconv.ParseInt(v, 10, 64); return n }
 	or := func(v, def string) string {
 		if v == "" {
 			return def
 		}
 		return v
 	}
-	resource := resourceID(get("url"))
+	resource := resourceID(s.URL)
 	switch s.Type {
 	case qq.SegText:
-		return "text", map[string]any{"text": get("text")}
+		return "text", map[string]any{"text": s.Text}
 	case qq.SegAt:
-		if get("qq") == "all" {
+		if s.Target == qq.MentionAll {
 			return "mention_all", map[string]any{}
 		}
-		return "mention", map[string]any{"user_id": num("qq"), "name": get("name")}
+		return "mention", map[string]any{"user_id": num(s.Target), "name": s.Name}
 	case qq.SegFace:
-		return "face", map[string]any{"face_id": get("id"), "is_large": get("is_large") == "true"}
+		return "face", map[string]any{"face_id": s.ID, "is_large": false}
 	case qq.SegReply:
-		return "reply", map[string]any{"message_seq": num("id")}
+		return "reply", map[string]any{"message_seq": num(s.ID)}
 	case qq.SegImage:
 		sub := "normal"
-		if t := get("sub_type"); t != "" && t != "0" {
+		if s.Sticker {
 			sub = "sticker"
 		}
 		return "image", map[string]any{
-			"resource_id": resource, "temp_url": get("url"), "width": 1080, "height": 1920,
-			"summary": or(get("summary"), "[图片]"), "sub_type": sub,
+			"resource_id": resource, "temp_url": s.URL, "width": 1080, "height": 1920,
+			"summary": or(s.Summary, "[图片]"), "sub_type": sub,
 		}
 	case qq.SegRecord:
-		return "record", map[string]any{"resource_id": resource, "temp_url": get("url"), "duration": 7}
+		return "record", map[string]any{"resource_id": resource, "temp_url": s.URL, "duration": 7}
 	case qq.SegVideo:
-		return "video", map[string]any{"resource_id": resource, "temp_url": get("url"), "width": 1280, "height": 720, "duration": 31}
+		return "video", map[string]any{"resource_id": resource, "temp_url": s.URL, "width": 1280, "height": 720, "duration": 31}
 	case qq.SegFile:
-		return "file", map[string]any{"file_id": or(get("file_id"), "/fake-file"), "file_name": get("name"), "file_size": num("size")}
+		return "file", map[string]any{"file_id": "/fake-file", "file_name": s.Name, "file_size": 0}
 	case qq.SegForward:
 		preview := []string{}
 		for _, msg := range s.Forward {
 			preview = append(preview, msg.PlainText())
 		}
 		return "forward", map[string]any{
-			"forward_id": get("id"), "title": or(get("title"), "群聊的聊天记录"), "preview": preview,
-			"summary": or(get("summary"), fmt.Sprintf("查看%d条转发消息", len(preview))),
+			"forward_id": s.ID, "title": "群聊的聊天记录", "preview": preview,
+			"summary": fmt.Sprintf("查看%d条转发消息", len(preview)),
 		}
 	case qq.SegMFace:
 		return "market_face", map[string]any{
-			"emoji_package_id": num("emoji_package_id"), "emoji_id": get("emoji_id"), "key": get("key"),
-			"summary": or(get("summary"), "[动画表情]"), "url": get("url"),
+			"emoji_package_id": 0, "emoji_id": "", "key": "",
+			"summary": or(s.Summary, "[动画表情]"), "url": s.URL,
 		}
 	case qq.SegJSON:
 		var card struct {
 			App string `json:"app"`
 		}
-		_ = json.Unmarshal([]byte(get("data")), &card)
-		return "light_app", map[string]any{"app_name": card.App, "json_payload": get("data")}
+		_ = json.Unmarshal([]byte(s.Payload), &card)
+		return "light_app", map[string]any{"app_name": card.App, "json_payload": s.Payload}
 	case qq.SegXML:
-		return "xml", map[string]any{"service_id": 1, "xml_payload": get("data")}
+		return "xml", map[string]any{"service_id": 1, "xml_payload": s.Payload}
 	case qq.SegMarkdown:
-		return "markdown", map[string]any{"content": get("content")}
+		return "markdown", map[string]any{"content": s.Text}
 	}
-	data := make(map[string]any, len(s.Data))
-	for k, v := range s.Data {
-		data[k] = v
-	}
-	return s.Type, data
+	return s.Type, map[string]any{}
 }
 
 // resourceID makes a stable opaque resource_id for a media URL.

@@ -177,7 +177,7 @@ func (b *Bot) actionSend(action string, params json.RawMessage) (any, error) {
 	var text strings.Builder
 	for _, s := range segs {
 		if s.Type == qq.SegText {
-			text.WriteString(s.Data["text"])
+			text.WriteString(s.Text)
 		}
 	}
 	bot := qq.Member{UserID: b.opts.SelfID, Nickname: botNickname, Role: "member"}
@@ -234,17 +234,21 @@ func decodeOutgoing(raw json.RawMessage, autoEscape bool) ([]qq.Segment, error) 
 		if w.Type == "" {
 			return nil, badParams("message: segment without type")
 		}
-		seg := qq.Segment{Type: w.Type, Data: map[string]string{}}
+		data := map[string]string{}
 		for k, v := range w.Data {
 			var s string
 			if json.Unmarshal(v, &s) != nil {
 				s = string(v) // numbers and booleans as written
 			}
-			seg.Data[k] = s
+			data[k] = s
 		}
-		// Both bots fetch outgoing media from "file" and fail without it.
-		if (w.Type == "image" || w.Type == "record" || w.Type == "video") && seg.Data["file"] == "" {
-			return nil, badParams("message: %s segment without file", w.Type)
+		seg := qqonebot.SegmentFromData(w.Type, data)
+		if w.Type == "image" || w.Type == "record" || w.Type == "video" {
+			// Both bots fetch outgoing media from "file" and fail without it.
+			if data["file"] == "" {
+				return nil, badParams("message: %s segment without file", w.Type)
+			}
+			seg.URL = data["file"]
 		}
 		segs = append(segs, seg)
 	}

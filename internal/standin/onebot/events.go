@@ -71,10 +71,11 @@ func (b *Bot) newMessageEventLocked(messageType string, sender qq.Member, segs [
 	return ev
 }
 
-// numericKeys are segment data keys the implementations send as JSON
-// numbers (fixtures *_incoming_segments_catalog.json); sending them that way
-// keeps clients honest about accepting both.
-var numericKeys = map[string]bool{"sub_type": true, "subType": true, "emoji_package_id": true, "scene_type": true}
+// numericKeys are the segment data keys written here that the
+// implementations send as JSON numbers (fixtures
+// *_incoming_segments_catalog.json); sending them that way keeps clients
+// honest about accepting both.
+var numericKeys = map[string]bool{"sub_type": true}
 
 type wireSegment struct {
 	Type string         `json:"type"`
@@ -84,14 +85,15 @@ type wireSegment struct {
 func wireSegments(segs []qq.Segment) []wireSegment {
 	out := make([]wireSegment, 0, len(segs))
 	for _, s := range segs {
-		data := make(map[string]any, len(s.Data))
-		for k, v := range s.Data {
+		fields := qqonebot.SegmentData(s)
+		if s.Type == qq.SegImage && fields["sub_type"] == "" {
+			fields["sub_type"] = "0" // the bots always say: 0 for a picture
+		}
+		data := make(map[string]any, len(fields))
+		for k, v := range fields {
 			data[k] = v
 			if n, err := strconv.ParseInt(v, 10, 64); err == nil && numericKeys[k] {
 				data[k] = n
-			}
-			if s.Type == qq.SegFace && k == "raw" && json.Valid([]byte(v)) {
-				data[k] = json.RawMessage(v) // NapCat sends the NT face object itself
 			}
 		}
 		out = append(out, wireSegment{Type: s.Type, Data: data})

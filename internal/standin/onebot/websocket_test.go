@@ -156,9 +156,9 @@ func TestRecordsSends(t *testing.T) {
 	}
 	want := []Sent{
 		{Action: "send_group_msg", GroupID: 712345678, Text: "[MC] <Steve> ",
-			Message: []qq.Segment{qq.Text("[MC] <Steve> "), {Type: "at", Data: map[string]string{"qq": "1019283746"}}}},
+			Message: []qq.Segment{qq.Text("[MC] <Steve> "), {Type: "at", Target: "1019283746"}}},
 		{Action: "send_group_msg", GroupID: 712345678, Text: "ab",
-			Message: []qq.Segment{qq.Text("a"), {Type: "face", Data: map[string]string{"id": "14"}}, qq.Text("b")}},
+			Message: []qq.Segment{qq.Text("a"), {Type: "face", ID: "14"}, qq.Text("b")}},
 		{Action: "send_group_msg", GroupID: 712345678, Text: "[MC] <Steve> a[b]c & d",
 			Message: []qq.Segment{qq.Text("[MC] <Steve> a[b]c & d")}},
 		{Action: "send_msg", UserID: 1019283746, Text: "hi", Message: []qq.Segment{qq.Text("hi")}},
@@ -182,7 +182,7 @@ func TestMessageEventShapes(t *testing.T) {
 	alice := qq.Member{UserID: 1019283746, Nickname: "Alice", Card: "[管理] Alice_MC", Role: "admin"}
 	segs := []qq.Segment{
 		qq.Text("a[b] & c"),
-		{Type: "image", Data: map[string]string{"file": "x.png", "sub_type": "0", "url": "https://x/?a=1&b=2"}},
+		{Type: "image", URL: "https://x/?a=1&b=2"},
 	}
 	for _, tc := range []struct {
 		flavor, fixture string

@@ -151,11 +151,11 @@ func TestEventStream(t *testing.T) {
 			asked := b.GroupMessage(group, bob, []qq.Segment{qq.Text("几点维护？")})
 			standintest.Read(t, conn)
 			b.GroupMessage(group, alice, []qq.Segment{
-				{Type: qq.SegReply, Data: map[string]string{"id": asked}},
-				{Type: qq.SegAt, Data: map[string]string{"qq": "1357924680"}},
+				{Type: qq.SegReply, ID: asked},
+				{Type: qq.SegAt, Target: "1357924680"},
 				qq.Text(" 八点 & <b>"),
-				{Type: qq.SegFace, Data: map[string]string{"id": "14"}},
-				{Type: qq.SegImage, Data: map[string]string{"url": "https://example.com/a.png?x=1&y=2"}},
+				{Type: qq.SegFace, ID: "14"},
+				{Type: qq.SegImage, URL: "https://example.com/a.png?x=1&y=2"},
 			})
 			ev := standintest.Read(t, conn)
 			shapedLike(t, ev, flavour+"_message_created_group.json")
@@ -173,8 +173,8 @@ func TestEventStream(t *testing.T) {
 			}
 			segs := got.Message.Segments
 			if len(segs) != 5 || segs[0].Quoted == nil || segs[0].Quoted.PlainText() != "几点维护？" ||
-				segs[1].Get("name") != "Bob" || segs[2].Get("text") != " 八点 & <b>" || segs[3].Get("id") != "14" ||
-				segs[4].Get("url") != "https://example.com/a.png?x=1&y=2" {
+				segs[1].Name != "Bob" || segs[2].Text != " 八点 & <b>" || segs[3].ID != "14" ||
+				segs[4].URL != "https://example.com/a.png?x=1&y=2" {
 				t.Errorf("segments %+v", segs)
 			}
 		})
@@ -243,8 +243,8 @@ func TestAPI(t *testing.T) {
 			}
 			sent := b.Sent()
 			want := []qq.Segment{
-				{Type: qq.SegReply, Data: map[string]string{"id": id}},
-				{Type: qq.SegAt, Data: map[string]string{"qq": "1357924680"}},
+				{Type: qq.SegReply, ID: id},
+				{Type: qq.SegAt, Target: "1357924680"},
 				qq.Text(" 收到 & 好"),
 			}
 			if len(sent) != 1 || sent[0].GroupID != group || sent[0].Text != " 收到 & 好" || !reflect.DeepEqual(sent[0].Message, want) {

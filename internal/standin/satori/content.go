@@ -10,6 +10,7 @@ import (
 
 	"github.com/mcqq/bridge/format"
 	"github.com/mcqq/bridge/qq"
+	qqonebot "github.com/mcqq/bridge/qq/onebot"
 	"github.com/mcqq/bridge/qq/satori"
 )
 
@@ -33,62 +34,60 @@ func (b *Bot) contentLocked(channel string, segs []qq.Segment) string {
 		s.WriteString(">" + inner + "</" + name + ">")
 	}
 	for _, seg := range segs {
-		get := seg.Get
 		switch seg.Type {
 		case qq.SegText:
-			s.WriteString(satori.EscapeText(get("text")))
+			s.WriteString(satori.EscapeText(seg.Text))
 		case qq.SegAt:
-			if get("qq") == "all" {
+			if seg.Target == qq.MentionAll {
 				el("at", map[string]string{"type": "all"}, "")
 			} else {
-				el("at", map[string]string{"id": get("qq"), "name": b.mentionNameLocked(channel, get("qq"), get("name"))}, "")
+				el("at", map[string]string{"id": seg.Target, "name": b.mentionNameLocked(channel, seg.Target, seg.Name)}, "")
 			}
 		case qq.SegReply:
-			b.quoteLocked(&s, el, get("id"))
+			b.quoteLocked(&s, el, seg.ID)
 		case qq.SegFace:
 			if b.opts.Koishi {
-				name, _ := format.FaceName(get("id"))
-				el("face", map[string]string{"id": get("id"), "name": name, "platform": "onebot"},
-					`<img src="https://koishi.js.org/QFace/static/s`+satori.EscapeAttr(get("id"))+`.png"/>`)
+				name, _ := format.FaceName(seg.ID)
+				el("face", map[string]string{"id": seg.ID, "name": name, "platform": "onebot"},
+					`<img src="https://koishi.js.org/QFace/static/s`+satori.EscapeAttr(seg.ID)+`.png"/>`)
 			} else {
-				el("face", map[string]string{"id": get("id"), "type": "1", "platform": "llonebot"}, "")
+				el("face", map[string]string{"id": seg.ID, "type": "1", "platform": "llonebot"}, "")
 			}
 		case qq.SegImage:
 			sub := "0"
-			if t := cmpOr(get("sub_type"), get("subType")); t != "" && t != "0" {
+			if seg.Sticker {
 				sub = "1"
 			}
-			attrs := map[string]string{"src": get("url"), "sub-type": sub}
+			attrs := map[string]string{"src": seg.URL, "sub-type": sub}
 			if b.opts.Koishi {
-				attrs["file"], attrs["summary"] = get("file"), get("summary")
+				attrs["summary"] = seg.Summary
 			} else {
 				attrs["width"], attrs["height"] = "1080", "1920"
 			}
 			el("img", attrs, "")
 		case qq.SegRecord:
-			el("audio", map[string]string{"src": get("url"), "duration": "7"}, "")
+			el("audio", map[string]string{"src": seg.URL, "duration": "7"}, "")
 		case qq.SegVideo:
-			el("video", map[string]string{"src": get("url")}, "")
+			el("video", map[string]string{"src": seg.URL}, "")
 		case qq.SegMFace:
-			attrs := map[string]string{"emoji-id": get("emoji_id"), "emoji-package-id": get("emoji_package_id"),
-				"key": get("key"), "summary": get("summary")}
+			attrs := map[string]string{"summary": seg.Summary}
 			if b.opts.Koishi {
-				attrs["url"] = get("url")
+				attrs["url"] = seg.URL
 				el("mface", attrs, "")
 			} else {
-				el("llonebot:market-face", attrs, `<img src="`+satori.EscapeAttr(get("url"))+`" width="300" height="300"/>`)
+				el("llonebot:market-face", attrs, `<img src="`+satori.EscapeAttr(seg.URL)+`" width="300" height="300"/>`)
 			}
 		case qq.SegJSON:
 			if b.opts.Koishi {
-				el("json", map[string]string{"data": get("data")}, "")
+				el("json", map[string]string{"data": seg.Payload}, "")
 			} else {
-				el("llonebot:ark", map[string]string{"data": get("data")}, "")
+				el("llonebot:ark", map[string]string{"data": seg.Payload}, "")
 			}
 		default:
 			// Koishi passes other OneBot segments on as elements; LLBot's
 			// Satori side drops what it has no element for.
 			if b.opts.Koishi {
-				el(seg.Type, seg.Data, "")
+				el(seg.Type, qqonebot.SegmentData(seg), "")
 			}
 		}
 	}

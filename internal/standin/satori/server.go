@@ -195,7 +195,7 @@ func (b *Bot) create(channel, content string) (any, error) {
 	sent := Sent{ChannelID: channel, GroupID: group, UserID: private, Content: content, Message: segs}
 	for _, s := range segs {
 		if s.Type == qq.SegText {
-			sent.Text += s.Get("text")
+			sent.Text += s.Text
 		}
 	}
 	b.emitMu.Lock()
