@@ -23,7 +23,6 @@ import (
 	milkystandin "github.com/mcqq/bridge/internal/standin/milky"
 	"github.com/mcqq/bridge/internal/testutil"
 	"github.com/mcqq/bridge/qq"
-	"github.com/mcqq/bridge/qq/internal/botkit"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -134,127 +133,6 @@ func (rs *replayServer) lastBody() []byte {
 		return nil
 	}
 	return rs.bodies[len(rs.bodies)-1]
-}
-
-func TestEventStream(t *testing.T) {
-	for _, tc := range []struct {
-		name        string
-		noWebSocket bool
-	}{{"WebSocket", false}, {"SSE fallback", true}} {
-		t.Run(tc.name, func(t *testing.T) {
-			m := startBot(t, milkystandin.Options{Token: testToken, NoWebSocket: tc.noWebSocket})
-			m.SetGroupName(testGroup, "MC服务器交流群")
-			c, logs := newClient(t, Options{BaseURL: m.URL(), AccessToken: testToken})
-			runClient(t, c)
-			testutil.WaitFor(t, "the stream to come up", c.State().Up, waitLimit)
-			if c.SelfID() != 2401234567 {
-				t.Errorf("SelfID = %d, want the bot's uin from get_login_info", c.SelfID())
-			}
-
-			segs := []qq.Segment{qq.Text("今晚维护 "), {Type: qq.SegAt, Target: "1357924680", Name: "Bob"}}
-			seq := m.GroupMessage(testGroup, alice, segs)
-			ev := nextEvent(t, c)
-			if ev.Kind != qq.GroupMessage || ev.GroupID != testGroup || ev.GroupName != "MC服务器交流群" {
-				t.Errorf("event %v in %d %q", ev.Kind, ev.GroupID, ev.GroupName)
-			}
-			if ev.Message.ID != messageID("group", testGroup, seq) || ev.Message.Sender != alice {
-				t.Errorf("message %q from %+v", ev.Message.ID, ev.Message.Sender)
-			}
-			if got := segmentTypes(ev.Message.Segments); got != "text at" || ev.Message.Segments[1].Name != "Bob" {
-				t.Errorf("segments = %+v", ev.Message.Segments)
-			}
-			if sse := strings.Contains(logs.String(), "reading events over SSE"); sse != tc.noWebSocket {
-				t.Errorf("SSE used = %v, want %v; logs:\n%s", sse, tc.noWebSocket, logs)
-			}
-		})
-	}
-}
-
-// TestStreamSkipsWhatIsNotAMessage: own messages, notices and garbage never
-// reach Events, and do not break the stream.
-func TestStreamSkipsWhatIsNotAMessage(t *testing.T) {
-	m := startBot(t, milkystandin.Options{})
-	c, logs := newClient(t, Options{BaseURL: m.URL()})
-	runClient(t, c)
-	testutil.WaitFor(t, "the stream to come up", c.State().Up, waitLimit)
-
-	for _, name := range []string{
-		"milky_message_receive_group_self.json", "milky_event_group_nudge.json",
-		"milky_event_message_recall.json", "milky_event_bot_offline.json",
-	} {
-		m.Emit(readFixture(t, name))
-	}
-	m.Emit([]byte(`{"not":"an event"`))
-	// Own message with the envelope's self_id missing: caught by SelfID.
-	m.Emit([]byte(`{"event_type":"message_receive","data":{"message_scene":"group","peer_id":712345678,"message_seq":1,"sender_id":2401234567,"segments":[]}}`))
-	seq := m.GroupMessage(testGroup, alice, []qq.Segment{qq.Text("after the noise")})
-
-	ev := nextEvent(t, c)
-	if ev.Message.ID != messageID("group", testGroup, seq) {
-		t.Fatalf("first event delivered = %q %q, want the message after the noise", ev.Message.ID, ev.Message.PlainText())
-	}
-	log := logs.String()
-	for _, want := range []string{"skipping a bad event", "went offline", "账号在其他设备登录"} {
-		if !strings.Contains(log, want) {
-			t.Errorf("log lacks %q:\n%s", want, log)
-		}
-	}
-}
-
-func TestWebhook(t *testing.T) {
-	m := startBot(t, milkystandin.Options{Token: testToken})
-	c, logs := newClient(t, Options{BaseURL: m.URL(), AccessToken: testToken, Webhook: true})
-	srv := httptest.NewServer(c)
-	t.Cleanup(srv.Close)
-	runClient(t, c)
-	testutil.WaitFor(t, "login", c.State().Up, waitLimit)
-	if m.Connected() != 0 {
-		t.Error("webhook mode opened an event stream")
-	}
-
-	ctx := context.Background()
-	if err := m.PostWebhook(ctx, srv.URL, readFixture(t, "milky_message_receive_group.json")); err != nil {
-		t.Fatal(err)
-	}
-	if ev := nextEvent(t, c); ev.Message.ID != "group:712345678:48213" || ev.Message.Sender.Card != "[管理] Alice_MC" {
-		t.Errorf("event = %+v", ev)
-	}
-
-	wrong := milkystandin.New(milkystandin.Options{Token: "guess"})
-	if err := wrong.PostWebhook(ctx, srv.URL, readFixture(t, "milky_message_receive_group.json")); err == nil || !strings.Contains(err.Error(), "403") {
-		t.Errorf("wrong token: %v, want HTTP 403", err)
-	}
-	for _, tc := range []struct {
-		method, auth, body string
-		status             int
-	}{
-		{http.MethodPost, "", `{}`, http.StatusUnauthorized},
-		{http.MethodPost, "Basic " + testToken, `{}`, http.StatusUnauthorized},
-		{http.MethodPost, "Bearer " + testToken, `{"broken"`, http.StatusBadRequest},
-		{http.MethodPost, "Bearer " + testToken, strings.Repeat(" ", botkit.MaxFrame+1), http.StatusRequestEntityTooLarge},
-		{http.MethodGet, "Bearer " + testToken, ``, http.StatusMethodNotAllowed},
-		{http.MethodPost, "bearer " + testToken, string(readFixture(t, "milky_event_group_nudge.json")), http.StatusNoContent},
-	} {
-		req, _ := http.NewRequest(tc.method, srv.URL, strings.NewReader(tc.body))
-		if tc.auth != "" {
-			req.Header.Set("Authorization", tc.auth)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != tc.status {
-			t.Errorf("%s with %q: status %d, want %d", tc.method, tc.auth, resp.StatusCode, tc.status)
-		}
-	}
-	http.DefaultClient.CloseIdleConnections()
-	if !strings.Contains(logs.String(), "webhook post refused") {
-		t.Errorf("refused webhook posts not logged:\n%s", logs)
-	}
-	if ev, ok := c.Events().Pop(); ok {
-		t.Errorf("unexpected event %+v", ev)
-	}
 }
 
 func TestSendMessages(t *testing.T) {
@@ -495,49 +373,6 @@ func TestAPIFailures(t *testing.T) {
 	}
 }
 
-// In webhook mode the link is up while the bot answers get_login_info: a
-// call that finds the bot unreachable takes it down at once (so the relay
-// holds its messages), and the periodic check brings it back by itself,
-// without waiting for another call.
-func TestWebhookStateFollowsTheAPI(t *testing.T) {
-	m := startBot(t, milkystandin.Options{})
-	c, logs := newClient(t, Options{BaseURL: m.URL(), Webhook: true})
-	c.healthInterval = 20 * time.Millisecond
-	srv := httptest.NewServer(c)
-	t.Cleanup(srv.Close)
-	runClient(t, c)
-	testutil.WaitFor(t, "up after get_login_info", c.State().Up, waitLimit)
-	ctx := context.Background()
-	if _, err := c.GroupName(ctx, testGroup); err == nil {
-		t.Fatal("unknown group found")
-	}
-	if !c.State().Up() {
-		t.Error("state down although the bot answered (with a failure)")
-	}
-
-	m.Stop()
-	_, err := c.GroupName(ctx, 1234567)
-	if !errors.Is(err, link.ErrNotConnected) {
-		t.Fatalf("call to a stopped bot: %v, want not connected", err)
-	}
-	if s := c.State().Get(); s.Up || s.LastError == "" {
-		t.Errorf("state = %+v right after an unreachable bot, want down with the error", s)
-	}
-	if err := m.Restart(); err != nil {
-		t.Fatal(err)
-	}
-	testutil.WaitFor(t, "up again without any call", c.State().Up, waitLimit)
-	testutil.WaitFor(t, "the reconnect logged", func() bool { return strings.Contains(logs.String(), "reconnected") }, waitLimit)
-
-	// Webhook posts went on being taken throughout.
-	if err := m.PostWebhook(ctx, srv.URL, readFixture(t, "milky_message_receive_group.json")); err != nil {
-		t.Fatal(err)
-	}
-	if ev := nextEvent(t, c); ev.Message.ID != "group:712345678:48213" {
-		t.Errorf("event = %+v", ev)
-	}
-}
-
 // With an event stream too, a call that cannot reach the bot fails with
 // link.ErrNotConnected, which the relay takes as "hold and retry".
 func TestUnreachableBotIsNotConnected(t *testing.T) {
@@ -562,48 +397,6 @@ func TestUnreachableBotIsNotConnected(t *testing.T) {
 	}
 }
 
-func TestWebhookOnlyWhileRunning(t *testing.T) {
-	c, _ := newClient(t, Options{BaseURL: "http://127.0.0.1:1", Webhook: true})
-	rec := httptest.NewRecorder()
-	c.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/", strings.NewReader(string(readFixture(t, "milky_message_receive_group.json")))))
-	if rec.Code != http.StatusServiceUnavailable {
-		t.Errorf("post before Run: status %d, want 503", rec.Code)
-	}
-	if ev, ok := c.Events().Pop(); ok {
-		t.Errorf("event delivered before Run: %+v", ev)
-	}
-}
-
-// While the relay takes no events, webhook posts are still answered at
-// once (the bot is never kept waiting by the relay) and every event is kept,
-// in order.
-func TestWebhookIsAnsweredWhileTheRelayIsBehind(t *testing.T) {
-	m := startBot(t, milkystandin.Options{})
-	c, _ := newClient(t, Options{BaseURL: m.URL(), Webhook: true})
-	srv := httptest.NewServer(c)
-	t.Cleanup(srv.Close)
-	runClient(t, c)
-	frame := func(seq int) []byte {
-		return []byte(`{"time":1765432100,"self_id":2401234567,"event_type":"message_receive","data":{` +
-			`"message_scene":"friend","peer_id":1019283746,"message_seq":` + strconv.Itoa(seq) +
-			`,"sender_id":1019283746,"time":1765432100,"segments":[{"type":"text","data":{"text":"hi"}}]}}`)
-	}
-	const posts = 600 // more than any reader buffer the bridge ever had
-	for seq := range posts {
-		impatient, cancel := context.WithTimeout(t.Context(), 2*time.Second)
-		err := m.PostWebhook(impatient, srv.URL, frame(seq))
-		cancel()
-		if err != nil {
-			t.Fatalf("post %d while nobody takes events: %v", seq, err)
-		}
-	}
-	for seq := range posts {
-		if ev := nextEvent(t, c); ev.Message.ID != messageID("friend", 1019283746, int64(seq)) {
-			t.Fatalf("event %d is %q", seq, ev.Message.ID)
-		}
-	}
-}
-
 func TestNewValidatesBaseURL(t *testing.T) {
 	for _, bad := range []string{"", "127.0.0.1:3010", "ws://127.0.0.1:3010", "http://", "http://h/?a=b"} {
 		if _, err := New(Options{BaseURL: bad}); err == nil {
@@ -613,28 +406,5 @@ func TestNewValidatesBaseURL(t *testing.T) {
 	c, err := New(Options{BaseURL: "https://bot.example:3010/milky/"})
 	if err != nil || c.base != "https://bot.example:3010/milky" || c.opts.RequestTimeout != defaultRequestTimeout {
 		t.Errorf("New = %+v, %v", c, err)
-	}
-}
-
-// An oversized event on the SSE stream is logged and skipped; the stream
-// stays open (SPEC §4), as on the WebSocket.
-func TestSSEOversizedEventIsSkipped(t *testing.T) {
-	m := startBot(t, milkystandin.Options{NoWebSocket: true})
-	c, logs := newClient(t, Options{BaseURL: m.URL()})
-	runClient(t, c)
-	testutil.WaitFor(t, "the stream to come up", c.State().Up, waitLimit)
-	huge := `{"event_type":"message_receive","data":{"segments":[{"type":"text","data":{"text":"` +
-		strings.Repeat("x", botkit.MaxFrame) + `"}}]}}`
-	m.Emit([]byte(huge))
-	seq := m.GroupMessage(testGroup, alice, []qq.Segment{qq.Text("still here")})
-	if ev := nextEvent(t, c); ev.Message.ID != messageID("group", testGroup, seq) {
-		t.Fatalf("event after the oversized one = %q %q", ev.Message.ID, ev.Message.PlainText())
-	}
-	log := logs.String()
-	if !strings.Contains(log, "skipping an oversized event") || !strings.Contains(log, "bytes="+strconv.Itoa(len(huge))) {
-		t.Errorf("oversized event not logged with its size:\n%.2000s", log)
-	}
-	if strings.Contains(log, "connection lost") {
-		t.Errorf("the stream was dropped:\n%.2000s", log)
 	}
 }
