@@ -108,8 +108,12 @@ func DecodeEvent(frame []byte) (qq.Event, FrameKind, error) {
 	if err := requireObject(frame); err != nil {
 		return qq.Event{}, 0, err
 	}
-	var w wireEvent
-	bodyErr := json.Unmarshal(frame, &w)
+	w, fast := decodeEventFast(frame)
+	var bodyErr error
+	if !fast {
+		w = wireEvent{}
+		bodyErr = json.Unmarshal(frame, &w)
+	}
 	if bodyErr != nil {
 		w = wireEvent{}
 		if err := json.Unmarshal(frame, &w.wireHeader); err != nil {
@@ -237,6 +241,10 @@ type wireSegment struct {
 // values are left out, as NapCat's CQ encoder does, so the two formats of one
 // message decode to the same segments.
 func DecodeSegments(raw json.RawMessage) ([]qq.Segment, error) {
+	if len(bytes.TrimSpace(raw)) > 0 && !json.Valid(raw) {
+		var v any
+		return nil, fmt.Errorf("decode message: %w", json.Unmarshal(raw, &v))
+	}
 	return decodeSegments(raw, 0)
 }
 
@@ -265,10 +273,15 @@ func decodeSegments(raw json.RawMessage, depth int) ([]qq.Segment, error) {
 		}
 		return []qq.Segment{seg}, nil
 	case '[':
-		// One pass over the array; an item that is not a segment object
-		// fails it, and the slow path below then names the item.
-		var items []wireSegment
-		if err := json.Unmarshal(raw, &items); err == nil {
+		// One pass over the array (raw is part of a decoded, so valid,
+		// document); an item that is not a segment object fails it, and the
+		// slow path below then names the item.
+		items, ok := segmentsFast(raw)
+		if !ok {
+			items = nil
+			ok = json.Unmarshal(raw, &items) == nil
+		}
+		if ok {
 			segs := make([]qq.Segment, 0, len(items))
 			for i, w := range items {
 				seg, err := w.segment(depth)
@@ -319,8 +332,12 @@ func (w wireSegment) segment(depth int) (qq.Segment, error) {
 		if d[0] != '{' {
 			return qq.Segment{}, fmt.Errorf("%s segment: data is not an object", w.Type)
 		}
-		if err := json.Unmarshal(d, &fields); err != nil {
-			return qq.Segment{}, fmt.Errorf("%s segment: %w", w.Type, err)
+		var ok bool
+		if fields, ok = fieldsFast(d); !ok {
+			fields = nil
+			if err := json.Unmarshal(d, &fields); err != nil {
+				return qq.Segment{}, fmt.Errorf("%s segment: %w", w.Type, err)
+			}
 		}
 	}
 	data := make(map[string]string, len(fields))
