@@ -62,9 +62,9 @@ func cardTitle(s string) string {
 }
 
 // arkCard is the part of an ark payload (json segment data, Milky light_app
-// json_payload) that names and links a card; protocols §D.3. Its fields are
-// wirejson.LooseString, so one oddly typed field does not make a whole card
-// unreadable.
+// json_payload) that names and links a card (where the title is found:
+// docs/protocols.md#onebot-segments). Its fields are wirejson.LooseString,
+// so one oddly typed field does not make a whole card unreadable.
 type arkCard struct {
 	Prompt wirejson.LooseString `json:"prompt"`
 	Desc   wirejson.LooseString `json:"desc"`

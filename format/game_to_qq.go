@@ -24,7 +24,7 @@ type Templates struct {
 	Command     string // FORMAT_COMMAND
 }
 
-// DefaultTemplates are the lines of SPEC §2.3.
+// DefaultTemplates are the FORMAT_* defaults the README documents.
 func DefaultTemplates() Templates {
 	return Templates{
 		Chat:        "{player}：{message}",

@@ -13,7 +13,7 @@ func hoverString(c minecraft.Component) string { return minecraft.PlainText(c.Ho
 
 const imageURL = "https://multimedia.nt.qq.com.cn/download?appid=1407&fileid=EhTQ8bXk2F0a1z3c9Q&spec=0&rkey=CAQSKAB6"
 
-// TestSegmentRendering has one row per segment row of SPEC §2.3 (and the
+// TestSegmentRendering has one row per row of the README's segment table (and the
 // variants users run into), checking what a player sees: text, colour, hover
 // and click.
 func TestSegmentRendering(t *testing.T) {

@@ -18,7 +18,7 @@ import (
 	"github.com/mcqq/bridge/qq"
 )
 
-// command is one parsed in-group command (SPEC §3).
+// command is one parsed in-group command (the README's command table).
 type command struct {
 	name   string // canonical: mcc, mcb, mct, mca, mcp, mcs, mch; bind, unbind, whois, bindings
 	typed  string // as the user typed it, with the prefix, for replies
@@ -39,7 +39,8 @@ var commandAliases = map[string]string{
 	"mch": "mch",
 }
 
-// maxOutput is where /mcc output is cut (SPEC §3).
+// maxOutput is where /mcc output is cut, in characters; a note says how
+// long it was.
 const maxOutput = 1500
 
 // parseCommand recognises our commands. Anything else, including other
@@ -248,8 +249,12 @@ func consoleVerbs(cmdline string) []string {
 	return verbs
 }
 
-// mayRunConsole applies RCON_PUBLIC / RCON_DENY to a console line and
-// refuses control characters (SPEC §3, §4). It returns why not, or "".
+// mayRunConsole applies RCON_PUBLIC / RCON_DENY to a console line: anyone
+// may run a line whose first verb is public; a denied verb anywhere in it
+// (see consoleVerbs) needs QQ_ADMINS, a group role is not enough; anything
+// else needs an admin. A line with a control character or line break is
+// refused outright, as it could end the command early or hide a second
+// one. It returns why not, or "".
 func (r *Relay) mayRunConsole(c caller, cmdline string) string {
 	if strings.IndexFunc(cmdline, safetext.Unsafe) >= 0 {
 		return "命令含有换行或控制字符，已拒绝"
@@ -366,8 +371,8 @@ func (r *Relay) console(ctx context.Context, s *server, cmdline string) (string,
 	return s.Game.RunCommand(ctx, cmdline)
 }
 
-// consoleOutput cleans RCON output for QQ: colour codes stripped, long
-// output cut (SPEC §3).
+// consoleOutput cleans RCON output for QQ: colour codes stripped, output
+// past maxOutput characters cut.
 func consoleOutput(out string) string {
 	out = strings.TrimSpace(format.StripColor(out))
 	if out == "" {

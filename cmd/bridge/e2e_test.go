@@ -73,8 +73,8 @@ func TestGroupMessageArrivesInGameAsOneBroadcast(t *testing.T) {
 	}
 }
 
-// Each of the six QueQiao events reaches every bound group with the SPEC
-// wording; "!!" chat and hidden recipe advancements do not.
+// Each of the six QueQiao events reaches every bound group with the wording
+// the README documents; "!!" chat and hidden recipe advancements do not.
 func TestGameEventsReachEveryBoundGroup(t *testing.T) {
 	w := startWorld(t, []serverSpec{{name: "survival", groups: strconv.Itoa(groupA) + "," + strconv.Itoa(groupB)}},
 		map[string]string{"SYNC_MC_TO_QQ": "chat,join,quit,death,advancement,command"})

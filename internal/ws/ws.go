@@ -23,7 +23,7 @@ import (
 
 // Options tune a session. Zero values take the defaults.
 type Options struct {
-	// ReadLimit is the largest frame accepted (default 4 MiB, SPEC §4).
+	// ReadLimit is the largest frame accepted (default 4 MiB).
 	// A larger frame is read to its end, keeping no more than the limit,
 	// logged and skipped; the connection stays up.
 	ReadLimit int64
@@ -136,7 +136,8 @@ func Dial(ctx context.Context, rawURL string, header http.Header, o Options) (*S
 }
 
 // Accept upgrades an HTTP request to a server session. Callers check tokens
-// before calling it (SPEC §4: refuse before upgrading).
+// before calling it: a peer with a wrong token gets 401/403 and never a
+// WebSocket.
 func Accept(w http.ResponseWriter, r *http.Request, o Options) (*Session, error) {
 	up := websocket.Upgrader{} // nil CheckOrigin: bots send no Origin header
 	c, err := up.Upgrade(w, r, nil)

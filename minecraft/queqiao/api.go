@@ -147,7 +147,8 @@ func (c *Client) PrivateMessage(ctx context.Context, player string, msg []minecr
 	if err != nil {
 		return err
 	}
-	// uuid must be null, never "": the plugin rejects "" with a 500 (§3.4).
+	// uuid must be null, never "": the plugin rejects "" with a 500
+	// (docs/protocols.md#queqiao-apis).
 	resp, err := c.call(ctx, "send_private_msg", struct {
 		UUID     *string         `json:"uuid"`
 		Nickname string          `json:"nickname"`

@@ -293,8 +293,9 @@ func (c *Client) serve(ctx context.Context, s *ws.Session, up func()) (err error
 	}()
 
 	// The plugin validates the handshake only after the upgrade and refuses
-	// with close 1008 (§1.2), so the connection counts as up once the
-	// plugin has answered something. get_status also tells the game version.
+	// with close 1008 (docs/protocols.md#queqiao-handshake), so the connection
+	// counts as up once the plugin has answered something. get_status also
+	// tells the game version.
 	if !c.probe(ctx, cn) {
 		cancel()
 		return sessionError(<-ended)

@@ -32,7 +32,8 @@ type Frame struct {
 	Response Response        // when Kind is ResponseFrame
 }
 
-// Response is the plugin's answer to a request (protocol §2.2).
+// Response is the plugin's answer to a request
+// (docs/protocols.md#queqiao-envelope).
 type Response struct {
 	API     string // absent before plugin 0.3.3 and null on the parse-error path
 	Code    int
@@ -47,7 +48,7 @@ type Response struct {
 
 // Err is nil for a successful response and a *minecraft.APIError otherwise.
 func (r Response) Err() error {
-	// kterna/queqiao_mcdr answers "ok"/"failed" instead of SUCCESS/FAILED (§4.10).
+	// kterna/queqiao_mcdr answers "ok"/"failed" instead of SUCCESS/FAILED.
 	if r.Code == 200 && (strings.EqualFold(r.Status, "SUCCESS") || strings.EqualFold(r.Status, "ok")) {
 		return nil
 	}
@@ -117,7 +118,7 @@ func DecodeEvent(frame []byte) (minecraft.Event, error) {
 }
 
 // wireFrame holds the fields of every frame shape; absent and null fields
-// decode alike (§6).
+// decode alike (docs/protocols.md#queqiao-events).
 type wireFrame struct {
 	PostType      wirejson.String `json:"post_type"`
 	EventName     wirejson.String `json:"event_name"`
@@ -129,7 +130,7 @@ type wireFrame struct {
 		Nickname    wirejson.String `json:"nickname"`
 		DisplayName wirejson.String `json:"display_name"` // V1 Spigot
 	} `json:"player"`
-	Command *wirejson.String `json:"command"` // its presence tells V2 commands from V1 (§4.9)
+	Command *wirejson.String `json:"command"` // its presence tells V2 commands from V1
 	Death   json.RawMessage  `json:"death"`
 	// Achievement is V2; V1 used "advancement".
 	Achievement json.RawMessage `json:"achievement"`
@@ -140,7 +141,8 @@ type wireFrame struct {
 	wireResponse
 }
 
-// Event types by sub_type: V2 names and the short V1 ones (§4.9). V1
+// Event types by sub_type: V2 names and the short V1 ones
+// (docs/protocols.md#queqiao-events). V1
 // commands also use "player_command"; they are told apart by the command
 // field.
 var kindBySubType = map[string]minecraft.EventKind{
@@ -158,7 +160,7 @@ var kindBySubType = map[string]minecraft.EventKind{
 }
 
 // kindByEventName is the fallback for producers whose sub_type is missing or
-// odd (§4.10).
+// odd (a third-party port sends V2 event names with V1 sub types).
 var kindByEventName = map[string]minecraft.EventKind{
 	"PlayerChatEvent":        minecraft.Chat,
 	"PlayerCommandEvent":     minecraft.Command,
@@ -234,7 +236,7 @@ func decodeAdvancement(raw json.RawMessage) (minecraft.AdvancementInfo, error) {
 			Frame wirejson.String `json:"frame"`
 		} `json:"display"`
 		// The plugin emits "translation"; the docs and some ports say
-		// "translate"; legacy V2 and MCDR have "text" (§4.7).
+		// "translate"; legacy V2 and MCDR have "text".
 		Translation any             `json:"translation"`
 		Translate   any             `json:"translate"`
 		Text        wirejson.String `json:"text"`
@@ -275,7 +277,7 @@ func decodeAdvancement(raw json.RawMessage) (minecraft.AdvancementInfo, error) {
 	return adv, nil
 }
 
-// decodeTranslation decodes a Translate tree (§4.6): {key, args, text} with
+// decodeTranslation decodes a Translate tree: {key, args, text} with
 // args as Translate objects, plain strings (legacy V2) or null.
 func decodeTranslation(raw json.RawMessage, leaf func(string) minecraft.Translation) (minecraft.Translation, error) {
 	var v any
@@ -355,7 +357,7 @@ func isNull(raw json.RawMessage) bool {
 }
 
 // eventTime reads an event timestamp: Unix seconds from the official
-// plugin, milliseconds from the MCDR port (§4.10). Zero or negative is
+// plugin, milliseconds from the MCDR port. Zero or negative is
 // unknown.
 func eventTime(n wirejson.Number) time.Time {
 	f := float64(n)

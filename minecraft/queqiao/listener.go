@@ -13,10 +13,10 @@ import (
 
 // Listener accepts the reverse connections plugins open to MC_LISTEN
 // (websocket_client.url_list, any path) and hands each to the Client of the
-// server named in its x-self-name. Every check happens before the upgrade
-// (SPEC §4): an unknown name gets 404, a missing token 401, a wrong one
-// 403, a server that is already connected 409. Each refusal is logged once
-// with the peer's address.
+// server named in its x-self-name. Every check happens before the upgrade,
+// so a refused plugin never gets a WebSocket: an unknown name gets 404, a
+// missing token 401, a wrong one 403, a server that is already connected
+// 409. Each refusal is logged once with the peer's address.
 type Listener struct {
 	clients map[string]*Client // by server name
 	log     *slog.Logger

@@ -66,7 +66,7 @@ func excerpt(b []byte) string {
 	return string(b)
 }
 
-// request is the envelope of an API call (§2.1).
+// request is the envelope of an API call (docs/protocols.md#queqiao-envelope).
 type request struct {
 	API  string `json:"api"`
 	Data any    `json:"data,omitempty"`

@@ -3,7 +3,7 @@
 // concurrent use and reads exactly one packet per command, so a Console
 // keeps one connection, runs one command at a time, and throws the
 // connection away after any error or any reply that may have been cut
-// (groundwork §2.1, §5.7).
+// (docs/protocols.md#rcon-replies, #rcon-and-gorcon).
 package rcon
 
 import (

@@ -1,7 +1,7 @@
 // Package milky is the bridge's client for Milky, the HTTP-based QQ bot
-// protocol of LLBot, Lagrange.Milky and yogurt (protocols §F): actions are
-// JSON POSTs to {base}/api/{name}; events arrive over a WebSocket or SSE
-// stream at {base}/event, or as webhook POSTs the bot sends to us.
+// protocol of LLBot, Lagrange.Milky and yogurt (docs/protocols.md#milky):
+// actions are JSON POSTs to {base}/api/{name}; events arrive over a WebSocket
+// or SSE stream at {base}/event, or as webhook POSTs the bot sends to us.
 //
 // Milky's wire shapes are translated into the neutral model of package qq
 // with OneBot names, so the relay and the formatter never see them.
@@ -267,8 +267,8 @@ func (c *Client) call(ctx context.Context, api string, params, out any) error {
 	return decodeAnswer(api, answer.Body, out)
 }
 
-// httpStatusError explains the statuses Milky uses besides 200 (protocols
-// §F.1): 401 bad token, 404 unknown API, 415 wrong content type.
+// httpStatusError explains the statuses Milky uses besides 200: 401 bad
+// token, 404 unknown API, 415 wrong content type.
 func httpStatusError(code int, status string) error {
 	switch code {
 	case http.StatusOK:

@@ -47,15 +47,15 @@ func (k Kind) String() string {
 	return "unknown"
 }
 
-// Message scenes (protocols §F.3); with peer_id and message_seq they identify
-// a message, so Message.ID is "<scene>:<peer_id>:<message_seq>".
+// Message scenes (docs/protocols.md#milky-events); with peer_id and message_seq
+// they identify a message, so Message.ID is "<scene>:<peer_id>:<message_seq>".
 const (
 	sceneGroup  = "group"
 	sceneFriend = "friend"
 	sceneTemp   = "temp"
 )
 
-// envelope is the outer shape of every event (protocols §F.3).
+// envelope is the outer shape of every event: time, self_id, event_type, data.
 type envelope struct {
 	Time      wirejson.Int    `json:"time"`
 	SelfID    wirejson.Int    `json:"self_id"`

@@ -11,8 +11,8 @@ import (
 )
 
 // outgoingSegment is one segment of a message the bridge sends (Milky
-// OutgoingSegment, protocols §F.5). Data is one of the small structs below so
-// the JSON keys come out in the documented order.
+// OutgoingSegment, docs/protocols.md#milky-segments). Data is one of the small
+// structs below so the JSON keys come out in the documented order.
 type outgoingSegment struct {
 	Type string `json:"type"`
 	Data any    `json:"data"`

@@ -77,7 +77,7 @@ func TestStreamSkipsWhatIsNotAMessage(t *testing.T) {
 }
 
 // An oversized event on the SSE stream is logged and skipped; the stream
-// stays open (SPEC §4), as on the WebSocket.
+// stays open, as on the WebSocket.
 func TestSSEOversizedEventIsSkipped(t *testing.T) {
 	m := startBot(t, milkystandin.Options{NoWebSocket: true})
 	c, logs := newClient(t, Options{BaseURL: m.URL()})

@@ -47,7 +47,7 @@ type Options struct {
 const (
 	defaultReqTimeout = link.DefaultRequestTimeout
 	// retcodeTokenRejected is what NapCat and LLBot send right before
-	// closing a connection with a wrong token (protocols §A.5).
+	// closing a connection with a wrong token (docs/protocols.md#onebot-tokens).
 	retcodeTokenRejected = 1403
 )
 

@@ -9,7 +9,7 @@ import (
 	"github.com/mcqq/bridge/qq/internal/botkit"
 )
 
-// CQ codes are OneBot's string message format (protocols §C.4):
+// CQ codes are OneBot's string message format (docs/protocols.md#onebot-cq-codes):
 // "text[CQ:type,key=value,…]text". Text escapes & [ ]; values also escape ,.
 
 var (

@@ -22,9 +22,9 @@ import (
 	"github.com/mcqq/bridge/qq/internal/botkit"
 )
 
-// The HTTP transport (protocols §A.3–A.5): each action is a POST to
-// {URL}/{action} with its params as the JSON body; events come from the SSE
-// stream {URL}/_events or, with Options.Webhook, as the bot's signed POSTs
+// The HTTP transport (docs/protocols.md#onebot-transports): each action is a
+// POST to {URL}/{action} with its params as the JSON body; events come from the
+// SSE stream {URL}/_events or, with Options.Webhook, as the bot's signed POSTs
 // to ServeHTTP.
 
 // ErrTokenRejected is wrapped by the errors of HTTP actions and of the SSE
@@ -165,15 +165,16 @@ func (c *Client) noEventStream(got string) error {
 		c.api.display, got)
 }
 
-// serveWebhook receives the bot's event posts (protocols §A.4). With an
-// access token configured, a post without an X-Signature gets 401 and one
-// whose X-Signature is not "sha1=" and 40 hex digits 403 before its body is
-// read, so unsigned posts cost nothing; then the signature of the raw body
-// is checked before the body is parsed (403 when wrong). Refusals are logged
-// with the peer address; without a token every post is taken.
-// A good post is answered 204 (no quick operation) once its event is queued,
-// a body that is not an event 400, and any post 503 unless Run is running
-// in webhook mode or once the relay has stopped taking events.
+// serveWebhook receives the bot's event posts
+// (docs/protocols.md#onebot-transports). With an access token configured, a
+// post without an X-Signature gets 401 and one whose X-Signature is not "sha1="
+// and 40 hex digits 403 before its body is read, so unsigned posts cost
+// nothing; then the signature of the raw body is checked before the body is
+// parsed (403 when wrong). Refusals are logged with the peer address; without a
+// token every post is taken. A good post is answered 204 (no quick operation)
+// once its event is queued, a body that is not an event 400, and any post 503
+// unless Run is running in webhook mode or once the relay has stopped taking
+// events.
 func (c *Client) serveWebhook(w http.ResponseWriter, r *http.Request) {
 	if !c.opts.Webhook {
 		http.Error(w, "webhook receiver not enabled", http.StatusServiceUnavailable)

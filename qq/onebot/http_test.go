@@ -92,7 +92,7 @@ func TestHTTPFailuresAreAPIErrors(t *testing.T) {
 		unknownSample string
 	}{
 		// NapCat answers an unknown action with HTTP 200, LLBot with 404;
-		// both with an envelope (protocols §A.3).
+		// both with an envelope (docs/protocols.md#onebot-actions).
 		{"napcat", 200, "不支持的Api send_group_message"},
 		{"llbot", 404, "send_group_message API 不存在"},
 	} {

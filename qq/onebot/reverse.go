@@ -11,14 +11,14 @@ import (
 )
 
 // ServeHTTP accepts the bot's reverse WebSocket (NapCat and LLBot open one
-// "Universal" connection, protocols §A.2) on any path. The token is checked
-// before upgrading: 401 when none is presented, 403 when it is wrong. One bot
-// connection is active at a time; a new one replaces the old, which is
-// closed with 1000 "replaced". It answers 503 unless Run is running in
+// "Universal" connection, docs/protocols.md#onebot-transports) on any path. The
+// token is checked before upgrading: 401 when none is presented, 403 when it is
+// wrong. One bot connection is active at a time; a new one replaces the old,
+// which is closed with 1000 "replaced". It answers 503 unless Run is running in
 // reverse mode.
 //
 // With the HTTP API (Options.URL http:// or https://) ServeHTTP is instead
-// the receiver of the bot's webhook posts (protocols §A.4), on any path:
+// the receiver of the bot's webhook posts, on any path:
 // X-Signature is checked over the raw body before it is parsed (401 when
 // missing, 403 when wrong), a post with an event is answered 204, and any
 // post 503 unless Run is running with Options.Webhook.

@@ -45,7 +45,7 @@ type Sent struct {
 }
 
 // Bot is a stand-in for a Milky implementation shaped after LLBot
-// (protocols §F): it serves /api/<name>, and /event as WebSocket or SSE.
+// (docs/protocols.md#milky): it serves /api/<name>, and /event as WebSocket or SSE.
 // It is safe for concurrent use.
 type Bot struct {
 	opts Options

@@ -63,7 +63,7 @@ func badParams(format string, args ...any) error {
 
 // act records and runs one action and builds its reply; ok is false when
 // the action is silenced. overHTTP selects the HTTP API's retcodes and
-// wording (protocols §A.3, §B).
+// wording (docs/protocols.md#onebot-actions).
 func (b *Bot) act(action string, params, echo json.RawMessage, overHTTP bool) (reply response, ok bool) {
 	b.mu.Lock()
 	b.actions = append(b.actions, action)

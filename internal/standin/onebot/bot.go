@@ -53,14 +53,14 @@ type Sent struct {
 	At      time.Time       // when it arrived
 }
 
-// Bot stands in for NapCat or LLBot speaking OneBot 11 (protocols §A–E).
-// One port serves a forward WebSocket (one universal socket on any path),
-// the HTTP API (POST /<action>) and the SSE event stream (GET /_events);
-// DialReverse is a reverse WebSocket client and PostWebhook an HTTP POST
-// event reporter. Every WebSocket connection gets a lifecycle connect
-// event, heartbeats and every pushed event, every SSE stream every pushed
-// event (and heartbeats from LLBot); actions get replies shaped like the
-// chosen flavor's. Safe for concurrent use.
+// Bot stands in for NapCat or LLBot speaking OneBot 11
+// (docs/protocols.md#onebot-11). One port serves a forward WebSocket (one
+// universal socket on any path), the HTTP API (POST /<action>) and the SSE
+// event stream (GET /_events); DialReverse is a reverse WebSocket client and
+// PostWebhook an HTTP POST event reporter. Every WebSocket connection gets a
+// lifecycle connect event, heartbeats and every pushed event, every SSE stream
+// every pushed event (and heartbeats from LLBot); actions get replies shaped
+// like the chosen flavor's. Safe for concurrent use.
 type Bot struct {
 	opts Options
 	log  *slog.Logger
@@ -101,7 +101,7 @@ const (
 	retcodeUnknown   = 1404
 	retcodeFailed    = 1200
 	// The HTTP API's codes for a bad parameter, a failed action and (LLBot)
-	// an unknown action (protocols §B).
+	// an unknown action (docs/protocols.md#onebot-actions).
 	httpRetcodeBadParams = 400
 	httpRetcodeFailed    = 200
 	httpRetcodeUnknown   = 404
@@ -322,12 +322,12 @@ func (b *Bot) Emit(frame []byte) {
 	}
 }
 
-// PostWebhook posts frame to url as the HTTP POST event reporter of NapCat
-// and LLBot does (protocols §A.4): Content-Type application/json, X-Self-ID
-// and, when the stand-in has a token, X-Signature "sha1=" with the hex
-// HMAC-SHA1 of the exact body keyed with the token. A failed request or an
-// answer other than 2xx is an error with the status and the start of the
-// body.
+// PostWebhook posts frame to url as the HTTP POST event reporter of NapCat and
+// LLBot does (docs/protocols.md#onebot-transports): Content-Type
+// application/json, X-Self-ID and, when the stand-in has a token, X-Signature
+// "sha1=" with the hex HMAC-SHA1 of the exact body keyed with the token. A
+// failed request or an answer other than 2xx is an error with the status and
+// the start of the body.
 func (b *Bot) PostWebhook(ctx context.Context, url string, frame []byte) error {
 	h := http.Header{}
 	h.Set("X-Self-ID", strconv.FormatInt(b.opts.SelfID, 10))

@@ -42,9 +42,9 @@ func (b *Bot) serveHTTP(run *standin.Run, w http.ResponseWriter, r *http.Request
 	b.serveAction(run, w, r)
 }
 
-// presentedToken reads the token the way the flavor does (protocols §A.5):
-// only the Bearer scheme works, NapCat prefers the query parameter, LLBot
-// the header.
+// presentedToken reads the token the way the flavor does
+// (docs/protocols.md#onebot-tokens): only the Bearer scheme works, NapCat
+// prefers the query parameter, LLBot the header.
 func (b *Bot) presentedToken(r *http.Request) string {
 	header := r.Header.Get("Authorization")
 	if i := strings.LastIndex(header, "Bearer "); i >= 0 {
@@ -78,13 +78,13 @@ func (b *Bot) httpFailure(action string, f *actionError) (retcode int, message s
 	return httpRetcodeFailed, f.message
 }
 
-// serveAction answers an HTTP API request /<action> (protocols §A.3). The
-// params are the JSON body of a POST (NapCat also merges the query into it)
-// or the query of a GET; a body that is not a JSON object is NapCat's HTTP
-// 400 "Invalid JSON", LLBot's retcode 400. Only LLBot's unknown action gets
-// an HTTP status other than 200: 404. NapCat makes up an echo when none was
-// sent. A silenced action is held unanswered until the client gives up or
-// the stand-in stops.
+// serveAction answers an HTTP API request /<action>
+// (docs/protocols.md#onebot-actions). The params are the JSON body of a POST
+// (NapCat also merges the query into it) or the query of a GET; a body that is
+// not a JSON object is NapCat's HTTP 400 "Invalid JSON", LLBot's retcode 400.
+// Only LLBot's unknown action gets an HTTP status other than 200: 404. NapCat
+// makes up an echo when none was sent. A silenced action is held unanswered
+// until the client gives up or the stand-in stops.
 func (b *Bot) serveAction(run *standin.Run, w http.ResponseWriter, r *http.Request) {
 	action, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
 	params, err := b.httpParams(w, r)

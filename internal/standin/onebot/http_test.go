@@ -19,7 +19,7 @@ import (
 func TestHTTPAPI(t *testing.T) {
 	for _, tc := range []struct {
 		flavor string
-		// unknown action: HTTP status, retcode, message (protocols §A.3)
+		// unknown action: HTTP status, retcode, message (docs/protocols.md#onebot-actions)
 		unknownStatus  int
 		unknownRetcode float64
 		unknownMessage string

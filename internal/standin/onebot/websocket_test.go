@@ -77,7 +77,7 @@ func TestWrongTokenGets1403ThenClose(t *testing.T) {
 }
 
 func TestTokenPrecedence(t *testing.T) {
-	// NapCat prefers ?access_token=, LLBot the header (protocols §A.5).
+	// NapCat prefers ?access_token=, LLBot the header (docs/protocols.md#onebot-tokens).
 	for flavor, wantOK := range map[string]bool{"napcat": true, "llbot": false} {
 		b := standintest.Start(t, New(Options{Token: "right", Flavor: flavor}))
 		conn, _, err := websocket.DefaultDialer.Dial(b.URL()+"?access_token=right", http.Header{"Authorization": {"Bearer wrong"}})

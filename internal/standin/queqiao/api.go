@@ -15,7 +15,7 @@ import (
 )
 
 // response has the plugin's field order and keeps nulls
-// (Gson serializeNulls, protocol §2.2).
+// (Gson serializeNulls, docs/protocols.md#queqiao-envelope).
 type response struct {
 	API      *string `json:"api"`
 	Code     int     `json:"code"`
@@ -162,7 +162,8 @@ func (q *Server) execute(api string, raw json.RawMessage) (int, string, any, err
 			return 200, "success", map[string]any{"target_player": playerOf(name),
 				"message": "Send private message success."}, nil
 		}
-		// Offline is a success whose target_player is null (protocol §3.4).
+		// Offline is a success whose target_player is null
+		// (docs/protocols.md#queqiao-apis).
 		return 200, "success", map[string]any{"target_player": nil, "message": noTarget}, nil
 
 	case "send_rcon_command":

@@ -6,7 +6,8 @@ import (
 	"time"
 )
 
-// playerInfo is the V2 player object as Fabric fills it (protocol §4.2).
+// playerInfo is the V2 player object as Fabric fills it: every field
+// present, null where unknown.
 type playerInfo struct {
 	Nickname           string  `json:"nickname"`
 	UUID               string  `json:"uuid"`

@@ -14,7 +14,7 @@ import (
 )
 
 // maxPayload is where Minecraft cuts a reply into further packets,
-// with no end marker (wiki.vg RCON; groundwork §2.1).
+// with no end marker (docs/protocols.md#rcon-replies).
 const maxPayload = 4096
 
 // Server stands in for a Minecraft server's RCON console: vanilla's auth reply

@@ -17,7 +17,8 @@ import (
 	"github.com/mcqq/bridge/internal/listener"
 )
 
-// MaxFrame is the largest event or action answer accepted (SPEC §4).
+// MaxFrame is the largest event or action answer accepted, as a WebSocket
+// session's read limit.
 const MaxFrame = 4 << 20
 
 // idleConnTimeout lets our idle keep-alive connections go before Node's HTTP

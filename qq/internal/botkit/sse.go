@@ -12,8 +12,8 @@ import (
 // "data:" lines joined by newlines. Ids, retries and comments (keep-alives)
 // are ignored; lines end with "\n" or "\r\n". An event whose data (or name)
 // is larger than limit is not kept: onSkip gets its size and reading goes
-// on, as a WebSocket session skips an oversized frame (SPEC §4). onEvent must not
-// keep data. ReadSSE returns nil at the end of the stream, dropping an
+// on, as a WebSocket session skips an oversized frame. onEvent must not keep
+// data. ReadSSE returns nil at the end of the stream, dropping an
 // unfinished last event as the SSE standard says, or the read error.
 func ReadSSE(r io.Reader, limit int, onEvent func(name string, data []byte), onSkip func(size int)) error {
 	br := bufio.NewReaderSize(r, 64<<10)

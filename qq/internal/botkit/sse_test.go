@@ -99,7 +99,7 @@ func TestReadSSEFraming(t *testing.T) {
 }
 
 // An oversized event, whether one long line or many short ones, is skipped
-// with its size and the stream goes on (SPEC §4: logged and skipped).
+// with its size and the stream goes on: bad input is logged and skipped.
 func TestReadSSESkipsOversizedEvents(t *testing.T) {
 	for name, stream := range map[string]string{
 		"long line":   "data: " + strings.Repeat("x", 100) + "\n\ndata: next\n\n",
