@@ -2,6 +2,7 @@ package queqiao
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -404,6 +405,26 @@ func TestSpigotAdvancementVisibility(t *testing.T) {
 		}
 		if ev.Advancement.Hidden != hidden {
 			t.Errorf("%s: Hidden = %v, want %v", id, ev.Advancement.Hidden, hidden)
+		}
+	}
+}
+
+// A broadcast's frame written by hand is exactly what encoding/json writes.
+func TestRequestFrameMatchesEncodingJSON(t *testing.T) {
+	msg, err := minecraft.Marshal([]minecraft.Component{{Text: " ", Extra: []minecraft.Component{
+		{Text: "Alice", Color: "green", Hover: []minecraft.Component{{Text: "QQ: 1 & <2>"}}},
+		{Text: "：今晚8点 \"维护\"", Color: "white", ClickURL: "https://example.com/?a=1&b=2"}}}}, minecraft.StyleModern)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, echo := range []string{"mcb-1", "mcb-18446744073709551615", "odd\"echo"} {
+		got, err := requestFrame("broadcast", messageData{msg}, echo)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := json.Marshal(request{API: "broadcast", Data: messageData{msg}, Echo: echo})
+		if string(got) != string(want) {
+			t.Errorf("echo %q:\n got %s\nwant %s", echo, got, want)
 		}
 	}
 }

@@ -67,6 +67,36 @@ func excerpt(b []byte) string {
 }
 
 // request is the envelope of an API call (docs/protocols.md#queqiao-envelope).
+// requestFrame encodes a request. A message the bridge encoded itself
+// (minecraft.Marshal: compact, valid JSON) is written into the frame as it
+// is, rather than checked and compacted again by encoding/json; api and echo
+// are the bridge's own ASCII names. The bytes are encoding/json's either
+// way.
+func requestFrame(api string, data any, echo string) ([]byte, error) {
+	d, ok := data.(messageData)
+	if !ok || !plainASCII(api) || !plainASCII(echo) {
+		return json.Marshal(request{API: api, Data: data, Echo: echo})
+	}
+	b := make([]byte, 0, len(d.Message)+len(api)+len(echo)+40)
+	b = append(b, `{"api":"`...)
+	b = append(b, api...)
+	b = append(b, `","data":{"message":`...)
+	b = append(b, d.Message...)
+	b = append(b, `},"echo":"`...)
+	b = append(b, echo...)
+	return append(b, `"}`...), nil
+}
+
+// plainASCII reports whether s needs no escaping in a JSON string.
+func plainASCII(s string) bool {
+	for i := range len(s) {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return false
+		}
+	}
+	return true
+}
+
 type request struct {
 	API  string `json:"api"`
 	Data any    `json:"data,omitempty"`
@@ -114,7 +144,7 @@ func (c *Client) withTimeout(ctx context.Context) (context.Context, context.Canc
 // start sends one request on cn without waiting for the answer.
 func (c *Client) start(ctx context.Context, cn *conn, api string, data any) (*ws.Request, error) {
 	r, err := ws.Start(ctx, cn.ws, cn.pending, func(echo string) ([]byte, error) {
-		return json.Marshal(request{API: api, Data: data, Echo: echo})
+		return requestFrame(api, data, echo)
 	})
 	if err != nil {
 		return nil, c.requestError(api, err)
