@@ -268,9 +268,10 @@ func (r *Relay) unbindCommand(ctx context.Context, c caller, cmd command) (strin
 	return strings.Join(lines, "\n"), false, nil
 }
 
-// unbind removes b, queues "whitelist remove" on the whitelist servers of
-// the group it was made in, applies them, and describes the outcome. A
-// binding someone else removed meanwhile is reported as gone.
+// unbind removes b, queues "whitelist remove" on the servers its
+// "whitelist add" went to and on the whitelist servers of its group now,
+// applies them, and describes the outcome. A binding someone else removed
+// meanwhile is reported as gone.
 func (r *Relay) unbind(ctx context.Context, b store.Binding, logArgs ...any) (string, error) {
 	changes, err := r.o.Accounts.Unbind(ctx, b, r.whitelistServers(b.Group), r.now())
 	r.bound.changed()

@@ -98,8 +98,8 @@ func (r *Relay) boundMemberName(player string) string {
 	if !r.showQQName || player == "" {
 		return ""
 	}
-	// Events read during shutdown still get their line, within the timeout.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.lifeCtx()), r.o.RequestTimeout)
+	// Events read during shutdown still get their line, within the drain.
+	ctx, cancel := context.WithTimeout(r.lifeCtx(), r.o.RequestTimeout)
 	defer cancel()
 	b, err := r.o.Accounts.Binding(ctx, player)
 	if err != nil {
@@ -114,8 +114,9 @@ func (r *Relay) boundMemberName(player string) string {
 	return strconv.FormatInt(b.QQ, 10)
 }
 
-// lifeCtx is Run's context (commands and look-ups end with it), or the
-// background before Run.
+// lifeCtx is the context look-ups made while handling events run under: it
+// ends when Run's drain ends (so events read before shutdown are still
+// handled), or the background before Run.
 func (r *Relay) lifeCtx() context.Context {
 	if r.life != nil {
 		return r.life

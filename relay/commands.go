@@ -105,7 +105,14 @@ func (r *Relay) isAdmin(c caller) bool {
 func (r *Relay) reply(c caller, text string) {
 	now := time.Now()
 	if c.group != 0 {
-		r.qqOut[c.group].push(qqLine{Text: text, ReplyTo: c.replyTo}, now, len(text))
+		out := r.qqOut[c.group]
+		if out == nil {
+			// A group no longer bridged (a verification code from before a
+			// configuration change): there is nowhere to answer.
+			r.log.Warn("no reply: the group is no longer bridged", "group", c.group, "text", text)
+			return
+		}
+		out.push(qqLine{Text: text, ReplyTo: c.replyTo}, now, len(text))
 		return
 	}
 	r.privOut.push(qqPrivate{User: c.user, Text: text, ReplyTo: c.replyTo}, now, len(text))
@@ -122,6 +129,13 @@ func (r *Relay) startCommand(ctx context.Context, ev qq.Event, cmd command) {
 }
 
 func (r *Relay) runCommand(ctx context.Context, c caller, cmd command) {
+	if ctx.Err() != nil {
+		// Read just before shutdown: say so rather than refuse it for a
+		// look-up that can no longer be made.
+		r.m.command(cmd.name, "shutting_down")
+		r.reply(c, "桥接正在关闭，命令未执行")
+		return
+	}
 	if c.group != 0 && c.role == "" {
 		// Some bots (LLBot over Satori) send no role with a message; the
 		// member look-up (cached) has it. Without one the sender has no

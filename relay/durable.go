@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"slices"
 	"sync"
 	"time"
 
@@ -55,13 +54,15 @@ func (k *keeper) save(dest string, v any, at time.Time) int64 {
 	return id
 }
 
-// forget deletes messages that left the queue.
-func (k *keeper) forget(dest string, ids []int64) {
+// forget deletes messages that left the queue; false when it could not.
+func (k *keeper) forget(dest string, ids []int64) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), durableTimeout)
 	defer cancel()
 	if err := k.q.Delete(ctx, ids...); err != nil {
-		k.logErr("cannot remove delivered messages from the database; they may be sent again after a restart", dest, err)
+		k.logErr("cannot remove delivered messages from the database; trying again later", dest, err)
+		return false
 	}
+	return true
 }
 
 // logErr logs a database failure, at most once a minute.
@@ -94,42 +95,78 @@ func (o *outbox[T]) forgetGone() {
 	gone := o.gone
 	o.gone = nil
 	o.mu.Unlock()
-	if len(gone) > 0 {
-		o.keep.forget(o.name, gone)
+	if len(gone) > 0 && !o.keep.forget(o.name, gone) {
+		o.mu.Lock()
+		o.gone = append(o.gone, gone...) // tried again with the next ones
+		o.mu.Unlock()
 	}
 }
 
 // saveWaiting writes every queued message that is in memory alone to the
-// database: run calls it when the destination goes down and when it stops.
-// Pushes wait meanwhile (pushMu), and only run takes messages out, so the
-// positions found under mu still hold when the ids are stored.
+// database: when the destination goes down (watchDown) and once Run's
+// senders have stopped.
 func (o *outbox[T]) saveWaiting() {
 	if o.keep == nil {
 		return
 	}
 	o.pushMu.Lock()
 	defer o.pushMu.Unlock()
+	o.saveUnsaved()
+}
+
+// saveUnsaved writes the messages in memory alone, in queue order; the
+// caller holds pushMu. The sender may deliver some meanwhile: they are
+// found by seq afterwards, and one already gone has its new row deleted.
+func (o *outbox[T]) saveUnsaved() {
 	o.mu.Lock()
-	var todo []int
-	for i, q := range o.items {
+	var todo []queued[T]
+	for _, q := range o.items {
 		if q.saved == 0 {
-			todo = append(todo, i)
+			todo = append(todo, q)
 		}
 	}
-	items := slices.Clone(o.items)
 	o.mu.Unlock()
 	if len(todo) == 0 {
 		return
 	}
-	ids := make([]int64, len(todo))
-	for k, i := range todo {
-		ids[k] = o.keep.save(o.name, items[i].v, items[i].at)
+	ids := make(map[uint64]int64, len(todo))
+	for _, q := range todo {
+		if id := o.keep.save(o.name, q.v, q.at); id != 0 {
+			ids[q.seq] = id
+		}
 	}
 	o.mu.Lock()
-	for k, i := range todo {
-		o.items[i].saved = ids[k]
+	for i := range o.items {
+		if id, ok := ids[o.items[i].seq]; ok && o.items[i].saved == 0 {
+			o.items[i].saved = id
+			delete(ids, o.items[i].seq)
+		}
+	}
+	for _, id := range ids { // delivered or dropped while being saved
+		o.gone = append(o.gone, id)
 	}
 	o.mu.Unlock()
+	o.forgetGone()
+}
+
+// watchDown writes what waits to the database each time the destination
+// goes down, until done is closed: a crash while it is down then loses
+// nothing, even before the sender notices.
+func (o *outbox[T]) watchDown(done <-chan struct{}) {
+	if o.keep == nil {
+		return
+	}
+	for {
+		changed := o.st.Changed()
+		if !o.st.Up() {
+			o.saveWaiting()
+		}
+		select {
+		case <-changed:
+		case <-done:
+			return
+		}
+	}
 }
 
 // restore puts back what the database kept for this destination, ahead of
@@ -165,6 +202,10 @@ func (o *outbox[T]) restore(ctx context.Context) {
 	}
 	o.mu.Lock()
 	o.items = append(restored, o.items...)
+	for i := range o.items { // restored ones first; numbered again in that order
+		o.nextSeq++
+		o.items[i].seq = o.nextSeq
+	}
 	for _, q := range restored {
 		o.bytes += q.size
 	}
@@ -194,6 +235,7 @@ func dropUnknownDestinations(ctx context.Context, q Durable, known map[string]bo
 		}
 		entries, err := q.List(ctx, d, 0)
 		if err != nil {
+			log.Error("cannot read the messages queued for a destination no longer configured", "queue", d, "err", err.Error())
 			continue
 		}
 		ids := make([]int64, len(entries))

@@ -144,3 +144,52 @@ func TestDurableOutboxSurvivesAFailingDatabase(t *testing.T) {
 		t.Fatalf("logged the failure %d times, want once:\n%s", n, logs.String())
 	}
 }
+
+// A destination that drops mid-delivery: what waits is written to the
+// database as soon as it is down (before the sender notices), messages
+// pushed meanwhile go after it, and the next start gets them in queue order.
+func TestDurableOutboxKeepsOrderWhenTheDestinationDropsMidDelivery(t *testing.T) {
+	q := openQueue(t, t.TempDir())
+	var logs bytes.Buffer
+	var st link.State
+	st.Set(true, nil)
+	ob := durableOutbox(q, &st, 10, &logs)
+	delivering, release := make(chan struct{}), make(chan struct{})
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	watched := make(chan struct{})
+	go func() {
+		defer close(done)
+		ob.run(ctx, ctx, sender[string]{batch: 1, deliver: func(context.Context, []queued[string]) []error {
+			close(delivering)
+			<-release
+			return []error{link.ErrNotConnected}
+		}})
+	}()
+	go func() { defer close(watched); ob.watchDown(ctx.Done()) }()
+	defer func() { cancel(); <-done; <-watched }()
+
+	ob.push("a", time.Now(), 1) // up: memory alone, and in flight
+	<-delivering
+	ob.push("b", time.Now(), 1) // up: memory alone, waiting
+	st.Set(false, nil)          // the connection drops
+	testutil.WaitFor(t, "what waits saved once the destination is down", func() bool {
+		return len(queuedIn(t, q)) == 2
+	}, 5*time.Second)
+	ob.push("c", time.Now(), 1) // down: saved at once, after the others
+	close(release)
+	if got := queuedIn(t, q); !slices.Equal(got, []string{`"a"`, `"b"`, `"c"`}) {
+		t.Fatalf("database holds %v, want a, b, c in that order", got)
+	}
+}
+
+// A reply to a group that is no longer bridged (a verification code said
+// after a configuration change) is logged, not a crash.
+func TestReplyToAGroupNoLongerBridged(t *testing.T) {
+	var logs bytes.Buffer
+	r := &Relay{qqOut: map[int64]*outbox[qqLine]{}, log: slog.New(slog.NewTextHandler(&logs, nil))}
+	r.reply(caller{group: 424242}, "已绑定 Steve")
+	if !bytes.Contains(logs.Bytes(), []byte("no longer bridged")) {
+		t.Errorf("log: %s", logs.String())
+	}
+}

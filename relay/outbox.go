@@ -39,8 +39,8 @@ type outbox[T any] struct {
 	st       *link.State // the destination's connection
 	keep     *keeper     // nil: memory only
 
-	// pushMu orders pushes, and keeps them out while run saves what waits,
-	// so the database holds a destination's messages in queue order.
+	// pushMu orders pushes and the saving of what waits (saveUnsaved), so
+	// the database holds a destination's messages in queue order.
 	pushMu sync.Mutex
 
 	mu       sync.Mutex
@@ -51,6 +51,7 @@ type outbox[T any] struct {
 	dropped  int           // not yet reported in the log
 	lastLog  time.Time
 	gone     []int64 // database ids of messages that left, not yet deleted there
+	nextSeq  uint64
 }
 
 type queued[T any] struct {
@@ -59,6 +60,7 @@ type queued[T any] struct {
 	size     int64     // its share of the byte bound
 	attempts int       // failed deliveries so far (not counting lost connections)
 	saved    int64     // its id in the database; 0 while in memory alone
+	seq      uint64    // its place in the queue, for finding it again
 }
 
 // limits are an outbox's bounds.
@@ -89,10 +91,12 @@ func (o *outbox[T]) push(v T, at time.Time, size int) {
 	defer o.pushMu.Unlock()
 	var saved int64
 	if o.keep != nil && !o.st.Up() {
+		o.saveUnsaved() // those before it first, so the database keeps the order
 		saved = o.keep.save(o.name, v, at)
 	}
 	o.mu.Lock()
-	o.items = append(o.items, queued[T]{v: v, at: at, size: int64(size), saved: saved})
+	o.nextSeq++
+	o.items = append(o.items, queued[T]{v: v, at: at, size: int64(size), saved: saved, seq: o.nextSeq})
 	o.bytes += int64(size)
 	// The newest message always stays, even when it alone is over a bound.
 	n, over := 0, o.bytes-o.maxBytes
@@ -248,11 +252,9 @@ func (p permanent) Unwrap() error { return p.error }
 const maxAttempts = 3
 
 // run delivers messages until ctx ends, then keeps going until the queue is
-// empty or drainCtx ends. What it leaves is in the database, if there is
-// one, for the next start.
+// empty or drainCtx ends.
 func (o *outbox[T]) run(ctx, drainCtx context.Context, s sender[T]) {
 	st := o.st
-	defer o.saveWaiting()
 	for {
 		if o.pending() == 0 {
 			if ctx.Err() != nil {
@@ -269,7 +271,6 @@ func (o *outbox[T]) run(ctx, drainCtx context.Context, s sender[T]) {
 			if ctx.Err() != nil {
 				return // no point waiting for a peer that is down while shutting down
 			}
-			o.saveWaiting() // what waits for a destination that is down survives a restart
 			select {
 			case <-changed:
 			case <-ctx.Done():

@@ -359,7 +359,7 @@ func (r *Relay) handleQQ(in *intake, ev qq.Event) {
 		case !r.o.Bind.UnbindOnLeave:
 			r.log.Debug("a member left; their bindings stay (unbinding on leave is off)", "group", ev.GroupID, "user", ev.UserID)
 		default:
-			r.cmds.Go(func() { r.memberLeft(in.cmdCtx, ev.GroupID, ev.UserID) })
+			r.cmds.Go(func() { r.memberLeft(r.lifeCtx(), ev.GroupID, ev.UserID) })
 		}
 	}
 }

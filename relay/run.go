@@ -54,8 +54,13 @@ func (r *Relay) Run(ctx context.Context) error {
 	for _, s := range r.servers {
 		senders.Go(func() { s.out.run(intakeDone, drainCtx, r.gameSender(s)) })
 	}
+	// What waits for a destination that goes down is written to the
+	// database at once.
+	var watchers sync.WaitGroup
+	stopWatching := make(chan struct{})
+	r.eachOutbox(func(ob outboxWatcher) { watchers.Go(func() { ob.watchDown(stopWatching) }) })
 
-	r.life = ctx
+	r.life = drainCtx // look-ups for what intake handles end with the drain
 	var background sync.WaitGroup // whitelist sync, expiry of codes
 	r.startAccounts(ctx, &background)
 
@@ -82,7 +87,29 @@ func (r *Relay) Run(ctx context.Context) error {
 	background.Wait()
 	endIntake()
 	senders.Wait()
+	close(stopWatching)
+	watchers.Wait()
+	// Whatever is left (delivered no more within the drain, or queued by
+	// intake after a sender gave up) waits in the database for the next
+	// start.
+	r.eachOutbox(func(ob outboxWatcher) { ob.saveWaiting() })
 	return nil
+}
+
+// outboxWatcher is what Run does with every outbox whatever it holds.
+type outboxWatcher interface {
+	watchDown(done <-chan struct{})
+	saveWaiting()
+}
+
+func (r *Relay) eachOutbox(f func(outboxWatcher)) {
+	f(r.privOut)
+	for _, ob := range r.qqOut {
+		f(ob)
+	}
+	for _, s := range r.servers {
+		f(s.out)
+	}
 }
 
 // restoreQueues puts back what the database kept for each destination and
@@ -185,8 +212,10 @@ func (in *intake) addChat(servers []*server, async bool, render func() []minecra
 	}
 	go func() {
 		in.rendering <- struct{}{}
-		defer func() { <-in.rendering }()
-		finish()
+		j.comps = render()
+		j.size = componentsSize(j.comps)
+		<-in.rendering // before done, so no goroutine is left once the committers are
+		close(j.done)
 	}()
 }
 

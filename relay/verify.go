@@ -96,8 +96,8 @@ func (r *Relay) verificationLine(s *server, ev minecraft.Event) bool {
 	if !isCode(code) {
 		return false
 	}
-	// Lines read during shutdown are still checked, within the timeout.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.lifeCtx()), r.o.RequestTimeout)
+	// Lines read during shutdown are still checked, within the drain.
+	ctx, cancel := context.WithTimeout(r.lifeCtx(), r.o.RequestTimeout)
 	defer cancel()
 	v, err := r.o.Accounts.Verification(ctx, code, r.now())
 	switch {

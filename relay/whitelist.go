@@ -140,11 +140,14 @@ func (w *whitelistSync) pass(ctx context.Context) (retry bool) {
 		}
 		out = strings.TrimSpace(out)
 		log.Info("whitelist changed", "action", c.Action, "player", c.Player, "output", out)
-		if err := w.r.o.Accounts.WhitelistApplied(ctx, c.ID); err != nil {
-			// It stays and runs again later; the command is harmless twice.
-			log.Warn("cannot mark a whitelist change done", "id", c.ID, "err", err.Error())
-		}
 		w.settle([]store.WhitelistChange{c}, whitelistOutcome{applied: true, output: out})
+		if err := w.r.o.Accounts.WhitelistApplied(ctx, c.ID); err != nil {
+			// It stays first and runs again on the next pass (the command is
+			// harmless twice); the changes after it wait for it, so they
+			// never run out of order.
+			log.Warn("cannot mark a whitelist change done; trying again shortly", "id", c.ID, "err", err.Error())
+			return ctx.Err() == nil
+		}
 	}
 	return false
 }

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -133,8 +135,8 @@ func (a *Accounts) Bind(ctx context.Context, req BindRequest) ([]WhitelistChange
 			}
 		}
 		if _, err := tx.ExecContext(ctx,
-			`INSERT INTO bindings (qq, player, group_id, bound_at) VALUES (?, ?, ?, ?)`,
-			req.QQ, req.Player, req.Group, req.BoundAt.UnixMilli()); err != nil {
+			`INSERT INTO bindings (qq, player, group_id, bound_at, whitelisted) VALUES (?, ?, ?, ?, ?)`,
+			req.QQ, req.Player, req.Group, req.BoundAt.UnixMilli(), strings.Join(req.Whitelist, "\n")); err != nil {
 			return err
 		}
 		changes, err = queueChanges(ctx, tx, req.Whitelist, WhitelistAdd, req.Player, req.BoundAt)
@@ -147,19 +149,30 @@ func (a *Accounts) Bind(ctx context.Context, req BindRequest) ([]WhitelistChange
 }
 
 // Unbind removes b (found by its player name, and only while it is still
-// bound to b.QQ) and queues "whitelist remove" on the servers named, in
-// one transaction. It fails with ErrNotBound when the binding is gone.
+// bound to b.QQ) and queues "whitelist remove", in one transaction, on the
+// servers the binding's "whitelist add" went to and on those named (the
+// whitelist servers of its group now: the configuration may have changed
+// since). It fails with ErrNotBound when the binding is gone.
 func (a *Accounts) Unbind(ctx context.Context, b Binding, whitelist []string, at time.Time) ([]WhitelistChange, error) {
 	var changes []WhitelistChange
 	err := a.db.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM bindings WHERE player = ? AND qq = ?`, b.Player, b.QQ)
+		var added string
+		err := tx.QueryRowContext(ctx, `DELETE FROM bindings WHERE player = ? AND qq = ? RETURNING whitelisted`,
+			b.Player, b.QQ).Scan(&added)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotBound
+		}
 		if err != nil {
 			return err
 		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
-			return cmpErr(err, ErrNotBound)
+		servers := strings.Split(added, "\n")
+		for _, s := range whitelist {
+			if !slices.Contains(servers, s) {
+				servers = append(servers, s)
+			}
 		}
-		changes, err = queueChanges(ctx, tx, whitelist, WhitelistRemove, b.Player, at)
+		servers = slices.DeleteFunc(servers, func(s string) bool { return s == "" })
+		changes, err = queueChanges(ctx, tx, servers, WhitelistRemove, b.Player, at)
 		return err
 	})
 	if err != nil {

@@ -21,6 +21,10 @@ const (
 // rowsPerInsert is how many ids one INSERT statement writes.
 const rowsPerInsert = 100
 
+// maxUnwritten bounds the ids waiting to be written while the database
+// fails.
+const maxUnwritten = 100_000
+
 // HandledIDs tells whether a QQ message is handled for the first time. It
 // answers from memory and writes the ids to the database in the background
 // (Run), in batches, so the relay never waits for a disk write per message;
@@ -168,6 +172,11 @@ func (h *HandledIDs) write(ctx context.Context, report func(error)) {
 	if err != nil {
 		h.mu.Lock()
 		h.todo = append(batch, h.todo...)
+		if over := len(h.todo) - maxUnwritten; over > 0 {
+			// A database failing for long: the oldest ids are given up on
+			// (memory still has them until they age out).
+			h.todo = h.todo[over:]
+		}
 		h.mu.Unlock()
 		report(fmt.Errorf("recording %d handled message ids: %w", len(batch), err))
 		return
@@ -200,11 +209,17 @@ func (db *DB) pruneHandled(ctx context.Context, chats map[string]bool) error {
 		chats = map[string]bool{}
 		for rows.Next() {
 			var c string
-			if err := rows.Scan(&c); err == nil {
-				chats[c] = true
+			if err := rows.Scan(&c); err != nil {
+				rows.Close()
+				return fmt.Errorf("forgetting old handled messages: %w", err)
 			}
+			chats[c] = true
 		}
+		err = rows.Err()
 		rows.Close()
+		if err != nil {
+			return fmt.Errorf("forgetting old handled messages: %w", err)
+		}
 	}
 	for chat := range chats {
 		_, err := db.sql.ExecContext(ctx, `

@@ -44,7 +44,8 @@ CREATE TABLE bindings (
 	qq           INTEGER NOT NULL, -- the member's QQ number
 	player       TEXT    NOT NULL COLLATE NOCASE, -- as the member typed it; compared case-insensitively
 	group_id     INTEGER NOT NULL, -- the group /bind was typed in
-	bound_at     INTEGER NOT NULL  -- Unix milliseconds
+	bound_at     INTEGER NOT NULL, -- Unix milliseconds
+	whitelisted  TEXT    NOT NULL DEFAULT '' -- the servers "whitelist add" was queued for, one per line
 );
 CREATE UNIQUE INDEX bindings_by_player ON bindings (player);
 CREATE INDEX bindings_by_qq ON bindings (qq, bound_at);

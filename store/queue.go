@@ -102,21 +102,6 @@ func (q *Queue) Delete(ctx context.Context, ids ...int64) error {
 	return nil
 }
 
-// DeleteBefore removes dest's entries enqueued before t (expired) and
-// returns how many there were.
-func (q *Queue) DeleteBefore(ctx context.Context, dest string, t time.Time) (int, error) {
-	res, err := q.db.sql.ExecContext(ctx,
-		`DELETE FROM queued_messages WHERE destination = ? AND enqueued_at < ?`, dest, t.UnixMilli())
-	if err != nil {
-		return 0, fmt.Errorf("removing expired messages of %s: %w", dest, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, fmt.Errorf("removing expired messages of %s: %w", dest, err)
-	}
-	return int(n), nil
-}
-
 // Count returns how many entries dest has and their payloads' total size.
 func (q *Queue) Count(ctx context.Context, dest string) (entries int, bytes int64, err error) {
 	err = q.db.sql.QueryRowContext(ctx,
