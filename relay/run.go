@@ -60,7 +60,7 @@ func (r *Relay) Run(ctx context.Context) error {
 	stopWatching := make(chan struct{})
 	r.eachOutbox(func(ob outboxWatcher) { watchers.Go(func() { ob.watchDown(stopWatching) }) })
 
-	r.life = drainCtx // look-ups for what intake handles end with the drain
+	r.life = drainCtx             // look-ups for what intake handles end with the drain
 	var background sync.WaitGroup // whitelist sync, expiry of codes
 	r.startAccounts(ctx, &background)
 
