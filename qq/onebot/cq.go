@@ -42,7 +42,9 @@ func ParseCQ(s string) []qq.Segment {
 		open += i
 		typ, data, next, ok := parseCQCode(s, open)
 		if !ok {
-			i = open + 1
+			// No code starts inside what the failed one scanned (its
+			// values hold no "," or "]"), so go on from where it failed.
+			i = max(open+1, next)
 			continue
 		}
 		text.WriteString(cqUnescaper.Replace(s[textStart:open]))
@@ -65,18 +67,18 @@ func parseCQCode(s string, start int) (typ string, data map[string]string, next 
 	i := start + len("[CQ:")
 	typ, i = cqWord(s, i)
 	if typ == "" {
-		return "", nil, 0, false
+		return "", nil, i, false
 	}
 	data = map[string]string{}
 	for i < len(s) && s[i] == ',' {
 		key, j := cqWord(s, i+1)
 		if key == "" || j >= len(s) || s[j] != '=' {
-			return "", nil, 0, false
+			return "", nil, j, false
 		}
 		j++
 		end := j + strings.IndexAny(s[j:], ",]")
-		if end < j { // no terminator: unclosed code
-			return "", nil, 0, false
+		if end < j { // no terminator: unclosed code, and no later one closes
+			return "", nil, len(s), false
 		}
 		if v := cqUnescaper.Replace(s[j:end]); v != "" {
 			data[key] = v
@@ -84,7 +86,7 @@ func parseCQCode(s string, start int) (typ string, data map[string]string, next 
 		i = end
 	}
 	if i >= len(s) || s[i] != ']' {
-		return "", nil, 0, false
+		return "", nil, i, false
 	}
 	return typ, data, i + 1, true
 }

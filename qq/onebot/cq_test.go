@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"path/filepath"
 	"reflect"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/mcqq/bridge/qq"
@@ -39,6 +41,12 @@ func TestParseCQ(t *testing.T) {
 		{"[CQ:表情]", []qq.Segment{qq.Text("[CQ:表情]")}},
 		{"[[CQ:dice,result=4]]", []qq.Segment{qq.Text("["), {Type: "dice", Result: "4"}, qq.Text("]")}},
 		{"[CQ:x,a=[CQ:y]", []qq.Segment{{Type: "x"}}},
+		// A code that fails part way leaves the rest to be read again.
+		{"[CQ:a,[CQ:face,id=1]", []qq.Segment{qq.Text("[CQ:a,"), {Type: "face", ID: "1"}}},
+		{"[CQ:a,b[CQ:face,id=2]", []qq.Segment{qq.Text("[CQ:a,b"), {Type: "face", ID: "2"}}},
+		{"[CQ:[CQ:face,id=3]", []qq.Segment{qq.Text("[CQ:"), {Type: "face", ID: "3"}}},
+		{"[CQ:a[CQ:shake]", []qq.Segment{qq.Text("[CQ:a"), {Type: "shake"}}},
+		{"[CQ:a,k=[CQ:b,k=", []qq.Segment{qq.Text("[CQ:a,k=[CQ:b,k=")}},
 		// A text code is text, joined with the text around it.
 		{"a[CQ:text,text=b&#44;]c", []qq.Segment{qq.Text("ab,c")}},
 		{"[CQ:text][CQ:text,text=]", nil},
@@ -85,6 +93,31 @@ func FuzzParseCQ(f *testing.F) {
 			t.Fatalf("round trip of %q changed it:\n %#v\n %#v", s, segs, again)
 		}
 	})
+}
+
+// Unclosed codes whose values run into the next "[CQ:" stay text; each
+// byte is read a bounded number of times (see BenchmarkParseCQUnclosed).
+func TestParseCQUnclosedRunIsText(t *testing.T) {
+	s := strings.Repeat("[CQ:a,k=", 8<<10)
+	if got := onebot.ParseCQ(s); !reflect.DeepEqual(got, []qq.Segment{qq.Text(s)}) {
+		t.Fatalf("ParseCQ of %d unclosed codes gave %d segments", 8<<10, len(got))
+	}
+}
+
+// BenchmarkParseCQUnclosed reports ns per input byte for a run of unclosed
+// codes: flat as the input grows when parsing is linear, and growing with it
+// when a failed code makes the parser re-read what follows.
+func BenchmarkParseCQUnclosed(b *testing.B) {
+	for _, n := range []int{1 << 10, 16 << 10} {
+		s := strings.Repeat("[CQ:a,k=", n)
+		b.Run(strconv.Itoa(len(s)), func(b *testing.B) {
+			b.SetBytes(int64(len(s)))
+			for b.Loop() {
+				onebot.ParseCQ(s)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(s)), "ns/byte")
+		})
+	}
 }
 
 // cqSeeds are the CQ strings in the fixtures: raw_message of every message
