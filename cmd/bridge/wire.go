@@ -147,7 +147,7 @@ func build(cfg *Config, log *slog.Logger) (*bridge, error) {
 		RCONPublic: cfg.RCONPublic, RCONDeny: cfg.RCONDeny,
 		QueueSize: cfg.QueueSize, QueueBytes: int64(cfg.QueueBytes), QueueTTL: cfg.QueueTTL,
 		RequestTimeout: cfg.RequestTimeout,
-		DrainTimeout:   relay.DefaultDrainTimeout, Logger: log, Metrics: b.metrics, Seen: b.handled, Durable: b.durable(),
+		DrainTimeout:   relay.DefaultDrainTimeout, Logger: log, Metrics: b.metrics, Seen: b.handled, SeenFor: store.DefaultHandledFor, Durable: b.durable(),
 	})
 	if err != nil {
 		return nil, err
