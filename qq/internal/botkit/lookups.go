@@ -19,9 +19,9 @@ const (
 	// or one pushed out, is fetched from the bot when a reply quotes it.
 	messageCacheSize     = 1024
 	maxRememberedMessage = 16 << 10
-	memberTTL       = 10 * time.Minute
-	groupTTL        = 10 * time.Minute
-	messageTTL      = 30 * time.Minute
+	memberTTL            = 10 * time.Minute
+	groupTTL             = 10 * time.Minute
+	messageTTL           = 30 * time.Minute
 	// failureTTL: a look-up that failed (the bot never answered, or said
 	// no) is not tried again for a minute; meanwhile the message falls back
 	// at once to the nickname or number instead of waiting each time.
