@@ -252,7 +252,7 @@ func TestUnsignedWebhookFloodCostsNothing(t *testing.T) {
 	checkMemory(t, "unsigned posts", rss, goMemory)
 }
 
-// Posts that look signed but never finish their bodies are read at most 32
+// Posts that look signed but never finish their bodies are read a few
 // at a time and cut at the body deadline (shortened here), so they hold
 // bounded memory, and the bridge serves real events again afterwards.
 func TestSlowSignedLookingPostsAreBounded(t *testing.T) {
