@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -114,7 +115,7 @@ func unknownVars(environ map[string]string) []string {
 		if top[k] {
 			continue
 		}
-		if m := serverVarRE.FindString(k); m != "" && server[strings.TrimPrefix(k, m)] {
+		if isServerSetting(k, server) {
 			continue
 		}
 		ours := strings.HasPrefix(upper, "QQ_") || strings.HasPrefix(upper, "MC_")
@@ -137,10 +138,13 @@ func suggestion(name string) string {
 	for k := range top {
 		candidates = append(candidates, k)
 	}
-	// A server variable is suggested with the index typed, else MC_0_.
+	// A server variable is suggested with the index typed (as a plain
+	// number: MC_01_NAME means MC_1_NAME), else MC_0_.
 	index := "0"
 	if m := serverIndexRE.FindStringSubmatch(strings.ToUpper(name)); m != nil {
-		index = m[1]
+		if i, err := strconv.Atoi(m[1]); err == nil {
+			index = strconv.Itoa(i)
+		}
 	}
 	for k := range server {
 		candidates = append(candidates, "MC_"+index+"_"+k)
@@ -207,10 +211,7 @@ func quotedValues(environ map[string]string) []string {
 	top, server := knownVars()
 	var out []string
 	for k, v := range environ {
-		known := top[k]
-		if m := serverVarRE.FindString(k); m != "" && server[strings.TrimPrefix(k, m)] {
-			known = true
-		}
+		known := top[k] || isServerSetting(k, server)
 		if !known || len(v) < 2 {
 			continue
 		}

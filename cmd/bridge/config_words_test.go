@@ -285,3 +285,40 @@ func TestGroupRateSyntax(t *testing.T) {
 		t.Errorf("String() = %q", got)
 	}
 }
+
+// A server block is MC_<n>_ with n written as a plain number: MC_01_NAME,
+// MC_00_TOKEN or an index too large to be a number are not read as server
+// 1 or 0 by one part and ignored by another, but reported like any unknown
+// variable, with the name meant.
+func TestServerIndexMustBeCanonical(t *testing.T) {
+	env := minimalEnv()
+	env["MC_00_TOKEN"] = "secret"
+	env["MC_01_NAME"] = "creative"
+	env["MC_99999999999999999999_NAME"] = "huge"
+	cfg, warnings, err := LoadConfig(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Servers) != 1 || cfg.Servers[0].Token != "" {
+		t.Errorf("servers: %+v", cfg.Servers)
+	}
+	want := []string{
+		"MC_00_TOKEN is not a setting this bridge knows — did you mean MC_0_TOKEN?",
+		"MC_01_NAME is not a setting this bridge knows — did you mean MC_1_NAME?",
+		"MC_99999999999999999999_NAME is not a setting this bridge knows (typo?)",
+	}
+	if !slices.Equal(warnings, want) {
+		t.Fatalf("warnings:\n%s\nwant:\n%s", strings.Join(warnings, "\n"), strings.Join(want, "\n"))
+	}
+
+	// Next to a block that lacks the name, the line about it says which
+	// variable was meant.
+	env = minimalEnv()
+	env["MC_1_WS_URL"] = "ws://127.0.0.1:8081"
+	env["MC_1_GROUPS"] = "712345678"
+	env["MC_01_NAME"] = "creative"
+	lines, warnings := errorLines(t, env)
+	if len(lines) != 1 || !strings.HasPrefix(lines[0], "MC_1_NAME: required") || !strings.Contains(lines[0], "MC_01_NAME is set: did you mean MC_1_NAME?") || len(warnings) != 0 {
+		t.Fatalf("error lines:\n%s\nwarnings: %v", strings.Join(lines, "\n"), warnings)
+	}
+}
