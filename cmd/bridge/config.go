@@ -151,6 +151,7 @@ func isServerSetting(name string, server map[string]bool) bool {
 // bad variable.
 func LoadConfig(environ map[string]string) (cfg *Config, warnings []string, err error) {
 	var errs []error
+	environ, spaced := trimValues(environ)
 	cfg = defaults()
 	if e := env.ParseWithOptions(cfg, env.Options{Environment: environ}); e != nil {
 		errs = append(errs, envErrors(e, reflect.TypeFor[Config](), "", environ)...)
@@ -180,6 +181,7 @@ func LoadConfig(environ map[string]string) (cfg *Config, warnings []string, err 
 	errs = append(errs, cfg.validate()...)
 	errs, warnings = explainTypos(onePerVariable(errs), environ)
 	warnings = append(warnings, quotedValues(environ)...)
+	warnings = append(warnings, spaced...)
 	if !cfg.HTTPListen.None() && !isLoopback(string(cfg.HTTPListen)) {
 		// Listeners reachable from other hosts need a token; health and
 		// metrics have none, so say plainly what is exposed.

@@ -4,6 +4,7 @@ import (
 	"encoding"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"regexp"
 	"sort"
@@ -221,4 +222,25 @@ func quotedValues(environ map[string]string) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// trimValues removes the spaces around the values of the bridge's settings
+// and warns about each: docker --env-file keeps them, and an address or URL
+// with a trailing space would pass for one and fail at the first dial. A
+// copy is changed, not environ. The value is not shown: it may be a secret.
+func trimValues(environ map[string]string) (map[string]string, []string) {
+	top, server := knownVars()
+	trimmed := maps.Clone(environ)
+	var out []string
+	for k, v := range environ {
+		if !top[k] && !isServerSetting(k, server) {
+			continue
+		}
+		if t := strings.TrimSpace(v); t != v {
+			trimmed[k] = t
+			out = append(out, fmt.Sprintf("%s has spaces before or after its value, which docker --env-file keeps; they were removed: write %s=value with nothing around the value", k, k))
+		}
+	}
+	sort.Strings(out)
+	return trimmed, out
 }
