@@ -82,7 +82,7 @@ func (c *Config) validate() []error {
 		if s.Name == "" {
 			missing(p+"NAME", "required: the server's name, as server_name in QueQiao's config.yml")
 		} else if j, dup := names[strings.ToLower(s.Name)]; dup {
-			bad(p+"NAME", "%q is also MC_%d_NAME; names must be unique", s.Name, j)
+			bad(p+"NAME", "%q is also MC_%d_NAME; names must be unique (compared ignoring case)", s.Name, j)
 		} else {
 			names[strings.ToLower(s.Name)] = s.Index
 		}
