@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/caarlos0/env/v11"
@@ -150,8 +151,13 @@ func isServerSetting(name string, server map[string]bool) bool {
 // warnings (likely typos, quoted values) and an error joining one error per
 // bad variable.
 func LoadConfig(environ map[string]string) (cfg *Config, warnings []string, err error) {
+	return loadConfig(environ, envSource{})
+}
+
+// loadConfig is LoadConfig knowing how the dotenv file wrote its values.
+func loadConfig(environ map[string]string, source envSource) (cfg *Config, warnings []string, err error) {
 	var errs []error
-	environ, spaced := trimValues(environ)
+	environ, spaced := trimValues(environ, source.quoted)
 	cfg = defaults()
 	if e := env.ParseWithOptions(cfg, env.Options{Environment: environ}); e != nil {
 		errs = append(errs, envErrors(e, reflect.TypeFor[Config](), "", environ)...)
@@ -182,7 +188,8 @@ func LoadConfig(environ map[string]string) (cfg *Config, warnings []string, err 
 	errs, warnings = explainTypos(onePerVariable(errs), environ)
 	warnings = append(warnings, quotedValues(environ)...)
 	warnings = append(warnings, spaced...)
-	if !cfg.HTTPListen.None() && !isLoopback(string(cfg.HTTPListen)) {
+	warnings = append(warnings, hashInside(source)...)
+	if !cfg.HTTPListen.None() && addrProblem(string(cfg.HTTPListen)) == "" && !isLoopback(string(cfg.HTTPListen)) {
 		// Listeners reachable from other hosts need a token; health and
 		// metrics have none, so say plainly what is exposed.
 		warnings = append(warnings, fmt.Sprintf("HTTP_LISTEN %s is reachable from other hosts: /healthz, /readyz and /metrics have no token", cfg.HTTPListen))
@@ -215,7 +222,9 @@ func envErrors(err error, t reflect.Type, prefix string, environ map[string]stri
 	return out
 }
 
-func knownVars() (top map[string]bool, server map[string]bool) {
+// knownVars lists every variable name the bridge reads (servers as MC_<n>_X).
+// The maps are shared: callers only read them.
+var knownVars = sync.OnceValues(func() (top map[string]bool, server map[string]bool) {
 	top, server = map[string]bool{}, map[string]bool{}
 	collect := func(t reflect.Type, into map[string]bool) {
 		for f := range t.Fields() {
@@ -227,7 +236,7 @@ func knownVars() (top map[string]bool, server map[string]bool) {
 	collect(reflect.TypeFor[Config](), top)
 	collect(reflect.TypeFor[Server](), server)
 	return top, server
-}
+})
 
 // Secrets are the values no log line or printed table may show: every
 // `secret:"true"` variable, and the passwords and token parameters inside

@@ -385,6 +385,7 @@ func TestPositionalArgumentsAreRefused(t *testing.T) {
 		{[]string{"check"}, `bridge: unexpected argument "check": did you mean -check?`},
 		{[]string{"-env-file", "x.env", "version"}, `bridge: unexpected argument "version": did you mean -version?`},
 		{[]string{"-check", "now"}, `bridge: unexpected argument "now"`},
+		{[]string{"--", "-check"}, `bridge: unexpected argument "-check"`}, // not "did you mean -check?"
 	} {
 		var out, errOut bytes.Buffer
 		code := run(ctx, c.args, minimalEnvList(), &out, &errOut)
@@ -402,4 +403,46 @@ func minimalEnvList() []string {
 		list = append(list, k+"="+v)
 	}
 	return list
+}
+
+// -h lists the flags and exits 0: asking for help is not a configuration
+// error (exit code 2).
+func TestHelpExitsZero(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"-h"}, nil, &out, &errOut); code != exitOK || !strings.Contains(errOut.String(), "-env-file") {
+		t.Fatalf("exit %d; stderr:\n%s", code, errOut.String())
+	}
+}
+
+// -demo fed QQ_PROTOCOL="milky" by docker --env-file (quotes kept) says the
+// quotes are the problem, as a normal start does.
+func TestDemoWithQuotedProtocolSaysSo(t *testing.T) {
+	t.Chdir(t.TempDir())
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), []string{"-demo"}, []string{`QQ_PROTOCOL="milky"`}, &out, &errOut)
+	if code != exitConfig || !strings.Contains(errOut.String(), "QQ_PROTOCOL is wrapped in quotes") {
+		t.Fatalf("exit %d; stderr:\n%s", code, errOut.String())
+	}
+}
+
+// A URL whose port is empty ("ws://127.0.0.1:") would dial port 0: it is
+// refused like any other bad port; a bad HTTP_LISTEN is not also called
+// reachable from other hosts; yogurt names Milky.
+func TestSmallConfigurationMistakes(t *testing.T) {
+	env := minimalEnv()
+	env["MC_0_WS_URL"] = "ws://127.0.0.1:/x"
+	lines, _ := errorLines(t, env)
+	if want := `MC_0_WS_URL: "ws://127.0.0.1:/x": the port must be a number from 1 to 65535`; len(lines) != 1 || lines[0] != want {
+		t.Errorf("error lines:\n%s\nwant: %s", strings.Join(lines, "\n"), want)
+	}
+	env = minimalEnv()
+	env["HTTP_LISTEN"] = "localhost"
+	if _, warnings := errorLines(t, env); slices.ContainsFunc(warnings, func(w string) bool { return strings.Contains(w, "reachable from other hosts") }) {
+		t.Errorf("warnings: %q", warnings)
+	}
+	env = minimalEnv()
+	env["QQ_PROTOCOL"] = "Yogurt"
+	if lines, _ := errorLines(t, env); len(lines) != 1 || !strings.Contains(lines[0], "did you mean QQ_PROTOCOL=milky?") {
+		t.Errorf("error lines:\n%s", strings.Join(lines, "\n"))
+	}
 }

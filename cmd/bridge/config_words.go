@@ -227,13 +227,15 @@ func quotedValues(environ map[string]string) []string {
 // trimValues removes the spaces around the values of the bridge's settings
 // and warns about each: docker --env-file keeps them, and an address or URL
 // with a trailing space would pass for one and fail at the first dial. A
-// copy is changed, not environ. The value is not shown: it may be a secret.
-func trimValues(environ map[string]string) (map[string]string, []string) {
+// value the dotenv file wrote in quotes (keep) is left as it is: its spaces
+// are meant (QQ_SYNC_PREFIX='mc '). A copy is changed, not environ. The
+// value is not shown: it may be a secret.
+func trimValues(environ map[string]string, keep map[string]bool) (map[string]string, []string) {
 	top, server := knownVars()
 	trimmed := maps.Clone(environ)
 	var out []string
 	for k, v := range environ {
-		if !top[k] && !isServerSetting(k, server) {
+		if keep[k] || !top[k] && !isServerSetting(k, server) {
 			continue
 		}
 		if t := strings.TrimSpace(v); t != v {
@@ -243,4 +245,20 @@ func trimValues(environ map[string]string) (map[string]string, []string) {
 	}
 	sort.Strings(out)
 	return trimmed, out
+}
+
+// hashInside warns about settings whose unquoted value in the dotenv file
+// holds " #": docker --env-file keeps what follows as part of the value, and
+// so does the bridge, so a comment after a token makes it a wrong token. The
+// value is not shown: it may be a secret.
+func hashInside(source envSource) []string {
+	top, server := knownVars()
+	var out []string
+	for k, inside := range source.hashInside {
+		if inside && (top[k] || isServerSetting(k, server)) {
+			out = append(out, fmt.Sprintf("%s in %s holds \" #\", which is kept as part of the value (as docker --env-file keeps it): put a comment on a line of its own, or the value in quotes", k, source.name))
+		}
+	}
+	sort.Strings(out)
+	return out
 }

@@ -18,6 +18,10 @@ type envSource struct {
 	name  string // as given, or .env
 	dir   string // the absolute directory it was looked for in
 	found bool
+	// How the file wrote the values the real environment did not override:
+	// in quotes (spaces inside are meant), or unquoted with " #" inside (a
+	// comment that docker --env-file, and so the bridge, keep in the value).
+	quoted, hashInside map[string]bool
 }
 
 // environment merges the dotenv file under the real environment: real
@@ -42,15 +46,19 @@ func environment(environ []string, envFile string) (map[string]string, envSource
 	switch {
 	case err == nil:
 		source.found = true
-		if env, err = parseDotenv(label, path, data); err != nil {
+		var file *dotenvFile
+		if file, err = parseDotenv(label, path, data); err != nil {
 			return nil, source, err
 		}
+		env, source.quoted, source.hashInside = file.vars, file.quoted, file.hashInside
 	case explicit || !errors.Is(err, os.ErrNotExist):
 		return nil, source, fmt.Errorf("%s: %w", label, err)
 	}
 	for _, kv := range environ {
 		if k, v, ok := strings.Cut(kv, "="); ok {
 			env[k] = v
+			delete(source.quoted, k)
+			delete(source.hashInside, k)
 		}
 	}
 	return env, source, nil
@@ -69,19 +77,15 @@ const notShown = " (the file is not shown because it holds tokens)"
 // parseDotenv reads a dotenv file, named label in messages and path in the
 // advice to save it as UTF-8. A file that cannot be read is reported by its
 // line number only.
-func parseDotenv(label, path string, data []byte) (map[string]string, error) {
+func parseDotenv(label, path string, data []byte) (*dotenvFile, error) {
 	if line, problem := encodingProblem(data); problem != "" {
 		return nil, fmt.Errorf("%s: line %d %s: save %s as UTF-8%s", label, line, problem, path, notShown)
 	}
-	env, err := readDotenv(data)
-	var de *dotenvError
-	if errors.As(err, &de) && de.unclosed {
-		return nil, fmt.Errorf("%s: line %d: a quoted value starts here and its closing quote is missing%s", label, de.line, notShown)
+	file, err := readDotenv(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w%s", label, err, notShown)
 	}
-	if errors.As(err, &de) {
-		return nil, fmt.Errorf("%s: line %d is not NAME=value%s", label, de.line, notShown)
-	}
-	return env, err
+	return file, nil
 }
 
 // encodingProblem finds where data stops being UTF-8 text: a file Windows
@@ -102,17 +106,44 @@ func encodingProblem(data []byte) (line int, problem string) {
 	return 0, ""
 }
 
-// dotenvError is the line at which a dotenv file cannot be read.
+// dotenvError is the line at which a dotenv file cannot be read, and why.
 type dotenvError struct {
-	line     int
-	unclosed bool // a quoted value that opens on line never closes
+	line int
+	// A quoted value opens on line: unclosed says it never closes;
+	// closesAt, when not 0, is the later line where the next such quote is
+	// found with text after it (so the quote was most likely not meant to
+	// span lines); textAfter says text follows the closing quote on line.
+	unclosed, textAfter bool
+	closesAt            int
+	// escapedEnd: the opening line ends in \" inside double quotes, which is
+	// an escaped quote, not a closing one (a Windows path ending in \).
+	escapedEnd bool
 }
 
 func (e *dotenvError) Error() string {
-	if e.unclosed {
-		return fmt.Sprintf("line %d: unclosed quote", e.line)
+	var msg string
+	switch {
+	case e.unclosed || e.closesAt != 0:
+		msg = fmt.Sprintf("line %d: a quoted value starts here and its closing quote is missing", e.line)
+		if e.closesAt != 0 {
+			msg += fmt.Sprintf(" (the next one is on line %d, with text after it)", e.closesAt)
+		}
+		if e.escapedEnd {
+			msg += `; inside double quotes \" is a quote within the value: put a value ending in \ in single quotes`
+		}
+	case e.textAfter:
+		msg = fmt.Sprintf("line %d: text follows the value's closing quote: quote the whole value, or none of it", e.line)
+	default:
+		msg = fmt.Sprintf("line %d is not NAME=value", e.line)
 	}
-	return fmt.Sprintf("line %d is not NAME=value", e.line)
+	return msg
+}
+
+// dotenvFile is what a dotenv file sets, and how it wrote each value.
+type dotenvFile struct {
+	vars       map[string]string
+	quoted     map[string]bool // written in '…' or "…"
+	hashInside map[string]bool // unquoted, with " #" inside (kept in the value)
 }
 
 // readDotenv parses a dotenv file so that a value means what it means to
@@ -123,12 +154,14 @@ func (e *dotenvError) Error() string {
 // before the name and spaces around the name, and removes the quotes of a
 // value in '…' (taken literally) or "…" (where \n, \r, \", \\ and \$ are
 // escapes), which may span lines and be followed by a # comment.
-func readDotenv(data []byte) (map[string]string, error) {
+func readDotenv(data []byte) (*dotenvFile, error) {
 	lines := strings.Split(string(bytes.TrimPrefix(data, utf8BOM)), "\n")
 	for i, l := range lines {
-		lines[i] = strings.TrimSuffix(l, "\r")
+		// A byte-order mark inside the file comes from files joined
+		// together (cat a.env b.env): skip it as at the start.
+		lines[i] = strings.TrimPrefix(strings.TrimSuffix(l, "\r"), "\uFEFF")
 	}
-	env := map[string]string{}
+	file := &dotenvFile{vars: map[string]string{}, quoted: map[string]bool{}, hashInside: map[string]bool{}}
 	for i := 0; i < len(lines); i++ {
 		line := strings.TrimLeftFunc(lines[i], unicode.IsSpace)
 		if line == "" || line[0] == '#' {
@@ -142,15 +175,19 @@ func readDotenv(data []byte) (map[string]string, error) {
 		if !ok || !validName.MatchString(name) {
 			return nil, &dotenvError{line: i + 1}
 		}
+		quoted := false
 		if v := strings.TrimLeft(value, " \t"); v != "" && (v[0] == '"' || v[0] == '\'') {
 			var err error
 			if value, i, err = quotedValue(lines, i, v); err != nil {
 				return nil, err
 			}
+			quoted = true
 		}
-		env[name] = value
+		file.vars[name] = value
+		file.quoted[name] = quoted
+		file.hashInside[name] = !quoted && (strings.Contains(value, " #") || strings.Contains(value, "\t#"))
 	}
-	return env, nil
+	return file, nil
 }
 
 // quotedValue reads the value that opens with the quote starting text, on
@@ -164,7 +201,10 @@ func quotedValue(lines []string, at int, text string) (string, int, error) {
 			c := s[j]
 			if c == quote {
 				if rest := strings.TrimLeft(s[j+1:], " \t"); rest != "" && rest[0] != '#' {
-					return "", 0, &dotenvError{line: at + 1}
+					if at == start {
+						return "", 0, &dotenvError{line: at + 1, textAfter: true}
+					}
+					return "", 0, &dotenvError{line: start + 1, closesAt: at + 1, escapedEnd: endsEscaped(quote, lines[start])}
 				}
 				return b.String(), at, nil
 			}
@@ -178,11 +218,17 @@ func quotedValue(lines []string, at int, text string) (string, int, error) {
 			b.WriteByte(c)
 		}
 		if at++; at == len(lines) {
-			return "", 0, &dotenvError{line: start + 1, unclosed: true}
+			return "", 0, &dotenvError{line: start + 1, unclosed: true, escapedEnd: endsEscaped(quote, lines[start])}
 		}
 		b.WriteByte('\n')
 		s = lines[at]
 	}
+}
+
+// endsEscaped reports whether a line opening a "…" value ends in \", which
+// reads as a quote within the value rather than its end.
+func endsEscaped(quote byte, line string) bool {
+	return quote == '"' && strings.HasSuffix(strings.TrimRight(line, " \t"), `\"`)
 }
 
 // dotenvEscapes are the backslash escapes of a "…" value; any other

@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -75,12 +76,12 @@ func FuzzUnquotedValueIsDockers(f *testing.F) {
 		if v := strings.TrimLeft(value, " \t"); v != "" && (v[0] == '"' || v[0] == '\'') {
 			return // quoted: the bridge removes the quotes, docker keeps them
 		}
-		env, err := readDotenv([]byte("NAME=" + value + "\n"))
+		file, err := readDotenv([]byte("NAME=" + value + "\n"))
 		if err != nil {
 			t.Fatalf("%q: %v", value, err)
 		}
-		if want := strings.TrimSuffix(value, "\r"); env["NAME"] != want {
-			t.Fatalf("%q read as %q, docker gives %q", value, env["NAME"], want)
+		if want := strings.TrimSuffix(value, "\r"); file.vars["NAME"] != want {
+			t.Fatalf("%q read as %q, docker gives %q", value, file.vars["NAME"], want)
 		}
 	})
 }
@@ -144,5 +145,77 @@ func TestEnvFileProblemNamesTheFileAsGiven(t *testing.T) {
 	}
 	if got := errOut.String(); !strings.HasPrefix(got, "-env-file .env: line 2 is not NAME=value") {
 		t.Fatalf("with -env-file: %s", got)
+	}
+}
+
+// loadFile reads content as the .env of a start from a fresh directory and
+// returns the configuration and warnings, failing on any error, and the
+// file's path.
+func loadFile(t *testing.T, content string) (*Config, []string, string) {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "bridge.env")
+	must(t, os.WriteFile(file, []byte(content), 0o600))
+	env, source, err := environment(nil, file)
+	must(t, err)
+	cfg, warnings, err := loadConfig(env, source)
+	must(t, err)
+	return cfg, warnings, file
+}
+
+// Spaces inside quotes in the .env are meant: QQ_SYNC_PREFIX='mc ' keeps
+// its space, with no warning, while the same spaces unquoted (as docker
+// --env-file passes them) are removed with one.
+func TestQuotedSpacesInTheEnvFileAreKept(t *testing.T) {
+	base := "QQ_URL=ws://127.0.0.1:3001/\nMC_0_NAME=survival\nMC_0_WS_URL=ws://127.0.0.1:8080\nMC_0_GROUPS=712345678\n"
+	cfg, warnings, _ := loadFile(t, base+"QQ_SYNC_PREFIX='mc '\nFORMAT_CHAT=\" {player}: {message}\"\n")
+	if cfg.QQSyncPrefix != "mc " || cfg.FormatChat != " {player}: {message}" || len(warnings) != 0 {
+		t.Errorf("prefix %q, chat %q, warnings %q", cfg.QQSyncPrefix, cfg.FormatChat, warnings)
+	}
+	cfg, warnings, _ = loadFile(t, base+"QQ_SYNC_PREFIX=mc \n")
+	want := "QQ_SYNC_PREFIX has spaces before or after its value, which docker --env-file keeps; they were removed: write QQ_SYNC_PREFIX=value with nothing around the value"
+	if cfg.QQSyncPrefix != "mc" || !slices.Equal(warnings, []string{want}) {
+		t.Errorf("unquoted: prefix %q, warnings %q", cfg.QQSyncPrefix, warnings)
+	}
+}
+
+// A comment after an unquoted value stays in it (as docker --env-file keeps
+// it), so a token followed by "# the NapCat token" would be refused by the
+// bot at run time: the bridge warns, naming the variable but not the value.
+func TestACommentAfterAnUnquotedValueIsWarnedAbout(t *testing.T) {
+	base := "QQ_URL=ws://127.0.0.1:3001/\nMC_0_NAME=survival\nMC_0_WS_URL=ws://127.0.0.1:8080\nMC_0_GROUPS=712345678\n"
+	cfg, warnings, file := loadFile(t, base+"QQ_ACCESS_TOKEN=abc # the NapCat token\nQQ_IGNORE_PREFIXES=#,!\nMC_0_TOKEN=\"t\" # quoted: a comment\n")
+	want := `QQ_ACCESS_TOKEN in ` + file + ` holds " #", which is kept as part of the value (as docker --env-file keeps it): put a comment on a line of its own, or the value in quotes`
+	if cfg.QQToken != "abc # the NapCat token" || cfg.Servers[0].Token != "t" || !slices.Equal(warnings, []string{want}) {
+		t.Errorf("token %q, warnings:\n%s\nwant:\n%s", cfg.QQToken, strings.Join(warnings, "\n"), want)
+	}
+}
+
+// A .env whose quote is not closed where it opens is reported at the line
+// that opens it, not at a later line where the next quote happens to be,
+// and a Windows path ending in \ inside double quotes gets the reason.
+func TestUnclosedQuotesAreReportedWhereTheyOpen(t *testing.T) {
+	for _, c := range []struct{ content, want string }{
+		{"MC_0_RCON_PASSWORD='secret\nMC_0_NAME=survival\nBIND_NAME_PATTERN='^a$'\n",
+			"line 1: a quoted value starts here and its closing quote is missing (the next one is on line 3, with text after it)"},
+		{"DATA_DIR=\"C:\\bridge\\\"\nQQ_URL=\"ws://x\"\n",
+			`line 1: a quoted value starts here and its closing quote is missing (the next one is on line 2, with text after it); inside double quotes \" is a quote within the value: put a value ending in \ in single quotes`},
+		{"DATA_DIR=\"C:\\bridge\\\"\n",
+			`line 1: a quoted value starts here and its closing quote is missing; inside double quotes \" is a quote within the value: put a value ending in \ in single quotes`},
+		{"FORMAT_CHAT=\"{player}\" said {message}\n",
+			"line 1: text follows the value's closing quote: quote the whole value, or none of it"},
+	} {
+		_, err := readDotenv([]byte(c.content))
+		if err == nil || err.Error() != c.want {
+			t.Errorf("%q: %v\nwant: %s", c.content, err, c.want)
+		}
+	}
+}
+
+// Two files joined with cat leave a byte-order mark at the start of a line
+// inside the file: it is skipped there as at the start.
+func TestAByteOrderMarkInsideTheFileIsSkipped(t *testing.T) {
+	file, err := readDotenv([]byte("\uFEFFB=1\n\uFEFFA=2\n"))
+	if err != nil || file.vars["A"] != "2" || file.vars["B"] != "1" {
+		t.Fatalf("%v %+v", err, file)
 	}
 }

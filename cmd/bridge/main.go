@@ -50,13 +50,16 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 	healthcheck := fs.Bool("healthcheck", false, "request /healthz on HTTP_LISTEN and exit 0 if healthy (for Docker HEALTHCHECK)")
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK // -h asked for the flags, which were printed
+		}
 		return exitConfig
 	}
 	if fs.NArg() > 0 {
 		// "bridge check" would otherwise start the service.
 		word := fs.Arg(0)
 		msg := fmt.Sprintf("bridge: unexpected argument %q", word)
-		if fs.Lookup(strings.TrimLeft(word, "-")) != nil {
+		if !strings.HasPrefix(word, "-") && fs.Lookup(word) != nil {
 			msg += ": did you mean -" + strings.TrimLeft(word, "-") + "?"
 		}
 		fmt.Fprintln(stderr, msg)
@@ -77,7 +80,7 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 		var protocol Protocol // the default unless QQ_PROTOCOL names one
 		if name := strings.TrimSpace(env["QQ_PROTOCOL"]); name != "" {
 			if err := protocol.UnmarshalText([]byte(name)); err != nil {
-				printConfigError(stderr, &varError{Name: "QQ_PROTOCOL", Msg: err.Error()}, nil, envSource{found: true})
+				printConfigError(stderr, &varError{Name: "QQ_PROTOCOL", Msg: err.Error()}, quotedValues(map[string]string{"QQ_PROTOCOL": name}), envSource{found: true})
 				return exitConfig
 			}
 		}
@@ -93,7 +96,7 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 		fmt.Fprintln(stderr, err)
 		return exitConfig
 	}
-	cfg, warnings, err := LoadConfig(env)
+	cfg, warnings, err := loadConfig(env, source)
 	if err != nil {
 		printConfigError(stderr, err, warnings, source)
 		return exitConfig

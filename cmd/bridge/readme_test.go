@@ -93,10 +93,11 @@ func TestEnvExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	active, err := readDotenv(data)
+	file, err := readDotenv(data)
 	if err != nil {
 		t.Fatalf(".env.example does not read: %v", err)
 	}
+	active := file.vars
 	commented := map[string]string{}
 	for _, line := range strings.Split(string(data), "\n") {
 		m := commentedSetting.FindStringSubmatch(line)
@@ -106,8 +107,9 @@ func TestEnvExample(t *testing.T) {
 		kv, err := readDotenv([]byte(m[1]))
 		if err != nil {
 			t.Errorf(".env.example: %q does not read once uncommented: %v", line, err)
+			continue
 		}
-		maps.Copy(commented, kv)
+		maps.Copy(commented, kv.vars)
 	}
 
 	top, server := knownVars()

@@ -183,8 +183,11 @@ func validPort(port string) bool {
 	return err == nil && n >= 1
 }
 
-// validURLPort reports whether u has no port or a valid one.
-func validURLPort(u *url.URL) bool { return u.Port() == "" || validPort(u.Port()) }
+// validURLPort reports whether u has no port or a valid one; "host:" with
+// nothing after the colon is neither (it would dial port 0).
+func validURLPort(u *url.URL) bool {
+	return !strings.HasSuffix(u.Host, ":") && (u.Port() == "" || validPort(u.Port()))
+}
 
 func isLoopback(addr string) bool {
 	host, _, err := net.SplitHostPort(addr)
@@ -197,5 +200,3 @@ func isLoopback(addr string) bool {
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
 }
-
-// knownVars lists every variable name the bridge reads (servers as MC_<n>_X).

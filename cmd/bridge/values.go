@@ -181,6 +181,7 @@ func (p *Protocol) UnmarshalText(b []byte) error {
 var botProtocols = map[string]Protocol{
 	"napcat": ProtocolOneBot, "llbot": ProtocolOneBot, "llonebot": ProtocolOneBot, "lagrange": ProtocolOneBot,
 	"koishi": ProtocolSatori, "chronocat": ProtocolSatori,
+	"yogurt": ProtocolMilky, "acidify": ProtocolMilky, "lagrange.milky": ProtocolMilky,
 }
 
 // EventKinds is SYNC_MC_TO_QQ: the game events relayed to QQ, by the names
