@@ -265,17 +265,19 @@ func checkOne(ctx context.Context, run func(context.Context) error, st *link.Sta
 	return true, "ok"
 }
 
-// checkStore opens the database as the bridge would (creating or migrating
-// it) and says which schema version it is at.
+// checkStore says what the bridge would find in dir and do with it at
+// start, changing nothing: -check may run beside a running bridge, or
+// before an upgrade, and a migration it ran would make the older bridge
+// still running refuse its own database.
 func checkStore(ctx context.Context, dir string) (bool, string) {
-	db, err := openStore(ctx, dir)
-	if err != nil {
-		return false, "FAIL: " + err.Error()
+	found, err := store.Inspect(ctx, dir)
+	switch {
+	case err != nil:
+		return false, fmt.Sprintf("FAIL: DATA_DIR %s: %v", dir, err)
+	case !found.Exists:
+		return true, fmt.Sprintf("ok: will be created at start (schema version %d)", store.NewestSchema())
+	case found.Version < store.NewestSchema():
+		return true, fmt.Sprintf("ok: would migrate from schema v%d to v%d at start", found.Version, store.NewestSchema())
 	}
-	defer db.Close()
-	v, err := db.SchemaVersion(ctx)
-	if err != nil {
-		return false, "FAIL: " + err.Error()
-	}
-	return true, fmt.Sprintf("ok (schema version %d)", v)
+	return true, fmt.Sprintf("ok (schema version %d)", found.Version)
 }

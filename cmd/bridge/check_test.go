@@ -3,7 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
+	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -65,4 +68,68 @@ func TestCheckDatabaseAfterASlowConnection(t *testing.T) {
 	if got := tableRow(out, "database"); got != want {
 		t.Errorf("database row %q; want %q\n%s", got, want, out)
 	}
+}
+
+// -check says what the bridge would do with the database at start and does
+// none of it: it creates no DATA_DIR or database and migrates nothing, so
+// a newer bridge's -check run before an upgrade leaves the running older
+// bridge's database as it was.
+func TestCheckLeavesTheDatabaseAlone(t *testing.T) {
+	env := func(dataDir string) map[string]string {
+		return map[string]string{
+			"QQ_URL": "ws://" + freeAddr(t) + "/", "HTTP_LISTEN": "none", "DATA_DIR": dataDir,
+			"MC_0_NAME": "survival", "MC_0_WS_URL": "ws://" + freeAddr(t), "MC_0_GROUPS": strconv.Itoa(groupA),
+		}
+	}
+	t.Run("missing", func(t *testing.T) {
+		dataDir := filepath.Join(t.TempDir(), "data")
+		_, out := runCheckIn(t, env(dataDir))
+		want := "database " + filepath.Join(dataDir, store.FileName) + " ok: will be created at start (schema version 2)"
+		if got := tableRow(out, "database"); got != want {
+			t.Errorf("database row %q; want %q\n%s", got, want, out)
+		}
+		if _, err := os.Stat(dataDir); !os.IsNotExist(err) {
+			t.Errorf("-check created DATA_DIR (%v)", err)
+		}
+	})
+	t.Run("older schema", func(t *testing.T) {
+		dataDir := t.TempDir()
+		db, err := store.Open(context.Background(), dataDir, store.Options{})
+		must(t, err)
+		must(t, db.Close())
+		setSchemaVersion(t, filepath.Join(dataDir, store.FileName), 1) // as a bridge one step older left it
+		before, _ := os.ReadDir(dataDir)
+
+		_, out := runCheckIn(t, env(dataDir))
+		want := "database " + filepath.Join(dataDir, store.FileName) + " ok: would migrate from schema v1 to v2 at start"
+		if got := tableRow(out, "database"); got != want {
+			t.Errorf("database row %q; want %q\n%s", got, want, out)
+		}
+		if v := schemaVersion(t, filepath.Join(dataDir, store.FileName)); v != 1 {
+			t.Errorf("schema version after -check %d; want 1 (not migrated)", v)
+		}
+		after, _ := os.ReadDir(dataDir)
+		if !slices.EqualFunc(before, after, func(a, b os.DirEntry) bool { return a.Name() == b.Name() }) {
+			t.Errorf("-check left files behind: %v became %v", before, after)
+		}
+	})
+}
+
+func setSchemaVersion(t *testing.T, path string, v int) {
+	t.Helper()
+	db, err := sql.Open("sqlite", path)
+	must(t, err)
+	defer db.Close()
+	_, err = db.Exec("PRAGMA user_version = " + strconv.Itoa(v))
+	must(t, err)
+}
+
+func schemaVersion(t *testing.T, path string) int {
+	t.Helper()
+	db, err := sql.Open("sqlite", path)
+	must(t, err)
+	defer db.Close()
+	var v int
+	must(t, db.QueryRow("PRAGMA user_version").Scan(&v))
+	return v
 }
