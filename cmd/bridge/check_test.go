@@ -6,12 +6,14 @@ import (
 	"database/sql"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/mcqq/bridge/internal/standin/onebot"
+	"github.com/mcqq/bridge/internal/standin/queqiao"
 	"github.com/mcqq/bridge/internal/standin/rcon"
 	"github.com/mcqq/bridge/store"
 )
@@ -132,4 +134,35 @@ func schemaVersion(t *testing.T, path string) int {
 	var v int
 	must(t, db.QueryRow("PRAGMA user_version").Scan(&v))
 	return v
+}
+
+// -check's results say each thing once: no "dial: dial tcp …", no
+// "rcon: rcon: …", whatever layer the error passed through.
+func TestCheckErrorsSayEachThingOnce(t *testing.T) {
+	console := rcon.New("rcon-pw", func(string) string { return "" })
+	must(t, console.Start("127.0.0.1:0"))
+	t.Cleanup(console.Stop)
+	notRCON := queqiao.New(queqiao.Options{ServerName: "creative"}) // an HTTP server: never answers an RCON login
+	must(t, notRCON.Start("127.0.0.1:0"))
+	t.Cleanup(notRCON.Stop)
+	_, out := runCheckIn(t, map[string]string{
+		"QQ_URL": "ws://" + freeAddr(t) + "/", "HTTP_LISTEN": "none", "REQUEST_TIMEOUT": "1s",
+		"MC_0_NAME": "survival", "MC_0_WS_URL": "ws://" + freeAddr(t), "MC_0_GROUPS": strconv.Itoa(groupA),
+		"MC_0_RCON_ADDR": console.Addr(), "MC_0_RCON_PASSWORD": "wrong-password",
+		"MC_1_NAME": "creative", "MC_1_WS_URL": notRCON.URL(), "MC_1_GROUPS": strconv.Itoa(groupA),
+		"MC_1_RCON_ADDR": strings.TrimSuffix(strings.TrimPrefix(notRCON.URL(), "ws://"), "/"), "MC_1_RCON_PASSWORD": "pw",
+	})
+	for _, name := range []string{"qq (onebot)", "queqiao survival", "rcon survival", "rcon creative"} {
+		if !strings.Contains(tableRow(out, name), "FAIL") {
+			t.Errorf("%s did not fail:\n%s", name, out)
+		}
+	}
+	if !strings.HasSuffix(tableRow(out, "rcon survival"), ": authenticating: authentication failed (wrong RCON password?)") {
+		t.Errorf("rcon survival: %q", tableRow(out, "rcon survival"))
+	}
+	for _, twice := range []string{`dial: dial`, `: rcon: `, `dial ws://\S+: dial tcp`} {
+		if m := regexp.MustCompile(twice).FindString(out); m != "" {
+			t.Errorf("says it twice: %q in\n%s", m, out)
+		}
+	}
 }

@@ -13,6 +13,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -176,6 +177,7 @@ func (c *Console) execute(ctx context.Context, conn *gorcon.Conn, cmd string) (s
 	// gorcon knows no context; closing the connection interrupts it.
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	out, err := conn.Execute(cmd)
+	err = unprefixed(err)
 	interrupted := !stop()
 	switch {
 	case err != nil && interrupted:
@@ -257,6 +259,7 @@ func (c *Console) dial(ctx context.Context) (*gorcon.Conn, error) {
 		return nil, fmt.Errorf("authenticating: %w", context.Cause(ctx))
 	}
 	if err != nil {
+		err = unprefixed(err)
 		nc.Close()
 		if errors.Is(err, gorcon.ErrAuthFailed) {
 			return nil, fmt.Errorf("authenticating: %w (wrong RCON password?)", err)
@@ -264,6 +267,29 @@ func (c *Console) dial(ctx context.Context) (*gorcon.Conn, error) {
 		return nil, fmt.Errorf("authenticating: %w", err)
 	}
 	return conn, nil
+}
+
+// gorconError is an error from gorcon without the "rcon: " it puts before
+// its messages (twice on some paths): the bridge's own context says RCON
+// already.
+type gorconError struct{ err error }
+
+func (e gorconError) Error() string {
+	msg := e.err.Error()
+	for strings.HasPrefix(msg, "rcon: ") {
+		msg = strings.TrimPrefix(msg, "rcon: ")
+	}
+	return msg
+}
+
+func (e gorconError) Unwrap() error { return e.err }
+
+// unprefixed wraps an error of gorcon's as a gorconError; nil stays nil.
+func unprefixed(err error) error {
+	if err == nil {
+		return nil
+	}
+	return gorconError{err}
 }
 
 // forget closes conn and drops it if it is still the current connection.
