@@ -14,6 +14,7 @@ import (
 	"github.com/mcqq/bridge/minecraft/rcon"
 	"github.com/mcqq/bridge/qq/milky"
 	"github.com/mcqq/bridge/qq/onebot"
+	"github.com/mcqq/bridge/qq/satori"
 )
 
 // Hints turn a connection error into what to change: the bridge's variable
@@ -30,6 +31,9 @@ func qqHint(cfg *Config) func(error) string {
 	case cfg.QQProtocol == ProtocolMilky:
 		server = "LLBot's Milky server (milky.http.port)"
 		token = "LLBot's milky.http.accessToken"
+	case cfg.QQProtocol == ProtocolSatori:
+		server = "the Satori server (LLBot: its satori section; Koishi: the HTTP server with the Satori server plugin)"
+		token = "the token of LLBot's satori section (Koishi: of its Satori server plugin)"
 	case cfg.QQProtocol == ProtocolOneBot && strings.HasPrefix(cfg.QQURL, "http"):
 		server = `NapCat's HTTP server or HTTP SSE server (LLBot: its "http" connection)`
 		token = `the token of NapCat's HTTP server (LLBot: of its "http" connection)`
@@ -38,8 +42,14 @@ func qqHint(cfg *Config) func(error) string {
 		token = `the token of NapCat's WebSocket server (LLBot: of its "ws" connection)`
 	}
 	return func(err error) string {
-		if errors.Is(err, onebot.ErrTokenRejected) || errors.Is(err, milky.ErrUnauthorized) {
+		if errors.Is(err, onebot.ErrTokenRejected) || errors.Is(err, milky.ErrUnauthorized) || errors.Is(err, satori.ErrUnauthorized) {
 			return fmt.Sprintf("QQ_ACCESS_TOKEN must equal %s (both empty for none)", token)
+		}
+		if errors.Is(err, satori.ErrNotFound) {
+			// A 404 here is a missing path prefix, not another service's port.
+			host, port := hostPort(cfg.QQURL)
+			addr := net.JoinHostPort(host, port)
+			return fmt.Sprintf("QQ_URL must be the Satori base URL, path prefix included: Koishi's Satori server mounts under /satori (http://%s/satori), LLBot's under none (http://%s)", addr, addr)
 		}
 		return networkHint(err, "QQ_URL", cfg.QQURL, server)
 	}

@@ -15,10 +15,13 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/mcqq/bridge/internal/safetext"
 )
 
 // Options tune a session. Zero values take the defaults.
@@ -62,7 +65,7 @@ func (o Options) withDefaults() Options {
 type HandshakeError struct {
 	StatusCode int
 	Status     string // "401 Unauthorized"
-	Body       string // the start of the response body
+	Body       string // the start of the response body, on one line
 }
 
 func (e *HandshakeError) Error() string {
@@ -126,7 +129,8 @@ func Dial(ctx context.Context, rawURL string, header http.Header, o Options) (*S
 		if resp != nil {
 			body, _ := io.ReadAll(io.LimitReader(resp.Body, 256))
 			resp.Body.Close()
-			return nil, &HandshakeError{StatusCode: resp.StatusCode, Status: resp.Status, Body: string(body)}
+			return nil, &HandshakeError{StatusCode: resp.StatusCode, Status: resp.Status,
+				Body: safetext.OneLine(strings.ToValidUTF8(string(body), "?"))}
 		}
 		return nil, err
 	}
