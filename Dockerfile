@@ -15,6 +15,8 @@ COPY --from=build /out/bridge /bridge
 # bridge.db (queued messages, handled message ids) lives on a volume owned
 # by the user the bridge runs as (nonroot is 65532 in distroless).
 COPY --from=build --chown=65532:65532 /out/data /data
+# A DATA_DIR from docker run --env-file would win over this one and put the
+# database in the container: .env.example leaves it commented out.
 ENV DATA_DIR=/data
 VOLUME /data
 USER nonroot:nonroot

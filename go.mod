@@ -7,7 +7,6 @@ require (
 	github.com/caarlos0/env/v11 v11.4.2
 	github.com/gorcon/rcon v1.4.0
 	github.com/gorilla/websocket v1.5.3
-	github.com/joho/godotenv v1.5.1
 	github.com/lmittmann/tint v1.2.1
 	go.uber.org/goleak v1.3.0
 	golang.org/x/time v0.16.0

@@ -159,9 +159,33 @@ func publicPictureURL(link string) string {
 	if host == "" || host == "localhost" || strings.HasSuffix(host, ".localhost") {
 		return ""
 	}
-	if ip := net.ParseIP(host); ip != nil && (ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() ||
-		ip.IsLinkLocalMulticast() || ip.IsUnspecified() || ip.IsMulticast()) {
+	ip := net.ParseIP(host)
+	if ip == nil && endsInNumber(host) {
+		// The bot's URL parser (WHATWG, as in Node) reads such a host as an
+		// IPv4 address in another spelling: 127.1, 2130706433, 0x7f000001,
+		// 017700000001 are all 127.0.0.1. Only the canonical dotted quad is
+		// checked and let through.
+		return ""
+	}
+	if ip != nil && (ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() ||
+		ip.IsLinkLocalMulticast() || ip.IsUnspecified() || ip.IsMulticast() ||
+		(ip.To4() != nil && ip.To4()[0] == 0)) { // 0.0.0.0/8 reaches this host on Linux
 		return ""
 	}
 	return link
+}
+
+// endsInNumber reports whether a host's last label is a number (decimal or
+// 0x hexadecimal), which makes a WHATWG URL parser read the whole host as an
+// IPv4 address.
+func endsInNumber(host string) bool {
+	labels := strings.Split(host, ".")
+	if len(labels) > 1 && labels[len(labels)-1] == "" {
+		labels = labels[:len(labels)-1]
+	}
+	last := labels[len(labels)-1]
+	if hex, ok := strings.CutPrefix(last, "0x"); ok {
+		return strings.Trim(hex, "0123456789abcdef") == ""
+	}
+	return last != "" && strings.Trim(last, "0123456789") == ""
 }

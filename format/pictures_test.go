@@ -54,6 +54,15 @@ func TestChatSegments(t *testing.T) {
 		{"[[CICode,name=x]] [[CICode,url=]] https://", `text "[[CICode,name=x]] [[CICode,url=]] https://"`},
 		{"HTTPS://I.EXAMPLE.COM/A.JPG", `image HTTPS://I.EXAMPLE.COM/A.JPG`},
 		{"http://[::1]/a.png http://10.0.0.2/a.png http://169.254.169.254/a.png", `text "http://[::1]/a.png http://10.0.0.2/a.png http://169.254.169.254/a.png"`},
+		// Other spellings of local addresses, as the bot's URL parser reads
+		// them (127.1, 2130706433, 0x7f000001 and 017700000001 are 127.0.0.1;
+		// 10.1 is 10.0.0.1), and IPv4-mapped IPv6.
+		{"http://127.1/a.png http://2130706433/a.png http://0x7f000001/a.png http://017700000001/a.png",
+			`text "http://127.1/a.png http://2130706433/a.png http://0x7f000001/a.png http://017700000001/a.png"`},
+		{"http://0/a.png http://10.1/a.png http://0.1.2.3/a.png http://[::ffff:127.0.0.1]/a.png http://127.0.0.1./a.png",
+			`text "http://0/a.png http://10.1/a.png http://0.1.2.3/a.png http://[::ffff:127.0.0.1]/a.png http://127.0.0.1./a.png"`},
+		// Names, and public addresses spelt canonically, pass.
+		{"http://8.8.8.8/a.png http://cdn1.example.com/a.png", `image http://8.8.8.8/a.png | text " " | image http://cdn1.example.com/a.png`},
 	} {
 		if got := describeSegments(format.ChatSegments(tc.line)); got != tc.want {
 			t.Errorf("ChatSegments(%q)\n got %s\nwant %s", tc.line, got, tc.want)

@@ -115,6 +115,10 @@ type Options struct {
 	DrainTimeout time.Duration
 	// Seen remembers handled message ids; nil: no replay protection.
 	Seen Seen
+	// SeenFor is how long Seen remembers an id: a message sent longer ago
+	// than that is taken for a replay, as Seen could no longer tell. Zero:
+	// no age limit.
+	SeenFor time.Duration
 	// Durable keeps what waits for a destination that is down across a
 	// restart; nil: queues live in memory alone.
 	Durable Durable

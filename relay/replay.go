@@ -2,6 +2,7 @@ package relay
 
 import (
 	"strconv"
+	"time"
 
 	"github.com/mcqq/bridge/qq"
 )
@@ -18,7 +19,8 @@ type Seen interface {
 }
 
 // replayed reports whether ev is a message handled before (with
-// Options.Seen; without it nothing is a replay). Only messages the relay
+// Options.Seen; without it nothing is a replay), or one sent longer ago
+// than Seen remembers. Only messages the relay
 // acts on are recorded: those of bridged groups and admins' private ones.
 func (r *Relay) replayed(ev qq.Event) bool {
 	if r.o.Seen == nil || ev.Message.ID == "" {
@@ -38,6 +40,12 @@ func (r *Relay) replayed(ev qq.Event) bool {
 		chat = "private:" + strconv.FormatInt(ev.Message.Sender.UserID, 10)
 	default:
 		return false
+	}
+	if sent := ev.Message.Time; r.o.SeenFor > 0 && !sent.IsZero() && r.now().Sub(sent) > r.o.SeenFor {
+		r.m.replayed()
+		r.log.Warn("ignoring a message sent too long ago to tell whether it was handled (a replay?)",
+			"chat", chat, "message_id", ev.Message.ID, "sent", sent.UTC().Format(time.RFC3339))
+		return true
 	}
 	if r.o.Seen.FirstTime(chat, ev.Message.ID) {
 		return false

@@ -25,12 +25,16 @@ import (
 // FileName is the database's name inside the data directory.
 const FileName = "bridge.db"
 
+// DefaultHandledFor is how long a handled message id is kept by default.
+const DefaultHandledFor = 24 * time.Hour
+
 // Options tune what the database keeps. Zero values take the defaults.
 type Options struct {
 	// HandledPerChat is how many handled message ids are kept per chat
 	// (default 10,000).
 	HandledPerChat int
-	// HandledFor is how long a handled message id is kept (default 24 h).
+	// HandledFor is how long a handled message id is kept (default
+	// DefaultHandledFor).
 	HandledFor time.Duration
 	// Now is the clock (default time.Now); tests may stop it.
 	Now func() time.Time
@@ -64,7 +68,7 @@ func Open(ctx context.Context, dir string, o Options) (*DB, error) {
 		o.HandledPerChat = 10_000
 	}
 	if o.HandledFor <= 0 {
-		o.HandledFor = 24 * time.Hour
+		o.HandledFor = DefaultHandledFor
 	}
 	if o.Now == nil {
 		o.Now = time.Now

@@ -2,8 +2,6 @@ package main
 
 import (
 	"maps"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -52,28 +50,5 @@ func TestAccountsSettings(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q:\n%v", want, err)
 		}
-	}
-}
-
-// .env.example documents every setting the bridge reads, with a value that
-// reads as its default.
-func TestEnvExampleNamesEverySetting(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join("..", "..", ".env.example"))
-	must(t, err)
-	example, err := readDotenv(data)
-	must(t, err)
-	top, server := knownVars()
-	for name := range top {
-		if _, ok := example[name]; !ok {
-			t.Errorf(".env.example lacks %s", name)
-		}
-	}
-	for name := range server {
-		if _, ok := example["MC_0_"+name]; !ok {
-			t.Errorf(".env.example lacks MC_0_%s", name)
-		}
-	}
-	if _, _, err := LoadConfig(example); err != nil {
-		t.Errorf(".env.example does not load: %v", err)
 	}
 }

@@ -123,11 +123,35 @@ func (c *Config) Templates() format.Templates {
 
 var serverVarRE = regexp.MustCompile(`^MC_(\d+)_`)
 
+// serverVar splits a server variable into its block's index and the rest
+// (MC_1_NAME: 1, NAME). The index must be written as fmt.Sprintf("MC_%d_")
+// writes it: MC_01_NAME or MC_00_TOKEN would otherwise count as known here
+// while the block's MC_1_/MC_0_ prefix never reads them.
+func serverVar(name string) (index int, rest string, ok bool) {
+	m := serverVarRE.FindStringSubmatch(name)
+	if m == nil {
+		return 0, "", false
+	}
+	i, err := strconv.Atoi(m[1])
+	if err != nil || strconv.Itoa(i) != m[1] {
+		return 0, "", false
+	}
+	return i, name[len(m[0]):], true
+}
+
+// isServerSetting reports whether name is a known variable of some server
+// block (MC_<n>_NAME, …).
+func isServerSetting(name string, server map[string]bool) bool {
+	_, rest, ok := serverVar(name)
+	return ok && server[rest]
+}
+
 // LoadConfig reads the configuration from environ (KEY → value). It returns
 // warnings (likely typos, quoted values) and an error joining one error per
 // bad variable.
 func LoadConfig(environ map[string]string) (cfg *Config, warnings []string, err error) {
 	var errs []error
+	environ, spaced := trimValues(environ)
 	cfg = defaults()
 	if e := env.ParseWithOptions(cfg, env.Options{Environment: environ}); e != nil {
 		errs = append(errs, envErrors(e, reflect.TypeFor[Config](), "", environ)...)
@@ -135,10 +159,8 @@ func LoadConfig(environ map[string]string) (cfg *Config, warnings []string, err 
 
 	indices := map[int]bool{}
 	for k := range environ {
-		if m := serverVarRE.FindStringSubmatch(k); m != nil {
-			if i, e := strconv.Atoi(m[1]); e == nil {
-				indices[i] = true
-			}
+		if i, _, ok := serverVar(k); ok {
+			indices[i] = true
 		}
 	}
 	order := make([]int, 0, len(indices))
@@ -159,6 +181,7 @@ func LoadConfig(environ map[string]string) (cfg *Config, warnings []string, err 
 	errs = append(errs, cfg.validate()...)
 	errs, warnings = explainTypos(onePerVariable(errs), environ)
 	warnings = append(warnings, quotedValues(environ)...)
+	warnings = append(warnings, spaced...)
 	if !cfg.HTTPListen.None() && !isLoopback(string(cfg.HTTPListen)) {
 		// Listeners reachable from other hosts need a token; health and
 		// metrics have none, so say plainly what is exposed.

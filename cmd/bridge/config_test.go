@@ -45,7 +45,7 @@ func TestDefaultsFollowTheSpec(t *testing.T) {
 		{"MC_IMAGE_TO_QQ", cfg.MCImageToQQ, true},
 		{"MC_IGNORE_PLAYERS", cfg.MCIgnorePlayers.String(), ""},
 		{"JOIN_QUIT_DEBOUNCE", cfg.JoinQuitDebounce, time.Duration(0)},
-		{"QQ_GROUP_RATE", cfg.QQGroupRate, Rate{N: 20, Period: time.Minute, Burst: 5}},
+		{"QQ_GROUP_RATE", cfg.QQGroupRate, Rate{N: 20, Period: time.Minute, Burst: 20}},
 		{"FORMAT_CHAT", cfg.FormatChat, "{player}：{message}"},
 		{"FORMAT_ADVANCEMENT", cfg.FormatAdvancement, "{player} 达成了进度 [{title}]"},
 		{"COMMAND_PREFIX", cfg.CommandPrefix, "/"},
@@ -345,4 +345,61 @@ func TestOpenHTTPListenIsWarnedAbout(t *testing.T) {
 	if len(warnings) != 1 || !strings.Contains(warnings[0], "HTTP_LISTEN") {
 		t.Fatalf("warnings: %v", warnings)
 	}
+}
+
+// Two servers whose names differ only in case are refused, and the line
+// says that case does not count.
+func TestDuplicateNamesIgnoreCase(t *testing.T) {
+	env := minimalEnv()
+	env["MC_1_NAME"], env["MC_1_WS_URL"], env["MC_1_GROUPS"] = "Survival", "ws://127.0.0.1:8081", "1"
+	lines, _ := errorLines(t, env)
+	if want := `MC_1_NAME: "Survival" is also MC_0_NAME; names must be unique (compared ignoring case)`; len(lines) != 1 || lines[0] != want {
+		t.Fatalf("error lines:\n%s\nwant:\n%s", strings.Join(lines, "\n"), want)
+	}
+}
+
+// -demo with a QQ_PROTOCOL it cannot read is a configuration error, exit
+// code 2 like a normal start, before anything is started.
+func TestDemoWithBadProtocolExitsWithCode2(t *testing.T) {
+	t.Chdir(t.TempDir()) // no .env here
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), []string{"-demo"}, []string{"QQ_PROTOCOL=napcat"}, &out, &errOut)
+	want := "configuration error:\n  QQ_PROTOCOL: \"napcat\": want onebot, milky or satori (napcat speaks onebot: did you mean QQ_PROTOCOL=onebot?)\n"
+	if code != exitConfig || errOut.String() != want || out.Len() != 0 {
+		t.Fatalf("exit %d; stdout:\n%s\nstderr:\n%s\nwant:\n%s", code, out.String(), errOut.String(), want)
+	}
+}
+
+// A word after the flags (bridge check for bridge -check) is refused with
+// the usage, instead of starting the service as if it were not there.
+func TestPositionalArgumentsAreRefused(t *testing.T) {
+	t.Chdir(t.TempDir())
+	// Cancelled: if the words were ignored, the service or -check would
+	// stop at once instead of running on.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"check"}, `bridge: unexpected argument "check": did you mean -check?`},
+		{[]string{"-env-file", "x.env", "version"}, `bridge: unexpected argument "version": did you mean -version?`},
+		{[]string{"-check", "now"}, `bridge: unexpected argument "now"`},
+	} {
+		var out, errOut bytes.Buffer
+		code := run(ctx, c.args, minimalEnvList(), &out, &errOut)
+		lines := strings.Split(strings.TrimSpace(errOut.String()), "\n")
+		if code != exitConfig || lines[0] != c.want || !strings.HasPrefix(lines[len(lines)-1], "usage: bridge [-env-file PATH]") || out.Len() != 0 {
+			t.Errorf("%q: exit %d; stdout:\n%s\nstderr:\n%s", c.args, code, out.String(), errOut.String())
+		}
+	}
+}
+
+// minimalEnvList is minimalEnv as a process environment.
+func minimalEnvList() []string {
+	var list []string
+	for k, v := range minimalEnv() {
+		list = append(list, k+"="+v)
+	}
+	return list
 }

@@ -4,9 +4,11 @@ import (
 	"encoding"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -114,7 +116,7 @@ func unknownVars(environ map[string]string) []string {
 		if top[k] {
 			continue
 		}
-		if m := serverVarRE.FindString(k); m != "" && server[strings.TrimPrefix(k, m)] {
+		if isServerSetting(k, server) {
 			continue
 		}
 		ours := strings.HasPrefix(upper, "QQ_") || strings.HasPrefix(upper, "MC_")
@@ -137,10 +139,13 @@ func suggestion(name string) string {
 	for k := range top {
 		candidates = append(candidates, k)
 	}
-	// A server variable is suggested with the index typed, else MC_0_.
+	// A server variable is suggested with the index typed (as a plain
+	// number: MC_01_NAME means MC_1_NAME), else MC_0_.
 	index := "0"
 	if m := serverIndexRE.FindStringSubmatch(strings.ToUpper(name)); m != nil {
-		index = m[1]
+		if i, err := strconv.Atoi(m[1]); err == nil {
+			index = strconv.Itoa(i)
+		}
 	}
 	for k := range server {
 		candidates = append(candidates, "MC_"+index+"_"+k)
@@ -207,10 +212,7 @@ func quotedValues(environ map[string]string) []string {
 	top, server := knownVars()
 	var out []string
 	for k, v := range environ {
-		known := top[k]
-		if m := serverVarRE.FindString(k); m != "" && server[strings.TrimPrefix(k, m)] {
-			known = true
-		}
+		known := top[k] || isServerSetting(k, server)
 		if !known || len(v) < 2 {
 			continue
 		}
@@ -220,4 +222,25 @@ func quotedValues(environ map[string]string) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// trimValues removes the spaces around the values of the bridge's settings
+// and warns about each: docker --env-file keeps them, and an address or URL
+// with a trailing space would pass for one and fail at the first dial. A
+// copy is changed, not environ. The value is not shown: it may be a secret.
+func trimValues(environ map[string]string) (map[string]string, []string) {
+	top, server := knownVars()
+	trimmed := maps.Clone(environ)
+	var out []string
+	for k, v := range environ {
+		if !top[k] && !isServerSetting(k, server) {
+			continue
+		}
+		if t := strings.TrimSpace(v); t != v {
+			trimmed[k] = t
+			out = append(out, fmt.Sprintf("%s has spaces before or after its value, which docker --env-file keeps; they were removed: write %s=value with nothing around the value", k, k))
+		}
+	}
+	sort.Strings(out)
+	return trimmed, out
 }

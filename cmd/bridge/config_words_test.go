@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -248,15 +249,14 @@ func TestBadEnvFileNamesTheLineOnly(t *testing.T) {
 	}
 }
 
-// QQ_GROUP_RATE: N/period is the pace, the burst is separate (5 unless
-// given, never more than N).
+// QQ_GROUP_RATE: N/period is the pace; the burst is N unless given.
 func TestGroupRateSyntax(t *testing.T) {
 	for _, c := range []struct {
 		value string
 		want  Rate
 	}{
-		{"", Rate{N: 20, Period: time.Minute, Burst: 5}},
-		{"20/1m", Rate{N: 20, Period: time.Minute, Burst: 5}},
+		{"", Rate{N: 20, Period: time.Minute, Burst: 20}},
+		{"20/1m", Rate{N: 20, Period: time.Minute, Burst: 20}},
 		{"3/10s", Rate{N: 3, Period: 10 * time.Second, Burst: 3}},
 		{"20/1m burst 10", Rate{N: 20, Period: time.Minute, Burst: 10}},
 		{"30/m BURST 1", Rate{N: 30, Period: time.Minute, Burst: 1}},
@@ -283,5 +283,112 @@ func TestGroupRateSyntax(t *testing.T) {
 	}
 	if got := (Rate{N: 20, Period: time.Minute, Burst: 5}).String(); got != "20/1m burst 5" {
 		t.Errorf("String() = %q", got)
+	}
+}
+
+// A server block is MC_<n>_ with n written as a plain number: MC_01_NAME,
+// MC_00_TOKEN or an index too large to be a number are not read as server
+// 1 or 0 by one part and ignored by another, but reported like any unknown
+// variable, with the name meant.
+func TestServerIndexMustBeCanonical(t *testing.T) {
+	env := minimalEnv()
+	env["MC_00_TOKEN"] = "secret"
+	env["MC_01_NAME"] = "creative"
+	env["MC_99999999999999999999_NAME"] = "huge"
+	cfg, warnings, err := LoadConfig(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Servers) != 1 || cfg.Servers[0].Token != "" {
+		t.Errorf("servers: %+v", cfg.Servers)
+	}
+	want := []string{
+		"MC_00_TOKEN is not a setting this bridge knows — did you mean MC_0_TOKEN?",
+		"MC_01_NAME is not a setting this bridge knows — did you mean MC_1_NAME?",
+		"MC_99999999999999999999_NAME is not a setting this bridge knows (typo?)",
+	}
+	if !slices.Equal(warnings, want) {
+		t.Fatalf("warnings:\n%s\nwant:\n%s", strings.Join(warnings, "\n"), strings.Join(want, "\n"))
+	}
+
+	// Next to a block that lacks the name, the line about it says which
+	// variable was meant.
+	env = minimalEnv()
+	env["MC_1_WS_URL"] = "ws://127.0.0.1:8081"
+	env["MC_1_GROUPS"] = "712345678"
+	env["MC_01_NAME"] = "creative"
+	lines, warnings := errorLines(t, env)
+	if len(lines) != 1 || !strings.HasPrefix(lines[0], "MC_1_NAME: required") || !strings.Contains(lines[0], "MC_01_NAME is set: did you mean MC_1_NAME?") || len(warnings) != 0 {
+		t.Fatalf("error lines:\n%s\nwarnings: %v", strings.Join(lines, "\n"), warnings)
+	}
+}
+
+// docker --env-file keeps the spaces around a value: they are removed, with
+// a warning that names the variable (never the value, which may be a
+// secret), so an address or URL with a trailing space works instead of
+// failing at the first dial.
+func TestSpacesAroundValuesAreRemovedWithAWarning(t *testing.T) {
+	env := minimalEnv()
+	env["MC_0_RCON_ADDR"] = "127.0.0.1:25575 "
+	env["MC_0_RCON_PASSWORD"] = " pw-secret\t"
+	env["MC_0_WS_URL"] = "ws://127.0.0.1:18080 "
+	env["SYNC_QQ_TO_MC"] = "false "
+	env["JOIN_QUIT_DEBOUNCE"] = " 30s"
+	env["QQ_SYNC_PREFIX"] = "# "        // a prefix with a space is still trimmed: the warning says so
+	env["MC_0_NAME"] = "survival\u3000" // a full-width space typed by a Chinese input method
+	cfg, warnings, err := LoadConfig(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := cfg.Servers[0]
+	if s.RCONAddr != "127.0.0.1:25575" || s.RCONPassword != "pw-secret" || s.WSURL != "ws://127.0.0.1:18080" || s.Name != "survival" ||
+		cfg.SyncQQToMC || cfg.JoinQuitDebounce != 30*time.Second || cfg.QQSyncPrefix != "#" {
+		t.Errorf("values not trimmed: %+v %+v", cfg, s)
+	}
+	var want []string
+	for _, name := range []string{"JOIN_QUIT_DEBOUNCE", "MC_0_NAME", "MC_0_RCON_ADDR", "MC_0_RCON_PASSWORD", "MC_0_WS_URL", "QQ_SYNC_PREFIX", "SYNC_QQ_TO_MC"} {
+		want = append(want, name+" has spaces before or after its value, which docker --env-file keeps; they were removed: write "+name+"=value with nothing around the value")
+	}
+	if !slices.Equal(warnings, want) {
+		t.Fatalf("warnings:\n%s\nwant:\n%s", strings.Join(warnings, "\n"), strings.Join(want, "\n"))
+	}
+	if env["MC_0_RCON_ADDR"] != "127.0.0.1:25575 " {
+		t.Error("LoadConfig changed the caller's map")
+	}
+}
+
+// Every host:port wants a port number from 1 to 65535, and so does a URL
+// that has a port.
+func TestPortsAreNumbersInRange(t *testing.T) {
+	for name, value := range map[string]string{
+		"MC_0_RCON_ADDR": "127.0.0.1:rcon",
+		"QQ_LISTEN":      "127.0.0.1:0",
+		"MC_LISTEN":      "0.0.0.0:65536",
+		"HTTP_LISTEN":    "127.0.0.1:http",
+		"MC_0_WS_URL":    "ws://127.0.0.1:99999",
+		"QQ_URL":         "ws://127.0.0.1:0/",
+	} {
+		t.Run(name, func(t *testing.T) {
+			env := minimalEnv()
+			env[name] = value
+			switch name {
+			case "QQ_LISTEN":
+				delete(env, "QQ_URL")
+			case "MC_LISTEN":
+				env["MC_0_WS_URL"], env["MC_0_TOKEN"] = "", "t"
+			}
+			lines, _ := errorLines(t, env)
+			want := name + ": " + strconv.Quote(value) + ": the port must be a number from 1 to 65535"
+			if len(lines) != 1 || lines[0] != want {
+				t.Fatalf("error lines:\n%s\nwant: %s", strings.Join(lines, "\n"), want)
+			}
+		})
+	}
+	env := minimalEnv()
+	env["MC_0_RCON_ADDR"] = "localhost:25575"
+	env["HTTP_LISTEN"] = ":9180"
+	env["MC_0_WS_URL"] = "ws://mc.example"
+	if _, _, err := LoadConfig(env); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -18,18 +18,12 @@ import (
 )
 
 // runDemo shows the bridge working without QQ or Minecraft: it
-// starts loopback stand-ins for a QQ bot speaking protocolName (QQ_PROTOCOL:
+// starts loopback stand-ins for a QQ bot speaking protocol (QQ_PROTOCOL:
 // onebot, the default, milky or satori), two QueQiao servers and RCON,
 // bridges them with the real code, plays a short conversation both ways,
 // binds a player (survival keeps its whitelist) and prints what each side
 // saw.
-func runDemo(ctx context.Context, w io.Writer, protocolName string) error {
-	var protocol Protocol // the default unless QQ_PROTOCOL names one
-	if protocolName != "" {
-		if err := protocol.UnmarshalText([]byte(protocolName)); err != nil {
-			return fmt.Errorf("QQ_PROTOCOL %w", err)
-		}
-	}
+func runDemo(ctx context.Context, w io.Writer, protocol Protocol) error {
 	const group = 712345678
 	alice := qq.Member{UserID: 1019283746, Nickname: "Alice", Card: "Alice_MC", Role: "admin"}
 	bob := qq.Member{UserID: 1357924680, Nickname: "Bob", Role: "member"}

@@ -37,6 +37,9 @@ const (
 	exitConfig = 2
 )
 
+// usage is printed under a command line the flags do not explain.
+const usage = "usage: bridge [-env-file PATH] [-check | -demo | -healthcheck | -version] (-h lists the flags)"
+
 // run is main without the process: flags, configuration, then one mode.
 func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("bridge", flag.ContinueOnError)
@@ -47,6 +50,17 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 	healthcheck := fs.Bool("healthcheck", false, "request /healthz on HTTP_LISTEN and exit 0 if healthy (for Docker HEALTHCHECK)")
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
+		return exitConfig
+	}
+	if fs.NArg() > 0 {
+		// "bridge check" would otherwise start the service.
+		word := fs.Arg(0)
+		msg := fmt.Sprintf("bridge: unexpected argument %q", word)
+		if fs.Lookup(strings.TrimLeft(word, "-")) != nil {
+			msg += ": did you mean -" + strings.TrimLeft(word, "-") + "?"
+		}
+		fmt.Fprintln(stderr, msg)
+		fmt.Fprintln(stderr, usage)
 		return exitConfig
 	}
 	if *showVersion {
@@ -60,7 +74,14 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 			fmt.Fprintln(stderr, err)
 			return exitConfig
 		}
-		if err := runDemo(ctx, stdout, env["QQ_PROTOCOL"]); err != nil {
+		var protocol Protocol // the default unless QQ_PROTOCOL names one
+		if name := strings.TrimSpace(env["QQ_PROTOCOL"]); name != "" {
+			if err := protocol.UnmarshalText([]byte(name)); err != nil {
+				printConfigError(stderr, &varError{Name: "QQ_PROTOCOL", Msg: err.Error()}, nil, envSource{found: true})
+				return exitConfig
+			}
+		}
+		if err := runDemo(ctx, stdout, protocol); err != nil {
 			fmt.Fprintln(stderr, "demo failed:", err)
 			return exitFail
 		}

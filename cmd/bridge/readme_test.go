@@ -4,6 +4,7 @@ import (
 	"maps"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -19,6 +20,11 @@ func shownSettings(t *testing.T, env map[string]string) map[string]string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return settingsOf(cfg)
+}
+
+// settingsOf is what -check prints for cfg, by variable.
+func settingsOf(cfg *Config) map[string]string {
 	shown := map[string]string{}
 	for _, line := range cfg.Redacted() {
 		name, value, _ := strings.Cut(line, "=")
@@ -30,7 +36,7 @@ func shownSettings(t *testing.T, env map[string]string) map[string]string {
 // The defaults the READMEs' tables give are the bridge's: setting a
 // variable to its documented default changes nothing -check shows, a
 // variable documented without one is empty, and every variable the bridge
-// reads is in the English table.
+// reads is in both READMEs' tables.
 func TestReadmeDefaultsAreTheBridges(t *testing.T) {
 	base := minimalEnv()
 	defaults := shownSettings(t, base)
@@ -65,13 +71,91 @@ func TestReadmeDefaultsAreTheBridges(t *testing.T) {
 				}
 			}
 		}
-		if !strings.HasSuffix(file, "/README.md") {
-			continue
-		}
 		for name := range defaults {
 			if !documented[name] {
 				t.Errorf("%s does not document %s", file, name)
 			}
+		}
+	}
+}
+
+// commentedSetting is a commented-out setting in .env.example: "# NAME=value".
+var commentedSetting = regexp.MustCompile(`^# ([A-Z][A-Z0-9_]*=.*)$`)
+
+// .env.example names every setting the bridge reads, once. Its active lines
+// are the ones to fill in: they load, and none restates a default, since a
+// value there beats what the Docker image and deploy/bridge.service set
+// (DATA_DIR, LOG_FORMAT) when the file feeds them; an empty one is only a
+// blank to fill in. Every other setting is commented out with its default,
+// spelt so that the bridge reads it as that default once uncommented.
+func TestEnvExample(t *testing.T) {
+	data, err := os.ReadFile("../../.env.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	active, err := readDotenv(data)
+	if err != nil {
+		t.Fatalf(".env.example does not read: %v", err)
+	}
+	commented := map[string]string{}
+	for _, line := range strings.Split(string(data), "\n") {
+		m := commentedSetting.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		kv, err := readDotenv([]byte(m[1]))
+		if err != nil {
+			t.Errorf(".env.example: %q does not read once uncommented: %v", line, err)
+		}
+		maps.Copy(commented, kv)
+	}
+
+	top, server := knownVars()
+	names := slices.Collect(maps.Keys(top))
+	for name := range server {
+		names = append(names, "MC_0_"+name)
+	}
+	for _, name := range names {
+		_, isActive := active[name]
+		_, isCommented := commented[name]
+		switch {
+		case isActive && isCommented:
+			t.Errorf(".env.example has %s twice, active and commented out", name)
+		case !isActive && !isCommented:
+			t.Errorf(".env.example lacks %s", name)
+		}
+	}
+	for _, name := range []string{"DATA_DIR", "LOG_FORMAT"} {
+		if _, ok := active[name]; ok {
+			t.Errorf(".env.example sets %s: it would override the Docker image's or deploy/bridge.service's own", name)
+		}
+	}
+
+	cfg, warnings, err := LoadConfig(active)
+	if err != nil {
+		t.Fatalf(".env.example does not load: %v", err)
+	}
+	if len(warnings) > 0 {
+		t.Errorf(".env.example loads with warnings: %q", warnings)
+	}
+	shown := settingsOf(cfg)
+	for name, value := range active {
+		without := maps.Clone(active)
+		delete(without, name)
+		cfg, _, err := LoadConfig(without)
+		if err != nil {
+			continue // required: there is no default to restate
+		}
+		def := settingsOf(cfg)[name]
+		if (value != "" && shown[name] == def) || (value == "" && def != "") {
+			t.Errorf(".env.example sets %s=%s, which is its default: comment it out", name, value)
+		}
+	}
+	for name, value := range commented {
+		env := maps.Clone(active)
+		env[name] = value
+		if set := shownSettings(t, env)[name]; set != shown[name] {
+			t.Errorf(".env.example: # %s=%s is not the default: unset it is %q, uncommented %q", name, value, shown[name], set)
 		}
 	}
 }

@@ -126,7 +126,7 @@ func TestGarbageDoesNotStopRelaying(t *testing.T) {
 		[]byte(`{"post_type":"message","message_type":"group","group_id":{"x":1},"user_id":"abc","message":7}`),
 		[]byte(`{"post_type":"quantum","self_id":2401234567}`),
 		[]byte(`[1,2,3]`),
-		[]byte(`{"time":1765432100,"self_id":2401234567,"post_type":"message","message_type":"group","sub_type":"normal",` +
+		[]byte(`{"time":` + strconv.FormatInt(time.Now().Unix(), 10) + `,"self_id":2401234567,"post_type":"message","message_type":"group","sub_type":"normal",` +
 			`"message_id":"77","group_id":"712345678","user_id":"1357924680","message":[{"type":"hologram","data":{"x":1}},{"type":"text","data":{"text":"有新段落"}}],` +
 			`"sender":{"user_id":1357924680,"nickname":"Bob","card":"","role":"member"}}`),
 	}

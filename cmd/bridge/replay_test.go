@@ -2,8 +2,10 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mcqq/bridge/internal/standin/onebot"
 	"github.com/mcqq/bridge/qq"
@@ -69,5 +71,35 @@ func TestReplayedWebhookPostsAreIgnored(t *testing.T) {
 	}
 	if replies != 1 {
 		t.Errorf("%d replies to the command; want 1", replies)
+	}
+}
+
+// A captured post replayed after the bridge stopped remembering its id (a
+// day) is still ignored: a message sent that long ago is taken for a replay.
+func TestMessagesOlderThanTheReplayMemoryAreIgnored(t *testing.T) {
+	listen := freeAddr(t)
+	bot := onebot.New(onebot.Options{Token: "qq-secret", WebhookURL: "http://" + listen + "/"})
+	must(t, bot.Start("127.0.0.1:0"))
+	t.Cleanup(bot.Stop)
+	bot.AddMember(groupA, bob)
+	w := startWithBot(t, map[string]string{"QQ_URL": bot.HTTPURL(), "QQ_ACCESS_TOKEN": "qq-secret", "QQ_LISTEN": listen})
+	w.bot = bot
+
+	frame, _ := bot.GroupMessageFrame(groupA, bob, []qq.Segment{qq.Text("昨天的消息")})
+	var ev map[string]any
+	must(t, json.Unmarshal(frame, &ev))
+	ev["time"] = time.Now().Add(-25 * time.Hour).Unix()
+	old, err := json.Marshal(ev)
+	must(t, err)
+	bot.Emit(old)
+	w.waitFor("the old message counted as a replay", func() bool {
+		var m bytes.Buffer
+		w.bridge.metrics.WritePrometheus(&m)
+		return strings.Contains(m.String(), "bridge_messages_replayed_total 1")
+	})
+	bot.GroupMessage(groupA, bob, []qq.Segment{qq.Text("今天的消息")})
+	reqs := w.waitRequests("survival", "broadcast", 1)
+	if len(reqs) != 1 || !strings.HasSuffix(plain(decodeMessage(t, reqs[0].Data, "message")), "Bob：今天的消息") {
+		t.Errorf("broadcasts %d, first %q; want only today's message", len(reqs), plain(decodeMessage(t, reqs[0].Data, "message")))
 	}
 }

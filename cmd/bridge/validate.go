@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/mcqq/bridge/internal/redact"
@@ -58,6 +59,9 @@ func (c *Config) validate() []error {
 			bad("QQ_LISTEN", "not used with satori: the bridge dials the server's event stream at QQ_URL; unset QQ_LISTEN")
 		}
 	}
+	if u, err := url.Parse(c.QQURL); c.QQURL != "" && err == nil && !validURLPort(u) {
+		bad("QQ_URL", "%q: %s", redact.URL(c.QQURL), badPort)
+	}
 	// milky and satori have said QQ_URL is required.
 	if c.QQURL == "" && c.QQListen == "" && c.QQProtocol != ProtocolMilky && c.QQProtocol != ProtocolSatori {
 		missing("QQ_URL", "set QQ_URL (we dial the bot) or QQ_LISTEN (the bot dials us)")
@@ -78,7 +82,7 @@ func (c *Config) validate() []error {
 		if s.Name == "" {
 			missing(p+"NAME", "required: the server's name, as server_name in QueQiao's config.yml")
 		} else if j, dup := names[strings.ToLower(s.Name)]; dup {
-			bad(p+"NAME", "%q is also MC_%d_NAME; names must be unique", s.Name, j)
+			bad(p+"NAME", "%q is also MC_%d_NAME; names must be unique (compared ignoring case)", s.Name, j)
 		} else {
 			names[strings.ToLower(s.Name)] = s.Index
 		}
@@ -97,16 +101,18 @@ func (c *Config) validate() []error {
 			}
 		} else if u, err := url.Parse(s.WSURL); err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
 			bad(p+"WS_URL", "%q: want ws://host:port", redact.URL(s.WSURL))
+		} else if !validURLPort(u) {
+			bad(p+"WS_URL", "%q: %s", redact.URL(s.WSURL), badPort)
 		}
 		if s.RCONAddr != "" {
-			if _, port, err := net.SplitHostPort(s.RCONAddr); err != nil || port == "" {
-				bad(p+"RCON_ADDR", "%q: want host:port", s.RCONAddr)
+			if problem := addrProblem(s.RCONAddr); problem != "" {
+				bad(p+"RCON_ADDR", "%q: %s", s.RCONAddr, problem)
 			}
 		}
 	}
 	if c.MCListen != "" {
-		if _, _, err := net.SplitHostPort(c.MCListen); err != nil {
-			bad("MC_LISTEN", "%q: want host:port", c.MCListen)
+		if problem := addrProblem(c.MCListen); problem != "" {
+			bad("MC_LISTEN", "%q: %s", c.MCListen, problem)
 		} else if !reverse {
 			bad("MC_LISTEN", "set, but every server has MC_<n>_WS_URL; leave a server's WS_URL empty for it to dial in")
 		}
@@ -132,7 +138,9 @@ func (c *Config) validate() []error {
 		bad("REQUEST_TIMEOUT", "must be positive")
 	}
 	if !c.HTTPListen.None() {
-		if _, _, err := net.SplitHostPort(string(c.HTTPListen)); err != nil {
+		if problem := addrProblem(string(c.HTTPListen)); problem == badPort {
+			bad("HTTP_LISTEN", "%q: %s", c.HTTPListen, problem)
+		} else if problem != "" {
 			bad("HTTP_LISTEN", "%q: want host:port or none", c.HTTPListen)
 		}
 	}
@@ -142,14 +150,41 @@ func (c *Config) validate() []error {
 // checkListen refuses a listener reachable from other hosts without a
 // token: anyone who can reach it could otherwise speak for the bot.
 func checkListen(addr string, hasToken bool) error {
-	if _, _, err := net.SplitHostPort(addr); err != nil {
-		return fmt.Errorf("%q: want host:port", addr)
+	if problem := addrProblem(addr); problem != "" {
+		return fmt.Errorf("%q: %s", addr, problem)
 	}
 	if !hasToken && !isLoopback(addr) {
 		return fmt.Errorf("%q is reachable from other hosts: set QQ_ACCESS_TOKEN, or bind to 127.0.0.1", addr)
 	}
 	return nil
 }
+
+// badPort is what is wrong with a port that is not a number from 1 to
+// 65535: a service name, 0 (any free port, which nothing could be told) or
+// too large.
+const badPort = "the port must be a number from 1 to 65535"
+
+// addrProblem says what is wrong with addr as a host:port, or "" when
+// nothing is.
+func addrProblem(addr string) string {
+	_, port, err := net.SplitHostPort(addr)
+	switch {
+	case err != nil || port == "":
+		return "want host:port"
+	case !validPort(port):
+		return badPort
+	}
+	return ""
+}
+
+// validPort reports whether port is a number from 1 to 65535.
+func validPort(port string) bool {
+	n, err := strconv.ParseUint(port, 10, 16)
+	return err == nil && n >= 1
+}
+
+// validURLPort reports whether u has no port or a valid one.
+func validURLPort(u *url.URL) bool { return u.Port() == "" || validPort(u.Port()) }
 
 func isLoopback(addr string) bool {
 	host, _, err := net.SplitHostPort(addr)

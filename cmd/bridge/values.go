@@ -70,13 +70,22 @@ func (l *IDList) UnmarshalText(b []byte) error {
 	_ = parts.UnmarshalText(b)
 	*l = IDList{}
 	for _, p := range parts {
-		n, err := strconv.ParseInt(p, 10, 64)
+		n, err := strconv.ParseInt(strings.Map(halfWidthDigit, p), 10, 64)
 		if err != nil || n <= 0 {
 			return fmt.Errorf("%q is not a QQ number (want digits, such as 123456789)", p)
 		}
 		*l = append(*l, n)
 	}
 	return nil
+}
+
+// halfWidthDigit turns the full-width digits of a Chinese input method
+// (０-９) into ASCII ones.
+func halfWidthDigit(r rune) rune {
+	if r >= '０' && r <= '９' {
+		return '0' + (r - '０')
+	}
+	return r
 }
 
 // ByteSize is a size in bytes, written as a plain number or with a unit:
@@ -160,7 +169,18 @@ func (p *Protocol) UnmarshalText(b []byte) error {
 		}
 	}
 	*p = protocolUnread
+	if q, ok := botProtocols[s]; ok {
+		return fmt.Errorf("%q: want onebot, milky or satori (%s speaks %s: did you mean QQ_PROTOCOL=%s?)", s, s, q, q)
+	}
 	return fmt.Errorf("%q: want onebot, milky or satori", s)
+}
+
+// botProtocols are the protocols of the bots and frameworks that are often
+// named instead (LLBot and Lagrange speak milky too; onebot is their usual
+// one).
+var botProtocols = map[string]Protocol{
+	"napcat": ProtocolOneBot, "llbot": ProtocolOneBot, "llonebot": ProtocolOneBot, "lagrange": ProtocolOneBot,
+	"koishi": ProtocolSatori, "chronocat": ProtocolSatori,
 }
 
 // EventKinds is SYNC_MC_TO_QQ: the game events relayed to QQ, by the names

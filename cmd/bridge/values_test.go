@@ -1,6 +1,7 @@
 package main
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -161,5 +162,36 @@ func TestLogSettings(t *testing.T) {
 	want := []string{`LOG_FORMAT: "xml": want auto, text or json`, `LOG_LEVEL: "verbose": want debug, info, warn or error`}
 	if strings.Join(lines, "\n") != strings.Join(want, "\n") {
 		t.Errorf("error lines:\n%s\nwant:\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// A bot or framework named instead of the protocol it speaks gets that
+// protocol suggested.
+func TestBotNameSuggestsItsProtocol(t *testing.T) {
+	for value, want := range map[string]string{
+		"napcat": "onebot", "LLBot": "onebot", "lagrange": "onebot", "koishi": "satori", "Chronocat": "satori",
+	} {
+		env := minimalEnv()
+		env["QQ_PROTOCOL"] = value
+		lines, _ := errorLines(t, env)
+		line := `QQ_PROTOCOL: "` + strings.ToLower(value) + `": want onebot, milky or satori (` + strings.ToLower(value) + " speaks " + want + ": did you mean QQ_PROTOCOL=" + want + "?)"
+		if len(lines) != 1 || lines[0] != line {
+			t.Errorf("error lines:\n%s\nwant:\n%s", strings.Join(lines, "\n"), line)
+		}
+	}
+}
+
+// QQ numbers typed with a Chinese input method's full-width digits are read
+// as the numbers they show.
+func TestFullWidthDigitsInQQNumbers(t *testing.T) {
+	env := minimalEnv()
+	env["MC_0_GROUPS"] = "７１２３４５６７８"
+	env["QQ_ADMINS"] = "１０００１，10002"
+	cfg, _, err := LoadConfig(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(cfg.Servers[0].Groups, IDList{712345678}) || !slices.Equal(cfg.QQAdmins, IDList{10001, 10002}) {
+		t.Fatalf("groups %v admins %v", cfg.Servers[0].Groups, cfg.QQAdmins)
 	}
 }

@@ -147,7 +147,7 @@ func build(cfg *Config, log *slog.Logger) (*bridge, error) {
 		RCONPublic: cfg.RCONPublic, RCONDeny: cfg.RCONDeny,
 		QueueSize: cfg.QueueSize, QueueBytes: int64(cfg.QueueBytes), QueueTTL: cfg.QueueTTL,
 		RequestTimeout: cfg.RequestTimeout,
-		DrainTimeout:   relay.DefaultDrainTimeout, Logger: log, Metrics: b.metrics, Seen: b.handled, Durable: b.durable(),
+		DrainTimeout:   relay.DefaultDrainTimeout, Logger: log, Metrics: b.metrics, Seen: b.handled, SeenFor: store.DefaultHandledFor, Durable: b.durable(),
 	})
 	if err != nil {
 		return nil, err
@@ -270,8 +270,11 @@ func (b *bridge) run(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("%s %s: %w", name, addr, err)
 		}
-		// Header and body deadlines, 32 requests read at once, 4 MiB bodies.
-		srv := listener.NewServer(h, listenerLimits, b.log.With("listener", name))
+		// Header and body deadlines, 32 requests read at once (8 from one
+		// address), 4 MiB bodies, 1024 connections (64 from one address).
+		log := b.log.With("listener", name)
+		ln = listener.LimitConns(ln, listenerLimits, log)
+		srv := listener.NewServer(h, listenerLimits, log)
 		servers = append(servers, srv)
 		b.log.Info("listening", "listener", name, "addr", ln.Addr().String())
 		conns.Go(func() {

@@ -1,9 +1,10 @@
 // Package listener bounds what a flood of slow or unwanted requests can
 // cost one of the bridge's listeners (QQ_LISTEN, MC_LISTEN, HTTP_LISTEN):
 // a deadline for the headers and one for the body, a small number of
-// bodies being read at once (fewer large ones), a largest body, and
-// connections cut as soon as a request is refused, so a refused body is
-// never read. Handlers refuse what they can from the headers alone (tokens,
+// bodies being read at once (fewer large ones, and fewer from any one
+// address, so one sender cannot take every turn), a largest body, a
+// bounded number of connections (per address too), and connections cut as
+// soon as a request is refused, so a refused body is never read. Handlers refuse what they can from the headers alone (tokens,
 // signatures) before reading a body: such a refusal costs no turn, so a
 // flood of unsigned posts cannot delay a real peer's.
 package listener
@@ -36,6 +37,12 @@ type Limits struct {
 	// WebSocket upgrade, /metrics), never counts. A read that finds no
 	// turn within SlotWait fails with ErrBusy.
 	MaxReading int
+	// MaxReadingPerPeer is how many of them may come from one remote
+	// address at once (default 8): a sender that gets past the header
+	// checks (a signature of the right shape, say) but never finishes its
+	// bodies holds at most that many turns, and the bot, posting from
+	// another address, still gets one.
+	MaxReadingPerPeer int
 	// MaxLargeReading is how many of them may have a large body (over
 	// LargeBody, or of unknown length) at once (default 8): bodies are
 	// read into memory, so this bounds what slow senders can hold to
@@ -53,6 +60,11 @@ type Limits struct {
 	// IdleTimeout closes a kept-alive connection with no request (default
 	// 60 s).
 	IdleTimeout time.Duration
+	// MaxConns is how many connections LimitConns keeps open at once
+	// (default 1024), and MaxConnsPerPeer how many from one remote address
+	// (default 64): each costs a goroutine and header buffers while it
+	// dawdles over its headers. One beyond is closed as soon as accepted.
+	MaxConns, MaxConnsPerPeer int
 }
 
 // Defaults.
@@ -64,7 +76,12 @@ const (
 	DefaultSlotWait   = time.Second
 	DefaultMaxBody    = 4 << 20
 	DefaultIdle       = 60 * time.Second
-	maxHeaderBytes    = 64 << 10
+	DefaultPerPeer    = 8
+	DefaultMaxConns   = 1024
+	DefaultConnsPeer  = 64
+	// maxHeaderBytes bounds a request's headers: the bots' and QueQiao's
+	// are well under 1 KiB, tokens included.
+	maxHeaderBytes = 16 << 10
 )
 
 func (l Limits) withDefaults() Limits {
@@ -92,6 +109,15 @@ func (l Limits) withDefaults() Limits {
 	if l.IdleTimeout <= 0 {
 		l.IdleTimeout = DefaultIdle
 	}
+	if l.MaxReadingPerPeer <= 0 {
+		l.MaxReadingPerPeer = DefaultPerPeer
+	}
+	if l.MaxConns <= 0 {
+		l.MaxConns = DefaultMaxConns
+	}
+	if l.MaxConnsPerPeer <= 0 {
+		l.MaxConnsPerPeer = DefaultConnsPeer
+	}
 	return l
 }
 
@@ -116,7 +142,8 @@ func NewServer(h http.Handler, l Limits, log *slog.Logger) *http.Server {
 // for concurrent use.
 func Guard(h http.Handler, l Limits) http.Handler {
 	l = l.withDefaults()
-	return &guard{next: h, l: l, slots: make(chan struct{}, l.MaxReading), large: make(chan struct{}, l.MaxLargeReading)}
+	return &guard{next: h, l: l, slots: make(chan struct{}, l.MaxReading), large: make(chan struct{}, l.MaxLargeReading),
+		peers: newPeerSlots(l.MaxReadingPerPeer)}
 }
 
 type guard struct {
@@ -124,6 +151,7 @@ type guard struct {
 	l     Limits
 	slots chan struct{} // one token per request being read
 	large chan struct{} // one more per request with a large body
+	peers *peerSlots    // and one of its remote address's
 }
 
 func (g *guard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -137,7 +165,7 @@ func (g *guard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Body != nil && r.Body != http.NoBody {
 		body = &countedBody{
 			ReadCloser: http.MaxBytesReader(w, r.Body, g.l.MaxBody),
-			g:          g, ctx: r.Context(),
+			g:          g, ctx: r.Context(), peer: remoteHost(r.RemoteAddr),
 			large: r.ContentLength > g.l.LargeBody || r.ContentLength < 0, // < 0: unknown (chunked)
 		}
 		defer body.release()
@@ -189,20 +217,26 @@ type countedBody struct {
 	io.ReadCloser
 	g     *guard
 	ctx   context.Context
+	peer  string
 	large bool
 
-	held     int         // tokens taken: 0, 1 (slots) or 2 (slots and large)
-	finished bool        // no more turns: read to the end, failed or released
-	done     atomic.Bool // read to the end; read by the writer
+	peerSlot chan struct{} // the peer's token, while held
+	held     int           // tokens taken: 0, 1 (slots) or 2 (slots and large)
+	finished bool          // no more turns: read to the end, failed or released
+	busy     bool          // no turn was found: every later read fails too
+	done     atomic.Bool   // read to the end; read by the writer
 }
 
 func (b *countedBody) Read(p []byte) (int, error) {
+	if b.busy {
+		return 0, ErrBusy
+	}
 	if b.finished {
 		return b.ReadCloser.Read(p) // after the end or a failure: just the error again
 	}
 	if b.held == 0 {
 		if err := b.take(); err != nil {
-			b.finished = true
+			b.finished, b.busy = true, true
 			return 0, err
 		}
 	}
@@ -216,10 +250,18 @@ func (b *countedBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// take waits up to SlotWait for a turn (and, for a large body, a large one).
+// take waits up to SlotWait for a turn of its peer's, then one of all (and,
+// for a large body, a large one).
 func (b *countedBody) take() error {
 	deadline := time.Now().Add(b.g.l.SlotWait)
+	b.peerSlot = b.g.peers.get(b.peer)
+	if !acquire(b.ctx, b.peerSlot, deadline) {
+		b.g.peers.put(b.peer, b.peerSlot, false)
+		b.peerSlot = nil
+		return ErrBusy
+	}
 	if !acquire(b.ctx, b.g.slots, deadline) {
+		b.release()
 		return ErrBusy
 	}
 	b.held = 1
@@ -240,6 +282,10 @@ func (b *countedBody) release() {
 	}
 	if b.held >= 1 {
 		<-b.g.slots
+	}
+	if b.peerSlot != nil {
+		b.g.peers.put(b.peer, b.peerSlot, true)
+		b.peerSlot = nil
 	}
 	b.held = 0
 }

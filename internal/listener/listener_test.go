@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/mcqq/bridge/internal/testutil"
 	"go.uber.org/goleak"
 )
 
@@ -30,7 +31,7 @@ func serve(t *testing.T, h http.Handler, l Limits) string {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		_ = srv.Serve(ln)
+		_ = srv.Serve(LimitConns(ln, l, nil))
 	}()
 	t.Cleanup(func() {
 		srv.Close()
@@ -44,12 +45,28 @@ func serve(t *testing.T, h http.Handler, l Limits) string {
 // the test writes it.
 func post(t *testing.T, addr string, length, sent int, extra string) net.Conn {
 	t.Helper()
-	c, err := net.Dial("tcp", addr)
+	return postFrom(t, "127.0.0.1", addr, length, sent, extra)
+}
+
+// postFrom is post from the loopback address from (127.0.0.1, 127.0.0.2…),
+// a peer of its own.
+func postFrom(t *testing.T, from, addr string, length, sent int, extra string) net.Conn {
+	t.Helper()
+	c := dialFrom(t, from, addr)
+	fmt.Fprintf(c, "POST / HTTP/1.1\r\nHost: bridge\r\nContent-Length: %d\r\n%s\r\n%s", length, extra, strings.Repeat("x", sent))
+	return c
+}
+
+// dialFrom opens a connection to addr from the loopback address from,
+// closed when the test ends.
+func dialFrom(t *testing.T, from, addr string) net.Conn {
+	t.Helper()
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}}
+	c, err := d.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
-	fmt.Fprintf(c, "POST / HTTP/1.1\r\nHost: bridge\r\nContent-Length: %d\r\n%s\r\n%s", length, extra, strings.Repeat("x", sent))
 	return c
 }
 
@@ -122,7 +139,8 @@ func TestSlowBodyIsCut(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the handler's read never failed")
 	}
-	if !closedWithin(c, 2*time.Second) {
+	// Left open, it would stay until the idle timeout of a minute.
+	if !closedWithin(c, 5*time.Second) {
 		t.Error("connection still open after the body timeout")
 	}
 }
@@ -143,10 +161,12 @@ func TestRefusedBodyIsNeverRead(t *testing.T) {
 		if got := status(c, 5*time.Second); got != http.StatusUnauthorized {
 			t.Fatalf("status %d", got)
 		}
-		if !closedWithin(c, time.Second) {
-			t.Errorf("Content-Length %d: still open a second after the refusal", length)
+		// Bounds well under DefaultTimeout, which a server waiting for the
+		// body would take, and well over what a loaded machine adds.
+		if !closedWithin(c, DefaultTimeout/2) {
+			t.Errorf("Content-Length %d: still open %s after the refusal", length, DefaultTimeout/2)
 		}
-		if d := time.Since(start); d > 2*time.Second {
+		if d := time.Since(start); d > DefaultTimeout/2 {
 			t.Errorf("Content-Length %d: took %s", length, d)
 		}
 	}
@@ -288,7 +308,8 @@ func TestOnlyBodiesBeingReadTakeTurns(t *testing.T) {
 	if got := status(post(t, addr, 4<<20, 1000, ""), 5*time.Second); got != http.StatusUnauthorized {
 		t.Errorf("unsigned post: %d", got)
 	}
-	if d := time.Since(start); d > time.Second {
+	// One that had waited for the turn would have waited SlotWait.
+	if d := time.Since(start); d >= 2*time.Second {
 		t.Errorf("took %s: something waited for the turn", d)
 	}
 	if got := status(post(t, addr, 100, 100, "X-Signature: x\r\n"), 5*time.Second); got != http.StatusServiceUnavailable {
@@ -319,4 +340,95 @@ func TestFewLargeBodiesAtOnce(t *testing.T) {
 	if got := status(post(t, addr, 100, 100, ""), 5*time.Second); got != http.StatusOK {
 		t.Errorf("a small body beside it: %d; want 200", got)
 	}
+}
+
+// A sender that gets past the header checks but never finishes its bodies
+// holds at most MaxReadingPerPeer turns; the bot, from its own address,
+// still gets one at once.
+func TestOnePeerCannotTakeEveryTurn(t *testing.T) {
+	reading := make(chan struct{}, 16)
+	addr := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		first := make([]byte, 1)
+		if _, err := r.Body.Read(first); errors.Is(err, ErrBusy) {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		reading <- struct{}{}
+		readAll(w, r)
+	}), Limits{MaxReading: 4, MaxReadingPerPeer: 2, SlotWait: 200 * time.Millisecond})
+
+	statuses := make(chan int, 4)
+	for range 4 {
+		c := post(t, addr, 100, 10, "X-Signature: x\r\n")
+		go func() { statuses <- status(c, 10*time.Second) }()
+	}
+	<-reading
+	<-reading
+	for range 2 {
+		if got := <-statuses; got != http.StatusServiceUnavailable {
+			t.Fatalf("a slow body beyond MaxReadingPerPeer from one address: %d; want 503", got)
+		}
+	}
+	if got := status(postFrom(t, "127.0.0.2", addr, 10, 10, "X-Signature: x\r\n"), 5*time.Second); got != http.StatusOK {
+		t.Errorf("the bot's post from another address: %d; want 200", got)
+	}
+}
+
+// A body that found no turn stays refused: reading it again does not read
+// past the limit.
+func TestNoTurnStaysNoTurn(t *testing.T) {
+	holding := make(chan struct{})
+	second := make(chan error, 1)
+	addr := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		buf := make([]byte, 1)
+		if _, err := r.Body.Read(buf); err == nil {
+			close(holding)
+			readAll(w, r)
+			return
+		}
+		_, err := r.Body.Read(buf)
+		second <- err
+		http.Error(w, "busy", http.StatusServiceUnavailable)
+	}), Limits{MaxReading: 1, SlotWait: 50 * time.Millisecond})
+	post(t, addr, 100, 10, "")
+	<-holding
+	post(t, addr, 10, 10, "")
+	if err := <-second; !errors.Is(err, ErrBusy) {
+		t.Fatalf("reading again after ErrBusy: %v; want ErrBusy", err)
+	}
+}
+
+// Connections beyond MaxConnsPerPeer from one address are closed as soon as
+// accepted, and other addresses still get in; a closed one frees its place.
+func TestConnectionsPerAddressAreBounded(t *testing.T) {
+	addr := serve(t, http.HandlerFunc(readAll), Limits{MaxConns: 5, MaxConnsPerPeer: 3})
+	var idle []net.Conn
+	for range 3 {
+		idle = append(idle, dialFrom(t, "127.0.0.1", addr))
+	}
+	get := func(from string) int {
+		c := dialFrom(t, from, addr)
+		defer c.Close()
+		fmt.Fprint(c, "GET / HTTP/1.1\r\nHost: bridge\r\n\r\n")
+		return status(c, 5*time.Second)
+	}
+	// The three idle ones may not be accepted yet when the fourth comes;
+	// one of the four is refused all the same.
+	if got := get("127.0.0.1"); got != 0 {
+		t.Errorf("a fourth connection from one address: status %d; want closed", got)
+	}
+	if got := get("127.0.0.2"); got != http.StatusOK {
+		t.Errorf("a connection from another address: %d; want 200", got)
+	}
+	idle[0].Close()
+	testutil.WaitFor(t, "a place freed by a closed connection", func() bool {
+		return get("127.0.0.1") == http.StatusOK
+	}, 5*time.Second)
+	// Five in all: two from 127.0.0.1 and three more idle ones fill them.
+	for _, from := range []string{"127.0.0.3", "127.0.0.4", "127.0.0.6"} {
+		dialFrom(t, from, addr)
+	}
+	testutil.WaitFor(t, "all five places taken", func() bool {
+		return get("127.0.0.5") == 0
+	}, 5*time.Second)
 }

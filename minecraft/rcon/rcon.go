@@ -51,6 +51,13 @@ type Options struct {
 
 // Console is the RCON connection to one server. Run keeps it connected;
 // Execute may be called from any goroutine (commands queue up).
+//
+// Only a command uses the connection, and only while it holds the turn.
+// Run's session and a command may dial at the same time: the session stores
+// its connection only if there is none, while a command keeps the one it
+// dialled and closes any other, which the session may have opened to a
+// server that has gone down since (the command knows its own is new, and
+// holding the turn, that nobody is using the other).
 type Console struct {
 	opts  Options
 	log   *slog.Logger
@@ -109,7 +116,7 @@ func (c *Console) Run(ctx context.Context) error {
 // session is one connection for link.Supervise: it lasts until a command
 // reports the server unreachable and nobody has redialled since.
 func (c *Console) session(ctx context.Context, up func()) error {
-	if _, _, err := c.connection(ctx); err != nil {
+	if _, _, err := c.connection(ctx, false); err != nil {
 		return err
 	}
 	up()
@@ -150,14 +157,16 @@ func (c *Console) Execute(ctx context.Context, cmd string) (string, error) {
 	}
 	defer func() { <-c.turn }()
 
-	conn, fresh, err := c.connection(ctx)
+	conn, fresh, err := c.connection(ctx, true)
 	if err != nil {
 		return "", err
 	}
 	out, err := c.execute(ctx, conn, cmd)
 	if err != nil && !fresh && ctx.Err() == nil && neverDelivered(err) {
 		c.log.Info("rcon connection had gone dead; retrying the command on a new one", "err", err.Error())
-		if conn, _, err = c.connection(ctx); err != nil {
+		// Dial even if the session has stored a connection meanwhile: it
+		// may be as dead as this one.
+		if conn, err = c.connect(ctx, true); err != nil {
 			return "", err
 		}
 		out, err = c.execute(ctx, conn, cmd)
@@ -210,8 +219,9 @@ func neverDelivered(err error) bool {
 
 // connection returns the open connection, or dials one inline so a command
 // right after a server restart works without waiting for Run's backoff.
-// fresh reports a connection dialled just now.
-func (c *Console) connection(ctx context.Context) (conn *gorcon.Conn, fresh bool, err error) {
+// fresh reports a connection dialled just now. A command calls it holding
+// the turn; Run's session calls it without.
+func (c *Console) connection(ctx context.Context, command bool) (conn *gorcon.Conn, fresh bool, err error) {
 	c.mu.Lock()
 	conn, stopped := c.conn, c.stopped
 	c.mu.Unlock()
@@ -221,27 +231,37 @@ func (c *Console) connection(ctx context.Context) (conn *gorcon.Conn, fresh bool
 	if conn != nil {
 		return conn, false, nil
 	}
+	conn, err = c.connect(ctx, command)
+	return conn, err == nil, err
+}
 
-	conn, err = c.dial(ctx)
+// connect dials a connection and stores it as the open one. If another was
+// stored meanwhile, a command (which holds the turn) closes that one and
+// keeps its own; Run's session closes its own and returns the other.
+func (c *Console) connect(ctx context.Context, command bool) (*gorcon.Conn, error) {
+	conn, err := c.dial(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
 			c.report(err)
 		}
-		return nil, false, fmt.Errorf("rcon %s: %w: %w", c.opts.Addr, link.ErrNotConnected, err)
+		return nil, fmt.Errorf("rcon %s: %w: %w", c.opts.Addr, link.ErrNotConnected, err)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	switch {
-	case c.stopped:
+	if c.stopped {
 		conn.Close()
-		return nil, false, fmt.Errorf("rcon %s: console stopped: %w", c.opts.Addr, link.ErrNotConnected)
-	case c.conn != nil: // Run and a command dialled at the same time
-		conn.Close()
-		return c.conn, true, nil
+		return nil, fmt.Errorf("rcon %s: console stopped: %w", c.opts.Addr, link.ErrNotConnected)
+	}
+	if other := c.conn; other != nil {
+		if !command {
+			conn.Close()
+			return other, nil
+		}
+		other.Close()
 	}
 	c.conn, c.lastErr = conn, nil
 	c.state.Set(true, nil)
-	return conn, true, nil
+	return conn, nil
 }
 
 // dial opens and authenticates a connection.

@@ -147,6 +147,66 @@ func TestExecuteAfterServerRestart(t *testing.T) {
 	testutil.WaitFor(t, "the state to be up", c.State().Up, 5*time.Second)
 }
 
+// holdLogins makes srv hold every login until the test decides, through
+// the channel each one arrives on, whether the client stays connected
+// (true) or is dropped just after getting in (false). Logins still held
+// when the test ends are dropped.
+func holdLogins(t *testing.T, srv *rconstandin.Server) <-chan chan<- bool {
+	logins := make(chan chan<- bool)
+	srv.OnAuth(func() bool {
+		keep := make(chan bool)
+		select {
+		case logins <- keep:
+		case <-t.Context().Done():
+			return false
+		}
+		select {
+		case k := <-keep:
+			return k
+		case <-t.Context().Done():
+			return false
+		}
+	})
+	return logins
+}
+
+// TestCommandKeepsItsOwnConnection replays a race seen after server
+// restarts: Run's session logs in to a server that goes down right after,
+// while a command is dialling the server that is up; the session's
+// connection is stored first. The command must run on the connection it
+// dialled itself, not on the session's dead one.
+func TestCommandKeepsItsOwnConnection(t *testing.T) {
+	srv := startServer(t, nil)
+	logins := holdLogins(t, srv)
+	c := runConsole(t, Options{Addr: srv.Addr(), Password: "pw"})
+	sessionLogin := <-logins // Run's session dialled first
+
+	type result struct {
+		out string
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		out, err := c.Execute(t.Context(), "list")
+		done <- result{out, err}
+	}()
+	commandLogin := <-logins // no connection yet, so the command dials its own
+
+	sessionLogin <- false // in, then the server drops it
+	testutil.WaitFor(t, "Run's session to store its connection", c.State().Up, 5*time.Second)
+	commandLogin <- true
+
+	if r := <-done; r.err != nil || r.out != listReply {
+		t.Fatalf("Execute = %q, %v", r.out, r.err)
+	}
+	if got := srv.Commands(); !slices.Equal(got, []string{"list"}) {
+		t.Errorf("server ran %q", got)
+	}
+	if out, err := c.Execute(t.Context(), "list"); err != nil || out != listReply {
+		t.Errorf("next Execute = %q, %v", out, err)
+	}
+}
+
 func TestExecuteTimeoutIsNotRetriedAndDoesNotLeak(t *testing.T) {
 	srv, releaseStall := startStallingServer(t)
 	c := runConsole(t, Options{Addr: srv.Addr(), Password: "pw", Timeout: 300 * time.Millisecond})
@@ -199,7 +259,9 @@ func TestExecuteCancel(t *testing.T) {
 	if _, err := c.Execute(ctx, "stall"); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Execute = %v, want the context's deadline", err)
 	}
-	if elapsed := time.Since(start); elapsed > 2*time.Second {
+	// Well before the command's own timeout, which an ignored ctx would
+	// leave it to.
+	if elapsed := time.Since(start); elapsed > link.DefaultRequestTimeout/2 {
 		t.Errorf("cancelled command returned after %s", elapsed)
 	}
 	releaseStall()

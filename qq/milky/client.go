@@ -70,7 +70,8 @@ type Client struct {
 	ender *botkit.Ender
 	// gate binds webhook handlers to Run.
 	gate botkit.Gate
-	// healthInterval is how often webhook mode checks that the API answers.
+	// healthInterval is how often webhook mode checks that the API answers,
+	// and how long an SSE stream may be quiet before that is checked too.
 	healthInterval time.Duration
 
 	lookups *botkit.Lookups

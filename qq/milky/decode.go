@@ -291,6 +291,15 @@ var segmentMappings = map[string]segmentMapping{
 // in Forward. Unknown types keep their name. Only a malformed array or a
 // segment without a type is an error.
 func DecodeSegments(raw json.RawMessage) ([]qq.Segment, error) {
+	return decodeSegments(raw, true)
+}
+
+// decodeSegments decodes a segment array; withQuotes says whether the
+// quoted messages of its replies are decoded too. They are for a message
+// and not for what it quotes: the game shows one level of quoting, and a
+// reply quoting a reply quoting … would otherwise be re-read at every
+// level of a deep frame.
+func decodeSegments(raw json.RawMessage, withQuotes bool) ([]qq.Segment, error) {
 	var items []json.RawMessage
 	if err := json.Unmarshal(raw, &items); err != nil {
 		return nil, fmt.Errorf("segments: %w", err)
@@ -311,7 +320,7 @@ func DecodeSegments(raw json.RawMessage) ([]qq.Segment, error) {
 		// shows as its type instead of failing the whole message.
 		var fields map[string]json.RawMessage
 		_ = json.Unmarshal(wire.Data, &fields)
-		seg, err := decodeSegment(string(wire.Type), wire.Data, fields)
+		seg, err := decodeSegment(string(wire.Type), wire.Data, fields, withQuotes)
 		if err != nil {
 			return nil, fmt.Errorf("segment %d (%s): %w", i, wire.Type, err)
 		}
@@ -320,7 +329,7 @@ func DecodeSegments(raw json.RawMessage) ([]qq.Segment, error) {
 	return segs, nil
 }
 
-func decodeSegment(wireType string, rawData json.RawMessage, fields map[string]json.RawMessage) (qq.Segment, error) {
+func decodeSegment(wireType string, rawData json.RawMessage, fields map[string]json.RawMessage, withQuotes bool) (qq.Segment, error) {
 	m, known := segmentMappings[wireType]
 	if !known {
 		m = segmentMapping{typ: wireType}
@@ -355,7 +364,7 @@ func decodeSegment(wireType string, rawData json.RawMessage, fields map[string]j
 	seg.URL = botkit.UnescapeURL(seg.URL) // as OneBot bots do, a Milky one might escape it
 	switch wireType {
 	case "reply":
-		quoted, err := decodeQuoted(rawData, fields != nil)
+		quoted, err := decodeQuoted(rawData, fields != nil, withQuotes)
 		if err != nil {
 			return qq.Segment{}, err
 		}
@@ -368,8 +377,9 @@ func decodeSegment(wireType string, rawData json.RawMessage, fields map[string]j
 
 // decodeQuoted builds the quoted message a reply segment carries inline.
 // Its Segments are empty when the implementation could not load it (LLBot
-// then sends []); its ID is filled in by qualifyReplies.
-func decodeQuoted(rawData json.RawMessage, isObject bool) (*qq.Message, error) {
+// then sends []) or when withSegments is false; its ID is filled in by
+// qualifyReplies.
+func decodeQuoted(rawData json.RawMessage, isObject, withSegments bool) (*qq.Message, error) {
 	var r struct {
 		SenderID   wirejson.Int    `json:"sender_id"`
 		SenderName wirejson.String `json:"sender_name"`
@@ -385,8 +395,8 @@ func decodeQuoted(rawData json.RawMessage, isObject bool) (*qq.Message, error) {
 		Sender: qq.Member{UserID: int64(r.SenderID), Nickname: string(r.SenderName)},
 		Time:   unixTime(r.Time),
 	}
-	if len(r.Segments) > 0 && string(r.Segments) != "null" {
-		segs, err := DecodeSegments(r.Segments)
+	if withSegments && len(r.Segments) > 0 && string(r.Segments) != "null" {
+		segs, err := decodeSegments(r.Segments, false)
 		if err != nil {
 			return nil, fmt.Errorf("quoted %w", err)
 		}

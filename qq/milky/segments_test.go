@@ -3,6 +3,7 @@ package milky
 import (
 	"encoding/json"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -100,6 +101,12 @@ func TestDecodeSegmentsTolerance(t *testing.T) {
 		{"reply without quoted content", `[{"type":"reply","data":{"message_seq":7,"sender_id":10001,"time":0,"segments":[]}}]`,
 			[]qq.Segment{{Type: "reply", ID: "7",
 				Quoted: &qq.Message{Sender: qq.Member{UserID: 10001}, Segments: []qq.Segment{}}}}},
+		{"a quoted reply's own quote is not decoded", `[{"type":"reply","data":{"message_seq":7,"sender_id":1,"time":0,"segments":[{"type":"reply","data":{"message_seq":6,"sender_id":2,"time":0,"segments":[{"type":"text","data":{"text":"deep"}}]}},{"type":"text","data":{"text":"hi"}}]}}]`,
+			[]qq.Segment{{Type: "reply", ID: "7",
+				Quoted: &qq.Message{Sender: qq.Member{UserID: 1}, Segments: []qq.Segment{
+					{Type: "reply", ID: "6", Quoted: &qq.Message{Sender: qq.Member{UserID: 2}}},
+					qq.Text("hi"),
+				}}}}},
 		{"forward with odd preview", `[{"type":"forward","data":{"forward_id":"f","preview":"not a list"}}]`,
 			[]qq.Segment{{Type: "forward", ID: "f"}}},
 		{"empty", `[]`, []qq.Segment{}},
@@ -213,5 +220,25 @@ func TestStickersAreMarked(t *testing.T) {
 		if got := segs[0].Sticker; got != tc.sticker {
 			t.Errorf("%s: Sticker = %v, want %v", tc.data, got, tc.sticker)
 		}
+	}
+}
+
+// BenchmarkDecodeNestedReplies reports ns per frame byte for replies quoting
+// replies to a depth of 100 and 2000: flat when each level is read a
+// bounded number of times, growing with depth when every level re-reads
+// everything below it.
+func BenchmarkDecodeNestedReplies(b *testing.B) {
+	for _, depth := range []int{100, 2000} {
+		open := `{"type":"reply","data":{"message_seq":1,"segments":[`
+		inner := strings.Repeat(open, depth) + `{"type":"text","data":{"text":"x"}}` + strings.Repeat(`]}}`, depth)
+		frame := []byte(`{"time":1,"self_id":1,"event_type":"message_receive","data":{"message_scene":"group","peer_id":5,"message_seq":1,"sender_id":2,"time":1,"segments":[` + inner + `]}}`)
+		b.Run(strconv.Itoa(depth), func(b *testing.B) {
+			for b.Loop() {
+				if _, _, err := DecodeEvent(frame); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(frame)), "ns/byte")
+		})
 	}
 }

@@ -121,7 +121,9 @@ func (c *Client) streamSSE(ctx context.Context, up func()) error {
 		return fmt.Errorf("event stream (SSE): content type %q, want text/event-stream", mt)
 	}
 	up()
-	err = botkit.ReadSSE(resp.Body, botkit.MaxFrame,
+	body, stopWatch := botkit.WatchQuiet(ctx, resp.Body, c.healthInterval, c.login, c.ender.Lost)
+	defer stopWatch()
+	err = botkit.ReadSSE(body, botkit.MaxFrame,
 		func(name string, data []byte) {
 			if name != "" && name != sseEventName {
 				c.log.Debug("SSE event ignored", "event", name)

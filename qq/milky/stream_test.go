@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	milkystandin "github.com/mcqq/bridge/internal/standin/milky"
 	"github.com/mcqq/bridge/internal/testutil"
@@ -97,4 +98,36 @@ func TestSSEOversizedEventIsSkipped(t *testing.T) {
 	if strings.Contains(log, "connection lost") {
 		t.Errorf("the stream was dropped:\n%.2000s", log)
 	}
+}
+
+// A hung bot keeps its SSE stream open but sends nothing: once the stream
+// has been quiet for the health interval the client asks get_login_info,
+// and when that goes unanswered the link goes down, then comes back once
+// the bot answers again.
+func TestQuietSSEStreamOfAHungBotGoesDown(t *testing.T) {
+	m := startBot(t, milkystandin.Options{NoWebSocket: true})
+	c, _ := newClient(t, Options{BaseURL: m.URL(), RequestTimeout: 200 * time.Millisecond})
+	c.healthInterval = 50 * time.Millisecond
+	runClient(t, c)
+	testutil.WaitFor(t, "the stream to come up", c.State().Up, waitLimit)
+	logins := func() (n int) {
+		for _, call := range m.Calls() {
+			if call == "get_login_info" {
+				n++
+			}
+		}
+		return n
+	}
+	before := logins() // one per connection attempt
+	testutil.WaitFor(t, "the quiet stream checked twice", func() bool { return logins() >= before+2 }, waitLimit)
+	if !c.State().Up() {
+		t.Fatalf("down while the bot answers: %s", c.State().Get().LastError)
+	}
+	m.SetSilent("get_login_info", true)
+	testutil.WaitFor(t, "down once the bot stops answering", func() bool { return !c.State().Up() }, waitLimit)
+	if got := c.State().Get().LastError; !strings.Contains(got, "quiet") {
+		t.Errorf("link error %q; want one saying the stream was quiet", got)
+	}
+	m.SetSilent("get_login_info", false)
+	testutil.WaitFor(t, "up again", c.State().Up, waitLimit)
 }

@@ -63,7 +63,8 @@ type Client struct {
 
 	// api is the bot's HTTP API; nil in the WebSocket modes.
 	api *httpAPI
-	// healthInterval is how often webhook mode checks that the API answers.
+	// healthInterval is how often webhook mode checks that the API answers,
+	// and how long an SSE stream may be quiet before that is checked too.
 	healthInterval time.Duration
 
 	mu  sync.Mutex

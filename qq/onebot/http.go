@@ -119,7 +119,8 @@ func (c *Client) checkLogin(ctx context.Context) error {
 }
 
 // sseSession reads the bot's SSE stream {URL}/_events until it ends;
-// link.Supervise opens it again. The link is up while the stream is open.
+// link.Supervise opens it again. The link is up while the stream is open
+// and, when it has been quiet for a while, the bot still answers.
 func (c *Client) sseSession(ctx context.Context, up func()) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.api.base+"/_events", nil)
 	if err != nil {
@@ -146,7 +147,9 @@ func (c *Client) sseSession(ctx context.Context, up func()) error {
 		return c.noEventStream(fmt.Sprintf("content type %q", mt))
 	}
 	up()
-	err = botkit.ReadSSE(resp.Body, botkit.MaxFrame,
+	body, stopWatch := botkit.WatchQuiet(ctx, resp.Body, c.healthInterval, c.checkLogin, c.ender.Lost)
+	defer stopWatch()
+	err = botkit.ReadSSE(body, botkit.MaxFrame,
 		func(_ string, data []byte) { c.handleFrame(nil, data) },
 		func(size int) {
 			c.log.Warn("skipping an oversized event from the QQ bot's stream", "bytes", size, "limit", botkit.MaxFrame)

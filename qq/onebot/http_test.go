@@ -301,7 +301,9 @@ func TestHTTPUnansweredActionTimesOut(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "get_group_info") {
 		t.Fatalf("unanswered action: %v; want a deadline error naming the action", err)
 	}
-	if elapsed := time.Since(start); elapsed < timeout || elapsed > timeout+2*time.Second {
+	// Well before the default timeout, which a client ignoring its setting
+	// would wait for.
+	if elapsed := time.Since(start); elapsed < timeout || elapsed > link.DefaultRequestTimeout/2 {
 		t.Errorf("timed out after %v, want about %v", elapsed, timeout)
 	}
 	if !c.State().Up() {
@@ -352,4 +354,41 @@ func TestHTTPNonOneBotAnswerIsExplained(t *testing.T) {
 			t.Errorf("answer from a non-OneBot server: %v; want a plain error naming QQ_URL", err)
 		}
 	}
+}
+
+// A hung bot keeps its SSE stream open but sends nothing: after the stream
+// has been quiet for the health interval the client asks get_login_info,
+// and when that goes unanswered the link goes down (and comes back once
+// the bot answers again), instead of staying up with no events.
+func TestQuietSSEStreamOfAHungBotGoesDown(t *testing.T) {
+	bot := startBot(t, onebotstandin.Options{Token: testToken}) // NapCat: no heartbeats on SSE
+	logs := &logRecorder{}
+	c, err := onebot.New(onebot.Options{URL: bot.HTTPURL(), AccessToken: testToken,
+		RequestTimeout: 200 * time.Millisecond, Logger: slog.New(logs)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	onebot.SetHealthInterval(c, 50*time.Millisecond)
+	testutil.RunInBackground(t, c.Run, waitLimit)
+	testutil.WaitFor(t, "SSE stream open", func() bool { return c.State().Up() && bot.Connected() == 1 }, waitLimit)
+
+	logins := func() (n int) {
+		for _, a := range bot.Actions() {
+			if a == "get_login_info" {
+				n++
+			}
+		}
+		return n
+	}
+	testutil.WaitFor(t, "the quiet stream checked twice", func() bool { return logins() >= 2 }, waitLimit)
+	if !c.State().Up() {
+		t.Fatalf("down while the bot answers: %s", c.State().Get().LastError)
+	}
+	bot.SetSilent("get_login_info", true)
+	testutil.WaitFor(t, "down once the bot stops answering", func() bool { return !c.State().Up() }, waitLimit)
+	if got := c.State().Get().LastError; !strings.Contains(got, "quiet") {
+		t.Errorf("link error %q; want one saying the stream was quiet", got)
+	}
+	bot.SetSilent("get_login_info", false)
+	testutil.WaitFor(t, "up again", c.State().Up, waitLimit)
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/mcqq/bridge/internal/inbox"
 	"github.com/mcqq/bridge/internal/link"
+	"github.com/mcqq/bridge/internal/redact"
 	"github.com/mcqq/bridge/internal/wirejson"
 	"github.com/mcqq/bridge/qq"
 	"github.com/mcqq/bridge/qq/internal/botkit"
@@ -82,7 +83,7 @@ type Client struct {
 func New(o Options) (*Client, error) {
 	u, err := url.Parse(o.BaseURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("satori: base URL %q: want http(s)://host:port with an optional prefix path, e.g. http://127.0.0.1:5600", o.BaseURL)
+		return nil, fmt.Errorf("satori: base URL %q: want http(s)://host:port with an optional prefix path, e.g. http://127.0.0.1:5600", redact.URL(o.BaseURL))
 	}
 	if o.RequestTimeout <= 0 {
 		o.RequestTimeout = defaultRequestTimeout

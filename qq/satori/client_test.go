@@ -341,4 +341,9 @@ func TestNewRefusesBadURLs(t *testing.T) {
 			t.Errorf("New(%q): no error", u)
 		}
 	}
+	// The error quotes the URL without the secrets inside it.
+	_, err := satori.New(satori.Options{BaseURL: "http://bot:hunter22@h/?token=s3cret-token"})
+	if err == nil || strings.Contains(err.Error(), "hunter22") || strings.Contains(err.Error(), "s3cret-token") {
+		t.Errorf("bad URL with secrets: %v", err)
+	}
 }

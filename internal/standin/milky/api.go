@@ -13,12 +13,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mcqq/bridge/internal/standin"
 	"github.com/mcqq/bridge/qq"
 )
 
 // serveAPI answers POST /api/<name> like LLBot: 401/415/404 with a JSON
 // body, else 200 with the {status, retcode, data|message} envelope.
-func (m *Bot) serveAPI(w http.ResponseWriter, r *http.Request) {
+func (m *Bot) serveAPI(w http.ResponseWriter, r *http.Request, run *standin.Run) {
 	name := r.PathValue("name")
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
@@ -41,7 +42,15 @@ func (m *Bot) serveAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	m.mu.Lock()
 	m.calls = append(m.calls, name)
+	silent := m.silent[name]
 	m.mu.Unlock()
+	if silent { // a hung bot: the call is taken and never answered
+		select {
+		case <-r.Context().Done():
+		case <-run.Stopping():
+		}
+		return
+	}
 
 	var data any
 	switch name {

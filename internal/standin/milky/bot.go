@@ -63,6 +63,7 @@ type Bot struct {
 	nextSeq    int64
 	sent       []Sent
 	calls      []string
+	silent     map[string]bool
 }
 
 // subscriber is one event-stream subscriber (WebSocket or SSE).
@@ -91,6 +92,7 @@ func New(o Options) *Bot {
 		members:    make(map[[2]int64]qq.Member),
 		groupNames: make(map[int64]string),
 		stored:     make(map[string]map[string]any),
+		silent:     make(map[string]bool),
 		nextSeq:    48200,
 	}
 	m.server = standin.NewServer("milky stand-in", m.log, m.handler)
@@ -136,6 +138,14 @@ func (m *Bot) Sent() []Sent {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return append([]Sent(nil), m.sent...)
+}
+
+// SetSilent makes the stand-in take calls of api but never answer them, as
+// a hung bot does (for timeout and health tests).
+func (m *Bot) SetSilent(api string, silent bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.silent[api] = silent
 }
 
 // Calls returns the name of every authorised API call, in order.

@@ -31,7 +31,7 @@ func (m *Bot) unsubscribe(s *subscriber) {
 // those that come once Stop has begun.
 func (m *Bot) handler(run *standin.Run) http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("/api/{name}", m.serveAPI)
+	mux.HandleFunc("/api/{name}", func(w http.ResponseWriter, r *http.Request) { m.serveAPI(w, r, run) })
 	mux.HandleFunc("/event", func(w http.ResponseWriter, r *http.Request) {
 		if websocket.IsWebSocketUpgrade(r) {
 			m.serveWebSocket(w, r, run)

@@ -21,14 +21,16 @@ const maxPayload = 4096
 // (a single AUTH_RESPONSE echoing the request ID, -1 on a wrong password),
 // replies cut into 4096-byte packets, and the ability to crash (Stop) and
 // come back on the same port (Restart), which gorcon's rcontest cannot do.
+// OnAuth lets a test hold a client at the login and drop it just after.
 // Each connection is served on its own goroutine. Safe for concurrent use.
 type Server struct {
 	password string
 	handler  func(cmd string) string
 
 	mu       sync.Mutex
-	addr     string       // first bound address, reused by Restart
-	ln       net.Listener // nil while stopped
+	onAuth   func() (keep bool) // nil lets every login through
+	addr     string             // first bound address, reused by Restart
+	ln       net.Listener       // nil while stopped
 	conns    map[net.Conn]struct{}
 	commands []string
 	serving  sync.WaitGroup // accept loop and connection goroutines
@@ -103,12 +105,29 @@ func (r *Server) Restart() error {
 	return r.Start(addr)
 }
 
+// OnAuth sets hook, run on a connection's goroutine each time a client
+// gives the right password, before the answer goes out. The hook may block
+// to hold that client at the login (Stop waits for it, so release it
+// first). If it returns false the client is let in and then dropped at
+// once, as by a server that goes down just after the login.
+func (r *Server) OnAuth(hook func() (keep bool)) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.onAuth = hook
+}
+
 // Commands returns every command received from an authenticated client, in
 // order, across restarts.
 func (r *Server) Commands() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return slices.Clone(r.commands)
+}
+
+func (r *Server) authHook() func() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.onAuth
 }
 
 func (r *Server) accept(ln net.Listener) {
@@ -160,11 +179,16 @@ func (r *Server) serve(c net.Conn) {
 		switch p.Type {
 		case gorcon.SERVERDATA_AUTH:
 			authed = p.Body() == r.password
-			id := p.ID
+			id, keep := p.ID, true
 			if !authed {
 				id = -1
+			} else if hook := r.authHook(); hook != nil {
+				keep = hook()
 			}
 			err = reply(id, gorcon.SERVERDATA_AUTH_RESPONSE, "")
+			if !keep {
+				return
+			}
 		case gorcon.SERVERDATA_EXECCOMMAND:
 			if !authed {
 				err = reply(-1, gorcon.SERVERDATA_AUTH_RESPONSE, "")

@@ -119,3 +119,57 @@ func TestStopRestart(t *testing.T) {
 		t.Errorf("Commands() = %q", got)
 	}
 }
+
+func TestOnAuthHoldsAndDrops(t *testing.T) {
+	r := standintest.Start(t, New("pw", func(string) string { return "ok" }))
+	logins := make(chan chan bool)
+	r.OnAuth(func() bool {
+		keep := make(chan bool)
+		select {
+		case logins <- keep:
+			select {
+			case k := <-keep:
+				return k
+			case <-t.Context().Done():
+			}
+		case <-t.Context().Done():
+		}
+		return false
+	})
+
+	type dialled struct {
+		conn *gorcon.Conn
+		err  error
+	}
+	login := func(keep bool) *gorcon.Conn {
+		t.Helper()
+		done := make(chan dialled, 1)
+		go func() {
+			conn, err := gorcon.Dial(r.Addr(), "pw", gorcon.SetDeadline(5*time.Second))
+			done <- dialled{conn, err}
+		}()
+		held := <-logins
+		select {
+		case d := <-done:
+			t.Fatalf("login answered while held: %v", d.err)
+		default:
+		}
+		held <- keep
+		d := <-done
+		if d.err != nil {
+			t.Fatalf("login (keep %v): %v", keep, d.err)
+		}
+		t.Cleanup(func() { d.conn.Close() })
+		return d.conn
+	}
+
+	if out, err := login(true).Execute("list"); err != nil || out != "ok" {
+		t.Errorf("Execute after a kept login = %q, %v", out, err)
+	}
+	if _, err := login(false).Execute("list"); err == nil {
+		t.Error("a dropped login still ran a command")
+	}
+	if got := r.Commands(); !slices.Equal(got, []string{"list"}) {
+		t.Errorf("Commands() = %q", got)
+	}
+}

@@ -14,9 +14,14 @@ import (
 // usually quoted within minutes of being sent.
 const (
 	lookupCacheSize = 4096
-	memberTTL       = 10 * time.Minute
-	groupTTL        = 10 * time.Minute
-	messageTTL      = 30 * time.Minute
+	// messageCacheSize and maxRememberedMessage bound what received
+	// messages kept for quoting can hold (about 16 MiB); a larger message,
+	// or one pushed out, is fetched from the bot when a reply quotes it.
+	messageCacheSize     = 1024
+	maxRememberedMessage = 16 << 10
+	memberTTL            = 10 * time.Minute
+	groupTTL             = 10 * time.Minute
+	messageTTL           = 30 * time.Minute
 	// failureTTL: a look-up that failed (the bot never answered, or said
 	// no) is not tried again for a minute; meanwhile the message falls back
 	// at once to the nickname or number instead of waiting each time.
@@ -43,7 +48,7 @@ func NewLookups() *Lookups {
 	return &Lookups{
 		members:  cache.New[memberKey, qq.Member](lookupCacheSize, memberTTL).RememberFailures(failureTTL, worthRemembering),
 		groups:   cache.New[int64, string](lookupCacheSize, groupTTL).RememberFailures(failureTTL, worthRemembering),
-		messages: cache.New[string, qq.Message](lookupCacheSize, messageTTL).RememberFailures(failureTTL, worthRemembering),
+		messages: cache.New[string, qq.Message](messageCacheSize, messageTTL).RememberFailures(failureTTL, worthRemembering),
 	}
 }
 
@@ -67,10 +72,10 @@ func (l *Lookups) Message(ctx context.Context, id string, load func(context.Cont
 func (l *Lookups) ForgetMember(group, user int64) { l.members.Delete(memberKey{group, user}) }
 
 // Remember caches what a received message tells for free: the message
-// itself (for replies quoting it), the sender as a group member and the
-// group's name.
+// itself (for replies quoting it) unless it is large, the sender as a group
+// member and the group's name.
 func (l *Lookups) Remember(ev qq.Event) {
-	if ev.Message.ID != "" {
+	if ev.Message.ID != "" && messageSize(ev.Message.Segments, maxRememberedMessage) <= maxRememberedMessage {
 		l.messages.Put(ev.Message.ID, ev.Message)
 	}
 	if ev.Kind != qq.GroupMessage {
@@ -85,4 +90,27 @@ func (l *Lookups) Remember(ev qq.Event) {
 	if ev.GroupName != "" {
 		l.groups.Put(ev.GroupID, ev.GroupName)
 	}
+}
+
+// messageSize is about how many bytes segs hold, counted until limit is
+// passed.
+func messageSize(segs []qq.Segment, limit int) int {
+	n := 0
+	for _, s := range segs {
+		n += len(s.Type) + len(s.Text) + len(s.Target) + len(s.Name) + len(s.ID) + len(s.URL) +
+			len(s.Summary) + len(s.Result) + len(s.Payload)
+		if s.Quoted != nil && n <= limit {
+			n += messageSize(s.Quoted.Segments, limit-n)
+		}
+		for _, m := range s.Forward {
+			if n > limit {
+				break
+			}
+			n += messageSize(m.Segments, limit-n)
+		}
+		if n > limit {
+			return n
+		}
+	}
+	return n
 }

@@ -3,6 +3,7 @@ package botkit
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/mcqq/bridge/qq"
@@ -37,6 +38,26 @@ func TestRememberCachesWhatMessagesTell(t *testing.T) {
 	for _, id := range []string{"1", "2", "3"} {
 		if m, err := l.Message(ctx, id, func(context.Context) (qq.Message, error) { return qq.Message{}, errAsked }); err != nil || m.ID != id {
 			t.Errorf("message %s = %+v, %v; want it cached", id, m, err)
+		}
+	}
+}
+
+// A large received message is not kept for quoting (a flood of them would
+// hold the cache's worth of megabytes); a reply quoting it fetches it.
+func TestRememberSkipsLargeMessages(t *testing.T) {
+	l := NewLookups()
+	big := strings.Repeat("字", maxRememberedMessage/3+1)
+	l.Remember(qq.Event{Kind: qq.GroupMessage, GroupID: 1, Message: qq.Message{ID: "big", Segments: []qq.Segment{qq.Text(big)}}})
+	quotedBig := &qq.Message{Segments: []qq.Segment{{Type: qq.SegJSON, Payload: big}}}
+	l.Remember(qq.Event{Kind: qq.GroupMessage, GroupID: 1, Message: qq.Message{ID: "quotes-big",
+		Segments: []qq.Segment{{Type: qq.SegReply, Quoted: quotedBig}, qq.Text("看这个")}}})
+	l.Remember(qq.Event{Kind: qq.GroupMessage, GroupID: 1, Message: qq.Message{ID: "small", Segments: []qq.Segment{qq.Text("hi")}}})
+
+	errAsked := errors.New("asked the bot")
+	for id, wantCached := range map[string]bool{"big": false, "quotes-big": false, "small": true} {
+		_, err := l.Message(context.Background(), id, func(context.Context) (qq.Message, error) { return qq.Message{}, errAsked })
+		if cached := err == nil; cached != wantCached {
+			t.Errorf("message %s cached = %v, want %v", id, cached, wantCached)
 		}
 	}
 }

@@ -3,8 +3,10 @@ package botkit
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mcqq/bridge/internal/inbox"
@@ -88,6 +90,60 @@ func WebhookSession(check func(ctx context.Context) error, interval time.Duratio
 			}
 		}
 	}
+}
+
+// WatchQuiet watches a stream session whose peer may stop writing without
+// closing (a hung bot keeps its TCP connection, so no read ever fails):
+// whenever nothing has been read from r for interval, check asks the bot
+// whether it still answers, and the first failure goes to lost (which ends
+// the session). It returns r, noting each read, and stop, which ends the
+// watch and must be called before the session returns.
+func WatchQuiet(ctx context.Context, r io.Reader, interval time.Duration,
+	check func(context.Context) error, lost func(error)) (watched io.Reader, stop func()) {
+	q := &quietReader{r: r}
+	q.last.Store(time.Now().UnixNano())
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		ticker := time.NewTicker(interval)
+		defer ticker.Stop()
+		checked := time.Now()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case now := <-ticker.C:
+				last := time.Unix(0, q.last.Load())
+				if now.Sub(last) < interval || now.Sub(checked) < interval {
+					continue
+				}
+				checked = now
+				if err := check(ctx); err != nil && ctx.Err() == nil {
+					lost(fmt.Errorf("the event stream was quiet for %s and the bot did not answer: %w", now.Sub(last).Round(time.Second), err))
+					return
+				}
+			}
+		}
+	}()
+	return q, func() {
+		cancel()
+		<-done
+	}
+}
+
+// quietReader notes when it last read something.
+type quietReader struct {
+	r    io.Reader
+	last atomic.Int64 // unix nanoseconds
+}
+
+func (q *quietReader) Read(p []byte) (int, error) {
+	n, err := q.r.Read(p)
+	if n > 0 {
+		q.last.Store(time.Now().UnixNano())
+	}
+	return n, err
 }
 
 // Gate binds HTTP handlers (a reverse WebSocket, webhook posts) to Run:
