@@ -121,6 +121,16 @@ func runCheck(ctx context.Context, cfg *Config, w io.Writer) int {
 	if !rows[0].ok && rows[0].hint == "" {
 		rows[0].hint = groupHint
 	}
+	// A path that leaves one direction dead passes the probe: say so, and
+	// fail where no bot would send events.
+	if warning, eventsDead := oneBotPathProblem(cfg); warning != "" {
+		if rows[0].ok && eventsDead {
+			rows[0] = row{false, "FAIL: connected, but the bot sends no events on this path", ""}
+		}
+		if rows[0].hint == "" {
+			rows[0].hint = warning
+		}
+	}
 
 	code := exitOK
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)

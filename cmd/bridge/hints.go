@@ -137,3 +137,27 @@ func hostPort(rawURL string) (host, port string) {
 	}
 	return host, port
 }
+
+// oneBotPathProblem warns about a forward-WebSocket OneBot QQ_URL whose
+// path makes one direction dead while the connection looks fine: on /api
+// NapCat and LLBot send no events, on /event LLBot ignores actions (NapCat
+// serves both there). eventsDead is set for /api, which no bot serves in
+// full. "" when the URL is fine.
+func oneBotPathProblem(cfg *Config) (warning string, eventsDead bool) {
+	if cfg.QQProtocol != ProtocolOneBot || !(strings.HasPrefix(cfg.QQURL, "ws://") || strings.HasPrefix(cfg.QQURL, "wss://")) {
+		return "", false
+	}
+	u, err := url.Parse(cfg.QQURL)
+	if err != nil {
+		return "", false
+	}
+	root := *u
+	root.Path, root.RawPath, root.RawQuery, root.User = "/", "", "", nil
+	switch strings.TrimSuffix(u.Path, "/") {
+	case "/api":
+		return fmt.Sprintf("QQ_URL ends in /api, where NapCat and LLBot send no events, so QQ messages would never reach the game: use the root path, %s", root.String()), true
+	case "/event":
+		return fmt.Sprintf("QQ_URL ends in /event, where LLBot ignores the bridge's actions, so nothing would reach QQ: use the root path, %s", root.String()), false
+	}
+	return "", false
+}

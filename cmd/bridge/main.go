@@ -106,7 +106,10 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 		log.Warn(w)
 	}
 	if *check {
-		return runCheck(ctx, cfg, stdout)
+		return runCheck(ctx, cfg, stdout) // which says it under its table
+	}
+	if warning, _ := oneBotPathProblem(cfg); warning != "" {
+		log.Warn(warning)
 	}
 	if err := serve(ctx, cfg, log); err != nil {
 		log.Error("bridge stopped", "err", err)
