@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -50,6 +52,7 @@ func runCheck(ctx context.Context, cfg *Config, w io.Writer) int {
 		storeOK, storeResult = checkStore(storeCtx, cfg.DataDir)
 		cancel()
 	}
+	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, cfg.RequestTimeout+checkDialSlack)
 	defer cancel()
 
@@ -59,6 +62,8 @@ func runCheck(ctx context.Context, cfg *Config, w io.Writer) int {
 		state        *link.State
 		try          func(context.Context) error
 		skip         string
+		addr         string             // host:port dialled, to tell a silent port from an unreachable one
+		explain      func(error) string // the connection's hints
 	}
 	var probes []probe
 	qqTarget := redactor.String(cfg.QQURL)
@@ -71,7 +76,7 @@ func runCheck(ctx context.Context, cfg *Config, w io.Writer) int {
 			var err error
 			groupHint, err = checkGroups(ctx, b.qq, cfg)
 			return err
-		}}
+		}, addr: urlAddr(cfg.QQURL), explain: qqHint(cfg)}
 	if cfg.QQURL == "" {
 		qqProbe.skip = "not checked: the bot dials in to QQ_LISTEN"
 	}
@@ -86,14 +91,15 @@ func runCheck(ctx context.Context, cfg *Config, w io.Writer) int {
 					return nil // the plugin answered: the connection is accepted (older plugins lack get_status)
 				}
 				return err
-			}}
+			}, addr: urlAddr(s.WSURL), explain: gameHint(s)}
 		if s.WSURL == "" {
 			p.target = "listen " + cfg.MCListen
 			p.skip = "not checked: the plugin dials in to MC_LISTEN"
 		}
 		probes = append(probes, p)
 		if c := b.consoles[i]; c != nil {
-			probes = append(probes, probe{name: "rcon " + s.Name, target: s.RCONAddr, run: c.Run, state: c.State()})
+			probes = append(probes, probe{name: "rcon " + s.Name, target: s.RCONAddr, run: c.Run, state: c.State(),
+				addr: s.RCONAddr, explain: rconHint(s)})
 		}
 	}
 
@@ -114,6 +120,10 @@ func runCheck(ctx context.Context, cfg *Config, w io.Writer) int {
 			rows[i] = row{ok, result, ""}
 			if !ok {
 				rows[i].hint = p.state.Get().Hint
+			}
+			if result == resultNoAnswer && rows[i].hint == "" {
+				// Out of time before the connection's own timeout said why.
+				rows[i].hint = p.explain(silence(parent, p.addr))
 			}
 		})
 	}
@@ -234,6 +244,33 @@ func checkGroups(ctx context.Context, bot qqClient, cfg *Config) (hint string, e
 	return hint, fmt.Errorf("the bot is not in group %s", strings.Join(missing, "; "))
 }
 
+// resultNoAnswer is -check's result for a connection that neither came up
+// nor failed in time.
+const resultNoAnswer = "FAIL: no answer in time"
+
+// silence tells why addr gave no answer in time: errSilentPeer when it
+// accepts a TCP connection (something listens there, just not what was
+// expected), a timeout when it does not.
+func silence(ctx context.Context, addr string) error {
+	var d net.Dialer
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	c, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return os.ErrDeadlineExceeded
+	}
+	c.Close()
+	return errSilentPeer
+}
+
+// urlAddr is the host:port a URL points at; "" for no URL.
+func urlAddr(rawURL string) string {
+	if rawURL == "" {
+		return ""
+	}
+	return net.JoinHostPort(hostPort(rawURL))
+}
+
 // checkOne starts one connection, waits for its first outcome and, once up,
 // makes one request through it.
 func checkOne(ctx context.Context, run func(context.Context) error, st *link.State,
@@ -255,7 +292,7 @@ func checkOne(ctx context.Context, run func(context.Context) error, st *link.Sta
 		select {
 		case <-changed:
 		case <-ctx.Done():
-			return false, "FAIL: no answer in time"
+			return false, resultNoAnswer
 		}
 	}
 	if try != nil {

@@ -76,6 +76,15 @@ func (e *HandshakeError) Error() string {
 	return msg
 }
 
+// NoHandshakeError is a dial whose TCP connection was made but which then
+// got neither a WebSocket nor an HTTP answer (a timeout, a closed
+// connection, bytes that are not HTTP): something listens on the port, but
+// not a WebSocket server. Its text is the underlying error's.
+type NoHandshakeError struct{ Err error }
+
+func (e *NoHandshakeError) Error() string { return e.Err.Error() }
+func (e *NoHandshakeError) Unwrap() error { return e.Err }
+
 // ErrClosed is returned by Send once the session has ended.
 var ErrClosed = errors.New("websocket session closed")
 
@@ -96,7 +105,8 @@ func newSession(c *websocket.Conn, o Options) *Session {
 }
 
 // Dial opens a client session. A refused handshake is reported with the HTTP
-// status, e.g. "handshake: 401 Unauthorized". Credentials in the URL
+// status, e.g. "handshake: 401 Unauthorized", a connection that got no HTTP
+// answer as a *NoHandshakeError. Credentials in the URL
 // ("ws://user:password@host") go as Basic authorization unless header has an
 // Authorization already (gorilla refuses a URL carrying them).
 func Dial(ctx context.Context, rawURL string, header http.Header, o Options) (*Session, error) {
@@ -131,6 +141,9 @@ func Dial(ctx context.Context, rawURL string, header http.Header, o Options) (*S
 			resp.Body.Close()
 			return nil, &HandshakeError{StatusCode: resp.StatusCode, Status: resp.Status,
 				Body: safetext.OneLine(strings.ToValidUTF8(string(body), "?"))}
+		}
+		if batch != nil && ctx.Err() == nil {
+			return nil, &NoHandshakeError{Err: err}
 		}
 		return nil, err
 	}

@@ -284,10 +284,19 @@ func (c *Console) dial(ctx context.Context) (*gorcon.Conn, error) {
 		if errors.Is(err, gorcon.ErrAuthFailed) {
 			return nil, fmt.Errorf("authenticating: %w (wrong RCON password?)", err)
 		}
-		return nil, fmt.Errorf("authenticating: %w", err)
+		return nil, fmt.Errorf("authenticating: %w", &NotRCONError{Err: err})
 	}
 	return conn, nil
 }
+
+// NotRCONError is an authentication that got no answer RCON gives: the
+// connection was made, but the peer let it time out, closed it or sent
+// something that is no RCON packet, as another service's port does. Its
+// text is the underlying error's.
+type NotRCONError struct{ Err error }
+
+func (e *NotRCONError) Error() string { return e.Err.Error() }
+func (e *NotRCONError) Unwrap() error { return e.Err }
 
 // gorconError is an error from gorcon without the "rcon: " it puts before
 // its messages (twice on some paths): the bridge's own context says RCON
