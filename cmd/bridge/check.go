@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -61,7 +62,7 @@ func runCheck(ctx context.Context, cfg *Config, w io.Writer) int {
 		run          func(context.Context) error
 		state        *link.State
 		try          func(context.Context) error
-		skip         string
+		listen       string             // the address a peer dials in to: checked by binding it
 		addr         string             // host:port dialled, to tell a silent port from an unreachable one
 		explain      func(error) string // the connection's hints
 	}
@@ -78,7 +79,7 @@ func runCheck(ctx context.Context, cfg *Config, w io.Writer) int {
 			return err
 		}, addr: urlAddr(cfg.QQURL), explain: qqHint(cfg)}
 	if cfg.QQURL == "" {
-		qqProbe.skip = "not checked: the bot dials in to QQ_LISTEN"
+		qqProbe.listen = cfg.QQListen
 	}
 	probes = append(probes, qqProbe)
 	for i, s := range cfg.Servers {
@@ -94,7 +95,7 @@ func runCheck(ctx context.Context, cfg *Config, w io.Writer) int {
 			}, addr: urlAddr(s.WSURL), explain: gameHint(s)}
 		if s.WSURL == "" {
 			p.target = "listen " + cfg.MCListen
-			p.skip = "not checked: the plugin dials in to MC_LISTEN"
+			p.listen = cfg.MCListen
 		}
 		probes = append(probes, p)
 		if c := b.consoles[i]; c != nil {
@@ -103,16 +104,24 @@ func runCheck(ctx context.Context, cfg *Config, w io.Writer) int {
 		}
 	}
 
-	type row struct {
-		ok     bool
-		result string
-		hint   string
-	}
 	rows := make([]row, len(probes)) // each written by its own probe
+	// Listeners one after the other, each address once: servers share
+	// MC_LISTEN, and a second bind of it here would find it taken by the first.
+	bound := map[string]row{}
+	for i, p := range probes {
+		if p.listen == "" {
+			continue
+		}
+		r, seen := bound[p.listen]
+		if !seen {
+			r = probeListener(p.listen)
+			bound[p.listen] = r
+		}
+		rows[i] = r
+	}
 	var wg sync.WaitGroup
 	for i, p := range probes {
-		if p.skip != "" {
-			rows[i] = row{true, p.skip, ""}
+		if p.listen != "" {
 			continue
 		}
 		wg.Go(func() {
@@ -242,6 +251,28 @@ func checkGroups(ctx context.Context, bot qqClient, cfg *Config) (hint string, e
 	}
 	hint = fmt.Sprintf("add the bot's QQ account to group %s, or correct the group number", strings.Join(ids, ", "))
 	return hint, fmt.Errorf("the bot is not in group %s", strings.Join(missing, "; "))
+}
+
+// row is one connection's line in -check's table, and its hint.
+type row struct {
+	ok     bool
+	result string
+	hint   string
+}
+
+// probeListener binds addr, where a peer would dial in, and lets it go at
+// once: a bridge started now could listen there, or another process holds it.
+func probeListener(addr string) row {
+	ln, err := net.Listen("tcp", addr)
+	if err == nil {
+		ln.Close()
+		return row{true, "ok: free", ""}
+	}
+	if msg := strings.ToLower(err.Error()); errors.Is(err, syscall.EADDRINUSE) ||
+		strings.Contains(msg, "address already in use") || strings.Contains(msg, "only one usage of each socket address") {
+		return row{false, "FAIL: in use by another process", "stop what listens on " + addr + " (a bridge already running?) or choose another port"}
+	}
+	return row{false, "FAIL: cannot listen: " + err.Error(), ""}
 }
 
 // resultNoAnswer is -check's result for a connection that neither came up
