@@ -106,6 +106,9 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 		printConfigError(stderr, err, warnings, source)
 		return exitConfig
 	}
+	if w := weakSecretsWarning(cfg); w != "" {
+		warnings = append(warnings, w)
+	}
 	log := newLogger(cfg.LogFormat, cfg.LogLevel, stderr, env, cfg.Redactor())
 	for _, w := range warnings {
 		log.Warn(w)
