@@ -39,20 +39,51 @@ func DefaultTemplates() Templates {
 // placeholderNames are the placeholders a template may use.
 var placeholderNames = []string{"server", "player", "message", "text", "title", "command", "qq"}
 
-// Validate reports every unknown placeholder, naming the template's variable,
-// e.g. `FORMAT_CHAT: unknown placeholder {nope}`.
+// Validate reports every unknown placeholder: one *UnknownPlaceholders per
+// template that has any, joined, e.g. `FORMAT_CHAT: unknown placeholder
+// {nope} (known: …)`.
 func (t Templates) Validate() error {
 	var errs []error
-	for _, f := range t.byVariable() {
-		forEachPlaceholder(f.template, func(string) {}, func(name string) {
-			if !slices.Contains(placeholderNames, name) {
-				errs = append(errs, fmt.Errorf("%s: unknown placeholder {%s} (known: {%s})",
-					f.variable, name, strings.Join(placeholderNames, "}, {")))
-			}
-		})
+	for _, u := range t.UnknownPlaceholders() {
+		errs = append(errs, u)
 	}
 	return errors.Join(errs...)
 }
+
+// UnknownPlaceholders lists, per template variable, the placeholders it
+// uses that are not known, each once, in order; nil when there are none.
+func (t Templates) UnknownPlaceholders() []*UnknownPlaceholders {
+	var out []*UnknownPlaceholders
+	for _, f := range t.byVariable() {
+		var names []string
+		forEachPlaceholder(f.template, func(string) {}, func(name string) {
+			if !slices.Contains(placeholderNames, name) && !slices.Contains(names, name) {
+				names = append(names, name)
+			}
+		})
+		if names != nil {
+			out = append(out, &UnknownPlaceholders{Variable: f.variable, Names: names})
+		}
+	}
+	return out
+}
+
+// UnknownPlaceholders is one template variable's unknown placeholders.
+type UnknownPlaceholders struct {
+	Variable string   // FORMAT_CHAT
+	Names    []string // without braces
+}
+
+// Problem says what is wrong, without the variable's name.
+func (u *UnknownPlaceholders) Problem() string {
+	what := "unknown placeholder"
+	if len(u.Names) > 1 {
+		what += "s"
+	}
+	return fmt.Sprintf("%s {%s} (known: {%s})", what, strings.Join(u.Names, "}, {"), strings.Join(placeholderNames, "}, {"))
+}
+
+func (u *UnknownPlaceholders) Error() string { return u.Variable + ": " + u.Problem() }
 
 // Uses reports whether any template has the placeholder {name}, so that a
 // value costly to find (a look-up) is only found when shown.

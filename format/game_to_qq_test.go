@@ -142,6 +142,27 @@ func TestValidate(t *testing.T) {
 	}
 }
 
+// Each template with unknown placeholders is one error naming all of them,
+// each once, so the configuration error is one line per variable.
+func TestUnknownPlaceholdersOnePerVariable(t *testing.T) {
+	tpl := DefaultTemplates()
+	tpl.Chat = "{name}: {msg} {name} {message}"
+	tpl.Join = "{who} joined"
+	got := tpl.UnknownPlaceholders()
+	if len(got) != 2 {
+		t.Fatalf("got %d errors; want one per variable: %v", len(got), got)
+	}
+	if got[0].Variable != "FORMAT_CHAT" || strings.Join(got[0].Names, ",") != "name,msg" {
+		t.Errorf("first: %+v", got[0])
+	}
+	if !strings.HasPrefix(got[0].Error(), "FORMAT_CHAT: unknown placeholders {name}, {msg} (known: {server}") {
+		t.Errorf("text %q", got[0].Error())
+	}
+	if got[1].Error() != "FORMAT_JOIN: "+got[1].Problem() || !strings.HasPrefix(got[1].Problem(), "unknown placeholder {who} (known:") {
+		t.Errorf("second: %q", got[1].Error())
+	}
+}
+
 func TestDeathText(t *testing.T) {
 	zombie := tr("entity.minecraft.zombie", "Zombie")
 	sword := tr("chat.square_brackets", "[Excalibur]", literal("Excalibur"))

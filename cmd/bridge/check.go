@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -42,6 +45,15 @@ func runCheck(ctx context.Context, cfg *Config, w io.Writer) int {
 		fmt.Fprintln(w, "cannot build the bridge:", redactor.String(err.Error()))
 		return exitFail
 	}
+	// The database first, on its own clock: a connection that uses up the
+	// time below must not make a healthy database look unusable.
+	storeOK, storeResult := true, ""
+	if cfg.DataDir != "" {
+		storeCtx, cancel := context.WithTimeout(ctx, cfg.RequestTimeout+checkDialSlack)
+		storeOK, storeResult = checkStore(storeCtx, cfg.DataDir)
+		cancel()
+	}
+	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, cfg.RequestTimeout+checkDialSlack)
 	defer cancel()
 
@@ -50,7 +62,9 @@ func runCheck(ctx context.Context, cfg *Config, w io.Writer) int {
 		run          func(context.Context) error
 		state        *link.State
 		try          func(context.Context) error
-		skip         string
+		listen       string             // the address a peer dials in to: checked by binding it
+		addr         string             // host:port dialled, to tell a silent port from an unreachable one
+		explain      func(error) string // the connection's hints
 	}
 	var probes []probe
 	qqTarget := redactor.String(cfg.QQURL)
@@ -63,9 +77,9 @@ func runCheck(ctx context.Context, cfg *Config, w io.Writer) int {
 			var err error
 			groupHint, err = checkGroups(ctx, b.qq, cfg)
 			return err
-		}}
+		}, addr: urlAddr(cfg.QQURL), explain: qqHint(cfg)}
 	if cfg.QQURL == "" {
-		qqProbe.skip = "not checked: the bot dials in to QQ_LISTEN"
+		qqProbe.listen = cfg.QQListen
 	}
 	probes = append(probes, qqProbe)
 	for i, s := range cfg.Servers {
@@ -78,27 +92,36 @@ func runCheck(ctx context.Context, cfg *Config, w io.Writer) int {
 					return nil // the plugin answered: the connection is accepted (older plugins lack get_status)
 				}
 				return err
-			}}
+			}, addr: urlAddr(s.WSURL), explain: gameHint(s)}
 		if s.WSURL == "" {
 			p.target = "listen " + cfg.MCListen
-			p.skip = "not checked: the plugin dials in to MC_LISTEN"
+			p.listen = cfg.MCListen
 		}
 		probes = append(probes, p)
 		if c := b.consoles[i]; c != nil {
-			probes = append(probes, probe{name: "rcon " + s.Name, target: s.RCONAddr, run: c.Run, state: c.State()})
+			probes = append(probes, probe{name: "rcon " + s.Name, target: s.RCONAddr, run: c.Run, state: c.State(),
+				addr: s.RCONAddr, explain: rconHint(s)})
 		}
 	}
 
-	type row struct {
-		ok     bool
-		result string
-		hint   string
-	}
 	rows := make([]row, len(probes)) // each written by its own probe
+	// Listeners one after the other, each address once: servers share
+	// MC_LISTEN, and a second bind of it here would find it taken by the first.
+	bound := map[string]row{}
+	for i, p := range probes {
+		if p.listen == "" {
+			continue
+		}
+		r, seen := bound[p.listen]
+		if !seen {
+			r = probeListener(p.listen)
+			bound[p.listen] = r
+		}
+		rows[i] = r
+	}
 	var wg sync.WaitGroup
 	for i, p := range probes {
-		if p.skip != "" {
-			rows[i] = row{true, p.skip, ""}
+		if p.listen != "" {
 			continue
 		}
 		wg.Go(func() {
@@ -107,20 +130,33 @@ func runCheck(ctx context.Context, cfg *Config, w io.Writer) int {
 			if !ok {
 				rows[i].hint = p.state.Get().Hint
 			}
+			if result == resultNoAnswer && rows[i].hint == "" {
+				// Out of time before the connection's own timeout said why.
+				rows[i].hint = p.explain(silence(parent, p.addr))
+			}
 		})
 	}
 	wg.Wait()
 	if !rows[0].ok && rows[0].hint == "" {
 		rows[0].hint = groupHint
 	}
+	// A path that leaves one direction dead passes the probe: say so, and
+	// fail where no bot would send events.
+	if warning, eventsDead := oneBotPathProblem(cfg); warning != "" {
+		if rows[0].ok && eventsDead {
+			rows[0] = row{false, "FAIL: connected, but the bot sends no events on this path", ""}
+		}
+		if rows[0].hint == "" {
+			rows[0].hint = warning
+		}
+	}
 
 	code := exitOK
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "CONNECTION\tTARGET\tRESULT")
 	if cfg.DataDir != "" {
-		ok, result := checkStore(ctx, cfg.DataDir)
-		fmt.Fprintf(tw, "database\t%s\t%s\n", filepath.Join(cfg.DataDir, store.FileName), redactor.String(result))
-		if !ok {
+		fmt.Fprintf(tw, "database\t%s\t%s\n", filepath.Join(cfg.DataDir, store.FileName), redactor.String(storeResult))
+		if !storeOK {
 			code = exitFail
 		}
 	}
@@ -217,6 +253,55 @@ func checkGroups(ctx context.Context, bot qqClient, cfg *Config) (hint string, e
 	return hint, fmt.Errorf("the bot is not in group %s", strings.Join(missing, "; "))
 }
 
+// row is one connection's line in -check's table, and its hint.
+type row struct {
+	ok     bool
+	result string
+	hint   string
+}
+
+// probeListener binds addr, where a peer would dial in, and lets it go at
+// once: a bridge started now could listen there, or another process holds it.
+func probeListener(addr string) row {
+	ln, err := net.Listen("tcp", addr)
+	if err == nil {
+		ln.Close()
+		return row{true, "ok: free", ""}
+	}
+	if msg := strings.ToLower(err.Error()); errors.Is(err, syscall.EADDRINUSE) ||
+		strings.Contains(msg, "address already in use") || strings.Contains(msg, "only one usage of each socket address") {
+		return row{false, "FAIL: in use by another process", "stop what listens on " + addr + " (a bridge already running?) or choose another port"}
+	}
+	return row{false, "FAIL: cannot listen: " + err.Error(), ""}
+}
+
+// resultNoAnswer is -check's result for a connection that neither came up
+// nor failed in time.
+const resultNoAnswer = "FAIL: no answer in time"
+
+// silence tells why addr gave no answer in time: errSilentPeer when it
+// accepts a TCP connection (something listens there, just not what was
+// expected), a timeout when it does not.
+func silence(ctx context.Context, addr string) error {
+	var d net.Dialer
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	c, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return os.ErrDeadlineExceeded
+	}
+	c.Close()
+	return errSilentPeer
+}
+
+// urlAddr is the host:port a URL points at; "" for no URL.
+func urlAddr(rawURL string) string {
+	if rawURL == "" {
+		return ""
+	}
+	return net.JoinHostPort(hostPort(rawURL))
+}
+
 // checkOne starts one connection, waits for its first outcome and, once up,
 // makes one request through it.
 func checkOne(ctx context.Context, run func(context.Context) error, st *link.State,
@@ -238,7 +323,7 @@ func checkOne(ctx context.Context, run func(context.Context) error, st *link.Sta
 		select {
 		case <-changed:
 		case <-ctx.Done():
-			return false, "FAIL: no answer in time"
+			return false, resultNoAnswer
 		}
 	}
 	if try != nil {
@@ -258,17 +343,19 @@ func checkOne(ctx context.Context, run func(context.Context) error, st *link.Sta
 	return true, "ok"
 }
 
-// checkStore opens the database as the bridge would (creating or migrating
-// it) and says which schema version it is at.
+// checkStore says what the bridge would find in dir and do with it at
+// start, changing nothing: -check may run beside a running bridge, or
+// before an upgrade, and a migration it ran would make the older bridge
+// still running refuse its own database.
 func checkStore(ctx context.Context, dir string) (bool, string) {
-	db, err := openStore(ctx, dir)
-	if err != nil {
-		return false, "FAIL: " + err.Error()
+	found, err := store.Inspect(ctx, dir)
+	switch {
+	case err != nil:
+		return false, fmt.Sprintf("FAIL: DATA_DIR %s: %v", dir, err)
+	case !found.Exists:
+		return true, fmt.Sprintf("ok: will be created at start (schema version %d)", store.NewestSchema())
+	case found.Version < store.NewestSchema():
+		return true, fmt.Sprintf("ok: would migrate from schema v%d to v%d at start", found.Version, store.NewestSchema())
 	}
-	defer db.Close()
-	v, err := db.SchemaVersion(ctx)
-	if err != nil {
-		return false, "FAIL: " + err.Error()
-	}
-	return true, fmt.Sprintf("ok (schema version %d)", v)
+	return true, fmt.Sprintf("ok (schema version %d)", found.Version)
 }

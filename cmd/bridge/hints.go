@@ -14,6 +14,7 @@ import (
 	"github.com/mcqq/bridge/minecraft/rcon"
 	"github.com/mcqq/bridge/qq/milky"
 	"github.com/mcqq/bridge/qq/onebot"
+	"github.com/mcqq/bridge/qq/satori"
 )
 
 // Hints turn a connection error into what to change: the bridge's variable
@@ -30,6 +31,9 @@ func qqHint(cfg *Config) func(error) string {
 	case cfg.QQProtocol == ProtocolMilky:
 		server = "LLBot's Milky server (milky.http.port)"
 		token = "LLBot's milky.http.accessToken"
+	case cfg.QQProtocol == ProtocolSatori:
+		server = "the Satori server (LLBot: its satori section; Koishi: the HTTP server with the Satori server plugin)"
+		token = "the token of LLBot's satori section (Koishi: of its Satori server plugin)"
 	case cfg.QQProtocol == ProtocolOneBot && strings.HasPrefix(cfg.QQURL, "http"):
 		server = `NapCat's HTTP server or HTTP SSE server (LLBot: its "http" connection)`
 		token = `the token of NapCat's HTTP server (LLBot: of its "http" connection)`
@@ -38,8 +42,18 @@ func qqHint(cfg *Config) func(error) string {
 		token = `the token of NapCat's WebSocket server (LLBot: of its "ws" connection)`
 	}
 	return func(err error) string {
-		if errors.Is(err, onebot.ErrTokenRejected) || errors.Is(err, milky.ErrUnauthorized) {
+		if errors.Is(err, onebot.ErrTokenRejected) || errors.Is(err, milky.ErrUnauthorized) || errors.Is(err, satori.ErrUnauthorized) {
 			return fmt.Sprintf("QQ_ACCESS_TOKEN must equal %s (both empty for none)", token)
+		}
+		if errors.Is(err, satori.ErrNotFound) {
+			// A 404 here is a missing path prefix, not another service's port.
+			host, port := hostPort(cfg.QQURL)
+			addr := net.JoinHostPort(host, port)
+			return fmt.Sprintf("QQ_URL must be the Satori base URL, path prefix included: Koishi's Satori server mounts under /satori (http://%s/satori), LLBot's under none (http://%s)", addr, addr)
+		}
+		if strings.Contains(err.Error(), "X-Self-name Header") {
+			// QueQiao's refusal of a client that did not say which server it is.
+			return fmt.Sprintf("QQ_URL points at QueQiao's websocket_server, not the bot: use the port of %s", server)
 		}
 		return networkHint(err, "QQ_URL", cfg.QQURL, server)
 	}
@@ -73,6 +87,9 @@ func rconHint(s Server) func(error) string {
 			_, port, _ := net.SplitHostPort(s.RCONAddr)
 			return fmt.Sprintf("nothing accepts connections on %s: is enable-rcon=true with rcon.port=%s in server.properties, and the server running?", s.RCONAddr, port)
 		}
+		if answersAnotherProtocol(err) {
+			return fmt.Sprintf("something answers on %s but it is not the game's RCON: check the port in %sRCON_ADDR (rcon.port in server.properties)", s.RCONAddr, p)
+		}
 		return networkHint(err, p+"RCON_ADDR", "tcp://"+s.RCONAddr, "the game's RCON")
 	}
 }
@@ -91,12 +108,27 @@ func networkHint(err error, variable, rawURL, service string) string {
 	switch {
 	case isRefused(err):
 		return fmt.Sprintf("nothing accepts connections on %s: is %s enabled on port %s, and is it running?", addr, service, port)
-	case errors.Is(err, os.ErrDeadlineExceeded) || isTimeout(err):
-		return fmt.Sprintf("no answer from %s: check the address in %s, and that no firewall blocks the port", addr, variable)
 	case strings.Contains(err.Error(), "malformed HTTP response"):
 		return fmt.Sprintf("%s does not speak HTTP: is port %s really %s, not the game's own port?", addr, port, service)
+	case answersAnotherProtocol(err):
+		return fmt.Sprintf("something answers on %s but it is not %s: check the port in %s", addr, service, variable)
+	case errors.Is(err, os.ErrDeadlineExceeded) || isTimeout(err):
+		return fmt.Sprintf("no answer from %s: check the address in %s, and that no firewall blocks the port", addr, variable)
 	}
 	return ""
+}
+
+// errSilentPeer is what -check passes to a hint when a connection ran out of
+// time but the port accepts TCP connections: something listens there and
+// does not answer as the expected peer would.
+var errSilentPeer = errors.New("the port accepts connections but nothing answered")
+
+// answersAnotherProtocol reports an error from a port where the TCP
+// connection was made but the peer did not answer in its protocol.
+func answersAnotherProtocol(err error) bool {
+	_, notWebSocket := errors.AsType[*ws.NoHandshakeError](err)
+	_, notRCON := errors.AsType[*rcon.NotRCONError](err)
+	return notWebSocket || notRCON || errors.Is(err, errSilentPeer)
 }
 
 // isRefused reports a connection refused: nothing listens on the port. The
@@ -112,11 +144,22 @@ func isTimeout(err error) bool {
 }
 
 // hostPort is the host and port a URL points at, the port filled in from the
-// scheme when the URL has none.
+// scheme when the URL has none. A URL that does not parse (a stray % in its
+// path) still gives the host and port between "//" and the path.
 func hostPort(rawURL string) (host, port string) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		return rawURL, ""
+		rest := rawURL
+		if _, after, ok := strings.Cut(rest, "//"); ok {
+			rest = after
+		}
+		if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+			rest = rest[:i]
+		}
+		if i := strings.LastIndex(rest, "@"); i >= 0 {
+			rest = rest[i+1:] // no credentials in a hint
+		}
+		u = &url.URL{Scheme: strings.ToLower(strings.SplitN(rawURL, ":", 2)[0]), Host: rest}
 	}
 	host, port = u.Hostname(), u.Port()
 	if port == "" {
@@ -126,4 +169,28 @@ func hostPort(rawURL string) (host, port string) {
 		}
 	}
 	return host, port
+}
+
+// oneBotPathProblem warns about a forward-WebSocket OneBot QQ_URL whose
+// path makes one direction dead while the connection looks fine: on /api
+// NapCat and LLBot send no events, on /event LLBot ignores actions (NapCat
+// serves both there). eventsDead is set for /api, which no bot serves in
+// full. "" when the URL is fine.
+func oneBotPathProblem(cfg *Config) (warning string, eventsDead bool) {
+	if cfg.QQProtocol != ProtocolOneBot || !(strings.HasPrefix(cfg.QQURL, "ws://") || strings.HasPrefix(cfg.QQURL, "wss://")) {
+		return "", false
+	}
+	u, err := url.Parse(cfg.QQURL)
+	if err != nil {
+		return "", false
+	}
+	root := *u
+	root.Path, root.RawPath, root.RawQuery, root.User = "/", "", "", nil
+	switch strings.TrimSuffix(u.Path, "/") {
+	case "/api":
+		return fmt.Sprintf("QQ_URL ends in /api, where NapCat and LLBot send no events, so QQ messages would never reach the game: use the root path, %s", root.String()), true
+	case "/event":
+		return fmt.Sprintf("QQ_URL ends in /event, where LLBot ignores the bridge's actions, so nothing would reach QQ: use the root path, %s", root.String()), false
+	}
+	return "", false
 }

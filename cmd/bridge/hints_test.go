@@ -14,6 +14,7 @@ import (
 	"github.com/mcqq/bridge/internal/standin/onebot"
 	"github.com/mcqq/bridge/internal/standin/queqiao"
 	"github.com/mcqq/bridge/internal/standin/rcon"
+	"github.com/mcqq/bridge/internal/standin/satori"
 	"github.com/mcqq/bridge/internal/testutil"
 )
 
@@ -193,6 +194,61 @@ func TestCheckFailsAGroupTheBotIsNotIn(t *testing.T) {
 			}
 			if strings.Contains(out, strconv.Itoa(groupA)+" (") || strings.Count(out, "FAIL") != 1 {
 				t.Errorf("more than the missing group failed:\n%s", out)
+			}
+		})
+	}
+}
+
+// Satori's failures get hints that agree with the error: a rejected token
+// names the Satori server's token, and a 404 (Koishi's /satori left out of
+// QQ_URL) says to add the path prefix rather than blaming the port. An HTTP
+// body quoted in a result (Go's "404 page not found\n", OneBot's 404 too)
+// keeps every connection on one line of the table.
+func TestCheckSatoriHintsAndOneLineResults(t *testing.T) {
+	llbot := satori.New(satori.Options{Token: "bot-token"})
+	must(t, llbot.Start("127.0.0.1:0"))
+	t.Cleanup(llbot.Stop)
+	koishi := satori.New(satori.Options{Token: "bot-token", Koishi: true})
+	must(t, koishi.Start("127.0.0.1:0"))
+	t.Cleanup(koishi.Stop)
+	mc := queqiao.New(queqiao.Options{ServerName: "survival"})
+	must(t, mc.Start("127.0.0.1:0"))
+	t.Cleanup(mc.Stop)
+	koishiRoot := strings.TrimSuffix(koishi.URL(), "/satori")
+	env := func(protocol, qqURL, token string) map[string]string {
+		return map[string]string{
+			"QQ_PROTOCOL": protocol, "QQ_URL": qqURL, "QQ_ACCESS_TOKEN": token, "HTTP_LISTEN": "none", "REQUEST_TIMEOUT": "3s",
+			"MC_0_NAME": "survival", "MC_0_WS_URL": mc.URL(), "MC_0_GROUPS": strconv.Itoa(groupA),
+		}
+	}
+	cases := []struct {
+		name      string
+		env       map[string]string
+		want, not string
+	}{
+		{"Satori token", env("satori", llbot.URL(), "wrong"),
+			"qq (satori): QQ_ACCESS_TOKEN must equal the token of LLBot's satori section (Koishi: of its Satori server plugin)", ""},
+		{"Koishi without /satori", env("satori", koishiRoot, "bot-token"),
+			"qq (satori): QQ_URL must be the Satori base URL, path prefix included: Koishi's Satori server mounts under /satori (" + koishi.URL() + ")",
+			"instead of a WebSocket"},
+		{"OneBot at a port answering 404", env("onebot", "ws"+strings.TrimPrefix(koishiRoot, "http")+"/", ""),
+			"answered HTTP 404 instead of a WebSocket", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			out := checkOutput(t, c.env)
+			if !strings.Contains(out, c.want) || (c.not != "" && strings.Contains(out, c.not)) {
+				t.Errorf("want %q (and not %q) in\n%s", c.want, c.not, out)
+			}
+			// The table: a header, then one line per connection up to a blank line.
+			table, _, _ := strings.Cut(strings.TrimSpace(out[strings.Index(out, "CONNECTION"):]), "\n\n")
+			for _, line := range strings.Split(table, "\n")[1:] {
+				if !strings.HasPrefix(line, "database ") && !strings.HasPrefix(line, "qq (") && !strings.HasPrefix(line, "queqiao survival ") {
+					t.Errorf("table line %q is not a connection's", line)
+				}
+			}
+			if n := strings.Count(table, "\n"); n != 3 {
+				t.Errorf("table has %d lines after its header; want 3:\n%s", n, out)
 			}
 		})
 	}

@@ -10,9 +10,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -49,11 +49,16 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 	demo := fs.Bool("demo", false, "run against built-in stand-ins for a QQ bot (speaking QQ_PROTOCOL: onebot, milky or satori), a QueQiao server and RCON, show a scripted conversation, exit")
 	healthcheck := fs.Bool("healthcheck", false, "request /healthz on HTTP_LISTEN and exit 0 if healthy (for Docker HEALTHCHECK)")
 	showVersion := fs.Bool("version", false, "print the version and exit")
+	// A health check fails with 1 whatever goes wrong: Docker reserves 2.
+	badUsage := exitConfig
+	if slices.ContainsFunc(args, isHealthcheckFlag) {
+		badUsage = exitFail
+	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK // -h asked for the flags, which were printed
 		}
-		return exitConfig
+		return badUsage
 	}
 	if fs.NArg() > 0 {
 		// "bridge check" would otherwise start the service.
@@ -64,11 +69,14 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 		}
 		fmt.Fprintln(stderr, msg)
 		fmt.Fprintln(stderr, usage)
-		return exitConfig
+		return badUsage
 	}
 	if *showVersion {
 		fmt.Fprintln(stdout, "bridge", versionString())
 		return exitOK
+	}
+	if *healthcheck {
+		return runHealthcheck(environ, *envFile, stderr)
 	}
 	if *demo {
 		// The demo needs no configuration; it only honours QQ_PROTOCOL.
@@ -101,15 +109,18 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 		printConfigError(stderr, err, warnings, source)
 		return exitConfig
 	}
-	if *healthcheck {
-		return runHealthcheck(cfg, stderr)
+	if w := weakSecretsWarning(cfg); w != "" {
+		warnings = append(warnings, w)
 	}
 	log := newLogger(cfg.LogFormat, cfg.LogLevel, stderr, env, cfg.Redactor())
 	for _, w := range warnings {
 		log.Warn(w)
 	}
 	if *check {
-		return runCheck(ctx, cfg, stdout)
+		return runCheck(ctx, cfg, stdout) // which says it under its table
+	}
+	if warning, _ := oneBotPathProblem(cfg); warning != "" {
+		log.Warn(warning)
 	}
 	if err := serve(ctx, cfg, log); err != nil {
 		log.Error("bridge stopped", "err", err)
@@ -185,31 +196,8 @@ func durationsAsText(_ []string, a slog.Attr) slog.Attr {
 	return a
 }
 
-// runHealthcheck asks the running bridge's /healthz: the process answers,
-// so it is alive. Whether QQ and the servers are connected (/readyz) is not
-// asked: they go down whenever the game restarts, and restarting the bridge
-// would not bring them back.
-func runHealthcheck(cfg *Config, stderr io.Writer) int {
-	if cfg.HTTPListen.None() {
-		// Without a listener there is nothing to ask; failing would leave the
-		// container unhealthy for as long as it runs.
-		fmt.Fprintln(stderr, "HTTP_LISTEN is none: no health endpoint to check, reporting healthy")
-		return exitOK
-	}
-	addr := string(cfg.HTTPListen)
-	if strings.HasPrefix(addr, "0.0.0.0:") || strings.HasPrefix(addr, ":") || strings.HasPrefix(addr, "[::]:") {
-		addr = "127.0.0.1:" + addr[strings.LastIndex(addr, ":")+1:]
-	}
-	c := http.Client{Timeout: 3 * time.Second}
-	resp, err := c.Get("http://" + addr + "/healthz")
-	if err != nil {
-		fmt.Fprintln(stderr, "unhealthy:", err)
-		return exitFail
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		fmt.Fprintln(stderr, "unhealthy:", resp.Status)
-		return exitFail
-	}
-	return exitOK
+// isHealthcheckFlag reports whether arg is -healthcheck, however spelt.
+func isHealthcheckFlag(arg string) bool {
+	name, _, _ := strings.Cut(strings.TrimLeft(arg, "-"), "=")
+	return strings.HasPrefix(arg, "-") && name == "healthcheck"
 }

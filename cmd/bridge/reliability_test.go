@@ -256,7 +256,7 @@ func TestCheckCommand(t *testing.T) {
 		t.Fatalf("exit %d\n%s%s", code, out.String(), errOut.String())
 	}
 	for _, want := range []string{"QQ_ACCESS_TOKEN=***", "MC_0_TOKEN=***", "qq (onebot)", "queqiao survival", "rcon survival",
-		"database data/bridge.db ok (schema version 2)"} {
+		"database data/bridge.db ok: will be created at start (schema version 2)"} {
 		if !strings.Contains(strings.Join(strings.Fields(out.String()), " "), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}

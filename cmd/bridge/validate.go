@@ -118,8 +118,8 @@ func (c *Config) validate() []error {
 		}
 	}
 
-	if err := c.Templates().Validate(); err != nil {
-		errs = append(errs, err)
+	for _, u := range c.Templates().UnknownPlaceholders() {
+		bad(u.Variable, "%s", u.Problem())
 	}
 	errs = append(errs, c.validateAccounts()...)
 	if strings.TrimSpace(c.CommandPrefix) == "" {

@@ -1,7 +1,9 @@
 // Package redact keeps secrets out of logs and printed configuration: the
 // password of a URL ("user:password@" becomes "user:***@"), the values of
-// access_token and token query parameters, and the configured secret
-// values themselves wherever they appear. One Redactor serves the logger
+// access_token and token query parameters, the credentials of an
+// Authorization header, and the configured secret values themselves: as a
+// whole value always, inside other text when they cannot be taken for a
+// word (see InText). One Redactor serves the logger
 // (Handler), -check's table and the start-up lines, so there is one rule
 // for what counts as a secret.
 package redact
@@ -11,6 +13,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode"
 )
 
 // Mask is what a secret is shown as.
@@ -65,47 +68,121 @@ func URLSecrets(raw string) []string {
 	return out
 }
 
-// Redactor hides URL secrets (see URL) and a fixed set of secret values in
-// text. It is safe for concurrent use; the zero value and nil hide URL
-// secrets only.
-type Redactor struct {
-	values *strings.Replacer // nil without secret values
+// authorization finds the credentials of an Authorization header quoted in
+// text ("Bearer abc", "Authorization: Basic dXNlcjpwdw==", "Authorization:
+// Token abc"), whatever their length. A bare "token" or "basic" is a word.
+var authorization = regexp.MustCompile(`\b(Bearer\s+|(?i:authorization:\s*(?:basic|token)\s+))([^\s"',;]+)`)
+
+// Header hides the credentials of an Authorization header quoted in s.
+func Header(s string) string {
+	if !strings.Contains(s, "Bearer") && !strings.Contains(strings.ToLower(s), "authorization:") {
+		return s // the common case: nothing to look at
+	}
+	return authorization.ReplaceAllString(s, "${1}"+Mask)
 }
 
-// minValue is the shortest secret value hidden wherever it appears: a
-// shorter one ("1", "pw") would mask ordinary words and numbers all over
-// the logs while protecting nothing that could not be guessed. URL
-// passwords and tokens are hidden by position whatever their length.
+// Redactor hides URL secrets (see URL), Authorization credentials (see
+// Header) and a fixed set of secret values in text: a value that makes up
+// the whole text, and, when it cannot be mistaken for a word (see InText),
+// wherever it appears. It is safe for concurrent use; the zero value and nil
+// hide URL secrets and headers only.
+type Redactor struct {
+	values *strings.Replacer // nil without secret values to find inside text
+	whole  map[string]bool   // every secret value, to hide a text that is one
+}
+
+// minValue is the shortest secret value hidden at all outside URLs and
+// headers: a shorter one ("1", "pw") would mask ordinary words and numbers
+// while protecting nothing that could not be guessed. URL passwords and
+// tokens are hidden by position whatever their length.
 const minValue = 4
+
+// MinStrong is the length from which a secret is hidden inside any text,
+// and below which it is called weak.
+const MinStrong = 8
+
+// commonSecrets are values people put in a token or password that are also
+// words: hidden inside text they would garble the log ("Authorization Header
+// is ***"), and anyone could guess them. Compared in lower case, without
+// trailing digits.
+var commonSecrets = map[string]bool{
+	"test": true, "testing": true, "admin": true, "administrator": true, "root": true, "minecraft": true,
+	"password": true, "passwd": true, "pass": true, "secret": true, "token": true, "changeme": true,
+	"default": true, "example": true, "qwerty": true, "letmein": true, "welcome": true, "server": true,
+	"survival": true, "creative": true, "lobby": true, "bridge": true, "napcat": true, "llbot": true,
+	"onebot": true, "queqiao": true, "koishi": true, "satori": true, "milky": true, "rcon": true,
+	"wrong": true, "right": true, "access": true, "accesstoken": true, "": true,
+}
+
+// Weak reports whether secret is easy to guess: shorter than MinStrong, or
+// a common word (with digits after it), or one character repeated.
+func Weak(secret string) bool {
+	if len(secret) < MinStrong {
+		return true
+	}
+	if commonSecrets[strings.TrimRight(strings.ToLower(secret), "0123456789!.")] {
+		return true
+	}
+	return strings.Count(secret, secret[:1]) == len(secret)
+}
+
+// InText reports whether secret is hidden wherever it appears in text: it
+// is at least minValue long and cannot be taken for a word or a number, as
+// it is long (MinStrong) and no common word, or it mixes letters with
+// digits or signs ("pw-42"). Other secrets are hidden in URLs, headers
+// and as a whole value only.
+func InText(secret string) bool {
+	if len(secret) < minValue || commonSecrets[strings.TrimRight(strings.ToLower(secret), "0123456789!.")] {
+		return false
+	}
+	if !Weak(secret) {
+		return true
+	}
+	letters := strings.IndexFunc(secret, unicode.IsLetter) >= 0
+	others := strings.IndexFunc(secret, func(r rune) bool { return !unicode.IsLetter(r) }) >= 0
+	return letters && others
+}
 
 // New returns a Redactor for the given secret values (tokens, passwords);
 // empty and very short ones are ignored. Each is also hidden in its
 // URL-escaped spellings.
 func New(secrets ...string) *Redactor {
-	var all []string
+	var inText []string
+	whole := map[string]bool{}
 	for _, s := range secrets {
 		if len(s) < minValue {
 			continue
 		}
-		all = append(all, s, url.QueryEscape(s), url.PathEscape(s))
+		spellings := []string{s, url.QueryEscape(s), url.PathEscape(s)}
+		for _, sp := range spellings {
+			whole[sp] = true
+		}
+		if InText(s) {
+			inText = append(inText, spellings...)
+		}
 	}
-	slices.Sort(all)
-	all = slices.Compact(all)
-	if len(all) == 0 {
-		return &Redactor{}
+	slices.Sort(inText)
+	inText = slices.Compact(inText)
+	r := &Redactor{whole: whole}
+	if len(inText) == 0 {
+		return r
 	}
 	// Longest first, so a secret containing another is hidden whole.
-	slices.SortStableFunc(all, func(a, b string) int { return len(b) - len(a) })
-	pairs := make([]string, 0, 2*len(all))
-	for _, s := range all {
+	slices.SortStableFunc(inText, func(a, b string) int { return len(b) - len(a) })
+	pairs := make([]string, 0, 2*len(inText))
+	for _, s := range inText {
 		pairs = append(pairs, s, Mask)
 	}
-	return &Redactor{values: strings.NewReplacer(pairs...)}
+	r.values = strings.NewReplacer(pairs...)
+	return r
 }
 
 // String returns s with every secret hidden.
 func (r *Redactor) String(s string) string {
-	s = URL(s)
+	if r != nil && r.whole[s] {
+		return Mask
+	}
+	s = Header(URL(s))
 	if r != nil && r.values != nil {
 		s = r.values.Replace(s)
 	}

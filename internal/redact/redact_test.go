@@ -104,3 +104,36 @@ func TestHandler(t *testing.T) {
 		}
 	}
 }
+
+// A secret that could be a word is hidden in URLs, headers and as a whole
+// value, but not inside other text, which it would garble; a secret that
+// cannot be taken for a word is hidden everywhere.
+func TestWordLikeSecretsAreHiddenByPositionOnly(t *testing.T) {
+	r := New("wrong", "admin123", "minecraft", "1234", "pw-42", "k7Qz9xWv2")
+	cases := []struct{ in, want string }{
+		{"rejected by plugin: Authorization Header is wrong", "rejected by plugin: Authorization Header is wrong"},
+		{"authentication failed (wrong RCON password?)", "authentication failed (wrong RCON password?)"},
+		{"Minecraft 1.21 on port 1234 as minecraft", "Minecraft 1.21 on port 1234 as minecraft"},
+		{"wrong", Mask},
+		{"admin123", Mask},
+		{"ws://h:1/?access_token=wrong", "ws://h:1/?access_token=" + Mask},
+		{"http://bot:wrong@h/", "http://bot:" + Mask + "@h/"},
+		{"header Authorization: Bearer wrong sent", "header Authorization: Bearer " + Mask + " sent"},
+		{"Authorization: Basic d3Jvbmc=, Authorization: token wrong", "Authorization: Basic " + Mask + ", Authorization: token " + Mask},
+		{"access token rejected: check the token", "access token rejected: check the token"},
+		{"password pw-42 and k7Qz9xWv2 quoted", "password " + Mask + " and " + Mask + " quoted"},
+	}
+	for _, c := range cases {
+		if got := r.String(c.in); got != c.want {
+			t.Errorf("String(%q) = %q; want %q", c.in, got, c.want)
+		}
+	}
+	for secret, weak := range map[string]bool{
+		"wrong": true, "pw-42": true, "Password1": true, "minecraft": true, "aaaaaaaaaa": true,
+		"k7Qz9xWv2": false, "rcon-pw-secret": false,
+	} {
+		if Weak(secret) != weak {
+			t.Errorf("Weak(%q) = %v; want %v", secret, !weak, weak)
+		}
+	}
+}

@@ -8,7 +8,10 @@
 // the line break included, is refused (Unsafe).
 package safetext
 
-import "strings"
+import (
+	"strings"
+	"unicode"
+)
 
 // Unsafe reports whether r is one of the characters above, the line break
 // included.
@@ -43,4 +46,12 @@ func Clean(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// OneLine returns s as one line, for an error, a log value or a table cell
+// quoting what a peer sent (an HTTP body, a frame): every run of white
+// space and Unsafe characters, line breaks included, becomes one space, and
+// the ends are trimmed.
+func OneLine(s string) string {
+	return strings.Join(strings.FieldsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || Unsafe(r) }), " ")
 }

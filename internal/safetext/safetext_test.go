@@ -58,3 +58,16 @@ func FuzzClean(f *testing.F) {
 		}
 	})
 }
+
+func TestOneLine(t *testing.T) {
+	for in, want := range map[string]string{
+		"404 page not found\n":                "404 page not found",
+		"<html>\r\n  <body>Not\tFound</body>": "<html> <body>Not Found</body>",
+		"a\u2028b\x00c  d":                    "a b c d",
+		"":                                    "",
+	} {
+		if got := OneLine(in); got != want {
+			t.Errorf("OneLine(%q) = %q; want %q", in, got, want)
+		}
+	}
+}

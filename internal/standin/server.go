@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -205,6 +206,9 @@ func (s *Server) Emit(frame []byte) {
 	conns := s.connectionsLocked()
 	s.mu.Unlock()
 	for _, c := range conns {
+		if c.noEvents.Load() {
+			continue
+		}
 		if err := c.Write(frame); err != nil {
 			s.log.Debug("emit failed", "err", err)
 		}
@@ -278,9 +282,14 @@ func (s *Server) PostWebhook(ctx context.Context, url string, frame []byte, head
 // pushed events, heartbeats) takes wmu; the one reader is the connection's
 // serve loop.
 type Conn struct {
-	ws  *websocket.Conn
-	wmu sync.Mutex
+	ws       *websocket.Conn
+	wmu      sync.Mutex
+	noEvents atomic.Bool // Emit skips it (a bot's actions-only socket)
 }
+
+// MuteEvents makes Emit skip c, as a bot does for a socket that carries
+// actions only.
+func (c *Conn) MuteEvents() { c.noEvents.Store(true) }
 
 // NewConn wraps an accepted WebSocket connection.
 func NewConn(ws *websocket.Conn) *Conn { return &Conn{ws: ws} }

@@ -15,10 +15,13 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/mcqq/bridge/internal/safetext"
 )
 
 // Options tune a session. Zero values take the defaults.
@@ -62,7 +65,7 @@ func (o Options) withDefaults() Options {
 type HandshakeError struct {
 	StatusCode int
 	Status     string // "401 Unauthorized"
-	Body       string // the start of the response body
+	Body       string // the start of the response body, on one line
 }
 
 func (e *HandshakeError) Error() string {
@@ -72,6 +75,15 @@ func (e *HandshakeError) Error() string {
 	}
 	return msg
 }
+
+// NoHandshakeError is a dial whose TCP connection was made but which then
+// got neither a WebSocket nor an HTTP answer (a timeout, a closed
+// connection, bytes that are not HTTP): something listens on the port, but
+// not a WebSocket server. Its text is the underlying error's.
+type NoHandshakeError struct{ Err error }
+
+func (e *NoHandshakeError) Error() string { return e.Err.Error() }
+func (e *NoHandshakeError) Unwrap() error { return e.Err }
 
 // ErrClosed is returned by Send once the session has ended.
 var ErrClosed = errors.New("websocket session closed")
@@ -93,7 +105,8 @@ func newSession(c *websocket.Conn, o Options) *Session {
 }
 
 // Dial opens a client session. A refused handshake is reported with the HTTP
-// status, e.g. "handshake: 401 Unauthorized". Credentials in the URL
+// status, e.g. "handshake: 401 Unauthorized", a connection that got no HTTP
+// answer as a *NoHandshakeError. Credentials in the URL
 // ("ws://user:password@host") go as Basic authorization unless header has an
 // Authorization already (gorilla refuses a URL carrying them).
 func Dial(ctx context.Context, rawURL string, header http.Header, o Options) (*Session, error) {
@@ -126,7 +139,11 @@ func Dial(ctx context.Context, rawURL string, header http.Header, o Options) (*S
 		if resp != nil {
 			body, _ := io.ReadAll(io.LimitReader(resp.Body, 256))
 			resp.Body.Close()
-			return nil, &HandshakeError{StatusCode: resp.StatusCode, Status: resp.Status, Body: string(body)}
+			return nil, &HandshakeError{StatusCode: resp.StatusCode, Status: resp.Status,
+				Body: safetext.OneLine(strings.ToValidUTF8(string(body), "?"))}
+		}
+		if batch != nil && ctx.Err() == nil {
+			return nil, &NoHandshakeError{Err: err}
 		}
 		return nil, err
 	}

@@ -207,7 +207,7 @@ func (c *Client) dial(ctx context.Context, up func()) error {
 	}
 	s, err := ws.Dial(ctx, c.opts.URL, h, ws.Options{Logger: c.log})
 	if err != nil {
-		return fmt.Errorf("dial %s: %w", redact.URL(c.opts.URL), err)
+		return err // "dial tcp host:port: …" or "handshake: 401 …" say what failed
 	}
 	return c.serve(ctx, s, up)
 }

@@ -13,6 +13,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -185,6 +186,7 @@ func (c *Console) execute(ctx context.Context, conn *gorcon.Conn, cmd string) (s
 	// gorcon knows no context; closing the connection interrupts it.
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	out, err := conn.Execute(cmd)
+	err = unprefixed(err)
 	interrupted := !stop()
 	switch {
 	case err != nil && interrupted:
@@ -277,13 +279,46 @@ func (c *Console) dial(ctx context.Context) (*gorcon.Conn, error) {
 		return nil, fmt.Errorf("authenticating: %w", context.Cause(ctx))
 	}
 	if err != nil {
+		err = unprefixed(err)
 		nc.Close()
 		if errors.Is(err, gorcon.ErrAuthFailed) {
 			return nil, fmt.Errorf("authenticating: %w (wrong RCON password?)", err)
 		}
-		return nil, fmt.Errorf("authenticating: %w", err)
+		return nil, fmt.Errorf("authenticating: %w", &NotRCONError{Err: err})
 	}
 	return conn, nil
+}
+
+// NotRCONError is an authentication that got no answer RCON gives: the
+// connection was made, but the peer let it time out, closed it or sent
+// something that is no RCON packet, as another service's port does. Its
+// text is the underlying error's.
+type NotRCONError struct{ Err error }
+
+func (e *NotRCONError) Error() string { return e.Err.Error() }
+func (e *NotRCONError) Unwrap() error { return e.Err }
+
+// gorconError is an error from gorcon without the "rcon: " it puts before
+// its messages (twice on some paths): the bridge's own context says RCON
+// already.
+type gorconError struct{ err error }
+
+func (e gorconError) Error() string {
+	msg := e.err.Error()
+	for strings.HasPrefix(msg, "rcon: ") {
+		msg = strings.TrimPrefix(msg, "rcon: ")
+	}
+	return msg
+}
+
+func (e gorconError) Unwrap() error { return e.err }
+
+// unprefixed wraps an error of gorcon's as a gorconError; nil stays nil.
+func unprefixed(err error) error {
+	if err == nil {
+		return nil
+	}
+	return gorconError{err}
 }
 
 // forget closes conn and drops it if it is still the current connection.

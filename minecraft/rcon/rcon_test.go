@@ -322,6 +322,10 @@ func TestWrongPassword(t *testing.T) {
 	if !errors.Is(err, link.ErrNotConnected) || !strings.Contains(err.Error(), "wrong RCON password") {
 		t.Errorf("Execute = %v, want not connected with a password hint", err)
 	}
+	// gorcon's own "rcon: " is not repeated after ours.
+	if !errors.Is(err, ErrAuthFailed) || !strings.HasSuffix(err.Error(), ": authenticating: authentication failed (wrong RCON password?)") {
+		t.Errorf("Execute = %v, want it to end in one plain reason", err)
+	}
 	if got := srv.Commands(); len(got) != 0 {
 		t.Errorf("unauthenticated commands ran: %q", got)
 	}

@@ -294,7 +294,7 @@ func decodeAnswer(api string, answer []byte, out any) error {
 		Data    json.RawMessage `json:"data"`
 	}
 	if err := json.Unmarshal(answer, &env); err != nil || env.Status == "" {
-		return fmt.Errorf("milky %s: not a Milky answer: %s", api, botkit.Excerpt(answer, 200))
+		return fmt.Errorf("milky %s: not a Milky answer: %s", api, botkit.BodyExcerpt(answer, 200))
 	}
 	if env.Status != "ok" || env.Retcode != 0 {
 		return fmt.Errorf("milky: %w", &qq.APIError{Action: api, Retcode: int64(env.Retcode), Message: string(env.Message)})

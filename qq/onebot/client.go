@@ -177,7 +177,7 @@ func (c *Client) forwardSession(ctx context.Context, up func()) error {
 	botkit.Authorize(header, c.opts.AccessToken)
 	conn, err := ws.Dial(ctx, c.opts.URL, header, ws.Options{Logger: c.log})
 	if err != nil {
-		return fmt.Errorf("dial: %w", err)
+		return err // "dial tcp host:port: …" or "handshake: 404 …" say what failed
 	}
 	s, _ := c.attach(conn, false)
 	// NapCat and LLBot accept the WebSocket before checking the token, so

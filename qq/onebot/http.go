@@ -83,7 +83,7 @@ func (c *Client) postAction(ctx context.Context, action string, params any) ([]b
 	}
 	if _, kind, err := DecodeEvent(answer.Body); err != nil || kind != FrameResponse {
 		return nil, fmt.Errorf("HTTP %s without a OneBot answer (is QQ_URL the bot's OneBot HTTP API?): %s",
-			answer.Status, botkit.Excerpt(bytes.TrimSpace(answer.Body), 200))
+			answer.Status, botkit.BodyExcerpt(answer.Body, 200))
 	}
 	return answer.Body, nil
 }
@@ -93,7 +93,7 @@ func (c *Client) postAction(ctx context.Context, action string, params any) ([]b
 func tokenRejected(status string, body []byte) error {
 	detail := "HTTP " + status
 	if body = bytes.TrimSpace(body); len(body) > 0 {
-		detail += ": " + botkit.Excerpt(body, 100)
+		detail += ": " + botkit.BodyExcerpt(body, 100)
 	}
 	return fmt.Errorf("%w (%s): check QQ_ACCESS_TOKEN", ErrTokenRejected, detail)
 }

@@ -50,6 +50,11 @@ const (
 // QQ_ACCESS_TOKEN.
 var ErrUnauthorized = errors.New("access token rejected")
 
+// ErrNotFound means the server has no Satori API or event stream at the
+// base URL (HTTP 404 or 405): QQ_URL lacks the path prefix the server
+// mounts under (Koishi: /satori), or is some other server's.
+var ErrNotFound = errors.New("not found")
+
 // Client talks to one Satori server. All methods are safe for concurrent
 // use; Run must be called once.
 type Client struct {
@@ -233,7 +238,7 @@ func (c *Client) call(ctx context.Context, method string, params, out any) error
 		return nil
 	}
 	if err := json.Unmarshal(answer.Body, out); err != nil {
-		return fmt.Errorf("satori %s: decoding the answer: %w: %s", method, err, botkit.Excerpt(answer.Body, 200))
+		return fmt.Errorf("satori %s: decoding the answer: %w: %s", method, err, botkit.BodyExcerpt(answer.Body, 200))
 	}
 	return nil
 }
@@ -243,7 +248,7 @@ func (c *Client) call(ctx context.Context, method string, params, out any) error
 // 404 and 405 for a wrong path, and 500 with the failure as plain text,
 // which becomes a *qq.APIError (the server answered; the call failed).
 func statusError(method string, a botkit.Answer) error {
-	body := strings.TrimSpace(botkit.Excerpt(a.Body, 200))
+	body := botkit.BodyExcerpt(a.Body, 200)
 	switch {
 	case a.StatusCode >= 200 && a.StatusCode < 300:
 		return nil
@@ -252,7 +257,7 @@ func statusError(method string, a botkit.Answer) error {
 	case a.StatusCode == http.StatusForbidden:
 		return fmt.Errorf("the server refused the account READY named (HTTP %s %q)", a.Status, body)
 	case a.StatusCode == http.StatusNotFound || a.StatusCode == http.StatusMethodNotAllowed:
-		return fmt.Errorf("not found (HTTP %s %q): check that QQ_URL is the Satori base URL, path prefix included (Koishi: …/satori)", a.Status, body)
+		return fmt.Errorf("%w (HTTP %s %q): check that QQ_URL is the Satori base URL, path prefix included (Koishi: …/satori)", ErrNotFound, a.Status, body)
 	case a.StatusCode == http.StatusInternalServerError:
 		return &qq.APIError{Action: method, Retcode: int64(a.StatusCode), Message: body}
 	}

@@ -50,7 +50,7 @@ func (c *Client) session(ctx context.Context, up func()) error {
 		case he.StatusCode == http.StatusUnauthorized || he.StatusCode == http.StatusForbidden:
 			return fmt.Errorf("event stream: %w (%w): check QQ_ACCESS_TOKEN", ErrUnauthorized, err)
 		case he.StatusCode == http.StatusNotFound || he.StatusCode == http.StatusMethodNotAllowed:
-			return fmt.Errorf("event stream: %w: check that QQ_URL is the Satori base URL, path prefix included (Koishi: …/satori)", err)
+			return fmt.Errorf("event stream: %w (%w): check that QQ_URL is the Satori base URL, path prefix included (Koishi: …/satori)", ErrNotFound, err)
 		}
 		return fmt.Errorf("event stream: %w", err)
 	}

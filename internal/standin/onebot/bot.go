@@ -54,8 +54,9 @@ type Sent struct {
 }
 
 // Bot stands in for NapCat or LLBot speaking OneBot 11
-// (docs/protocols.md#onebot-11). One port serves a forward WebSocket (one
-// universal socket on any path), the HTTP API (POST /<action>) and the SSE
+// (docs/protocols.md#onebot-11). One port serves a forward WebSocket (a
+// universal socket on any path but the bots' /api and LLBot's /event, see
+// socketRole), the HTTP API (POST /<action>) and the SSE
 // event stream (GET /_events); DialReverse is a reverse WebSocket client and
 // PostWebhook an HTTP POST event reporter. Every WebSocket connection gets a
 // lifecycle connect event, heartbeats and every pushed event, every SSE stream
@@ -363,5 +364,5 @@ func (b *Bot) DialReverse(ctx context.Context, url string) error {
 		return errors.New("onebot stand-in: stopping")
 	}
 	defer b.server.Leave()
-	return b.server.DialAndServe(ctx, url, h, 2*time.Second, b.serveConn)
+	return b.server.DialAndServe(ctx, url, h, 2*time.Second, func(c *standin.Conn) error { return b.serveConn(c, universal) })
 }

@@ -15,7 +15,7 @@ import (
 
 // serveHTTP serves one request on the stand-in's port, as NapCat with its
 // WebSocket, HTTP and HTTP SSE servers sharing a port would (LLBot alike): a
-// WebSocket upgrade on any path is the forward universal socket, GET
+// WebSocket upgrade on any path is a forward socket (see socketRole), GET
 // /_events the SSE stream, anything else an HTTP API action. A wrong token
 // gets 403 {"message":"token verify failed!"} over HTTP (LLBot without the
 // "!").

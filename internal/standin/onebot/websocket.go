@@ -3,12 +3,37 @@ package onebot
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/gorilla/websocket"
 	"github.com/mcqq/bridge/internal/standin"
 )
+
+// socketRole is what a forward WebSocket carries, by the path it was opened
+// on: NapCat serves a universal socket on every path but /api, which carries
+// actions only; LLBot serves /api for actions, /event for events (actions
+// sent there are ignored) and the root for both.
+type socketRole int
+
+const (
+	universal   socketRole = iota
+	actionsOnly            // no lifecycle event, no heartbeats, no events
+	eventsOnly             // actions are read and ignored
+)
+
+func (b *Bot) roleOf(path string) socketRole {
+	switch strings.TrimSuffix(path, "/") {
+	case "/api":
+		return actionsOnly
+	case "/event":
+		if !b.napcat() {
+			return eventsOnly
+		}
+	}
+	return universal
+}
 
 // serveWebSocket is the forward WebSocket server. Like NapCat and LLBot it
 // upgrades first and refuses a wrong token afterwards, with a 1403 frame.
@@ -24,7 +49,12 @@ func (b *Bot) serveWebSocket(run *standin.Run, w http.ResponseWriter, r *http.Re
 		b.rejectToken(ws)
 		return
 	}
-	b.server.ServeAccepted(run, standin.NewConn(ws), b.serveConn)
+	role := b.roleOf(r.URL.Path)
+	conn := standin.NewConn(ws)
+	if role == actionsOnly {
+		conn.MuteEvents()
+	}
+	b.server.ServeAccepted(run, conn, func(c *standin.Conn) error { return b.serveConn(c, role) })
 }
 
 // rejectToken sends the 1403 frame and closes: NapCat without a close code
@@ -44,15 +74,21 @@ func (b *Bot) rejectToken(ws *websocket.Conn) {
 }
 
 // serveConn sends the lifecycle event, then heartbeats while it answers
-// actions, until the connection fails.
-func (b *Bot) serveConn(c *standin.Conn) error {
-	if err := c.Write(marshal(b.lifecycleEvent())); err != nil {
-		return err
+// actions, until the connection fails; an actions-only socket gets neither,
+// an events-only one no answers.
+func (b *Bot) serveConn(c *standin.Conn, role socketRole) error {
+	if role != actionsOnly {
+		if err := c.Write(marshal(b.lifecycleEvent())); err != nil {
+			return err
+		}
 	}
 	done := make(chan struct{})
 	heartbeats := make(chan struct{})
 	go func() {
 		defer close(heartbeats)
+		if role == actionsOnly {
+			return
+		}
 		t := time.NewTicker(b.opts.HeartbeatInterval)
 		defer t.Stop()
 		for {
@@ -77,7 +113,7 @@ func (b *Bot) serveConn(c *standin.Conn) error {
 		if err != nil {
 			return err
 		}
-		if typ != websocket.TextMessage {
+		if typ != websocket.TextMessage || role == eventsOnly {
 			continue
 		}
 		if d := b.latencyOf(actionOf(frame)); d > 0 {

@@ -354,3 +354,92 @@ func TestDialReverse(t *testing.T) {
 		t.Errorf("Connected() = %d after DialReverse returned", b.Connected())
 	}
 }
+
+// The path a forward WebSocket is opened on decides what it carries, as in
+// NapCat and LLBot: /api answers actions but sends no lifecycle event and no
+// events (both bots); LLBot's /event sends events and ignores actions.
+func TestSocketPathDecidesWhatItCarries(t *testing.T) {
+	alice := qq.Member{UserID: 1019283746, Nickname: "Alice"}
+	const action = `{"action":"get_login_info","params":{},"echo":"e1"}`
+
+	t.Run("api", func(t *testing.T) {
+		for _, flavor := range []string{"napcat", "llbot"} {
+			b := standintest.Start(t, New(Options{Flavor: flavor}))
+			conn, _, err := websocket.DefaultDialer.Dial(b.URL()+"api", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			// The first frame is the answer: no lifecycle event came first.
+			if err := conn.WriteMessage(websocket.TextMessage, []byte(action)); err != nil {
+				t.Fatal(err)
+			}
+			if first := object(t, standintest.Read(t, conn)); first["echo"] != "e1" {
+				t.Fatalf("%s /api: first frame %v; want the answer", flavor, first)
+			}
+			// An event pushed now is not sent: the answer to the next
+			// action is the next frame.
+			b.GroupMessage(712345678, alice, []qq.Segment{qq.Text("hi")})
+			if err := conn.WriteMessage(websocket.TextMessage, []byte(strings.Replace(action, "e1", "e2", 1))); err != nil {
+				t.Fatal(err)
+			}
+			if next := object(t, standintest.Read(t, conn)); next["echo"] != "e2" {
+				t.Errorf("%s /api sent %v", flavor, next)
+			}
+		}
+	})
+	t.Run("event", func(t *testing.T) {
+		for _, c := range []struct {
+			flavor   string
+			answered bool
+		}{{"napcat", true}, {"llbot", false}} {
+			b := standintest.Start(t, New(Options{Flavor: c.flavor}))
+			conn, _, err := websocket.DefaultDialer.Dial(b.URL()+"event", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			// A reader goroutine; the pong to a ping sent after the action
+			// says the stand-in has read the action, and answered it if it
+			// answers at all.
+			pong := make(chan struct{})
+			conn.SetPongHandler(func(string) error { close(pong); return nil })
+			frames := make(chan map[string]any, 16)
+			go func() {
+				defer close(frames)
+				for {
+					_, f, err := conn.ReadMessage()
+					if err != nil {
+						return
+					}
+					var m map[string]any
+					_ = json.Unmarshal(f, &m)
+					frames <- m
+				}
+			}()
+			if err := conn.WriteMessage(websocket.TextMessage, []byte(action)); err != nil {
+				t.Fatal(err)
+			}
+			if err := conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(time.Second)); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case <-pong:
+			case <-time.After(5 * time.Second):
+				t.Fatalf("%s /event: no pong", c.flavor)
+			}
+			b.GroupMessage(712345678, alice, []qq.Segment{qq.Text("hi")})
+			var seen []map[string]any
+			for f := range frames {
+				if f["message_type"] == "group" {
+					break
+				}
+				seen = append(seen, f)
+			}
+			answered := slices.ContainsFunc(seen, func(f map[string]any) bool { return f["echo"] == "e1" })
+			if answered != c.answered || len(seen) == 0 || seen[0]["meta_event_type"] != "lifecycle" {
+				t.Errorf("%s /event: answered %v, want %v; frames before the event: %v", c.flavor, answered, c.answered, seen)
+			}
+		}
+	})
+}

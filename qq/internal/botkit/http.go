@@ -15,6 +15,7 @@ import (
 
 	"github.com/mcqq/bridge/internal/link"
 	"github.com/mcqq/bridge/internal/listener"
+	"github.com/mcqq/bridge/internal/safetext"
 )
 
 // MaxFrame is the largest event or action answer accepted, as a WebSocket
@@ -207,4 +208,12 @@ func Excerpt(b []byte, limit int) string {
 		cut--
 	}
 	return strings.ToValidUTF8(string(b[:cut]), "?") + "…"
+}
+
+// BodyExcerpt is Excerpt of an HTTP body on one line (safetext.OneLine),
+// for an error: errors end up in log lines, /readyz and -check's table,
+// which a body's line breaks ("404 page not found\n", an HTML page) would
+// break.
+func BodyExcerpt(b []byte, limit int) string {
+	return safetext.OneLine(Excerpt(b, limit))
 }

@@ -1,0 +1,47 @@
+package main
+
+import (
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+
+	"github.com/mcqq/bridge/internal/redact"
+)
+
+// weakSecretsWarning is one start-up line naming the variables whose secret
+// is short or a common word: easy to guess, and, so as not to garble the
+// logs ("Header is ***"), hidden there only where it stands as a secret (a
+// URL, an Authorization header, a whole value). "" when there is none.
+func weakSecretsWarning(cfg *Config) string {
+	var weak []string
+	check := func(name, value string) {
+		if value != "" && redact.Weak(value) && !slices.Contains(weak, name) {
+			weak = append(weak, name)
+		}
+	}
+	tagged := func(v reflect.Value, prefix string) {
+		t := v.Type()
+		for i := range t.NumField() {
+			if t.Field(i).Tag.Get("secret") == "true" {
+				check(prefix+strings.Split(t.Field(i).Tag.Get("env"), ",")[0], v.Field(i).String())
+			}
+		}
+	}
+	tagged(reflect.ValueOf(*cfg), "")
+	for _, s := range redact.URLSecrets(cfg.QQURL) {
+		check("QQ_URL", s)
+	}
+	for _, srv := range cfg.Servers {
+		prefix := fmt.Sprintf("MC_%d_", srv.Index)
+		tagged(reflect.ValueOf(srv), prefix)
+		for _, s := range redact.URLSecrets(srv.WSURL) {
+			check(prefix+"WS_URL", s)
+		}
+	}
+	if len(weak) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s: shorter than %d characters or a common word, easy to guess, and hidden in logs only in URLs and headers; use long random values on both sides",
+		strings.Join(weak, ", "), redact.MinStrong)
+}
