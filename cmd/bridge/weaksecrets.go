@@ -42,6 +42,6 @@ func weakSecretsWarning(cfg *Config) string {
 	if len(weak) == 0 {
 		return ""
 	}
-	return fmt.Sprintf("%s: shorter than %d characters or a common word, easy to guess, and hidden in logs only in URLs and headers; use long random values on both sides",
+	return fmt.Sprintf("%s: shorter than %d characters or a common word, so easy to guess (and a plain word or short number is hidden in logs only where it stands as a secret); use long random values on both sides",
 		strings.Join(weak, ", "), redact.MinStrong)
 }

@@ -47,7 +47,7 @@ func TestWordLikeSecretsDoNotGarbleCheck(t *testing.T) {
 			t.Errorf("-check output lacks %q", want)
 		}
 	}
-	warning := "QQ_URL, MC_0_TOKEN, MC_0_RCON_PASSWORD: shorter than 8 characters or a common word, easy to guess, and hidden in logs only in URLs and headers; use long random values on both sides"
+	warning := "QQ_URL, MC_0_TOKEN, MC_0_RCON_PASSWORD: shorter than 8 characters or a common word, so easy to guess (and a plain word or short number is hidden in logs only where it stands as a secret); use long random values on both sides"
 	if n := strings.Count(errOut.String(), warning); n != 1 {
 		t.Errorf("the warning appears %d times, want once", n)
 	}

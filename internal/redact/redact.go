@@ -23,10 +23,13 @@ var (
 	// userPassword finds "scheme://user:password@": the password runs to
 	// the last "@" before the path, so a raw "@" inside it is hidden too.
 	userPassword = regexp.MustCompile(`(?i)\b([a-z][a-z0-9+.\-]*://[^/\s:@?#]*:)([^/\s?#]*)@`)
-	// tokenParam finds "access_token=…" and "token=…" in a query string.
-	// The value may hold a colon, but not one that ends a URL quoted in an
-	// error ("dial ws://…?access_token=x: refused").
-	tokenParam = regexp.MustCompile(`(?i)([?&;](?:access_token|token)=)((?:[^&;#\s"'<>:]|:[^&;#\s"'<>])*)`)
+	// tokenParam finds "access_token=…", "token=…" and "Authorization=…"
+	// (QueQiao takes its token that way: "?Authorization=Bearer%20…") in a
+	// query string. The value may hold a colon, but not one that ends a URL
+	// quoted in an error ("dial ws://…?access_token=x: refused").
+	tokenParam = regexp.MustCompile(`(?i)([?&;](?:access_token|access%5ftoken|token|authorization)=)((?:[^&;#\s"'<>:]|:[^&;#\s"'<>])*)`)
+	// jsonToken finds a token quoted in JSON: {"token":"…"}, {"access_token": "…"}.
+	jsonToken = regexp.MustCompile(`(?i)("(?:access_token|token|authorization)"\s*:\s*")((?:[^"\\]|\\.)*)"`)
 )
 
 // URL hides the password and the token query values of the URL(s) in s.
@@ -57,11 +60,16 @@ func URLSecrets(raw string) []string {
 		out = append(out, p)
 	}
 	for key, values := range u.Query() {
-		if k := strings.ToLower(key); k == "access_token" || k == "token" {
-			for _, v := range values {
-				if v != "" {
-					out = append(out, v)
-				}
+		k := strings.ToLower(key)
+		if k != "access_token" && k != "token" && k != "authorization" {
+			continue
+		}
+		for _, v := range values {
+			if k == "authorization" && len(v) > len("bearer ") && strings.EqualFold(v[:len("bearer ")], "bearer ") {
+				v = strings.TrimSpace(v[len("bearer "):])
+			}
+			if v != "" {
+				out = append(out, v)
 			}
 		}
 	}
@@ -69,16 +77,22 @@ func URLSecrets(raw string) []string {
 }
 
 // authorization finds the credentials of an Authorization header quoted in
-// text ("Bearer abc", "Authorization: Basic dXNlcjpwdw==", "Authorization:
-// Token abc"), whatever their length. A bare "token" or "basic" is a word.
-var authorization = regexp.MustCompile(`\b(Bearer\s+|(?i:authorization:\s*(?:basic|token)\s+))([^\s"',;]+)`)
+// text ("Bearer abc", "bearer%20abc", "Authorization: Basic dXNlcjpwdw==",
+// "authorization: Token abc", "Authorization: abc"), whatever their length
+// and case. A bare "token" or "basic" is a word.
+var authorization = regexp.MustCompile(`(?i)\b(bearer(?:\s+|%20|\+)|authorization:\s*(?:(?:basic|token|bearer)\s+)?)([^\s"',;&]+)`)
 
-// Header hides the credentials of an Authorization header quoted in s.
+// Header hides the credentials quoted in s: of an Authorization header, and
+// of a token field of JSON (an answer or request a peer's error quotes).
 func Header(s string) string {
-	if !strings.Contains(s, "Bearer") && !strings.Contains(strings.ToLower(s), "authorization:") {
-		return s // the common case: nothing to look at
+	lower := strings.ToLower(s)
+	if strings.Contains(lower, "bearer") || strings.Contains(lower, "authorization:") {
+		s = authorization.ReplaceAllString(s, "${1}"+Mask)
 	}
-	return authorization.ReplaceAllString(s, "${1}"+Mask)
+	if strings.Contains(lower, `token"`) || strings.Contains(lower, `authorization"`) {
+		s = jsonToken.ReplaceAllString(s, "${1}"+Mask+`"`)
+	}
+	return s
 }
 
 // Redactor hides URL secrets (see URL), Authorization credentials (see
@@ -102,9 +116,9 @@ const minValue = 4
 const MinStrong = 8
 
 // commonSecrets are values people put in a token or password that are also
-// words: hidden inside text they would garble the log ("Authorization Header
-// is ***"), and anyone could guess them. Compared in lower case, without
-// trailing digits.
+// words: anyone could guess them, and, as a plain word, hidden inside text
+// they would garble the log ("Authorization Header is ***"). Compared in
+// lower case (Weak also without trailing digits).
 var commonSecrets = map[string]bool{
 	"test": true, "testing": true, "admin": true, "administrator": true, "root": true, "minecraft": true,
 	"password": true, "passwd": true, "pass": true, "secret": true, "token": true, "changeme": true,
@@ -126,21 +140,18 @@ func Weak(secret string) bool {
 	return strings.Count(secret, secret[:1]) == len(secret)
 }
 
-// InText reports whether secret is hidden wherever it appears in text: it
-// is at least minValue long and cannot be taken for a word or a number, as
-// it is long (MinStrong) and no common word, or it mixes letters with
-// digits or signs ("pw-42"). Other secrets are hidden in URLs, headers
-// and as a whole value only.
+// InText reports whether secret is hidden wherever it appears in text:
+// every secret of at least minValue characters but a plain common word
+// ("wrong", "minecraft") or a short number ("1234"), which would garble
+// ordinary log text ("Header is ***", "port ***") while protecting nothing
+// anyone could not guess. Those are hidden in URLs, headers, JSON token
+// fields and as a whole value only, and the start-up warning names them.
 func InText(secret string) bool {
-	if len(secret) < minValue || commonSecrets[strings.TrimRight(strings.ToLower(secret), "0123456789!.")] {
+	if len(secret) < minValue || commonSecrets[strings.ToLower(secret)] {
 		return false
 	}
-	if !Weak(secret) {
-		return true
-	}
-	letters := strings.IndexFunc(secret, unicode.IsLetter) >= 0
-	others := strings.IndexFunc(secret, func(r rune) bool { return !unicode.IsLetter(r) }) >= 0
-	return letters && others
+	short := len(secret) < MinStrong
+	return !short || strings.IndexFunc(secret, func(r rune) bool { return !unicode.IsDigit(r) }) >= 0
 }
 
 // New returns a Redactor for the given secret values (tokens, passwords);

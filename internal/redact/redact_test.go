@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -134,6 +135,34 @@ func TestWordLikeSecretsAreHiddenByPositionOnly(t *testing.T) {
 	} {
 		if Weak(secret) != weak {
 			t.Errorf("Weak(%q) = %v; want %v", secret, !weak, weak)
+		}
+	}
+}
+
+// Secrets a peer or a URL carries by position are hidden whatever their
+// shape: QueQiao's ?Authorization=Bearer%20… query, a bearer token in any
+// case, an Authorization header without a scheme, a JSON token field, the
+// percent-encoded access_token name; and a word plus digits is no word.
+// A short number stays in free text, where it would mask ports and counts.
+func TestSecretsByPositionInEveryShape(t *testing.T) {
+	queqiao := "ws://127.0.0.1:8999/?x-self-name=survival&Authorization=Bearer%20survival1"
+	if got := URLSecrets(queqiao); !slices.Contains(got, "survival1") {
+		t.Errorf("URLSecrets(%q) = %q; want survival1 among them", queqiao, got)
+	}
+	r := New("survival1", "napcat1", "123456")
+	for in, want := range map[string]string{
+		queqiao:                             "ws://127.0.0.1:8999/?x-self-name=survival&Authorization=" + Mask,
+		"ws://h/?Authorization=Bearer+x1y2": "ws://h/?Authorization=" + Mask,
+		`answered {"token":"123456","x":1}`: `answered {"token":"` + Mask + `","x":1}`,
+		"authorization: bearer napcat1":     "authorization: bearer " + Mask,
+		"Authorization: napcat1":            "Authorization: " + Mask,
+		"ws://h/?access%5Ftoken=abc":        "ws://h/?access%5Ftoken=" + Mask,
+		"token napcat1\n":                   "token " + Mask + "\n",
+		"server survival1 is up":            "server " + Mask + " is up",
+		"port 123456 on 1.2.3.4":            "port 123456 on 1.2.3.4", // a short number is hidden by position only
+	} {
+		if got := r.String(in); got != want {
+			t.Errorf("String(%q) = %q; want %q", in, got, want)
 		}
 	}
 }
