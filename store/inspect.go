@@ -48,6 +48,18 @@ func Inspect(ctx context.Context, dir string) (Inspection, error) {
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		return Inspection{}, nil
 	}
+	// The files themselves must be writable too (a bridge.db left owned by
+	// another user): opened for writing and closed, which changes nothing.
+	for _, name := range []string{path, path + "-wal", path + "-shm"} {
+		f, err := os.OpenFile(name, os.O_RDWR, 0)
+		if errors.Is(err, os.ErrNotExist) && name != path {
+			continue
+		}
+		if err != nil {
+			return Inspection{}, fmt.Errorf("cannot write the database: %w", err)
+		}
+		f.Close()
+	}
 	v, err := readSchemaVersion(ctx, path)
 	if err != nil {
 		return Inspection{}, fmt.Errorf("%s: not a usable SQLite database: %w", path, err)

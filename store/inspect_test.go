@@ -135,3 +135,20 @@ func TestInspectRefusesWhatOpenRefuses(t *testing.T) {
 		})
 	}
 }
+
+// A bridge.db the bridge's user cannot write (left behind by another user)
+// is refused, as the bridge itself would fail on its first write. Root
+// writes any file, so the case only exists for other users.
+func TestInspectRefusesADatabaseFileItCannotWrite(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root can write a read-only file")
+	}
+	dir := t.TempDir()
+	open(t, dir, Options{}).Close()
+	if err := os.Chmod(filepath.Join(dir, FileName), 0o400); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Inspect(context.Background(), dir); err == nil || !strings.Contains(err.Error(), "cannot write the database") {
+		t.Fatalf("Inspect error %v; want cannot write the database", err)
+	}
+}

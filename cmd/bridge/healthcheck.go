@@ -51,8 +51,9 @@ func healthcheckListen(environ []string, envFile string) (OptionalAddr, error) {
 	return addr, err
 }
 
-// healthcheckEnvFile reads the dotenv file the bridge would read; nil when
-// there is none.
+// healthcheckEnvFile reads the dotenv file the bridge would read: envFile,
+// else the -env-file of a bridge running as the container's first process
+// (which never reads .env then), else .env; nil when there is none.
 func healthcheckEnvFile(envFile string) ([]byte, error) {
 	if envFile != "" {
 		data, err := os.ReadFile(envFile)
@@ -61,21 +62,21 @@ func healthcheckEnvFile(envFile string) ([]byte, error) {
 		}
 		return data, nil
 	}
+	if path := initEnvFile(); path != "" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("-env-file %s of the running bridge: %w", path, err)
+		}
+		return data, nil
+	}
 	data, err := os.ReadFile(".env")
 	switch {
 	case err == nil:
 		return data, nil
-	case !errors.Is(err, os.ErrNotExist):
-		return nil, fmt.Errorf(".env: %w", err)
-	}
-	path := initEnvFile()
-	if path == "" {
+	case errors.Is(err, os.ErrNotExist):
 		return nil, nil
 	}
-	if data, err = os.ReadFile(path); err != nil {
-		return nil, fmt.Errorf("-env-file %s of the running bridge: %w", path, err)
-	}
-	return data, nil
+	return nil, fmt.Errorf(".env: %w", err)
 }
 
 // initEnvFile is the -env-file the container's first process was started

@@ -53,6 +53,7 @@ func TestHealthcheckReadsOnlyHTTPListen(t *testing.T) {
 		{"the environment wins over .env", nil, []string{"HTTP_LISTEN=" + addr}, "HTTP_LISTEN=" + dead + "\n", noInit, exitOK},
 		{"not listening", nil, []string{"HTTP_LISTEN=" + dead}, "", noInit, exitFail},
 		{"the running bridge's -env-file", nil, nil, "", initDir, exitOK},
+		{"the running bridge's -env-file, not a stray .env", nil, nil, "HTTP_LISTEN=" + dead + "\n", initDir, exitOK},
 		{"a missing -env-file", []string{"-env-file", "missing.env"}, []string{"HTTP_LISTEN=" + addr}, "", noInit, exitOK},
 		{"a missing -env-file, HTTP_LISTEN from it", []string{"-env-file", "missing.env"}, nil, "", noInit, exitFail},
 		{"an unknown flag", []string{"-bogus"}, []string{"HTTP_LISTEN=" + addr}, "", noInit, exitFail},

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/mcqq/bridge/internal/redact"
 	"github.com/mcqq/bridge/internal/ws"
 	"github.com/mcqq/bridge/minecraft/queqiao"
 	"github.com/mcqq/bridge/minecraft/rcon"
@@ -47,9 +48,8 @@ func qqHint(cfg *Config) func(error) string {
 		}
 		if errors.Is(err, satori.ErrNotFound) {
 			// A 404 here is a missing path prefix, not another service's port.
-			host, port := hostPort(cfg.QQURL)
-			addr := net.JoinHostPort(host, port)
-			return fmt.Sprintf("QQ_URL must be the Satori base URL, path prefix included: Koishi's Satori server mounts under /satori (http://%s/satori), LLBot's under none (http://%s)", addr, addr)
+			return "QQ_URL must be the Satori base URL, path prefix included: Koishi's Satori server mounts under /satori (" +
+				withPath(cfg.QQURL, "/satori") + "), LLBot's under none (" + withPath(cfg.QQURL, "") + ")"
 		}
 		if strings.Contains(err.Error(), "X-Self-name Header") {
 			// QueQiao's refusal of a client that did not say which server it is.
@@ -184,13 +184,24 @@ func oneBotPathProblem(cfg *Config) (warning string, eventsDead bool) {
 	if err != nil {
 		return "", false
 	}
-	root := *u
-	root.Path, root.RawPath, root.RawQuery, root.User = "/", "", "", nil
+	root := withPath(cfg.QQURL, "/")
 	switch strings.TrimSuffix(u.Path, "/") {
 	case "/api":
-		return fmt.Sprintf("QQ_URL ends in /api, where NapCat and LLBot send no events, so QQ messages would never reach the game: use the root path, %s", root.String()), true
+		return fmt.Sprintf("QQ_URL ends in /api, where NapCat and LLBot send no events, so QQ messages would never reach the game: use the root path, %s", root), true
 	case "/event":
-		return fmt.Sprintf("QQ_URL ends in /event, where LLBot ignores the bridge's actions, so nothing would reach QQ: use the root path, %s", root.String()), false
+		return fmt.Sprintf("QQ_URL ends in /event, where LLBot ignores the bridge's actions, so nothing would reach QQ: use the root path, %s", root), false
 	}
 	return "", false
+}
+
+// withPath is raw with its path replaced by path, everything else (scheme,
+// port as written, query with its token) kept, and its secrets hidden: a
+// URL to copy into QQ_URL once the token is put back.
+func withPath(raw, path string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return path
+	}
+	u.Path, u.RawPath = path, ""
+	return redact.URL(u.String())
 }

@@ -253,3 +253,22 @@ func TestCheckSatoriHintsAndOneLineResults(t *testing.T) {
 		})
 	}
 }
+
+// A URL a hint suggests keeps what the user wrote but the path: the scheme
+// (https stays https), the port as written (none added) and the query, its
+// token hidden, so copying it loses nothing but the secret to put back.
+func TestSuggestedURLsKeepSchemePortAndQuery(t *testing.T) {
+	for _, c := range []struct{ raw, path, want string }{
+		{"https://koishi.example.com/", "/satori", "https://koishi.example.com/satori"},
+		{"http://127.0.0.1:5140", "/satori", "http://127.0.0.1:5140/satori"},
+		{"ws://127.0.0.1:3001/api?access_token=k7Qz9xWv2abc", "/", "ws://127.0.0.1:3001/?access_token=***"},
+	} {
+		if got := withPath(c.raw, c.path); got != c.want {
+			t.Errorf("withPath(%q, %q) = %q; want %q", c.raw, c.path, got, c.want)
+		}
+	}
+	cfg := &Config{QQProtocol: ProtocolOneBot, QQURL: "wss://bot.example.com/api?access_token=k7Qz9xWv2abc"}
+	if warning, _ := oneBotPathProblem(cfg); !strings.HasSuffix(warning, "use the root path, wss://bot.example.com/?access_token=***") {
+		t.Errorf("warning: %s", warning)
+	}
+}

@@ -8,6 +8,8 @@ package ws
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -142,7 +144,7 @@ func Dial(ctx context.Context, rawURL string, header http.Header, o Options) (*S
 			return nil, &HandshakeError{StatusCode: resp.StatusCode, Status: resp.Status,
 				Body: safetext.OneLine(strings.ToValidUTF8(string(body), "?"))}
 		}
-		if batch != nil && ctx.Err() == nil {
+		if batch != nil && ctx.Err() == nil && !tlsFailure(err) {
 			return nil, &NoHandshakeError{Err: err}
 		}
 		return nil, err
@@ -150,6 +152,20 @@ func Dial(ctx context.Context, rawURL string, header http.Header, o Options) (*S
 	s := newSession(c, o)
 	s.batch = batch
 	return s, nil
+}
+
+// tlsFailure reports whether err is TLS failing (a certificate not trusted,
+// wss:// to a plain port): the port is right, so it is not another
+// protocol's.
+func tlsFailure(err error) bool {
+	var cert *tls.CertificateVerificationError
+	var record tls.RecordHeaderError
+	var unknown x509.UnknownAuthorityError
+	var hostname x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	var alert tls.AlertError
+	return errors.As(err, &cert) || errors.As(err, &record) || errors.As(err, &unknown) ||
+		errors.As(err, &hostname) || errors.As(err, &invalid) || errors.As(err, &alert)
 }
 
 // Accept upgrades an HTTP request to a server session. Callers check tokens

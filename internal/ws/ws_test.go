@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -316,5 +317,45 @@ func TestDialSendsURLCredentials(t *testing.T) {
 	}
 	if h.Get("Authorization") != "Bearer tok" || len(h) != 1 {
 		t.Errorf("the caller's header was changed: %v", h)
+	}
+}
+
+// A port that accepts the connection but answers in another protocol is a
+// NoHandshakeError (the hint says "it is not …: check the port"); TLS
+// failing (an untrusted certificate, wss:// to a plain port) is not, as the
+// port is the right one.
+func TestNoHandshakeErrorIsAnotherProtocolNotTLS(t *testing.T) {
+	other, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	go func() {
+		for {
+			c, err := other.Accept()
+			if err != nil {
+				return
+			}
+			_, _ = c.Write([]byte("\x00\x00\x00\x0aRCON-ish garbage\n"))
+			c.Close()
+		}
+	}()
+	untrusted := httptest.NewTLSServer(http.NotFoundHandler())
+	defer untrusted.Close()
+	plain := httptest.NewServer(http.NotFoundHandler())
+	defer plain.Close()
+
+	var nh *NoHandshakeError
+	ctx := context.Background()
+	if _, err := Dial(ctx, "ws://"+other.Addr().String()+"/", nil, Options{}); !errors.As(err, &nh) {
+		t.Errorf("another protocol: %v (%T); want a NoHandshakeError", err, err)
+	}
+	for name, u := range map[string]string{
+		"untrusted certificate": "wss://" + strings.TrimPrefix(untrusted.URL, "https://") + "/",
+		"wss to a plain port":   "wss://" + strings.TrimPrefix(plain.URL, "http://") + "/",
+	} {
+		if _, err := Dial(ctx, u, nil, Options{}); err == nil || errors.As(err, &nh) {
+			t.Errorf("%s: %v; want a TLS error, not a NoHandshakeError", name, err)
+		}
 	}
 }
