@@ -63,11 +63,14 @@ const clientOrigin = "mcqq-bridge"
 // connection; every other method is safe to call from any goroutine and
 // fails fast with link.ErrNotConnected while the connection is down.
 type Client struct {
-	opts    Options
-	log     *slog.Logger
-	events  *inbox.Inbox[minecraft.Event]
-	state   link.State
-	running atomic.Bool
+	opts   Options
+	log    *slog.Logger
+	events *inbox.Inbox[minecraft.Event]
+	// timedOut is the cause of a request's timeout, made once: a blast
+	// starts thousands of requests.
+	timedOut error
+	state    link.State
+	running  atomic.Bool
 
 	// stopped is cancelled when Run ends, ending reverse-mode sessions;
 	// from then on Attach refuses new ones. Cancelled and checked under mu,
@@ -121,9 +124,10 @@ func New(o Options) (*Client, error) {
 		o.Inbox.Logger = log
 	}
 	c := &Client{
-		opts:   o,
-		log:    log,
-		events: inbox.New[minecraft.Event](o.Inbox),
+		opts:     o,
+		log:      log,
+		events:   inbox.New[minecraft.Event](o.Inbox),
+		timedOut: fmt.Errorf("no answer within %s: %w", o.RequestTimeout, context.DeadlineExceeded),
 	}
 	if o.GameVersion != "" {
 		st, ok := minecraft.StyleFor(o.GameVersion)
