@@ -13,7 +13,9 @@
 //   - LooseString: String, except that objects and arrays read as "" rather
 //     than fail, for documents where one odd field should cost only itself.
 //
-// Unquote and Scalar serve decoders that walk raw values themselves.
+// Unquote and Scalar serve decoders that walk raw values themselves; Valid,
+// Scanner and FieldKey are how the fast decoders of the busiest frames walk
+// them.
 package wirejson
 
 import (
