@@ -358,19 +358,32 @@ func sessionError(err error) error {
 	}
 }
 
+// answerEcho returns the echo of a response that has one; ok is false for
+// events, answers without echo and frames that do not decode.
+func answerEcho(frame []byte) (echo string, ok bool) {
+	w, postType, fast := decodeResponseFast(frame)
+	if !fast {
+		var peek struct {
+			PostType wirejson.String `json:"post_type"`
+			Echo     wirejson.String `json:"echo"`
+		}
+		if json.Unmarshal(frame, &peek) != nil {
+			return "", false
+		}
+		postType, w.Echo = peek.PostType, peek.Echo
+	}
+	return string(w.Echo), w.Echo != "" && strings.EqualFold(string(postType), "response")
+}
+
 // handleFrame runs in the session's reader and never blocks: responses go to
 // their waiting request, events to Events, bad frames are logged and
 // skipped.
 func (c *Client) handleFrame(cn *conn, frame []byte) {
 	// Most frames are answers with an echo: they need no more than that
 	// here, as the waiting request reads the rest.
-	var peek struct {
-		PostType wirejson.String `json:"post_type"`
-		Echo     wirejson.String `json:"echo"`
-	}
-	if json.Unmarshal(frame, &peek) == nil && peek.Echo != "" && strings.EqualFold(string(peek.PostType), "response") {
-		if !cn.pending.Resolve(string(peek.Echo), frame) {
-			c.log.Debug("response to no waiting request", "echo", string(peek.Echo))
+	if echo, ok := answerEcho(frame); ok {
+		if !cn.pending.Resolve(echo, frame) {
+			c.log.Debug("response to no waiting request", "echo", echo)
 		}
 		return
 	}
