@@ -80,22 +80,21 @@ func (s *Scanner) Value() []byte {
 
 func (s *Scanner) skipString() {
 	s.i++ // the opening quote
-	for s.i < len(s.b) {
-		for s.i+8 <= len(s.b) && !specialInString(binary.LittleEndian.Uint64(s.b[s.i:])) {
+	for {
+		for s.i+8 <= len(s.b) && !quoteOrBackslash(binary.LittleEndian.Uint64(s.b[s.i:])) {
 			s.i += 8
+		}
+		for s.i < len(s.b) && s.b[s.i] != '"' && s.b[s.i] != '\\' {
+			s.i++
 		}
 		if s.i >= len(s.b) {
 			return
 		}
-		switch s.b[s.i] {
-		case '\\':
-			s.i += 2
-		case '"':
+		if s.b[s.i] == '"' {
 			s.i++
 			return
-		default:
-			s.i++
 		}
+		s.i += 2 // an escape
 	}
 }
 

@@ -163,10 +163,19 @@ func stringEnd(b []byte, i int) int {
 // quote, a backslash or a control character (a byte below 0x20); it may
 // say so of bytes that are not, never the other way round.
 func specialInString(v uint64) bool {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	zeroIn := func(x uint64) uint64 { return (x - ones) &^ x & highs }
-	return (v-0x20*ones)&^v&highs|zeroIn(v^'"'*ones)|zeroIn(v^'\\'*ones) != 0
+	return (v-0x20*ones)&^v&highs|zeroByte(v^'"'*ones)|zeroByte(v^'\\'*ones) != 0
 }
+
+// quoteOrBackslash is specialInString without control characters, which
+// a valid document has none of in its strings.
+func quoteOrBackslash(v uint64) bool {
+	return zeroByte(v^'"'*ones)|zeroByte(v^'\\'*ones) != 0
+}
+
+const ones, highs = 0x0101010101010101, 0x8080808080808080
+
+// zeroByte is non-zero when one of the eight bytes in x may be zero.
+func zeroByte(x uint64) uint64 { return (x - ones) &^ x & highs }
 
 func isHex(c byte) bool {
 	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
