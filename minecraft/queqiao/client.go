@@ -361,7 +361,7 @@ func sessionError(err error) error {
 // answerEcho returns the echo of a response that has one; ok is false for
 // events, answers without echo and frames that do not decode.
 func answerEcho(frame []byte) (echo string, ok bool) {
-	w, postType, fast := decodeResponseFast(frame)
+	postType, e, fast := peekAnswerFast(frame)
 	if !fast {
 		var peek struct {
 			PostType wirejson.String `json:"post_type"`
@@ -370,9 +370,9 @@ func answerEcho(frame []byte) (echo string, ok bool) {
 		if json.Unmarshal(frame, &peek) != nil {
 			return "", false
 		}
-		postType, w.Echo = peek.PostType, peek.Echo
+		postType, e = peek.PostType, peek.Echo
 	}
-	return string(w.Echo), w.Echo != "" && strings.EqualFold(string(postType), "response")
+	return string(e), e != "" && strings.EqualFold(string(postType), "response")
 }
 
 // handleFrame runs in the session's reader and never blocks: responses go to

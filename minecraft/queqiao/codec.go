@@ -97,7 +97,7 @@ func (w *wireResponse) response() Response {
 // decodeResponse decodes a frame already known to be a response: the
 // answer a request waited for.
 func decodeResponse(frame []byte) (Response, error) {
-	if w, _, ok := decodeResponseFast(frame); ok {
+	if w, ok := decodeResponseFast(frame); ok {
 		return w.response(), nil
 	}
 	var w wireResponse

@@ -13,19 +13,19 @@ import (
 // the same field decoders encoding/json would call. Whatever the scanner
 // does not take exactly as encoding/json would (a key in another case or
 // with escapes, a key given twice, a value a field cannot hold) makes it
-// give up, and encoding/json reads the frame. FuzzFastResponseMatches holds
-// the two to the same result.
+// give up, and encoding/json reads the frame. The reader only peeks at an
+// answer's post_type and echo (peekAnswerFast), its request reads the rest.
+// FuzzFastResponseMatches holds both to encoding/json.
 
-// responseKeys are the keys the fast path reads, in the order of the switch
-// in decodeResponseFast: wireResponse's and post_type.
-var responseKeys = []string{"api", "code", "status", "message", "data", "echo", "post_type"}
+// responseKeys are wireResponse's keys, in the order of the switch in
+// decodeResponseFast.
+var responseKeys = []string{"api", "code", "status", "message", "data", "echo"}
 
-// decodeResponseFast reads frame as json.Unmarshal would into a
-// wireResponse and, for post_type, a wirejson.String; ok is false when it
-// cannot be sure to.
-func decodeResponseFast(frame []byte) (w wireResponse, postType wirejson.String, ok bool) {
+// decodeResponseFast reads frame as json.Unmarshal into a wireResponse
+// would; ok is false when it cannot be sure to.
+func decodeResponseFast(frame []byte) (w wireResponse, ok bool) {
 	if !wirejson.Valid(frame) {
-		return w, "", false
+		return w, false
 	}
 	var seen uint32
 	s := wirejson.NewScanner(frame)
@@ -51,12 +51,39 @@ func decodeResponseFast(frame []byte) (w wireResponse, postType wirejson.String,
 		case 4:
 			w.Data = json.RawMessage(val)
 			return true
-		case 5:
-			u = &w.Echo
 		default:
-			u = &postType
+			u = &w.Echo
 		}
 		return u.UnmarshalJSON(val) == nil
 	})
-	return w, postType, ok
+	return w, ok
+}
+
+// peekKeys are the keys answerEcho reads: an answer's post_type and echo.
+var peekKeys = []string{"post_type", "echo"}
+
+// peekAnswerFast reads frame's post_type and echo as json.Unmarshal into a
+// struct of those two wirejson.String fields would; ok is false when it
+// cannot be sure to.
+func peekAnswerFast(frame []byte) (postType, echo wirejson.String, ok bool) {
+	if !wirejson.Valid(frame) {
+		return "", "", false
+	}
+	var seen uint32
+	s := wirejson.NewScanner(frame)
+	ok = s.Members(func(key []byte, escaped bool, val []byte) bool {
+		field, ok := wirejson.FieldKey(key, escaped, peekKeys)
+		if !ok || field >= 0 && seen&(1<<field) != 0 {
+			return false
+		}
+		if field < 0 {
+			return true
+		}
+		seen |= 1 << field
+		if field == 0 {
+			return postType.UnmarshalJSON(val) == nil
+		}
+		return echo.UnmarshalJSON(val) == nil
+	})
+	return postType, echo, ok
 }

@@ -11,8 +11,9 @@ import (
 	"github.com/mcqq/bridge/internal/wirejson"
 )
 
-// The scanner reads an answer as encoding/json does, whenever it takes the
-// frame at all; and it takes the answers the plugin sends.
+// The scanner reads an answer, and peeks at one, as encoding/json does,
+// whenever it takes the frame at all; and it takes the answers the plugin
+// sends.
 func FuzzFastResponseMatches(f *testing.F) {
 	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
 	if err != nil {
@@ -37,10 +38,6 @@ func FuzzFastResponseMatches(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
-	type full struct {
-		wireResponse
-		PostType wirejson.String `json:"post_type"`
-	}
 	f.Fuzz(func(t *testing.T, frame []byte) {
 		var peek struct {
 			PostType wirejson.String `json:"post_type"`
@@ -51,16 +48,19 @@ func FuzzFastResponseMatches(f *testing.F) {
 		if echo, ok := answerEcho(frame); ok != wantAnswer || ok && echo != string(peek.Echo) {
 			t.Fatalf("answerEcho(%s) = %q, %v; encoding/json: %q, %v", frame, echo, ok, peek.Echo, wantAnswer)
 		}
-		w, postType, ok := decodeResponseFast(frame)
+		if pt, e, ok := peekAnswerFast(frame); ok && (peekErr != nil || pt != peek.PostType || e != peek.Echo) {
+			t.Fatalf("peekAnswerFast(%s) = %q, %q; encoding/json: %q, %q (%v)", frame, pt, e, peek.PostType, peek.Echo, peekErr)
+		}
+		w, ok := decodeResponseFast(frame)
 		if !ok {
 			return
 		}
-		var slow full
+		var slow wireResponse
 		if err := json.Unmarshal(frame, &slow); err != nil {
 			t.Fatalf("the scanner took a frame encoding/json refuses (%v): %s", err, frame)
 		}
-		if fast := (full{w, postType}); !reflect.DeepEqual(fast, slow) {
-			t.Fatalf("frame %s\n scanner %+v\nencoding/json %+v", frame, fast, slow)
+		if !reflect.DeepEqual(w, slow) {
+			t.Fatalf("frame %s\n scanner %+v\nencoding/json %+v", frame, w, slow)
 		}
 	})
 }
@@ -79,8 +79,11 @@ func TestFastResponseTakesRealAnswers(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, _, ok := decodeResponseFast(b); !ok {
+		if _, ok := decodeResponseFast(b); !ok {
 			t.Errorf("%s: not taken by the scanner", filepath.Base(path))
+		}
+		if _, _, ok := peekAnswerFast(b); !ok {
+			t.Errorf("%s: not peeked at by the scanner", filepath.Base(path))
 		}
 	}
 }
