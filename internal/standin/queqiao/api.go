@@ -51,7 +51,9 @@ func (q *Server) answer(frame []byte) (response, bool) {
 		echo = &s
 	}
 	q.mu.Lock()
-	q.requests = append(q.requests, Request{API: api, Data: req.Data, Echo: deref(echo), At: time.Now()})
+	// Data is kept as a copy of its own: a slice of the frame would keep the
+	// whole read buffer alive for every request a benchmark sends.
+	q.requests = append(q.requests, Request{API: api, Data: bytes.Clone(req.Data), Echo: deref(echo), At: time.Now()})
 	q.counts[api]++
 	q.wakeWaitersLocked(api)
 	silent := q.silent[api]
