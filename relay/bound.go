@@ -14,7 +14,7 @@ import (
 // boundPlayers are the player names bound to user, shown in the hover of
 // their messages in game; none when accounts are off or the database
 // cannot say. Answers are cached (see boundCache), as every message asks.
-func (r *Relay) boundPlayers(ctx context.Context, user int64) []string {
+func (r *Relay) boundPlayers(budget *lookupBudget, user int64) []string {
 	if r.o.Accounts == nil || user == 0 {
 		return nil
 	}
@@ -22,7 +22,7 @@ func (r *Relay) boundPlayers(ctx context.Context, user int64) []string {
 		return names
 	}
 	gen := r.bound.generation()
-	list, err := r.o.Accounts.BindingsOf(ctx, user)
+	list, err := r.o.Accounts.BindingsOf(budget.context(), user)
 	if err != nil {
 		r.log.Debug("cannot read a sender's bindings", "user", user, "err", err.Error())
 		return nil

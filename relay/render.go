@@ -3,6 +3,7 @@ package relay
 import (
 	"context"
 	"strconv"
+	"time"
 
 	"github.com/mcqq/bridge/format"
 	"github.com/mcqq/bridge/minecraft"
@@ -15,8 +16,8 @@ import (
 // look-ups share one REQUEST_TIMEOUT budget, so a slow bot delays a message by
 // at most that; a failed look-up falls back to the nickname, then the number.
 func (r *Relay) renderQQ(ctx context.Context, ev qq.Event) []minecraft.Component {
-	ctx, cancel := context.WithTimeout(ctx, r.o.RequestTimeout)
-	defer cancel()
+	budget := lookupBudget{parent: ctx, timeout: r.o.RequestTimeout}
+	defer budget.end()
 	group := ev.GroupID
 	msg := ev.Message
 
@@ -29,32 +30,56 @@ func (r *Relay) renderQQ(ctx context.Context, ev qq.Event) []minecraft.Component
 			if err != nil || names[id] != "" {
 				continue // "all", or already known
 			}
-			if name := r.memberName(ctx, group, id); name != "" {
+			if name := r.memberName(budget.context(), group, id); name != "" {
 				names[id] = name
 			}
 		case qq.SegReply:
 			if reply == nil {
-				reply = r.quoted(ctx, group, s)
+				reply = r.quoted(budget.context(), group, s)
 			}
 		}
 	}
 
 	sender := msg.Sender
 	if sender.Card == "" && sender.Nickname == "" {
-		if m, err := r.qq.Member(ctx, group, sender.UserID); err == nil {
+		if m, err := r.qq.Member(budget.context(), group, sender.UserID); err == nil {
 			sender = m
 		}
 	}
 	groupName := ev.GroupName
 	if r.o.ShowGroupName && groupName == "" {
-		if n, err := r.qq.GroupName(ctx, group); err == nil {
+		if n, err := r.qq.GroupName(budget.context(), group); err == nil {
 			groupName = n
 		}
 	}
 	return format.QQToGame(format.QQMessage{
-		GroupID: group, GroupName: groupName, Sender: sender, Players: r.boundPlayers(ctx, sender.UserID),
+		GroupID: group, GroupName: groupName, Sender: sender, Players: r.boundPlayers(&budget, sender.UserID),
 		Segments: msg.Segments, Reply: reply, Names: names,
 	}, format.Options{ShowGroupName: r.o.ShowGroupName, ChatImage: r.o.ChatImage})
+}
+
+// lookupBudget is the REQUEST_TIMEOUT budget one message's look-ups share,
+// started by the first look-up: most messages need none (names come with
+// the event, bindings from memory), and a timer each would be work for
+// nothing.
+type lookupBudget struct {
+	parent  context.Context
+	timeout time.Duration
+	ctx     context.Context
+	cancel  context.CancelFunc
+}
+
+func (b *lookupBudget) context() context.Context {
+	if b.ctx == nil {
+		b.ctx, b.cancel = context.WithTimeout(b.parent, b.timeout)
+	}
+	return b.ctx
+}
+
+func (b *lookupBudget) end() {
+	if b.cancel != nil {
+		b.cancel()
+	}
 }
 
 // needsLookup tells whether rendering ev may ask the bot something: a

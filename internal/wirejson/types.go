@@ -20,6 +20,15 @@ type Int int64
 
 // UnmarshalJSON implements the rules above.
 func (n *Int) UnmarshalJSON(b []byte) error {
+	if v, ok := plainInteger(b); ok { // most ids: read without making a string
+		*n = Int(v)
+		return nil
+	}
+	return n.unmarshalText(b)
+}
+
+// unmarshalText is UnmarshalJSON for any input, by way of numericText.
+func (n *Int) unmarshalText(b []byte) error {
 	text, blank, err := numericText(b)
 	if err != nil {
 		return fmt.Errorf("want an integer, got %s", excerpt(b))
@@ -34,6 +43,35 @@ func (n *Int) UnmarshalJSON(b []byte) error {
 	}
 	*n = Int(v)
 	return nil
+}
+
+// plainInteger reads a number literal without fraction or exponent that
+// fits in an int64, as numericText and parseInteger would; ok is false for
+// anything else (FuzzIntPlain).
+func plainInteger(b []byte) (v int64, ok bool) {
+	b = bytes.TrimSpace(b)
+	neg := len(b) > 0 && b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	// 19 digits stay below 2^64; a leading zero is no JSON number.
+	if len(b) == 0 || len(b) > 19 || b[0] == '0' && len(b) > 1 {
+		return 0, false
+	}
+	var u uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		u = u*10 + uint64(c-'0')
+	}
+	switch {
+	case neg && u <= 1<<63:
+		return int64(-u), true // two's complement: -(1<<63) is math.MinInt64
+	case !neg && u <= math.MaxInt64:
+		return int64(u), true
+	}
+	return 0, false
 }
 
 // parseInteger accepts decimal integers and integral floats.

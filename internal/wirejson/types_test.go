@@ -211,6 +211,26 @@ func FuzzInt(f *testing.F) {
 	})
 }
 
+// FuzzIntPlain: the allocation-free reading of plain integers gives what
+// the general one gives, whenever it takes the input.
+func FuzzIntPlain(f *testing.F) {
+	fuzzSeeds(f)
+	for _, s := range []string{`-9223372036854775808`, `-9223372036854775809`, `18446744073709551615`,
+		`99999999999999999999`, `-0`, ` 42 `, `-`, `00`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		v, ok := plainInteger(b)
+		if !ok {
+			return
+		}
+		var slow Int
+		if err := slow.unmarshalText(b); err != nil || int64(slow) != v {
+			t.Fatalf("plainInteger(%q) = %d; numericText and parseInteger: %d, %v", b, v, slow, err)
+		}
+	})
+}
+
 // FuzzNumber: every float64 encoding/json reads, Number reads the same.
 func FuzzNumber(f *testing.F) {
 	fuzzSeeds(f)

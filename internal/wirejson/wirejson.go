@@ -13,7 +13,9 @@
 //   - LooseString: String, except that objects and arrays read as "" rather
 //     than fail, for documents where one odd field should cost only itself.
 //
-// Unquote and Scalar serve decoders that walk raw values themselves.
+// Unquote and Scalar serve decoders that walk raw values themselves; Valid,
+// Scanner and FieldKey are how the fast decoders of the busiest frames walk
+// them.
 package wirejson
 
 import (
@@ -31,12 +33,50 @@ func Unquote(b []byte) (string, error) {
 	if len(b) >= 2 && b[0] == '"' && b[len(b)-1] == '"' {
 		inner := b[1 : len(b)-1]
 		if bytes.IndexByte(inner, '\\') < 0 && bytes.IndexByte(inner, '"') < 0 && !hasControl(inner) && utf8.Valid(inner) {
+			if w, ok := commonWord(inner); ok {
+				return w, nil
+			}
 			return string(inner), nil
 		}
 	}
 	var s string
 	err := json.Unmarshal(b, &s)
 	return s, err
+}
+
+// commonWord returns the words that fill the busiest frames (OneBot
+// message events, QueQiao broadcasts and their answers) as constants, so
+// reading them allocates nothing. A switch on string(b) makes no string.
+func commonWord(b []byte) (string, bool) {
+	switch string(b) {
+	case "message":
+		return "message", true
+	case "group":
+		return "group", true
+	case "private":
+		return "private", true
+	case "text":
+		return "text", true
+	case "normal":
+		return "normal", true
+	case "member":
+		return "member", true
+	case "admin":
+		return "admin", true
+	case "owner":
+		return "owner", true
+	case "friend":
+		return "friend", true
+	case "response":
+		return "response", true
+	case "broadcast":
+		return "broadcast", true
+	case "SUCCESS":
+		return "SUCCESS", true
+	case "success":
+		return "success", true
+	}
+	return "", false
 }
 
 func hasControl(b []byte) bool {

@@ -207,6 +207,10 @@ func Start(ctx context.Context, s *Session, p *Pending, build func(echo string) 
 	return &Request{s: s, p: p, echo: echo, ch: ch}, nil
 }
 
+// Answered reports whether the response has arrived, so that Wait would
+// return it at once.
+func (r *Request) Answered() bool { return len(r.ch) > 0 }
+
 // Wait waits for the response or for ctx. A session that ends while waiting
 // fails it with ErrClosed.
 func (r *Request) Wait(ctx context.Context) (json.RawMessage, error) {

@@ -83,3 +83,24 @@ func TestWaitPrefersAnAnswerThatArrivedInTime(t *testing.T) {
 		}
 	}
 }
+
+// Answered tells an answer that is in from one still awaited or lost with
+// its session.
+func TestAnswered(t *testing.T) {
+	p := NewPending("t-")
+	echo, ch := p.Add()
+	r := &Request{s: &Session{done: make(chan struct{})}, p: p, echo: echo, ch: ch}
+	if r.Answered() {
+		t.Fatal("answered before any answer")
+	}
+	p.Resolve(echo, json.RawMessage(`1`))
+	if !r.Answered() {
+		t.Fatal("not answered after its answer")
+	}
+	echo, ch = p.Add()
+	r = &Request{s: &Session{done: make(chan struct{})}, p: p, echo: echo, ch: ch}
+	p.FailAll()
+	if r.Answered() {
+		t.Fatal("answered after the session failed it")
+	}
+}

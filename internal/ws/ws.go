@@ -266,6 +266,7 @@ func (s *Session) read(onFrame func([]byte)) error {
 	// io.ReadAll's growing series. A buffer grown by a rare large frame is
 	// not kept.
 	var buf bytes.Buffer
+	var limited io.LimitedReader // reused: one per frame would be an allocation each
 	const keepBuffer = 64 << 10
 	extend := func() { _ = s.conn.SetReadDeadline(time.Now().Add(s.opts.PongWait)) }
 	extend()
@@ -282,7 +283,8 @@ func (s *Session) read(onFrame func([]byte)) error {
 			buf = bytes.Buffer{}
 		}
 		buf.Reset()
-		if _, err := buf.ReadFrom(io.LimitReader(r, s.opts.ReadLimit+1)); err != nil {
+		limited.R, limited.N = r, s.opts.ReadLimit+1
+		if _, err := buf.ReadFrom(&limited); err != nil {
 			return err
 		}
 		data := buf.Bytes()

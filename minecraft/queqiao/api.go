@@ -90,6 +90,10 @@ func (c *Client) Broadcasts(ctx context.Context, msgs [][]minecraft.Component) (
 			}
 			continue
 		}
+		if r.Answered() { // no timer needed: in a blast most answers are in by now
+			_, errs[i] = c.wait(doneContext, r, "broadcast")
+			continue
+		}
 		rctx, cancel := c.withTimeout(ctx)
 		_, errs[i] = c.wait(rctx, r, "broadcast")
 		cancel()

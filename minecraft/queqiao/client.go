@@ -63,11 +63,14 @@ const clientOrigin = "mcqq-bridge"
 // connection; every other method is safe to call from any goroutine and
 // fails fast with link.ErrNotConnected while the connection is down.
 type Client struct {
-	opts    Options
-	log     *slog.Logger
-	events  *inbox.Inbox[minecraft.Event]
-	state   link.State
-	running atomic.Bool
+	opts   Options
+	log    *slog.Logger
+	events *inbox.Inbox[minecraft.Event]
+	// timedOut is the cause of a request's timeout, made once: a blast
+	// starts thousands of requests.
+	timedOut error
+	state    link.State
+	running  atomic.Bool
 
 	// stopped is cancelled when Run ends, ending reverse-mode sessions;
 	// from then on Attach refuses new ones. Cancelled and checked under mu,
@@ -121,9 +124,10 @@ func New(o Options) (*Client, error) {
 		o.Inbox.Logger = log
 	}
 	c := &Client{
-		opts:   o,
-		log:    log,
-		events: inbox.New[minecraft.Event](o.Inbox),
+		opts:     o,
+		log:      log,
+		events:   inbox.New[minecraft.Event](o.Inbox),
+		timedOut: fmt.Errorf("no answer within %s: %w", o.RequestTimeout, context.DeadlineExceeded),
 	}
 	if o.GameVersion != "" {
 		st, ok := minecraft.StyleFor(o.GameVersion)
@@ -354,19 +358,32 @@ func sessionError(err error) error {
 	}
 }
 
+// answerEcho returns the echo of a response that has one; ok is false for
+// events, answers without echo and frames that do not decode.
+func answerEcho(frame []byte) (echo string, ok bool) {
+	postType, e, fast := peekAnswerFast(frame)
+	if !fast {
+		var peek struct {
+			PostType wirejson.String `json:"post_type"`
+			Echo     wirejson.String `json:"echo"`
+		}
+		if json.Unmarshal(frame, &peek) != nil {
+			return "", false
+		}
+		postType, e = peek.PostType, peek.Echo
+	}
+	return string(e), e != "" && strings.EqualFold(string(postType), "response")
+}
+
 // handleFrame runs in the session's reader and never blocks: responses go to
 // their waiting request, events to Events, bad frames are logged and
 // skipped.
 func (c *Client) handleFrame(cn *conn, frame []byte) {
 	// Most frames are answers with an echo: they need no more than that
 	// here, as the waiting request reads the rest.
-	var peek struct {
-		PostType wirejson.String `json:"post_type"`
-		Echo     wirejson.String `json:"echo"`
-	}
-	if json.Unmarshal(frame, &peek) == nil && peek.Echo != "" && strings.EqualFold(string(peek.PostType), "response") {
-		if !cn.pending.Resolve(string(peek.Echo), frame) {
-			c.log.Debug("response to no waiting request", "echo", string(peek.Echo))
+	if echo, ok := answerEcho(frame); ok {
+		if !cn.pending.Resolve(echo, frame) {
+			c.log.Debug("response to no waiting request", "echo", echo)
 		}
 		return
 	}

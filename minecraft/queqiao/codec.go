@@ -97,6 +97,9 @@ func (w *wireResponse) response() Response {
 // decodeResponse decodes a frame already known to be a response: the
 // answer a request waited for.
 func decodeResponse(frame []byte) (Response, error) {
+	if w, ok := decodeResponseFast(frame); ok {
+		return w.response(), nil
+	}
 	var w wireResponse
 	if err := json.Unmarshal(frame, &w); err != nil {
 		return Response{}, fmt.Errorf("queqiao: invalid frame: %w", err)

@@ -137,8 +137,7 @@ func (c *Client) request(ctx context.Context, cn *conn, api string, data any) (R
 }
 
 func (c *Client) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeoutCause(ctx, c.opts.RequestTimeout,
-		fmt.Errorf("no answer within %s: %w", c.opts.RequestTimeout, context.DeadlineExceeded))
+	return context.WithTimeoutCause(ctx, c.opts.RequestTimeout, c.timedOut)
 }
 
 // start sends one request on cn without waiting for the answer.

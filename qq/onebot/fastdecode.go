@@ -19,220 +19,6 @@ import (
 // is decoded by encoding/json. FuzzFastDecodeMatches holds the two paths to
 // the same result.
 
-// scanner walks a valid JSON document.
-type scanner struct {
-	b []byte
-	i int
-}
-
-func (s *scanner) skipSpace() {
-	for s.i < len(s.b) {
-		switch s.b[s.i] {
-		case ' ', '\t', '\n', '\r':
-			s.i++
-		default:
-			return
-		}
-	}
-}
-
-// value returns the next value and moves past it; nil at the end.
-func (s *scanner) value() []byte {
-	s.skipSpace()
-	if s.i >= len(s.b) {
-		return nil
-	}
-	start := s.i
-	switch s.b[s.i] {
-	case '"':
-		s.skipString()
-	case '{', '[':
-		depth := 0
-		for s.i < len(s.b) {
-			switch s.b[s.i] {
-			case '"':
-				s.skipString()
-				continue
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-			}
-			s.i++
-			if depth == 0 {
-				break
-			}
-		}
-	default: // number, true, false, null
-		for s.i < len(s.b) {
-			switch s.b[s.i] {
-			case ',', '}', ']', ' ', '\t', '\n', '\r':
-				return s.b[start:s.i]
-			}
-			s.i++
-		}
-	}
-	if s.i > len(s.b) {
-		return nil
-	}
-	return s.b[start:s.i]
-}
-
-func (s *scanner) skipString() {
-	s.i++ // the opening quote
-	for s.i < len(s.b) {
-		switch s.b[s.i] {
-		case '\\':
-			s.i += 2
-		case '"':
-			s.i++
-			return
-		default:
-			s.i++
-		}
-	}
-}
-
-// members calls each for every member of the object that is the next
-// value, with its key as written (without quotes, escapes not decoded) and
-// whether the key has escapes. It reports false when the value is not an
-// object or each returned false.
-func (s *scanner) members(each func(key []byte, escaped bool, val []byte) bool) bool {
-	s.skipSpace()
-	if s.i >= len(s.b) || s.b[s.i] != '{' {
-		return false
-	}
-	s.i++
-	for first := true; ; first = false {
-		s.skipSpace()
-		if s.i >= len(s.b) {
-			return false
-		}
-		if s.b[s.i] == '}' && first {
-			s.i++
-			return true
-		}
-		if s.b[s.i] != '"' {
-			return false
-		}
-		start := s.i
-		s.skipString()
-		if s.i > len(s.b) {
-			return false
-		}
-		key := s.b[start+1 : s.i-1]
-		escaped := false
-		for _, c := range key {
-			if c == '\\' {
-				escaped = true
-				break
-			}
-		}
-		s.skipSpace()
-		if s.i >= len(s.b) || s.b[s.i] != ':' {
-			return false
-		}
-		s.i++
-		val := s.value()
-		if val == nil || !each(key, escaped, val) {
-			return false
-		}
-		s.skipSpace()
-		if s.i >= len(s.b) {
-			return false
-		}
-		switch s.b[s.i] {
-		case ',':
-			s.i++
-		case '}':
-			s.i++
-			return true
-		default:
-			return false
-		}
-	}
-}
-
-// elements calls each for every element of the array that is the next
-// value; false when it is not an array or each returned false.
-func (s *scanner) elements(each func(val []byte) bool) bool {
-	s.skipSpace()
-	if s.i >= len(s.b) || s.b[s.i] != '[' {
-		return false
-	}
-	s.i++
-	for first := true; ; first = false {
-		s.skipSpace()
-		if s.i >= len(s.b) {
-			return false
-		}
-		if s.b[s.i] == ']' && first {
-			s.i++
-			return true
-		}
-		val := s.value()
-		if val == nil || !each(val) {
-			return false
-		}
-		s.skipSpace()
-		if s.i >= len(s.b) {
-			return false
-		}
-		switch s.b[s.i] {
-		case ',':
-			s.i++
-		case ']':
-			s.i++
-			return true
-		default:
-			return false
-		}
-	}
-}
-
-// fieldKey tells how a struct's member key is to be taken: the index of
-// the known field it names exactly, or -1 for a key encoding/json would not
-// match to any of them. ok is false when encoding/json might match it to a
-// known field in a way the scanner does not follow (another case, escapes,
-// non-ASCII letters that fold to ASCII ones).
-func fieldKey(key []byte, escaped bool, known []string) (field int, ok bool) {
-	if escaped {
-		return 0, false
-	}
-	for i, k := range known {
-		if string(key) == k {
-			return i, true
-		}
-	}
-	for _, c := range key {
-		if c >= utf8.RuneSelf {
-			return 0, false
-		}
-	}
-	for _, k := range known {
-		if len(k) == len(key) && asciiEqualFold(k, key) {
-			return 0, false
-		}
-	}
-	return -1, true // a key the struct does not have: ignored
-}
-
-func asciiEqualFold(a string, b []byte) bool {
-	for i := range len(a) {
-		x, y := a[i], b[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
-}
-
 // unmarshalInto decodes val as encoding/json would into a field of a type
 // with an UnmarshalJSON method.
 func unmarshalInto(u json.Unmarshaler, val []byte) bool { return u.UnmarshalJSON(val) == nil }
@@ -245,13 +31,13 @@ var eventKeys = []string{"post_type", "message_type", "notice_type", "self_id", 
 // decodeEventFast reads a frame into w as json.Unmarshal would; ok is false
 // when it cannot be sure to (see above).
 func decodeEventFast(frame []byte) (w wireEvent, ok bool) {
-	if !json.Valid(frame) {
+	if !wirejson.Valid(frame) {
 		return w, false
 	}
 	var seen uint32
-	s := scanner{b: frame}
-	ok = s.members(func(key []byte, escaped bool, val []byte) bool {
-		field, ok := fieldKey(key, escaped, eventKeys)
+	s := wirejson.NewScanner(frame)
+	ok = s.Members(func(key []byte, escaped bool, val []byte) bool {
+		field, ok := wirejson.FieldKey(key, escaped, eventKeys)
 		if !ok || field >= 0 && seen&(1<<field) != 0 {
 			return false
 		}
@@ -305,9 +91,9 @@ var senderKeys = []string{"user_id", "nickname", "card", "role"}
 
 func decodeSenderFast(val []byte, sd *wireSender) bool {
 	var seen uint32
-	s := scanner{b: val}
-	return s.members(func(key []byte, escaped bool, val []byte) bool {
-		field, ok := fieldKey(key, escaped, senderKeys)
+	s := wirejson.NewScanner(val)
+	return s.Members(func(key []byte, escaped bool, val []byte) bool {
+		field, ok := wirejson.FieldKey(key, escaped, senderKeys)
 		if !ok || field >= 0 && seen&(1<<field) != 0 {
 			return false
 		}
@@ -333,13 +119,13 @@ var segmentKeys = []string{"type", "data"}
 // segmentsFast reads a segment array, valid JSON, as json.Unmarshal into
 // []wireSegment would.
 func segmentsFast(raw []byte) (items []wireSegment, ok bool) {
-	s := scanner{b: raw}
-	ok = s.elements(func(val []byte) bool {
+	s := wirejson.NewScanner(raw)
+	ok = s.Elements(func(val []byte) bool {
 		var w wireSegment
 		var seen uint32
-		inner := scanner{b: val}
-		if !inner.members(func(key []byte, escaped bool, val []byte) bool {
-			field, ok := fieldKey(key, escaped, segmentKeys)
+		inner := wirejson.NewScanner(val)
+		if !inner.Members(func(key []byte, escaped bool, val []byte) bool {
+			field, ok := wirejson.FieldKey(key, escaped, segmentKeys)
 			if !ok || field >= 0 && seen&(1<<field) != 0 {
 				return false
 			}
@@ -366,8 +152,8 @@ func segmentsFast(raw []byte) (items []wireSegment, ok bool) {
 // one).
 func fieldsFast(d []byte) (fields map[string]json.RawMessage, ok bool) {
 	fields = map[string]json.RawMessage{}
-	s := scanner{b: d}
-	ok = s.members(func(key []byte, escaped bool, val []byte) bool {
+	s := wirejson.NewScanner(d)
+	ok = s.Members(func(key []byte, escaped bool, val []byte) bool {
 		if escaped || !utf8.Valid(key) {
 			return false // keys with escapes or invalid UTF-8: let encoding/json decode them
 		}

@@ -1,16 +1,20 @@
 package queqiao
 
 import (
+	"bytes"
+	"context"
 	"crypto/md5"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"regexp"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/mcqq/bridge/internal/wirejson"
 	"github.com/mcqq/bridge/minecraft"
 )
 
@@ -32,38 +36,35 @@ var errParseFailure = errors.New("解析消息失败")
 
 // answer handles one request frame; ok is false when nothing is sent back.
 func (q *Server) answer(frame []byte) (response, bool) {
-	var req struct {
-		API  *string         `json:"api"`
-		Data json.RawMessage `json:"data"`
-		Echo json.RawMessage `json:"echo"`
-	}
-	if err := json.Unmarshal(frame, &req); err != nil || req.API == nil {
+	req, err := decodeRequest(frame)
+	if err != nil || req.API == nil {
 		return parseFailureResponse(frame), true
 	}
 	api := *req.API
 	// The echo is read into a Java String: numbers and booleans become text.
 	var echo *string
-	if e := strings.TrimSpace(string(req.Echo)); e != "" && e != "null" {
-		var s string
-		if json.Unmarshal(req.Echo, &s) != nil {
-			s = e
+	if e := bytes.TrimSpace(req.Echo); len(e) > 0 && string(e) != "null" {
+		s, err := wirejson.Unquote(e)
+		if err != nil {
+			s = string(e)
 		}
 		echo = &s
 	}
 	q.mu.Lock()
-	q.requests = append(q.requests, Request{API: api, Data: req.Data, Echo: deref(echo), At: time.Now()})
+	// Data is kept as a copy of its own: a slice of the frame would keep the
+	// whole read buffer alive for every request a benchmark sends.
+	q.requests = append(q.requests, Request{API: api, Data: bytes.Clone(req.Data), Echo: deref(echo), At: time.Now()})
 	q.counts[api]++
-	if q.arrived != nil {
-		close(q.arrived)
-		q.arrived = nil
-	}
+	q.wakeWaitersLocked(api)
 	silent := q.silent[api]
 	rejected := q.reject[api] > 0
 	if rejected {
 		q.reject[api]--
 	}
 	q.mu.Unlock()
-	q.log.Debug("request", "api", api, "echo", deref(echo))
+	if q.log.Enabled(context.Background(), slog.LevelDebug) {
+		q.log.Debug("request", "api", api, "echo", deref(echo))
+	}
 	if silent {
 		return response{}, false
 	}
@@ -115,8 +116,14 @@ func (q *Server) execute(api string, raw json.RawMessage) (int, string, any, err
 	switch api {
 	case "broadcast", "send_msg", "send_actionbar":
 		var d struct{ Message json.RawMessage }
-		if err := needData(&d); err != nil {
-			return 0, "", nil, err
+		var ok bool
+		if !isNull(raw) {
+			d.Message, ok = messageOf(raw)
+		}
+		if !ok {
+			if err := needData(&d); err != nil {
+				return 0, "", nil, err
+			}
 		}
 		if isNull(d.Message) { // the game's component parser throws on null
 			return 0, "", nil, fmt.Errorf("%w: null message", errParseFailure)

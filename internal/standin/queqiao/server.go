@@ -59,8 +59,8 @@ type Server struct {
 
 	mu       sync.Mutex
 	requests []Request
-	counts   map[string]int // requests per API
-	arrived  chan struct{}  // closed and replaced at every new request
+	counts   map[string]int  // requests per API
+	waiters  []requestWaiter // WaitRequests calls waiting, each woken once when its count is reached
 	online   []string
 	rcon     func(cmd string) string
 	silent   map[string]bool
@@ -144,24 +144,46 @@ func (q *Server) SetRCON(fn func(cmd string) string) {
 // or fails when ctx ends. Benchmarks use it to see a message arrive without
 // polling; Requests has the contents.
 func (q *Server) WaitRequests(ctx context.Context, api string, n int) error {
-	for {
+	q.mu.Lock()
+	if q.counts[api] >= n {
+		q.mu.Unlock()
+		return nil
+	}
+	w := requestWaiter{api: api, n: n, reached: make(chan struct{})}
+	q.waiters = append(q.waiters, w)
+	q.mu.Unlock()
+	select {
+	case <-w.reached:
+		return nil
+	case <-ctx.Done():
 		q.mu.Lock()
-		got := q.counts[api]
-		if got >= n {
-			q.mu.Unlock()
+		defer q.mu.Unlock()
+		q.waiters = slices.DeleteFunc(q.waiters, func(o requestWaiter) bool { return o.reached == w.reached })
+		if q.counts[api] >= n { // reached as ctx ended
 			return nil
 		}
-		if q.arrived == nil {
-			q.arrived = make(chan struct{})
-		}
-		ch := q.arrived
-		q.mu.Unlock()
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return fmt.Errorf("queqiao stand-in: %d of %d %s requests: %w", got, n, api, ctx.Err())
-		}
+		return fmt.Errorf("queqiao stand-in: %d of %d %s requests: %w", q.counts[api], n, api, ctx.Err())
 	}
+}
+
+// requestWaiter is one WaitRequests call: reached is closed once n requests
+// of api have arrived. Only the request that reaches n wakes it, so a
+// benchmark waiting for thousands of requests is not woken by each.
+type requestWaiter struct {
+	api     string
+	n       int
+	reached chan struct{}
+}
+
+// wakeWaitersLocked wakes the waiters for api whose count is reached.
+func (q *Server) wakeWaitersLocked(api string) {
+	q.waiters = slices.DeleteFunc(q.waiters, func(w requestWaiter) bool {
+		if w.api != api || q.counts[api] < w.n {
+			return false
+		}
+		close(w.reached)
+		return true
+	})
 }
 
 // SetLatency delays every answer by d, as a network between the bridge and
@@ -291,7 +313,7 @@ func (q *Server) readRequests(c *standin.Conn) error {
 			if !ok {
 				continue
 			}
-			out, err := json.Marshal(resp)
+			out, err := encodeAnswer(resp)
 			if err != nil {
 				return err
 			}
