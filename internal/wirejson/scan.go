@@ -122,8 +122,8 @@ func (s *Scanner) Members(each func(key []byte, escaped bool, val []byte) bool) 
 		}
 		start := s.i
 		s.skipString()
-		if s.i > len(s.b) {
-			return false
+		if s.i > len(s.b) || s.i <= start+1 || s.b[s.i-1] != '"' {
+			return false // the input ends inside the key
 		}
 		key := s.b[start+1 : s.i-1]
 		escaped := false

@@ -15,3 +15,7 @@ func Call(ctx context.Context, c *Client, action string, params any) (json.RawMe
 // SetHealthInterval shortens webhook mode's get_login_info period; call it
 // before Run.
 func SetHealthInterval(c *Client, d time.Duration) { c.healthInterval = d }
+
+// Accepting reports whether ServeHTTP takes posts and connections, which it
+// does from when Run has started until it ends.
+func Accepting(c *Client) bool { return c.gate.IsOpen() }

@@ -42,6 +42,9 @@ func webhookClient(t *testing.T, bot *onebotstandin.Bot, token string, health ti
 	// Registered after the server's cleanup, so Run ends (and with it any
 	// handler waiting to deliver) before the server waits for its handlers.
 	testutil.RunInBackground(t, c.Run, waitLimit)
+	// Run opens the receiver in its own goroutine: a post before that is
+	// refused with 503, as it should be, but not what these tests are about.
+	testutil.WaitFor(t, "the webhook receiver to open", func() bool { return onebot.Accepting(c) }, waitLimit)
 	return c, logs, srv.URL + "/onebot/webhook"
 }
 
