@@ -45,7 +45,7 @@ func TestDefaultsFollowTheSpec(t *testing.T) {
 		{"MC_IMAGE_TO_QQ", cfg.MCImageToQQ, true},
 		{"MC_IGNORE_PLAYERS", cfg.MCIgnorePlayers.String(), ""},
 		{"JOIN_QUIT_DEBOUNCE", cfg.JoinQuitDebounce, time.Duration(0)},
-		{"QQ_GROUP_RATE", cfg.QQGroupRate, Rate{N: 20, Period: time.Minute, Burst: 20}},
+		{"QQ_GROUP_RATE", cfg.QQGroupRate, Rate{N: 20, Period: time.Minute, Burst: 5}},
 		{"FORMAT_CHAT", cfg.FormatChat, "{player}：{message}"},
 		{"FORMAT_ADVANCEMENT", cfg.FormatAdvancement, "{player} 达成了进度 [{title}]"},
 		{"COMMAND_PREFIX", cfg.CommandPrefix, "/"},

@@ -249,14 +249,15 @@ func TestBadEnvFileNamesTheLineOnly(t *testing.T) {
 	}
 }
 
-// QQ_GROUP_RATE: N/period is the pace; the burst is N unless given.
+// QQ_GROUP_RATE: N/period is the pace, the burst is separate (5 unless
+// given, never more than N).
 func TestGroupRateSyntax(t *testing.T) {
 	for _, c := range []struct {
 		value string
 		want  Rate
 	}{
-		{"", Rate{N: 20, Period: time.Minute, Burst: 20}},
-		{"20/1m", Rate{N: 20, Period: time.Minute, Burst: 20}},
+		{"", Rate{N: 20, Period: time.Minute, Burst: 5}},
+		{"20/1m", Rate{N: 20, Period: time.Minute, Burst: 5}},
 		{"3/10s", Rate{N: 3, Period: 10 * time.Second, Burst: 3}},
 		{"20/1m burst 10", Rate{N: 20, Period: time.Minute, Burst: 10}},
 		{"30/m BURST 1", Rate{N: 30, Period: time.Minute, Burst: 1}},

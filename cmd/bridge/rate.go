@@ -9,14 +9,17 @@ import (
 
 // Rate is "N/period" (e.g. "20/1m", "5/10s"), optionally followed by
 // "burst B"; "0" disables limiting. N per period is the pace; the burst is
-// how many messages may leave at once before that pace applies: the whole
-// allowance N unless given. Owners wary of QQ's risk control, which notices
-// many messages in a few seconds, set a smaller one ("20/1m burst 5").
+// how many messages may leave at once before that pace applies. It is
+// DefaultBurst (or N when smaller) unless given: QQ's risk control notices
+// many messages in a few seconds, even when the count per minute is modest.
 type Rate struct {
 	N      int
 	Period time.Duration
 	Burst  int
 }
+
+// DefaultBurst is the burst of a rate that does not name one.
+const DefaultBurst = 5
 
 // Enabled reports whether a limit applies.
 func (r Rate) Enabled() bool { return r.N > 0 }
@@ -65,7 +68,7 @@ func (r *Rate) UnmarshalText(b []byte) error {
 	if err != nil || d <= 0 {
 		return fmt.Errorf("%q: the period must be a duration such as 10s or 1m (%s)", s, want)
 	}
-	*r = Rate{N: count, Period: d, Burst: count}
+	*r = Rate{N: count, Period: d, Burst: min(count, DefaultBurst)}
 	if hasBurst {
 		if r.Burst, err = strconv.Atoi(strings.TrimSpace(burst)); err != nil || r.Burst <= 0 {
 			return fmt.Errorf("%q: the burst must be a positive whole number (%s)", s, want)

@@ -148,9 +148,9 @@ func TestSyncPrefixAfterALineBreakIsRemoved(t *testing.T) {
 	}
 }
 
-// With the default QQ_GROUP_RATE the first twenty lines leave as they come,
+// With the default QQ_GROUP_RATE the first five lines leave as they come,
 // and what follows waits for the pace (20 a minute: one every 3 s) and
-// leaves merged, instead of as more messages at once.
+// leaves merged, instead of as twenty messages in two seconds.
 func TestDefaultGroupRateSpreadsOut(t *testing.T) {
 	w := startWorld(t, []serverSpec{{name: "survival", groups: strconv.Itoa(groupA)}},
 		map[string]string{"QQ_GROUP_RATE": ""}) // empty: the default
@@ -159,22 +159,22 @@ func TestDefaultGroupRateSpreadsOut(t *testing.T) {
 		w.mc["survival"].Chat("Steve", "刷屏 "+strconv.Itoa(i))
 		want = append(want, "Steve：刷屏 "+strconv.Itoa(i))
 	}
-	for i := range 20 { // the burst: one message each
+	for i := range 5 { // the burst: one message each
 		line(i)
 		w.waitFor("message "+strconv.Itoa(i), func() bool { return len(w.bot.Sent()) == i+1 })
 	}
 	start := time.Now()
-	for i := 20; i < 27; i++ {
+	for i := 5; i < 12; i++ {
 		line(i)
 	}
-	w.waitFor("27 lines", func() bool { return len(w.lines(groupA)) >= 27 })
+	w.waitFor("12 lines", func() bool { return len(w.lines(groupA)) >= 12 })
 	if got := w.lines(groupA); !slices.Equal(got, want) {
 		t.Fatalf("lines\n%v\nwant\n%v", got, want)
 	}
-	if n := len(w.bot.Sent()); n != 21 {
-		t.Fatalf("%d QQ messages, want 20 and then one holding the other 7 lines", n)
+	if n := len(w.bot.Sent()); n != 6 {
+		t.Fatalf("%d QQ messages, want 5 and then one holding the other 7 lines", n)
 	}
 	if took := time.Since(start); took < 2*time.Second {
-		t.Fatalf("the 21st message left %v after the burst, before the pace allowed (one per 3 s)", took)
+		t.Fatalf("the sixth message left %v after the burst, before the pace allowed (one per 3 s)", took)
 	}
 }
