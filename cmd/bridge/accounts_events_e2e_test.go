@@ -222,6 +222,10 @@ func TestBindVerifiedInGame(t *testing.T) {
 		t.Errorf("console ran %q", got)
 	}
 	w.waitRequests("survival", "send_private_msg", 1) // the player is told in game
+	// Game chat reaches the group in the order it was said: once a line
+	// said after the code is there, a relayed code would be too.
+	mc.Chat("Steve", "绑好了")
+	w.waitLine(groupA, "Steve：绑好了")
 	for _, l := range w.lines(groupA) {
 		if strings.Contains(l, code) && !strings.Contains(l, "发送验证码") {
 			t.Errorf("the code reached the group: %q", l)
