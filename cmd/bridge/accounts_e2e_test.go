@@ -209,43 +209,69 @@ func TestConcurrentBindsOfOneNameOneWins(t *testing.T) {
 	}
 }
 
-// A whitelist server that is down when /bind runs: the reply says the name
-// will be added, and once the server is back "whitelist add" arrives there
-// exactly once — also when the bridge was restarted in between (same
-// DATA_DIR), which keeps the bindings too.
+// A whitelist server that is down when /bind runs — its RCON, or the
+// plugin's WebSocket when the whitelist goes through QueQiao (no
+// MC_<n>_RCON_ADDR): the reply says the name will be added, and once the
+// server is back "whitelist add" arrives there exactly once — also when
+// the bridge was restarted in between (same DATA_DIR), which keeps the
+// bindings too.
 func TestWhitelistChangeWaitsForTheServer(t *testing.T) {
-	for _, restart := range []bool{false, true} {
-		t.Run(map[bool]string{false: "reconnect", true: "bridge restarted"}[restart], func(t *testing.T) {
-			w := startWorld(t, []serverSpec{{name: "survival", groups: strconv.Itoa(groupA), rcon: true, whitelist: true}}, nil)
-			console := w.rcon["survival"]
-			console.Stop()
-			if got := w.ask(groupA, bob, "/bind Alex"); got != "已绑定 Alex\n[survival] 未连接，恢复后自动加入" {
-				t.Errorf("reply %q", got)
-			}
-			if w.pendingWhitelist() != 1 {
-				t.Errorf("%d changes waiting in the database; want 1", w.pendingWhitelist())
-			}
-			if restart {
-				w.stopBridge()
-				w.runBridge()
-				w.waitFor("the bridge to start", func() bool { return w.bridge.qq.State().Up() && w.bridge.games[0].State().Up() })
-			}
-			must(t, console.Restart())
-			w.waitFor("whitelist add Alex", func() bool { return len(w.consoleCommands("survival", "whitelist")) > 0 })
-			w.waitFor("the change to leave the database", func() bool { return w.pendingWhitelist() == 0 })
-			// Nothing is left to send it again; a command after it shows the
-			// console has moved on.
-			w.ask(groupA, alice, "/mcc list")
-			if got := w.consoleCommands("survival", "whitelist"); !slices.Equal(got, []string{"whitelist add Alex"}) {
-				t.Errorf("the console ran %q", got)
-			}
-			if got := w.bindings(); !slices.Equal(got, []string{binding(bob, "Alex", groupA)}) {
-				t.Errorf("database holds %q", got)
-			}
-			if got := w.ask(groupA, carol, "/whois Alex"); !strings.HasPrefix(got, "Alex 由 Bob（QQ 1357924680）绑定") {
-				t.Errorf("/whois after the outage: %q", got)
-			}
-		})
+	for _, viaPlugin := range []bool{false, true} {
+		for _, restart := range []bool{false, true} {
+			name := map[bool]string{false: "rcon", true: "plugin"}[viaPlugin] + " " +
+				map[bool]string{false: "reconnect", true: "bridge restarted"}[restart]
+			t.Run(name, func(t *testing.T) {
+				w := startWorld(t, []serverSpec{{name: "survival", groups: strconv.Itoa(groupA), rcon: !viaPlugin, whitelist: true}}, nil)
+				mc := w.mc["survival"]
+				var down interface{ Restart() error }
+				commands := func() []string { return w.consoleCommands("survival", "whitelist") }
+				if viaPlugin {
+					mc.SetRCON(func(cmd string) string { return "ran " + cmd })
+					mc.Stop()
+					w.waitFor("the bridge to see the plugin gone", func() bool { return !w.bridge.games[0].State().Up() })
+					down = mc
+					commands = func() []string { return w.pluginCommands("survival", "whitelist") }
+				} else {
+					console := w.rcon["survival"]
+					console.Stop()
+					down = console
+				}
+				if got := w.ask(groupA, bob, "/bind Alex"); got != "已绑定 Alex\n[survival] 未连接，恢复后自动加入" {
+					t.Errorf("reply %q", got)
+				}
+				if w.pendingWhitelist() != 1 {
+					t.Errorf("%d changes waiting in the database; want 1", w.pendingWhitelist())
+				}
+				if restart {
+					w.stopBridge()
+					w.runBridge()
+					w.waitFor("the bridge to start", func() bool {
+						return w.bridge.qq.State().Up() && (viaPlugin || w.bridge.games[0].State().Up())
+					})
+				}
+				must(t, down.Restart())
+				w.waitFor("whitelist add Alex", func() bool { return len(commands()) > 0 })
+				w.waitFor("the change to leave the database", func() bool { return w.pendingWhitelist() == 0 })
+				// Nothing is left to send it again; a command after it, down
+				// the same path, shows the server has moved on.
+				listed := "[survival] There are 1 of a max of 20 players online: Steve"
+				if viaPlugin {
+					listed = "[survival] ran list"
+				}
+				if got := w.ask(groupA, alice, "/mcc list"); got != listed {
+					t.Errorf("/mcc list: %q", got)
+				}
+				if got := commands(); !slices.Equal(got, []string{"whitelist add Alex"}) {
+					t.Errorf("the server ran %q", got)
+				}
+				if got := w.bindings(); !slices.Equal(got, []string{binding(bob, "Alex", groupA)}) {
+					t.Errorf("database holds %q", got)
+				}
+				if got := w.ask(groupA, carol, "/whois Alex"); !strings.HasPrefix(got, "Alex 由 Bob（QQ 1357924680）绑定") {
+					t.Errorf("/whois after the outage: %q", got)
+				}
+			})
+		}
 	}
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"maps"
 	"regexp"
 	"slices"
 	"strconv"
@@ -9,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcqq/bridge/internal/standin/milky"
+	"github.com/mcqq/bridge/internal/standin/rcon"
+	"github.com/mcqq/bridge/internal/standin/satori"
 	"github.com/mcqq/bridge/qq"
 )
 
@@ -17,7 +21,9 @@ import (
 
 // A member who leaves the only bound group loses their binding and
 // whitelist entry, and the group is told; one who leaves one of two bound
-// groups keeps it until they leave the other too.
+// groups keeps it until they leave the other too. Leaving is told over
+// OneBot (group_decrease), Milky (group_member_decrease) and Satori
+// (guild-member-removed, in LLBot's and Koishi's shapes) alike.
 func TestMemberLeavingUnbinds(t *testing.T) {
 	t.Run("only group", func(t *testing.T) {
 		w := startWorld(t, []serverSpec{{name: "survival", groups: strconv.Itoa(groupA), rcon: true, whitelist: true}}, nil)
@@ -34,6 +40,33 @@ func TestMemberLeavingUnbinds(t *testing.T) {
 			t.Errorf("database holds %q", got)
 		}
 	})
+	for _, proto := range []string{"milky", "satori llbot", "satori koishi"} {
+		t.Run("only group over "+proto, func(t *testing.T) {
+			qqBot := startLeavingBot(t, proto)
+			w := qqBot.w
+			qqBot.say(groupA, bob, "/bind Steve")
+			w.waitFor("the /bind reply", func() bool { return slices.Contains(qqBot.lines(groupA), "已绑定 Steve") })
+			if got := w.consoleCommands("survival", "whitelist"); !slices.Equal(got, []string{"whitelist add Steve"}) {
+				t.Fatalf("binding: the console ran %q", got)
+			}
+			qqBot.leave(groupA, bob.UserID)
+			w.waitFor("the group told", func() bool {
+				return slices.ContainsFunc(qqBot.lines(groupA), func(l string) bool {
+					return strings.HasPrefix(l, "QQ 1357924680 已离开本群，已解除其绑定：")
+				})
+			})
+			w.waitFor("whitelist remove", func() bool { return len(w.consoleCommands("survival", "whitelist remove")) > 0 })
+			if got := qqBot.lines(groupA); !slices.Contains(got, "[survival] 已移出白名单") {
+				t.Errorf("group told %q", got)
+			}
+			if got := w.consoleCommands("survival", "whitelist remove"); !slices.Equal(got, []string{"whitelist remove Steve"}) {
+				t.Errorf("removals %q", got)
+			}
+			if got := w.bindings(); len(got) != 0 {
+				t.Errorf("database holds %q", got)
+			}
+		})
+	}
 	t.Run("still in another bound group", func(t *testing.T) {
 		both := strconv.Itoa(groupA) + "," + strconv.Itoa(groupB)
 		w := startWorld(t, []serverSpec{{name: "survival", groups: both, rcon: true, whitelist: true}}, nil)
@@ -62,6 +95,62 @@ func TestMemberLeavingUnbinds(t *testing.T) {
 			t.Errorf("database holds %q", got)
 		}
 	})
+}
+
+// leavingBot is a Milky or Satori bot stand-in driving a bridge whose one
+// server, survival in groupA, keeps its whitelist over RCON.
+type leavingBot struct {
+	w     *world
+	say   func(group int64, m qq.Member, text string) (id string)
+	leave func(group, user int64)
+	lines func(group int64) []string // every line sent to group, in order
+}
+
+func startLeavingBot(t *testing.T, proto string) leavingBot {
+	t.Helper()
+	console := rcon.New("pw", func(cmd string) string { return "ran " + cmd })
+	must(t, console.Start("127.0.0.1:0"))
+	t.Cleanup(console.Stop)
+	env := map[string]string{"MC_0_WHITELIST": "true", "MC_0_RCON_ADDR": console.Addr(), "MC_0_RCON_PASSWORD": "pw"}
+	var lb leavingBot
+	switch proto {
+	case "milky":
+		bot := milky.New(milky.Options{Token: "milky-secret"})
+		must(t, bot.Start("127.0.0.1:0"))
+		t.Cleanup(bot.Stop)
+		bot.AddMember(groupA, bob)
+		maps.Copy(env, map[string]string{"QQ_PROTOCOL": "milky", "QQ_URL": bot.URL(), "QQ_ACCESS_TOKEN": "milky-secret"})
+		lb.say = func(group int64, m qq.Member, text string) string {
+			return strconv.FormatInt(bot.GroupMessage(group, m, []qq.Segment{qq.Text(text)}), 10)
+		}
+		lb.leave = bot.MemberLeaves
+		lb.lines = func(group int64) []string {
+			var out []string
+			for _, s := range bot.Sent() {
+				if s.GroupID == group {
+					out = append(out, strings.Split(s.Text, "\n")...)
+				}
+			}
+			return out
+		}
+	case "satori llbot", "satori koishi":
+		bot := satori.New(satori.Options{Token: satoriToken, Koishi: proto == "satori koishi"})
+		must(t, bot.Start("127.0.0.1:0"))
+		t.Cleanup(bot.Stop)
+		bot.AddMember(groupA, bob)
+		bot.SetGroupName(groupA, "MC服务器交流群")
+		maps.Copy(env, map[string]string{"QQ_PROTOCOL": "satori", "QQ_URL": bot.URL(), "QQ_ACCESS_TOKEN": satoriToken})
+		lb.say = func(group int64, m qq.Member, text string) string {
+			return bot.GroupMessage(group, m, []qq.Segment{qq.Text(text)})
+		}
+		lb.leave = bot.MemberLeaves
+		lb.lines = func(group int64) []string { return satoriLines(bot, group) }
+	default:
+		t.Fatalf("no bot for %q", proto)
+	}
+	lb.w = startWithBot(t, env)
+	lb.w.rcon = map[string]*rcon.Server{"survival": console}
+	return lb
 }
 
 // testClock is a clock a test moves by hand.
@@ -133,6 +222,10 @@ func TestBindVerifiedInGame(t *testing.T) {
 		t.Errorf("console ran %q", got)
 	}
 	w.waitRequests("survival", "send_private_msg", 1) // the player is told in game
+	// Game chat reaches the group in the order it was said: once a line
+	// said after the code is there, a relayed code would be too.
+	mc.Chat("Steve", "绑好了")
+	w.waitLine(groupA, "Steve：绑好了")
 	for _, l := range w.lines(groupA) {
 		if strings.Contains(l, code) && !strings.Contains(l, "发送验证码") {
 			t.Errorf("the code reached the group: %q", l)

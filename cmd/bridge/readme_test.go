@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"maps"
 	"os"
 	"regexp"
@@ -160,4 +161,72 @@ func TestEnvExample(t *testing.T) {
 			t.Errorf(".env.example: # %s=%s is not the default: unset it is %q, uncommented %q", name, value, shown[name], set)
 		}
 	}
+}
+
+// The sample -demo output the READMEs' quick start shows is what -demo
+// prints: each line of the sample comes in the demo's output, in the same
+// order. How game lines fall into QQ messages depends on timing, so a line
+// is compared without its indent and "QQ ◀ " (the mark of a new message).
+func TestReadmeDemoSampleIsTheDemos(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := run(t.Context(), []string{"-demo"}, nil, &out, &errOut); code != exitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, out.String(), errOut.String())
+	}
+	printed := demoLines(out.String())
+	for _, file := range []string{"../../README.md", "../../README.zh-CN.md"} {
+		text, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sample := demoSample(string(text))
+		if len(sample) < 10 {
+			t.Fatalf("%s: no sample -demo output found after the quick start's `go run ./cmd/bridge -demo`", file)
+		}
+		next := 0
+		for _, line := range demoLines(strings.Join(sample, "\n")) {
+			i := slices.Index(printed[next:], line)
+			if i < 0 {
+				t.Errorf("%s shows %q, which -demo does not print (or not there):\n%s", file, line, out.String())
+				break
+			}
+			next += i + 1
+		}
+	}
+}
+
+// demoSample is the first ```text block after the quick start's
+// "go run ./cmd/bridge -demo".
+func demoSample(readme string) []string {
+	lines := strings.Split(readme, "\n")
+	start := slices.IndexFunc(lines, func(l string) bool { return strings.HasPrefix(l, "go run ./cmd/bridge -demo") })
+	if start < 0 {
+		return nil
+	}
+	var sample []string
+	in := false
+	for _, l := range lines[start:] {
+		switch {
+		case !in && l == "```text":
+			in = true
+		case in && l == "```":
+			return sample
+		case in:
+			sample = append(sample, l)
+		}
+	}
+	return nil
+}
+
+// demoLines is text's non-blank lines without their indent and without
+// "QQ ◀ ", which marks where a new QQ message starts.
+func demoLines(text string) []string {
+	var out []string
+	for _, l := range strings.Split(text, "\n") {
+		l = strings.TrimSpace(l)
+		l = strings.TrimPrefix(l, "QQ ◀ ")
+		if l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
 }
