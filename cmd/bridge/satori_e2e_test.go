@@ -158,6 +158,10 @@ func TestSatoriOutageLosesNothing(t *testing.T) {
 			})
 			game(5, 20)
 			qqSays(5, 10)
+			// What the bot emitted is in: a stop with the bridge's bytes
+			// unread could reset the stream and drop what was still on
+			// the way, which is the network's doing, not the bridge's.
+			w.waitFor("the QQ messages before the stop in game", func() bool { return len(gameGot()) >= 10 })
 			bot.Stop()
 			w.waitFor("the bridge to notice", func() bool { return !w.bridge.qq.State().Up() })
 			game(20, 35) // queued while the server is down
