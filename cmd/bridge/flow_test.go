@@ -156,16 +156,18 @@ func TestBurstOfMentionsKeepsFlowingBothWays(t *testing.T) {
 }
 
 // With a bot that takes 150 ms per member look-up but answers them
-// concurrently (as NapCat does), messages do not queue behind each other's
-// look-ups.
+// concurrently (as NapCat does), messages that each need a look-up do not
+// queue behind each other's: 60 of them one after the other would take 9 s.
 func TestSlowLookupsOverlap(t *testing.T) {
 	w := startWorld(t, []serverSpec{{name: "survival", groups: strconv.Itoa(groupA)}}, nil)
-	people := w.members(61)
+	people, lurkers := w.members(60), w.lurkers(60)
 	w.bot.SetLatency("get_group_member_info", 150*time.Millisecond)
 	for i := range 60 {
-		w.say(groupA, people[i], seg(qq.SegAt, "qq", strconv.FormatInt(people[i+1].UserID, 10)), qq.Text(" "+numbered(i)))
+		w.say(groupA, people[i], mention(lurkers[i]), qq.Text(" "+numbered(i)))
 	}
 	w.waitBurst("survival", 60, 3*time.Second)
+	w.checkMentions("survival", lurkers)
+	w.lookupsServed(60)
 }
 
 // With 25 ms between the bridge and the plugin, many broadcasts are in
