@@ -29,10 +29,17 @@ func buildBridge(t testing.TB) string {
 	return bin
 }
 
+// runningBridge is a bridge process a test started.
+type runningBridge struct {
+	cmd      *exec.Cmd
+	exited   <-chan struct{} // closed once it has exited
+	logs     *testutil.LogBuffer
+	httpAddr string // its HTTP_LISTEN
+}
+
 // bridgeProcess runs the built bridge with env until the test stops it; it
-// returns once the bridge is alive (/healthz answers), with the process and
-// a channel closed when it has exited.
-func bridgeProcess(t testing.TB, bin string, env []string) (*exec.Cmd, <-chan struct{}) {
+// returns once the bridge is alive (/healthz answers).
+func bridgeProcess(t testing.TB, bin string, env []string) *runningBridge {
 	t.Helper()
 	httpAddr := freeAddr(t)
 	cmd := exec.Command(bin)
@@ -57,7 +64,7 @@ func bridgeProcess(t testing.TB, bin string, env []string) (*exec.Cmd, <-chan st
 		resp.Body.Close()
 		return resp.StatusCode == http.StatusOK
 	}, 10*time.Second)
-	return cmd, exited
+	return &runningBridge{cmd: cmd, exited: exited, logs: logs, httpAddr: httpAddr}
 }
 
 // Messages for a server that is down are in the database before the
@@ -80,16 +87,16 @@ func TestQueuedMessagesSurviveARestart(t *testing.T) {
 			dataDir := t.TempDir()
 			env := []string{"QQ_URL=" + bot.URL(), "MC_0_NAME=survival", "MC_0_WS_URL=" + mcURL,
 				"MC_0_GROUPS=" + strconv.Itoa(groupA), "QQ_GROUP_RATE=0", "DATA_DIR=" + dataDir}
-			first, firstExited := bridgeProcess(t, bin, env)
+			first := bridgeProcess(t, bin, env)
 			testutil.WaitFor(t, "the bridge to reach the bot", func() bool { return bot.Connected() == 1 }, 10*time.Second)
 			for i := range 20 {
 				bot.GroupMessage(groupA, alice, []qq.Segment{qq.Text(numbered(i))})
 			}
 			waitQueued(t, dataDir, "mc:survival", 20)
 
-			must(t, first.Process.Signal(sig))
+			must(t, first.cmd.Process.Signal(sig))
 			select {
-			case <-firstExited:
+			case <-first.exited:
 			case <-time.After(10 * time.Second):
 				t.Fatal("the first bridge did not end within 10 s")
 			}

@@ -2,12 +2,16 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/mcqq/bridge/internal/standin/queqiao"
 	"github.com/mcqq/bridge/internal/testutil"
 	"github.com/mcqq/bridge/qq"
 )
@@ -75,8 +79,56 @@ func (w *world) members(n int) []qq.Member {
 	return out
 }
 
-// A burst of messages from different members, each mentioning someone the
-// bridge must look up, all reach the game in order while game chat still
+// lurkers adds n group members who never say anything, so the bridge can
+// learn their names only by asking the bot (get_group_member_info).
+func (w *world) lurkers(n int) []qq.Member {
+	out := make([]qq.Member, n)
+	for i := range out {
+		out[i] = qq.Member{UserID: int64(3_100_000_000 + i), Nickname: "路人" + strconv.Itoa(i),
+			Card: "潜水" + strconv.Itoa(i), Role: "member"}
+		w.bot.AddMember(groupA, out[i])
+	}
+	return out
+}
+
+// mention is an @ of m.
+func mention(m qq.Member) qq.Segment {
+	return seg(qq.SegAt, "qq", strconv.FormatInt(m.UserID, 10))
+}
+
+// checkMentions checks that the first arrival of each message i names
+// lurkers[i], whom it mentioned: the look-up was answered, not skipped.
+func (w *world) checkMentions(server string, lurkers []qq.Member) {
+	w.t.Helper()
+	seen := map[int]bool{}
+	for _, r := range w.requests(server, "broadcast") {
+		got := plain(decodeMessage(w.t, r.Data, "message"))
+		m := seqRE.FindStringSubmatch(got)
+		if m == nil {
+			continue
+		}
+		i, _ := strconv.Atoi(m[1])
+		if seen[i] || i >= len(lurkers) {
+			continue
+		}
+		seen[i] = true
+		if want := "@" + lurkers[i].Card + " " + numbered(i); !strings.Contains(got, want) {
+			w.t.Errorf("message %d rendered as %q, want it to name %q", i, got, want)
+		}
+	}
+}
+
+// lookupsServed checks that the bot answered at least n member look-ups.
+func (w *world) lookupsServed(n int) {
+	w.t.Helper()
+	if got := w.bot.Served("get_group_member_info"); got < n {
+		w.t.Errorf("the bot answered %d member look-ups, want at least %d (one per message)", got, n)
+	}
+}
+
+// A burst of messages from different members, each mentioning a member who
+// never speaks, so that each needs a look-up of its own on the connection
+// that carries the events, all reach the game in order while game chat still
 // reaches the group, each line exactly once: the look-ups' answers are never
 // stuck behind unread events.
 func TestBurstOfMentionsKeepsFlowingBothWays(t *testing.T) {
@@ -85,14 +137,16 @@ func TestBurstOfMentionsKeepsFlowingBothWays(t *testing.T) {
 	// once, and this test is about flow, not about the queue's bound.
 	w := startWorld(t, []serverSpec{{name: "survival", groups: strconv.Itoa(groupA)}},
 		map[string]string{"QUEUE_SIZE": "1000"})
-	people := w.members(601)
+	people, lurkers := w.members(600), w.lurkers(600)
 	for i := range 600 {
-		w.say(groupA, people[i], seg(qq.SegAt, "qq", strconv.FormatInt(people[i+1].UserID, 10)), qq.Text(" "+numbered(i)))
+		w.say(groupA, people[i], mention(lurkers[i]), qq.Text(" "+numbered(i)))
 		if i%30 == 0 {
 			w.mc["survival"].Chat("Steve", "游戏消息"+strconv.Itoa(i/30))
 		}
 	}
 	w.waitBurst("survival", 600, 20*time.Second)
+	w.checkMentions("survival", lurkers)
+	w.lookupsServed(600)
 	w.waitFor("20 game lines", func() bool { return len(w.lines(groupA)) >= 20 })
 	counts := map[string]int{}
 	for _, l := range w.lines(groupA) {
@@ -103,24 +157,21 @@ func TestBurstOfMentionsKeepsFlowingBothWays(t *testing.T) {
 			t.Errorf("game line %d reached the group %d times", i, n)
 		}
 	}
-	// Each message named the member it mentioned.
-	last := w.requests("survival", "broadcast")
-	if got := plain(decodeMessage(t, last[len(last)-1].Data, "message")); !strings.Contains(got, "@群员600 "+numbered(599)) {
-		t.Errorf("last message rendered as %q", got)
-	}
 }
 
 // With a bot that takes 150 ms per member look-up but answers them
-// concurrently (as NapCat does), messages do not queue behind each other's
-// look-ups.
+// concurrently (as NapCat does), messages that each need a look-up do not
+// queue behind each other's: 60 of them one after the other would take 9 s.
 func TestSlowLookupsOverlap(t *testing.T) {
 	w := startWorld(t, []serverSpec{{name: "survival", groups: strconv.Itoa(groupA)}}, nil)
-	people := w.members(61)
+	people, lurkers := w.members(60), w.lurkers(60)
 	w.bot.SetLatency("get_group_member_info", 150*time.Millisecond)
 	for i := range 60 {
-		w.say(groupA, people[i], seg(qq.SegAt, "qq", strconv.FormatInt(people[i+1].UserID, 10)), qq.Text(" "+numbered(i)))
+		w.say(groupA, people[i], mention(lurkers[i]), qq.Text(" "+numbered(i)))
 	}
 	w.waitBurst("survival", 60, 3*time.Second)
+	w.checkMentions("survival", lurkers)
+	w.lookupsServed(60)
 }
 
 // With 25 ms between the bridge and the plugin, many broadcasts are in
@@ -163,44 +214,126 @@ func TestPluginErrorDoesNotStallTheQueue(t *testing.T) {
 	w.waitFor("the dropped message to be logged", func() bool { return strings.Contains(w.logs.String(), "refused by the peer") })
 }
 
-var notRelayedRE = regexp.MustCompile(`msg="shutting down with messages not relayed" direction=(\w+) undelivered=(\d+) arrived_during_shutdown=(\d+)`)
+var notRelayedRE = regexp.MustCompile(`shutting down with messages not relayed"? direction=(\w+) undelivered=(\d+) arrived_during_shutdown=(\d+)`)
 
-// SIGTERM while messages stream in both ways: every event the bridge read
-// is delivered or counted in one log line per direction.
+// SIGTERM to the bridge process once it has read 300 messages each way,
+// with both peers silent after the first 100: the log has one line per
+// direction counting every message not delivered, so those and the 100 the
+// peers took account for every message read, and the database keeps the
+// counted ones for the next start.
 func TestShutdownAccountsForEverythingRead(t *testing.T) {
+	bin := buildBridge(t)
 	bot, mc := startStandIns(t)
-	w, stop := startStoppable(t, bot, mc, nil)
-	for i := range 300 {
-		w.say(groupA, alice, qq.Text(numbered(i)))
-		mc.Chat("Steve", "游戏"+numbered(i))
+	dataDir := t.TempDir()
+	// REQUEST_TIMEOUT outlasts the test: no delivery to a silent peer times
+	// out and is dropped after its retries, so only shutdown ends them.
+	p := bridgeProcess(t, bin, []string{"QQ_URL=" + bot.URL(), "MC_0_NAME=survival", "MC_0_WS_URL=" + mc.URL(),
+		"MC_0_GROUPS=" + strconv.Itoa(groupA), "REQUEST_TIMEOUT=1m", "DATA_DIR=" + dataDir})
+	w := &world{t: t, bot: bot, mc: map[string]*queqiao.Server{"survival": mc}}
+	w.waitFor("both connections up", func() bool { return bot.Connected() == 1 && mc.Connected() == 1 })
+
+	const read, taken = 300, 100
+	dirs := []string{"qq_to_mc", "mc_to_qq"}
+	relayed := map[string]string{}
+	for _, dir := range dirs {
+		relayed[dir] = fmt.Sprintf(`bridge_messages_relayed_total{direction=%q,server="survival"}`, dir)
 	}
-	testutil.WaitFor(t, "some traffic", func() bool { return len(w.requests("survival", "broadcast")) > 0 }, 10*time.Second)
-	if err := stop(); err != nil {
-		t.Fatal(err)
+	queued := map[string]string{
+		"qq_to_mc": `bridge_queue_length{queue="mc:survival"}`,
+		"mc_to_qq": fmt.Sprintf(`bridge_queue_length{queue="qq:%d"}`, groupA),
 	}
-	counted := map[string]int{}
-	for _, m := range notRelayedRE.FindAllStringSubmatch(w.logs.String(), -1) {
-		if counted[m[1]] != 0 {
-			t.Errorf("more than one line for %s", m[1])
+	send := func(from, to int) {
+		for i := from; i < to; i++ {
+			w.say(groupA, alice, qq.Text(numbered(i)))
+			mc.Chat("Steve", "游戏"+numbered(i))
 		}
+	}
+	gameLines := func() []int {
+		var out []int
+		for _, l := range w.lines(groupA) {
+			if m := seqRE.FindStringSubmatch(l); m != nil && strings.HasPrefix(l, "Steve：游戏") {
+				n, _ := strconv.Atoi(m[1])
+				out = append(out, n)
+			}
+		}
+		return firstArrivals(out)
+	}
+
+	send(0, taken)
+	w.waitBurst("survival", taken, 10*time.Second)
+	w.waitFor("the first 100 game lines in the group", func() bool { return len(gameLines()) == taken })
+	w.waitFor("the bridge to count the first 100 each way delivered", func() bool {
+		return p.metric(relayed["qq_to_mc"]) == taken && p.metric(relayed["mc_to_qq"]) == taken
+	})
+	mc.SetSilent("broadcast", true)
+	bot.SetSilent("send_group_msg", true)
+	send(taken, read)
+	w.waitFor("the other 200 each way read and waiting", func() bool {
+		return p.metric(queued["qq_to_mc"]) == read-taken && p.metric(queued["mc_to_qq"]) == read-taken
+	})
+	// Received by the silent peers and never answered: counted all the same.
+	inFlight := len(firstArrivals(w.arrivals("survival"))) - taken
+	unanswered := -bot.Served("send_group_msg")
+	for _, a := range bot.Actions() {
+		if a == "send_group_msg" {
+			unanswered++
+		}
+	}
+
+	must(t, p.cmd.Process.Signal(syscall.SIGTERM))
+	select {
+	case <-p.exited:
+	case <-time.After(15 * time.Second):
+		t.Fatal("the bridge did not stop within 15 s of SIGTERM")
+	}
+	if code := p.cmd.ProcessState.ExitCode(); code != 0 {
+		t.Errorf("exit code %d after SIGTERM", code)
+	}
+	lines, counted := map[string]int{}, map[string]int{}
+	for _, m := range notRelayedRE.FindAllStringSubmatch(p.logs.String(), -1) {
 		u, _ := strconv.Atoi(m[2])
 		l, _ := strconv.Atoi(m[3])
-		counted[m[1]] = u + l
+		lines[m[1]]++
+		counted[m[1]] += u + l
 	}
-	readQQ := w.bridge.qq.Events().Received()
-	readMC := w.bridge.games[0].Events().Received()
-	delivered := len(firstArrivals(w.arrivals("survival")))
-	if delivered+counted["qq_to_mc"] != readQQ {
-		t.Errorf("QQ→game: read %d, delivered %d, counted %d", readQQ, delivered, counted["qq_to_mc"])
-	}
-	lines := 0
-	for _, l := range w.lines(groupA) {
-		if strings.HasPrefix(l, "Steve：游戏") {
-			lines++
+	// The peers answered only the first 100 each way; every later message,
+	// even one the silent plugin received, must be counted.
+	for _, dir := range dirs {
+		if lines[dir] != 1 {
+			t.Errorf("%s: %d log lines, want one", dir, lines[dir])
+		}
+		if counted[dir]+taken != read {
+			t.Errorf("%s: read %d, taken by the peer %d, counted %d: %d unaccounted for",
+				dir, read, taken, counted[dir], read-taken-counted[dir])
 		}
 	}
-	if lines+counted["mc_to_qq"] != readMC {
-		t.Errorf("game→QQ: read %d, delivered %d, counted %d", readMC, lines, counted["mc_to_qq"])
+	if got := gameLines(); len(got) != taken {
+		t.Errorf("the silent bot took %d game lines", len(got)-taken)
 	}
-	t.Logf("read %d/%d, delivered %d/%d, counted %v", readQQ, readMC, delivered, lines, counted)
+	waitQueued(t, dataDir, "mc:survival", read-taken)
+	waitQueued(t, dataDir, fmt.Sprintf("qq:%d", groupA), read-taken)
+	t.Logf("read %d each way; the peers took %d; at SIGTERM %d waited each way, of which %d broadcasts with the plugin and %d sends (merged) with the bot, unanswered; counted %v",
+		read, taken, read-taken, inFlight, unanswered, counted)
+}
+
+// metric is the value of one series of the process's /metrics, -1 when it
+// cannot be read.
+func (p *runningBridge) metric(series string) int {
+	resp, err := http.Get("http://" + p.httpAddr + "/metrics")
+	if err != nil {
+		return -1
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return -1
+	}
+	for _, line := range strings.Split(string(body), "\n") {
+		if v, ok := strings.CutPrefix(line, series+" "); ok {
+			if n, err := strconv.ParseFloat(v, 64); err == nil {
+				return int(n)
+			}
+		}
+	}
+	return -1
 }

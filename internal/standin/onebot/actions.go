@@ -78,6 +78,9 @@ func (b *Bot) act(action string, params, echo json.RawMessage, overHTTP bool) (r
 	}
 	data, err := b.execute(action, params)
 	if err == nil {
+		b.mu.Lock()
+		b.served[action]++
+		b.mu.Unlock()
 		return b.success(echo, data), true
 	}
 	f, isFailure := errors.AsType[*actionError](err)

@@ -78,6 +78,7 @@ type Bot struct {
 	lines    map[int64]int // text lines sent per group
 	arrived  chan struct{} // closed and replaced at every message sent
 	actions  []string
+	served   map[string]int // actions answered with success
 	silent   map[string]bool
 	latency  map[string]time.Duration // per action; such actions are answered concurrently
 	missing  map[string]bool          // actions answered as unknown
@@ -132,6 +133,7 @@ func New(o Options) *Bot {
 		groups:   make(map[int64]string),
 		messages: make(map[int64]messageEvent),
 		silent:   make(map[string]bool),
+		served:   make(map[string]int),
 		latency:  make(map[string]time.Duration),
 		lines:    make(map[int64]int),
 		missing:  make(map[string]bool),
@@ -251,6 +253,15 @@ func (b *Bot) SetSilent(action string, silent bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.silent[action] = silent
+}
+
+// Served is how many times action was answered with success (a member
+// found, a message sent): unlike Actions, it leaves out silenced, failed and
+// still unanswered calls.
+func (b *Bot) Served(action string) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.served[action]
 }
 
 // Sent returns every message send request received so far, in order.

@@ -131,6 +131,12 @@ func TestReplyShapes(t *testing.T) {
 			if badParams["retcode"] != float64(1400) {
 				t.Errorf("send without group_id = %v", badParams)
 			}
+			if got := b.Served("get_group_member_info"); got != 1 {
+				t.Errorf("Served(get_group_member_info) = %d; want 1, the unknown member's failure left out", got)
+			}
+			if got := b.Served("send_group_msg"); got != 0 {
+				t.Errorf("Served(send_group_msg) = %d after a refused send", got)
+			}
 		})
 	}
 }
