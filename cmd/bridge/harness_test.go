@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"math/rand/v2"
 	"net"
 	"os"
 	"strconv"
@@ -247,12 +248,33 @@ func (w *world) waitListening(addr string) {
 // freeAddr finds a loopback address with a free port.
 func freeAddr(t testing.TB) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	must(t, err)
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
+	// Below the kernel's ephemeral range (Linux: 32768 and up), where no
+	// "port 0" listener of a stand-in and no outgoing connection is given a
+	// port meanwhile; each port at most once in this process.
+	freePorts.Lock()
+	defer freePorts.Unlock()
+	for range 1000 {
+		port := 20000 + rand.IntN(12000)
+		if freePorts.given[port] {
+			continue
+		}
+		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+		if err != nil {
+			continue // taken
+		}
+		ln.Close()
+		freePorts.given[port] = true
+		return ln.Addr().String()
+	}
+	t.Fatal("no free port found between 20000 and 32000")
+	return ""
 }
+
+// freePorts are the ports freeAddr has handed out.
+var freePorts = struct {
+	sync.Mutex
+	given map[int]bool
+}{given: map[int]bool{}}
 
 // dialIn makes the reverse-mode stand-in q dial the bridge's MC_LISTEN; the
 // returned channel yields DialReverse's result when the connection ends.
