@@ -195,6 +195,28 @@ func (s *Scanner) Elements(each func(val []byte) bool) bool {
 	}
 }
 
+// Fields reads the object that is the next value as json.Unmarshal into a
+// struct with the fields known (at most 64) would: it calls each with the
+// index and value of every member whose key names one exactly, and skips
+// members encoding/json would ignore. It reports false, for the caller to
+// fall back to encoding/json, when the value is not an object, a key might
+// match a field in a way the scanner does not follow (see FieldKey), a field
+// comes twice (encoding/json keeps the last), or each returned false.
+func (s *Scanner) Fields(known []string, each func(field int, val []byte) bool) bool {
+	var seen uint64
+	return s.Members(func(key []byte, escaped bool, val []byte) bool {
+		field, ok := FieldKey(key, escaped, known)
+		if !ok || field >= 0 && seen&(1<<field) != 0 {
+			return false
+		}
+		if field < 0 {
+			return true
+		}
+		seen |= 1 << field
+		return each(field, val)
+	})
+}
+
 // FieldKey tells how a struct's member key is to be taken: the index of
 // the known field it names exactly, or -1 for a key encoding/json would not
 // match to any of them. ok is false when encoding/json might match it to a

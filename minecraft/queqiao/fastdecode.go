@@ -27,17 +27,8 @@ func decodeResponseFast(frame []byte) (w wireResponse, ok bool) {
 	if !wirejson.Valid(frame) {
 		return w, false
 	}
-	var seen uint32
 	s := wirejson.NewScanner(frame)
-	ok = s.Members(func(key []byte, escaped bool, val []byte) bool {
-		field, ok := wirejson.FieldKey(key, escaped, responseKeys)
-		if !ok || field >= 0 && seen&(1<<field) != 0 {
-			return false
-		}
-		if field < 0 {
-			return true
-		}
-		seen |= 1 << field
+	ok = s.Fields(responseKeys, func(field int, val []byte) bool {
 		var u json.Unmarshaler
 		switch field {
 		case 0:
@@ -69,17 +60,8 @@ func peekAnswerFast(frame []byte) (postType, echo wirejson.String, ok bool) {
 	if !wirejson.Valid(frame) {
 		return "", "", false
 	}
-	var seen uint32
 	s := wirejson.NewScanner(frame)
-	ok = s.Members(func(key []byte, escaped bool, val []byte) bool {
-		field, ok := wirejson.FieldKey(key, escaped, peekKeys)
-		if !ok || field >= 0 && seen&(1<<field) != 0 {
-			return false
-		}
-		if field < 0 {
-			return true
-		}
-		seen |= 1 << field
+	ok = s.Fields(peekKeys, func(field int, val []byte) bool {
 		if field == 0 {
 			return postType.UnmarshalJSON(val) == nil
 		}

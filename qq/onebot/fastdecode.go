@@ -34,17 +34,8 @@ func decodeEventFast(frame []byte) (w wireEvent, ok bool) {
 	if !wirejson.Valid(frame) {
 		return w, false
 	}
-	var seen uint32
 	s := wirejson.NewScanner(frame)
-	ok = s.Members(func(key []byte, escaped bool, val []byte) bool {
-		field, ok := wirejson.FieldKey(key, escaped, eventKeys)
-		if !ok || field >= 0 && seen&(1<<field) != 0 {
-			return false
-		}
-		if field < 0 {
-			return true
-		}
-		seen |= 1 << field
+	ok = s.Fields(eventKeys, func(field int, val []byte) bool {
 		null := string(val) == "null"
 		switch field {
 		case 0:
@@ -90,17 +81,8 @@ func decodeEventFast(frame []byte) (w wireEvent, ok bool) {
 var senderKeys = []string{"user_id", "nickname", "card", "role"}
 
 func decodeSenderFast(val []byte, sd *wireSender) bool {
-	var seen uint32
 	s := wirejson.NewScanner(val)
-	return s.Members(func(key []byte, escaped bool, val []byte) bool {
-		field, ok := wirejson.FieldKey(key, escaped, senderKeys)
-		if !ok || field >= 0 && seen&(1<<field) != 0 {
-			return false
-		}
-		if field < 0 {
-			return true
-		}
-		seen |= 1 << field
+	return s.Fields(senderKeys, func(field int, val []byte) bool {
 		switch field {
 		case 0:
 			return unmarshalInto(&sd.UserID, val)
@@ -122,17 +104,8 @@ func segmentsFast(raw []byte) (items []wireSegment, ok bool) {
 	s := wirejson.NewScanner(raw)
 	ok = s.Elements(func(val []byte) bool {
 		var w wireSegment
-		var seen uint32
 		inner := wirejson.NewScanner(val)
-		if !inner.Members(func(key []byte, escaped bool, val []byte) bool {
-			field, ok := wirejson.FieldKey(key, escaped, segmentKeys)
-			if !ok || field >= 0 && seen&(1<<field) != 0 {
-				return false
-			}
-			if field < 0 {
-				return true
-			}
-			seen |= 1 << field
+		if !inner.Fields(segmentKeys, func(field int, val []byte) bool {
 			if field == 0 {
 				return unmarshalInto(&w.Type, val)
 			}

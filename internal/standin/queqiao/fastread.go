@@ -41,17 +41,8 @@ func decodeRequestFast(frame []byte) (r wireRequest, ok bool) {
 	if !wirejson.Valid(frame) {
 		return r, false
 	}
-	var seen uint32
 	s := wirejson.NewScanner(frame)
-	ok = s.Members(func(key []byte, escaped bool, val []byte) bool {
-		field, ok := wirejson.FieldKey(key, escaped, requestKeys)
-		if !ok || field >= 0 && seen&(1<<field) != 0 {
-			return false
-		}
-		if field < 0 {
-			return true
-		}
-		seen |= 1 << field
+	ok = s.Fields(requestKeys, func(field int, val []byte) bool {
 		switch field {
 		case 0:
 			if string(val) == "null" {
@@ -77,16 +68,9 @@ func decodeRequestFast(frame []byte) (r wireRequest, ok bool) {
 // null), as json.Unmarshal into struct{ Message json.RawMessage } reads it;
 // ok is false when data is not an object or the scanner cannot be sure.
 func messageOf(data json.RawMessage) (message json.RawMessage, ok bool) {
-	seen := false
 	s := wirejson.NewScanner(data)
-	ok = s.Members(func(key []byte, escaped bool, val []byte) bool {
-		field, ok := wirejson.FieldKey(key, escaped, messageKey)
-		if !ok || field == 0 && seen {
-			return false
-		}
-		if field == 0 {
-			seen, message = true, json.RawMessage(val)
-		}
+	ok = s.Fields(messageKey, func(_ int, val []byte) bool {
+		message = json.RawMessage(val)
 		return true
 	})
 	return message, ok
