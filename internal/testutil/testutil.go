@@ -1,12 +1,14 @@
 // Package testutil holds the few helpers the packages' tests share: polling
 // for a condition with a deadline, a per-test goroutine leak check, a log
-// buffer safe for concurrent writers, and running a component until the
-// test ends.
+// buffer safe for concurrent writers, running a component until the test
+// ends, and seeding a fuzz target with the package's fixtures.
 package testutil
 
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -84,4 +86,22 @@ func RunInBackground(t testing.TB, run func(context.Context) error, limit time.D
 			t.Errorf("Run did not return within %s after its context ended", limit)
 		}
 	})
+}
+
+// SeedFiles adds every file of the package's testdata directory matching
+// pattern ("*.json") to f's seed corpus; none matching fails f, as a fuzz
+// target without its fixtures would start from nothing.
+func SeedFiles(f *testing.F, pattern string) {
+	f.Helper()
+	files, err := filepath.Glob(filepath.Join("testdata", pattern))
+	if err != nil || len(files) == 0 {
+		f.Fatalf("no testdata/%s to seed from: %v", pattern, err)
+	}
+	for _, path := range files {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
 }

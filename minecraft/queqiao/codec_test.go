@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcqq/bridge/internal/testutil"
 	"github.com/mcqq/bridge/minecraft"
 )
 
@@ -361,14 +362,7 @@ func TestResponseErr(t *testing.T) {
 // FuzzDecodeEvent checks that no frame makes the decoder panic and that an
 // accepted event is usable.
 func FuzzDecodeEvent(f *testing.F) {
-	files, _ := filepath.Glob(filepath.Join("testdata", "*.json"))
-	for _, path := range files {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b)
-	}
+	testutil.SeedFiles(f, "*.json")
 	f.Fuzz(func(t *testing.T, frame []byte) {
 		fr, err := DecodeFrame(frame)
 		ev, evErr := DecodeEvent(frame)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mcqq/bridge/internal/testutil"
 	"github.com/mcqq/bridge/internal/wirejson"
 )
 
@@ -15,17 +16,7 @@ import (
 // whenever it takes the frame at all; and it takes the answers the plugin
 // sends.
 func FuzzFastResponseMatches(f *testing.F) {
-	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
-	if err != nil {
-		f.Fatal(err)
-	}
-	for _, path := range files {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b)
-	}
+	testutil.SeedFiles(f, "*.json")
 	for _, s := range []string{
 		`{"api":"broadcast","code":200,"post_type":"response","status":"SUCCESS","message":"success","data":null,"echo":"q7"}`,
 		`{"code":"200","Echo":"1","post_type":"response"}`, // another case: encoding/json takes it

@@ -6,23 +6,15 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+
+	"github.com/mcqq/bridge/internal/testutil"
 )
 
 // The scanner's reading of a frame, of a segment array and of a segment's
 // data is what encoding/json reads, whenever the scanner takes the input at
 // all; and it takes the frames real bots send.
 func FuzzFastDecodeMatches(f *testing.F) {
-	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
-	if err != nil {
-		f.Fatal(err)
-	}
-	for _, path := range files {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b)
-	}
+	testutil.SeedFiles(f, "*.json")
 	for _, s := range []string{
 		`{"post_type":"message","Post_Type":"notice"}`,                   // another case: encoding/json takes it
 		`{"post_type":"message","post_type":"notice"}`,                   // twice: the last wins

@@ -1,22 +1,16 @@
 package onebot_test
 
 import (
-	"path/filepath"
 	"testing"
 
+	"github.com/mcqq/bridge/internal/testutil"
 	"github.com/mcqq/bridge/qq"
 	"github.com/mcqq/bridge/qq/onebot"
 )
 
 // FuzzDecodeEvent: no input panics, and a decoded frame is self-consistent.
 func FuzzDecodeEvent(f *testing.F) {
-	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
-	if err != nil {
-		f.Fatal(err)
-	}
-	for _, path := range files {
-		f.Add(readFixture(f, filepath.Base(path)))
-	}
+	testutil.SeedFiles(f, "*.json")
 	f.Add([]byte(`{"post_type":"message","message_type":"group","group_id":"1","message":[{"type":"forward","data":{"content":[{"message":[{"type":"forward","data":{"content":[]}}]}]}}]}`))
 	f.Fuzz(func(t *testing.T, frame []byte) {
 		ev, kind, err := onebot.DecodeEvent(frame)

@@ -6,23 +6,15 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+
+	"github.com/mcqq/bridge/internal/testutil"
 )
 
 // The scanner reads a request, and a broadcast's message, as encoding/json
 // does whenever it takes them at all; and it takes the requests the bridge
 // sends.
 func FuzzFastRequestMatches(f *testing.F) {
-	files, err := filepath.Glob(filepath.Join("testdata", "api_*_request.json"))
-	if err != nil {
-		f.Fatal(err)
-	}
-	for _, path := range files {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b)
-	}
+	testutil.SeedFiles(f, "api_*_request.json")
 	for _, s := range []string{
 		`{"api":"broadcast","data":{"message":[{"text":"[QQ] ","color":"gray"},{"text":"hi"}]},"echo":"q12"}`,
 		`{"API":"broadcast","data":{"Message":{"text":"x"}},"echo":42}`, // other cases: encoding/json takes them
