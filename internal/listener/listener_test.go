@@ -101,6 +101,20 @@ func readAll(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// takingTurns is readAll saying on reading when a body holds its turn (its
+// first read takes one), so a test can go on once it surely does.
+func takingTurns(reading chan<- struct{}) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		first := make([]byte, 1)
+		if _, err := r.Body.Read(first); errors.Is(err, ErrBusy) {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		reading <- struct{}{}
+		readAll(w, r)
+	}
+}
+
 // Headers that never end are cut at HeaderTimeout.
 func TestSlowHeadersAreCut(t *testing.T) {
 	addr := serve(t, http.HandlerFunc(readAll), Limits{HeaderTimeout: 200 * time.Millisecond})
@@ -266,6 +280,8 @@ func TestSlotFreedOnceTheBodyIsRead(t *testing.T) {
 // unsigned post is refused at once rather than after SlotWait.
 func TestOnlyBodiesBeingReadTakeTurns(t *testing.T) {
 	upgraded := make(chan *websocket.Conn, 1)
+	reading := make(chan struct{}, 4)
+	bodies := takingTurns(reading)
 	addr := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case websocket.IsWebSocketUpgrade(r):
@@ -284,10 +300,11 @@ func TestOnlyBodiesBeingReadTakeTurns(t *testing.T) {
 		case r.Header.Get("X-Signature") == "":
 			http.Error(w, "X-Signature required", http.StatusUnauthorized)
 		default:
-			readAll(w, r)
+			bodies(w, r)
 		}
 	}), Limits{MaxReading: 1, SlotWait: 2 * time.Second})
 	post(t, addr, 100, 10, "X-Signature: x\r\n") // holds the one turn
+	<-reading
 
 	start := time.Now()
 	client, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/", nil)
@@ -322,15 +339,7 @@ func TestFewLargeBodiesAtOnce(t *testing.T) {
 	// The handler says when it holds its turn (a body's first read takes
 	// it), so the second large body surely comes after the first has it.
 	reading := make(chan struct{}, 8)
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		first := make([]byte, 1)
-		if _, err := r.Body.Read(first); errors.Is(err, ErrBusy) {
-			http.Error(w, err.Error(), http.StatusServiceUnavailable)
-			return
-		}
-		reading <- struct{}{}
-		readAll(w, r)
-	})
+	h := takingTurns(reading)
 	addr := serve(t, h, Limits{MaxReading: 4, MaxLargeReading: 1, LargeBody: 1000, SlotWait: 100 * time.Millisecond})
 	post(t, addr, 5000, 10, "") // a large body holds the one large turn
 	<-reading
@@ -347,15 +356,7 @@ func TestFewLargeBodiesAtOnce(t *testing.T) {
 // still gets one at once.
 func TestOnePeerCannotTakeEveryTurn(t *testing.T) {
 	reading := make(chan struct{}, 16)
-	addr := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		first := make([]byte, 1)
-		if _, err := r.Body.Read(first); errors.Is(err, ErrBusy) {
-			http.Error(w, err.Error(), http.StatusServiceUnavailable)
-			return
-		}
-		reading <- struct{}{}
-		readAll(w, r)
-	}), Limits{MaxReading: 4, MaxReadingPerPeer: 2, SlotWait: 200 * time.Millisecond})
+	addr := serve(t, takingTurns(reading), Limits{MaxReading: 4, MaxReadingPerPeer: 2, SlotWait: 200 * time.Millisecond})
 
 	statuses := make(chan int, 4)
 	for range 4 {
