@@ -5,12 +5,15 @@
 // paragraph separators U+2028 and U+2029. They can hide or reorder what a
 // reader sees, garble a terminal or log, or end a console command early.
 // Text is cleaned (Clean); a console command containing any of them,
-// the line break included, is refused (Unsafe).
+// the line break included, is refused (Unsafe). What a peer sent is quoted
+// in errors and logs as an Excerpt, on one line when it may hold line
+// breaks (OneLine).
 package safetext
 
 import (
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Unsafe reports whether r is one of the characters above, the line break
@@ -54,4 +57,17 @@ func Clean(s string) string {
 // the ends are trimmed.
 func OneLine(s string) string {
 	return strings.Join(strings.FieldsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || Unsafe(r) }), " ")
+}
+
+// Excerpt is the start of b, at most limit bytes, for log lines and errors:
+// cut on a rune boundary, with invalid UTF-8 replaced and "…" when cut.
+func Excerpt(b []byte, limit int) string {
+	if len(b) <= limit {
+		return strings.ToValidUTF8(string(b), "?")
+	}
+	cut := limit
+	for cut > 0 && !utf8.RuneStart(b[cut]) {
+		cut--
+	}
+	return strings.ToValidUTF8(string(b[:cut]), "?") + "…"
 }

@@ -6,7 +6,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/mcqq/bridge/internal/safetext"
 )
 
 // Int is an integer sent as a JSON number or as a string:
@@ -270,15 +271,4 @@ func digits(b []byte, i int) int {
 }
 
 // excerpt is the start of a value for an error message.
-func excerpt(b []byte) string {
-	const limit = 40
-	b = bytes.TrimSpace(b)
-	if len(b) <= limit {
-		return strings.ToValidUTF8(string(b), "?")
-	}
-	cut := limit
-	for cut > 0 && !utf8.RuneStart(b[cut]) {
-		cut--
-	}
-	return strings.ToValidUTF8(string(b[:cut]), "?") + "…"
-}
+func excerpt(b []byte) string { return safetext.Excerpt(bytes.TrimSpace(b), 40) }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/mcqq/bridge/internal/link"
+	"github.com/mcqq/bridge/internal/safetext"
 	"github.com/mcqq/bridge/internal/wirejson"
 	"github.com/mcqq/bridge/internal/ws"
 	"github.com/mcqq/bridge/qq"
@@ -147,7 +148,7 @@ func (c *Client) streamSSE(ctx context.Context, up func()) error {
 func (c *Client) handleFrame(frame []byte) {
 	ev, kind, err := DecodeEvent(frame)
 	if err != nil {
-		c.log.Warn("skipping a bad event", "err", err.Error(), "frame", botkit.Excerpt(frame, 200))
+		c.log.Warn("skipping a bad event", "err", err.Error(), "frame", safetext.Excerpt(frame, 200))
 		return
 	}
 	c.dispatch(ev, kind, frame)

@@ -3,6 +3,7 @@ package milky
 import (
 	"net/http"
 
+	"github.com/mcqq/bridge/internal/safetext"
 	"github.com/mcqq/bridge/internal/secret"
 	"github.com/mcqq/bridge/qq/internal/botkit"
 )
@@ -37,7 +38,7 @@ func (c *Client) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer c.gate.Leave()
 	ev, kind, err := DecodeEvent(body)
 	if err != nil {
-		c.log.Warn("skipping a bad webhook event", "peer", r.RemoteAddr, "err", err.Error(), "frame", botkit.Excerpt(body, 200))
+		c.log.Warn("skipping a bad webhook event", "peer", r.RemoteAddr, "err", err.Error(), "frame", safetext.Excerpt(body, 200))
 		http.Error(w, "not a Milky event", http.StatusBadRequest)
 		return
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/mcqq/bridge/internal/inbox"
 	"github.com/mcqq/bridge/internal/link"
 	"github.com/mcqq/bridge/internal/redact"
+	"github.com/mcqq/bridge/internal/safetext"
 	"github.com/mcqq/bridge/internal/wirejson"
 	"github.com/mcqq/bridge/internal/ws"
 	"github.com/mcqq/bridge/qq"
@@ -257,7 +258,7 @@ func (c *Client) current() *session {
 func (c *Client) handleFrame(s *session, frame []byte) {
 	ev, kind, err := DecodeEvent(frame)
 	if err != nil {
-		c.log.Warn("skipping bad frame from the QQ bot", "err", err.Error(), "frame", botkit.Excerpt(frame, 200))
+		c.log.Warn("skipping bad frame from the QQ bot", "err", err.Error(), "frame", safetext.Excerpt(frame, 200))
 		return
 	}
 	if kind != FrameResponse {
@@ -265,7 +266,7 @@ func (c *Client) handleFrame(s *session, frame []byte) {
 		return
 	}
 	if s == nil {
-		c.log.Debug("ignoring an action response on the event stream", "frame", botkit.Excerpt(frame, 200))
+		c.log.Debug("ignoring an action response on the event stream", "frame", safetext.Excerpt(frame, 200))
 		return
 	}
 	c.handleResponse(s, frame)
@@ -297,7 +298,7 @@ func (c *Client) handleEvent(ev qq.Event, kind FrameKind, size int) bool {
 func (c *Client) handleResponse(s *session, frame []byte) {
 	r, err := DecodeResponse(frame)
 	if err != nil {
-		c.log.Warn("skipping bad response from the QQ bot", "err", err.Error(), "frame", botkit.Excerpt(frame, 200))
+		c.log.Warn("skipping bad response from the QQ bot", "err", err.Error(), "frame", safetext.Excerpt(frame, 200))
 		return
 	}
 	if s.pending.Resolve(r.Echo, frame) {

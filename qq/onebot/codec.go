@@ -306,7 +306,7 @@ func decodeSegments(raw json.RawMessage, depth int) ([]qq.Segment, error) {
 		}
 		return segs, nil
 	}
-	return nil, fmt.Errorf("message is neither a segment array nor a CQ string: %s", botkit.Excerpt(raw, 40))
+	return nil, fmt.Errorf("message is neither a segment array nor a CQ string: %s", safetext.Excerpt(raw, 40))
 }
 
 func decodeSegment(raw json.RawMessage, depth int) (qq.Segment, error) {
@@ -428,7 +428,7 @@ func DecodeResponse(frame []byte) (Response, error) {
 	if len(w.Echo) > 0 {
 		var echo wirejson.String
 		if err := echo.UnmarshalJSON(w.Echo); err != nil {
-			return Response{}, fmt.Errorf("decode response: echo is not a scalar: %s", botkit.Excerpt(w.Echo, 40))
+			return Response{}, fmt.Errorf("decode response: echo is not a scalar: %s", safetext.Excerpt(w.Echo, 40))
 		}
 		r.Echo = string(echo)
 	}
@@ -453,7 +453,7 @@ func (r Response) Err(action string) error {
 func requireObject(b []byte) error {
 	b = bytes.TrimSpace(b)
 	if len(b) == 0 || b[0] != '{' {
-		return fmt.Errorf("not a JSON object: %s", botkit.Excerpt(b, 40))
+		return fmt.Errorf("not a JSON object: %s", safetext.Excerpt(b, 40))
 	}
 	return nil
 }

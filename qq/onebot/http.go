@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"github.com/mcqq/bridge/internal/link"
+	"github.com/mcqq/bridge/internal/safetext"
 	"github.com/mcqq/bridge/internal/wirejson"
 	"github.com/mcqq/bridge/qq"
 	"github.com/mcqq/bridge/qq/internal/botkit"
@@ -226,7 +227,7 @@ func (c *Client) serveWebhook(w http.ResponseWriter, r *http.Request) {
 		err = errors.New("an action response, not an event")
 	}
 	if err != nil {
-		c.log.Warn("skipping a bad webhook post", "peer", peer, "err", err.Error(), "frame", botkit.Excerpt(body, 200))
+		c.log.Warn("skipping a bad webhook post", "peer", peer, "err", err.Error(), "frame", safetext.Excerpt(body, 200))
 		http.Error(w, "not a OneBot event", http.StatusBadRequest)
 		return
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/mcqq/bridge/internal/link"
+	"github.com/mcqq/bridge/internal/safetext"
 	"github.com/mcqq/bridge/internal/wirejson"
 	"github.com/mcqq/bridge/internal/ws"
 	"github.com/mcqq/bridge/qq/internal/botkit"
@@ -133,7 +134,7 @@ func (c *Client) keep(ctx context.Context, sess *ws.Session, st *streamState) {
 func (c *Client) handleFrame(ctx context.Context, sess *ws.Session, st *streamState, frame []byte) {
 	f, err := DecodeFrame(frame)
 	if err != nil {
-		c.log.Warn("skipping a bad frame", "err", err.Error(), "frame", botkit.Excerpt(frame, 200))
+		c.log.Warn("skipping a bad frame", "err", err.Error(), "frame", safetext.Excerpt(frame, 200))
 		return
 	}
 	switch f.Op {
@@ -165,7 +166,7 @@ func (c *Client) ready(body []byte) error {
 		return err
 	}
 	if len(logins) == 0 {
-		return fmt.Errorf("READY names no bot account (%s): is QQ logged in on the server?", botkit.Excerpt(body, 200))
+		return fmt.Errorf("READY names no bot account (%s): is QQ logged in on the server?", safetext.Excerpt(body, 200))
 	}
 	login := logins[0]
 	for _, l := range logins {
@@ -195,7 +196,7 @@ func (c *Client) handleEvent(body []byte) {
 	}
 	ev, kind, typ, err := DecodeEvent(body)
 	if err != nil {
-		c.log.Warn("skipping a bad event", "err", err.Error(), "event", botkit.Excerpt(body, 200))
+		c.log.Warn("skipping a bad event", "err", err.Error(), "event", safetext.Excerpt(body, 200))
 		return
 	}
 	switch kind {

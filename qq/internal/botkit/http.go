@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/mcqq/bridge/internal/link"
 	"github.com/mcqq/bridge/internal/listener"
@@ -197,23 +196,10 @@ func readBody(r io.Reader, declared int64) ([]byte, error) {
 	}
 }
 
-// Excerpt is the start of b for log lines and errors, cut on a rune
-// boundary, with invalid UTF-8 replaced.
-func Excerpt(b []byte, limit int) string {
-	if len(b) <= limit {
-		return strings.ToValidUTF8(string(b), "?")
-	}
-	cut := limit
-	for cut > 0 && !utf8.RuneStart(b[cut]) {
-		cut--
-	}
-	return strings.ToValidUTF8(string(b[:cut]), "?") + "…"
-}
-
-// BodyExcerpt is Excerpt of an HTTP body on one line (safetext.OneLine),
+// BodyExcerpt is safetext.Excerpt of an HTTP body on one line (safetext.OneLine),
 // for an error: errors end up in log lines, /readyz and -check's table,
 // which a body's line breaks ("404 page not found\n", an HTML page) would
 // break.
 func BodyExcerpt(b []byte, limit int) string {
-	return safetext.OneLine(Excerpt(b, limit))
+	return safetext.OneLine(safetext.Excerpt(b, limit))
 }
