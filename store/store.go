@@ -102,16 +102,7 @@ func checkDir(dir string) error {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return fmt.Errorf("cannot create the directory: %w", err)
 	}
-	probe, err := os.CreateTemp(dir, ".write-test-*")
-	if err != nil {
-		return fmt.Errorf("cannot write in the directory: %w", err)
-	}
-	name := probe.Name()
-	probe.Close()
-	if err := os.Remove(name); err != nil {
-		return fmt.Errorf("cannot remove a file in the directory: %w", err)
-	}
-	return nil
+	return checkWritable(dir)
 }
 
 // start checks that the file is a database and migrates it.
