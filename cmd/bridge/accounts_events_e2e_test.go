@@ -108,16 +108,12 @@ type leavingBot struct {
 
 func startLeavingBot(t *testing.T, proto string) leavingBot {
 	t.Helper()
-	console := rcon.New("pw", func(cmd string) string { return "ran " + cmd })
-	must(t, console.Start("127.0.0.1:0"))
-	t.Cleanup(console.Stop)
+	console := started(t, rcon.New("pw", func(cmd string) string { return "ran " + cmd }))
 	env := map[string]string{"MC_0_WHITELIST": "true", "MC_0_RCON_ADDR": console.Addr(), "MC_0_RCON_PASSWORD": "pw"}
 	var lb leavingBot
 	switch proto {
 	case "milky":
-		bot := milky.New(milky.Options{Token: "milky-secret"})
-		must(t, bot.Start("127.0.0.1:0"))
-		t.Cleanup(bot.Stop)
+		bot := started(t, milky.New(milky.Options{Token: "milky-secret"}))
 		bot.AddMember(groupA, bob)
 		maps.Copy(env, map[string]string{"QQ_PROTOCOL": "milky", "QQ_URL": bot.URL(), "QQ_ACCESS_TOKEN": "milky-secret"})
 		lb.say = func(group int64, m qq.Member, text string) string {
@@ -134,9 +130,7 @@ func startLeavingBot(t *testing.T, proto string) leavingBot {
 			return out
 		}
 	case "satori llbot", "satori koishi":
-		bot := satori.New(satori.Options{Token: satoriToken, Koishi: proto == "satori koishi"})
-		must(t, bot.Start("127.0.0.1:0"))
-		t.Cleanup(bot.Stop)
+		bot := started(t, satori.New(satori.Options{Token: satoriToken, Koishi: proto == "satori koishi"}))
 		bot.AddMember(groupA, bob)
 		bot.SetGroupName(groupA, "MC服务器交流群")
 		maps.Copy(env, map[string]string{"QQ_PROTOCOL": "satori", "QQ_URL": bot.URL(), "QQ_ACCESS_TOKEN": satoriToken})

@@ -409,9 +409,7 @@ func binaryWorld(b *testing.B, bin string) (*world, *exec.Cmd) {
 	must(b, w.bot.Start("127.0.0.1:0"))
 	b.Cleanup(w.bot.Stop)
 	w.bot.AddMember(groupA, alice)
-	mc := queqiao.New(queqiao.Options{ServerName: "survival"})
-	must(b, mc.Start("127.0.0.1:0"))
-	b.Cleanup(mc.Stop)
+	mc := started(b, queqiao.New(queqiao.Options{ServerName: "survival"}))
 	w.mc["survival"] = mc
 	httpAddr := freeAddr(b)
 	cmd := exec.Command(bin)

@@ -47,13 +47,9 @@ func tableRow(out, name string) string {
 // at a port that accepts and never answers) does not make a healthy
 // database look unusable.
 func TestCheckDatabaseAfterASlowConnection(t *testing.T) {
-	bot := onebot.New(onebot.Options{})
-	must(t, bot.Start("127.0.0.1:0"))
-	t.Cleanup(bot.Stop)
+	bot := started(t, onebot.New(onebot.Options{}))
 	bot.SetGroupName(groupA, "MC服务器交流群")
-	silent := rcon.New("pw", func(string) string { return "" }) // speaks no HTTP
-	must(t, silent.Start("127.0.0.1:0"))
-	t.Cleanup(silent.Stop)
+	silent := started(t, rcon.New("pw", func(string) string { return "" })) // speaks no HTTP
 	dataDir := t.TempDir()
 	db, err := store.Open(context.Background(), dataDir, store.Options{})
 	must(t, err)
@@ -139,12 +135,8 @@ func schemaVersion(t *testing.T, path string) int {
 // -check's results say each thing once: no "dial: dial tcp …", no
 // "rcon: rcon: …", whatever layer the error passed through.
 func TestCheckErrorsSayEachThingOnce(t *testing.T) {
-	console := rcon.New("rcon-pw", func(string) string { return "" })
-	must(t, console.Start("127.0.0.1:0"))
-	t.Cleanup(console.Stop)
-	notRCON := queqiao.New(queqiao.Options{ServerName: "creative"}) // an HTTP server: never answers an RCON login
-	must(t, notRCON.Start("127.0.0.1:0"))
-	t.Cleanup(notRCON.Stop)
+	console := started(t, rcon.New("rcon-pw", func(string) string { return "" }))
+	notRCON := started(t, queqiao.New(queqiao.Options{ServerName: "creative"})) // an HTTP server: never answers an RCON login
 	_, out := runCheckIn(t, map[string]string{
 		"QQ_URL": "ws://" + freeAddr(t) + "/", "HTTP_LISTEN": "none", "REQUEST_TIMEOUT": "1s",
 		"MC_0_NAME": "survival", "MC_0_WS_URL": "ws://" + freeAddr(t), "MC_0_GROUPS": strconv.Itoa(groupA),

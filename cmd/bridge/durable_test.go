@@ -74,9 +74,7 @@ func TestQueuedMessagesSurviveARestart(t *testing.T) {
 	bin := buildBridge(t)
 	for _, sig := range []syscall.Signal{syscall.SIGKILL, syscall.SIGTERM} {
 		t.Run(sig.String(), func(t *testing.T) {
-			bot := onebot.New(onebot.Options{})
-			must(t, bot.Start("127.0.0.1:0"))
-			t.Cleanup(bot.Stop)
+			bot := started(t, onebot.New(onebot.Options{}))
 			bot.AddMember(groupA, alice)
 			mc := queqiao.New(queqiao.Options{ServerName: "survival"})
 			must(t, mc.Start("127.0.0.1:0"))

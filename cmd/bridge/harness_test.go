@@ -121,9 +121,7 @@ func startWorld(t testing.TB, servers []serverSpec, extra map[string]string, hoo
 				env["MC_LISTEN"] = freeAddr(t)
 			}
 		} else {
-			q := queqiao.New(queqiao.Options{ServerName: s.name, Version: version, StrictComponents: !bench})
-			must(t, q.Start("127.0.0.1:0"))
-			t.Cleanup(q.Stop)
+			q := started(t, queqiao.New(queqiao.Options{ServerName: s.name, Version: version, StrictComponents: !bench}))
 			w.mc[s.name] = q
 			env[p+"WS_URL"] = q.URL()
 		}
@@ -212,9 +210,7 @@ func (w *world) waitReady() {
 // QQ_LISTEN, …), and waits until it is connected and listening.
 func startWithBot(t testing.TB, qqEnv map[string]string) *world {
 	t.Helper()
-	mc := queqiao.New(queqiao.Options{ServerName: "survival", StrictComponents: true})
-	must(t, mc.Start("127.0.0.1:0"))
-	t.Cleanup(mc.Stop)
+	mc := started(t, queqiao.New(queqiao.Options{ServerName: "survival", StrictComponents: true}))
 	env := map[string]string{
 		"MC_0_NAME": "survival", "MC_0_WS_URL": mc.URL(), "MC_0_GROUPS": strconv.Itoa(groupA),
 		"HTTP_LISTEN": "none", "QQ_GROUP_RATE": "0", "DATA_DIR": t.TempDir(),
@@ -243,6 +239,18 @@ func (w *world) waitListening(addr string) {
 		}
 		return err == nil
 	})
+}
+
+// started starts a stand-in on a free loopback port and stops it when the
+// test ends.
+func started[S interface {
+	Start(addr string) error
+	Stop()
+}](t testing.TB, s S) S {
+	t.Helper()
+	must(t, s.Start("127.0.0.1:0"))
+	t.Cleanup(s.Stop)
+	return s
 }
 
 // freeAddr finds a loopback address with a free port.

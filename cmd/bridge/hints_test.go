@@ -38,21 +38,11 @@ func checkOutput(t *testing.T, env map[string]string) string {
 // the setting on the other side to compare, or what to switch on.
 func TestCheckExplainsWhatToChange(t *testing.T) {
 	// The peers that answer, each with its own expectation.
-	bot := onebot.New(onebot.Options{Token: "bot-token"})
-	must(t, bot.Start("127.0.0.1:0"))
-	t.Cleanup(bot.Stop)
-	llbot := onebot.New(onebot.Options{Token: "bot-token", Flavor: "llbot"})
-	must(t, llbot.Start("127.0.0.1:0"))
-	t.Cleanup(llbot.Stop)
-	mb := milky.New(milky.Options{Token: "bot-token"})
-	must(t, mb.Start("127.0.0.1:0"))
-	t.Cleanup(mb.Stop)
-	mc := queqiao.New(queqiao.Options{ServerName: "survival", Token: "mc-token"})
-	must(t, mc.Start("127.0.0.1:0"))
-	t.Cleanup(mc.Stop)
-	console := rcon.New("rcon-pw", func(string) string { return "" })
-	must(t, console.Start("127.0.0.1:0"))
-	t.Cleanup(console.Stop)
+	bot := started(t, onebot.New(onebot.Options{Token: "bot-token"}))
+	llbot := started(t, onebot.New(onebot.Options{Token: "bot-token", Flavor: "llbot"}))
+	mb := started(t, milky.New(milky.Options{Token: "bot-token"}))
+	mc := started(t, queqiao.New(queqiao.Options{ServerName: "survival", Token: "mc-token"}))
+	console := started(t, rcon.New("rcon-pw", func(string) string { return "" }))
 	// The bot is in the group, so only the failure under test shows.
 	bot.SetGroupName(groupA, "MC服务器交流群")
 	llbot.SetGroupName(groupA, "MC服务器交流群")
@@ -113,9 +103,7 @@ func TestCheckExplainsWhatToChange(t *testing.T) {
 
 // The running bridge logs the hint with the failure, and /readyz carries it.
 func TestRunningBridgeLogsTheHint(t *testing.T) {
-	mc := queqiao.New(queqiao.Options{ServerName: "survival", Token: "mc-token"})
-	must(t, mc.Start("127.0.0.1:0"))
-	t.Cleanup(mc.Stop)
+	mc := started(t, queqiao.New(queqiao.Options{ServerName: "survival", Token: "mc-token"}))
 	cfg, _, err := LoadConfig(map[string]string{
 		"QQ_URL": "ws://" + freeAddr(t) + "/", "HTTP_LISTEN": "none", "DATA_DIR": t.TempDir(),
 		"MC_0_NAME": "survival", "MC_0_WS_URL": mc.URL(), "MC_0_TOKEN": "wrong", "MC_0_GROUPS": strconv.Itoa(groupA),
@@ -149,12 +137,8 @@ func TestRunningBridgeLogsTheHint(t *testing.T) {
 // (NapCat, LLBot, Milky), or, for a bot without get_group_list, what it says
 // about the group itself.
 func TestCheckFailsAGroupTheBotIsNotIn(t *testing.T) {
-	survival := queqiao.New(queqiao.Options{ServerName: "survival"})
-	must(t, survival.Start("127.0.0.1:0"))
-	t.Cleanup(survival.Stop)
-	creative := queqiao.New(queqiao.Options{ServerName: "creative"})
-	must(t, creative.Start("127.0.0.1:0"))
-	t.Cleanup(creative.Stop)
+	survival := started(t, queqiao.New(queqiao.Options{ServerName: "survival"}))
+	creative := started(t, queqiao.New(queqiao.Options{ServerName: "creative"}))
 	const stranger = 111111
 	env := func(protocol, url string) map[string]string {
 		return map[string]string{
@@ -205,15 +189,9 @@ func TestCheckFailsAGroupTheBotIsNotIn(t *testing.T) {
 // body quoted in a result (Go's "404 page not found\n", OneBot's 404 too)
 // keeps every connection on one line of the table.
 func TestCheckSatoriHintsAndOneLineResults(t *testing.T) {
-	llbot := satori.New(satori.Options{Token: "bot-token"})
-	must(t, llbot.Start("127.0.0.1:0"))
-	t.Cleanup(llbot.Stop)
-	koishi := satori.New(satori.Options{Token: "bot-token", Koishi: true})
-	must(t, koishi.Start("127.0.0.1:0"))
-	t.Cleanup(koishi.Stop)
-	mc := queqiao.New(queqiao.Options{ServerName: "survival"})
-	must(t, mc.Start("127.0.0.1:0"))
-	t.Cleanup(mc.Stop)
+	llbot := started(t, satori.New(satori.Options{Token: "bot-token"}))
+	koishi := started(t, satori.New(satori.Options{Token: "bot-token", Koishi: true}))
+	mc := started(t, queqiao.New(queqiao.Options{ServerName: "survival"}))
 	koishiRoot := strings.TrimSuffix(koishi.URL(), "/satori")
 	env := func(protocol, qqURL, token string) map[string]string {
 		return map[string]string{

@@ -118,9 +118,7 @@ func slowPost(addr, extra string, body []byte, limit time.Duration) (time.Durati
 // webhookWorld runs the bridge with a OneBot webhook on QQ_LISTEN.
 func webhookWorld(t *testing.T) (*world, *onebot.Bot, string) {
 	listen := freeAddr(t)
-	bot := onebot.New(onebot.Options{Token: "qq-secret", WebhookURL: "http://" + listen + "/"})
-	must(t, bot.Start("127.0.0.1:0"))
-	t.Cleanup(bot.Stop)
+	bot := started(t, onebot.New(onebot.Options{Token: "qq-secret", WebhookURL: "http://" + listen + "/"}))
 	bot.AddMember(groupA, bob)
 	w := startWithBot(t, map[string]string{"QQ_URL": bot.HTTPURL(), "QQ_ACCESS_TOKEN": "qq-secret", "QQ_LISTEN": listen})
 	w.bot = bot

@@ -20,9 +20,7 @@ func TestMilkyBridgesBothWays(t *testing.T) {
 				listen = freeAddr(t)
 				o.WebhookURL = "http://" + listen + "/"
 			}
-			bot := milky.New(o)
-			must(t, bot.Start("127.0.0.1:0"))
-			t.Cleanup(bot.Stop)
+			bot := started(t, milky.New(o))
 			bot.AddMember(groupA, alice)
 			bot.AddMember(groupA, bob)
 			w := startWithBot(t, map[string]string{"QQ_PROTOCOL": "milky", "QQ_URL": bot.URL(),

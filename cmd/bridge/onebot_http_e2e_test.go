@@ -19,9 +19,7 @@ func TestOneBotOverHTTP(t *testing.T) {
 				listen = freeAddr(t)
 				o.WebhookURL = "http://" + listen + "/"
 			}
-			bot := onebot.New(o)
-			must(t, bot.Start("127.0.0.1:0"))
-			t.Cleanup(bot.Stop)
+			bot := started(t, onebot.New(o))
 			bot.AddMember(groupA, bob)
 			w := startWithBot(t, map[string]string{"QQ_URL": bot.HTTPURL(), "QQ_ACCESS_TOKEN": "qq-secret", "QQ_LISTEN": listen})
 			w.bot = bot

@@ -61,9 +61,7 @@ func TestGamePicturesReachQQAsPictures(t *testing.T) {
 		}
 	})
 	t.Run("milky", func(t *testing.T) {
-		bot := milkystandin.New(milkystandin.Options{})
-		must(t, bot.Start("127.0.0.1:0"))
-		t.Cleanup(bot.Stop)
+		bot := started(t, milkystandin.New(milkystandin.Options{}))
 		w := startWithBot(t, map[string]string{"QQ_PROTOCOL": "milky", "QQ_URL": bot.URL()})
 		fmt.Fprintf(&b, "## milky (send_group_message body)\n")
 		for i, line := range gamePictureChat {
@@ -73,9 +71,7 @@ func TestGamePicturesReachQQAsPictures(t *testing.T) {
 		}
 	})
 	t.Run("satori", func(t *testing.T) {
-		bot := satoristandin.New(satoristandin.Options{})
-		must(t, bot.Start("127.0.0.1:0"))
-		t.Cleanup(bot.Stop)
+		bot := started(t, satoristandin.New(satoristandin.Options{}))
 		w := startWithBot(t, map[string]string{"QQ_PROTOCOL": "satori", "QQ_URL": bot.URL()})
 		fmt.Fprintf(&b, "## satori (message.create content)\n")
 		for i, line := range gamePictureChat {

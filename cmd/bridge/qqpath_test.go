@@ -18,9 +18,7 @@ import (
 // -check fails /api and says to use the root path for both; a start logs
 // the same warning.
 func TestOneBotPathThatLeavesADirectionDead(t *testing.T) {
-	mc := queqiao.New(queqiao.Options{ServerName: "survival"})
-	must(t, mc.Start("127.0.0.1:0"))
-	t.Cleanup(mc.Stop)
+	mc := started(t, queqiao.New(queqiao.Options{ServerName: "survival"}))
 	napcat := onebot.New(onebot.Options{})
 	llbot := onebot.New(onebot.Options{Flavor: "llbot"})
 	for _, b := range []*onebot.Bot{napcat, llbot} {

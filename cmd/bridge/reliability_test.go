@@ -329,12 +329,8 @@ func TestShutdownDeliversTheReplyOfARunningCommand(t *testing.T) {
 // stopped when the test ends.
 func startStandIns(t *testing.T) (*onebot.Bot, *queqiao.Server) {
 	t.Helper()
-	bot := onebot.New(onebot.Options{})
-	must(t, bot.Start("127.0.0.1:0"))
-	t.Cleanup(bot.Stop)
-	mc := queqiao.New(queqiao.Options{ServerName: "survival", StrictComponents: true})
-	must(t, mc.Start("127.0.0.1:0"))
-	t.Cleanup(mc.Stop)
+	bot := started(t, onebot.New(onebot.Options{}))
+	mc := started(t, queqiao.New(queqiao.Options{ServerName: "survival", StrictComponents: true}))
 	return bot, mc
 }
 

@@ -16,9 +16,7 @@ import (
 // its line once; a new message after the replays still goes through.
 func TestReplayedWebhookPostsAreIgnored(t *testing.T) {
 	listen := freeAddr(t)
-	bot := onebot.New(onebot.Options{Token: "qq-secret", WebhookURL: "http://" + listen + "/"})
-	must(t, bot.Start("127.0.0.1:0"))
-	t.Cleanup(bot.Stop)
+	bot := started(t, onebot.New(onebot.Options{Token: "qq-secret", WebhookURL: "http://" + listen + "/"}))
 	bot.AddMember(groupA, owner)
 	bot.AddMember(groupA, bob)
 	w := startWithBot(t, map[string]string{"QQ_URL": bot.HTTPURL(), "QQ_ACCESS_TOKEN": "qq-secret",
@@ -78,9 +76,7 @@ func TestReplayedWebhookPostsAreIgnored(t *testing.T) {
 // day) is still ignored: a message sent that long ago is taken for a replay.
 func TestMessagesOlderThanTheReplayMemoryAreIgnored(t *testing.T) {
 	listen := freeAddr(t)
-	bot := onebot.New(onebot.Options{Token: "qq-secret", WebhookURL: "http://" + listen + "/"})
-	must(t, bot.Start("127.0.0.1:0"))
-	t.Cleanup(bot.Stop)
+	bot := started(t, onebot.New(onebot.Options{Token: "qq-secret", WebhookURL: "http://" + listen + "/"}))
 	bot.AddMember(groupA, bob)
 	w := startWithBot(t, map[string]string{"QQ_URL": bot.HTTPURL(), "QQ_ACCESS_TOKEN": "qq-secret", "QQ_LISTEN": listen})
 	w.bot = bot

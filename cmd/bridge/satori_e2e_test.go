@@ -18,9 +18,7 @@ const satoriToken = "satori-secret"
 // Satori server stand-in, LLBot's or Koishi's.
 func startSatori(t *testing.T, koishi bool) (*world, *satori.Bot) {
 	t.Helper()
-	bot := satori.New(satori.Options{Token: satoriToken, Koishi: koishi})
-	must(t, bot.Start("127.0.0.1:0"))
-	t.Cleanup(bot.Stop)
+	bot := started(t, satori.New(satori.Options{Token: satoriToken, Koishi: koishi}))
 	for _, m := range []qq.Member{alice, bob, owner} {
 		bot.AddMember(groupA, m)
 	}
@@ -228,9 +226,7 @@ func TestSatoriCheck(t *testing.T) {
 	bot.SetGroupName(groupA, "MC服务器交流群")
 	must(t, bot.Start("127.0.0.1:0"))
 	t.Cleanup(bot.Stop)
-	mc := queqiao.New(queqiao.Options{ServerName: "survival"})
-	must(t, mc.Start("127.0.0.1:0"))
-	t.Cleanup(mc.Stop)
+	mc := started(t, queqiao.New(queqiao.Options{ServerName: "survival"}))
 	env := map[string]string{"QQ_PROTOCOL": "satori", "QQ_URL": bot.URL(), "QQ_ACCESS_TOKEN": satoriToken,
 		"MC_0_NAME": "survival", "MC_0_WS_URL": mc.URL(), "MC_0_GROUPS": "712345678", "HTTP_LISTEN": "none",
 		"DATA_DIR": t.TempDir()}

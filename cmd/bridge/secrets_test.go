@@ -62,12 +62,8 @@ func TestSecretsNeverReachLogsOrCheck(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Chdir(t.TempDir()) // no .env; DATA_DIR=data lands here
 			bot, qqEnv := c.bot(t)
-			mc := queqiao.New(queqiao.Options{ServerName: "survival", Token: "mc-token-secret"})
-			must(t, mc.Start("127.0.0.1:0"))
-			t.Cleanup(mc.Stop)
-			console := rcon.New("rcon-pw-secret", func(string) string { return "" })
-			must(t, console.Start("127.0.0.1:0"))
-			t.Cleanup(console.Stop)
+			mc := started(t, queqiao.New(queqiao.Options{ServerName: "survival", Token: "mc-token-secret"}))
+			console := started(t, rcon.New("rcon-pw-secret", func(string) string { return "" }))
 			environ := []string{"MC_0_NAME=survival", "MC_0_WS_URL=" + mc.URL() + "?access_token=mc-url-secret",
 				"MC_0_TOKEN=mc-token-secret", "MC_0_RCON_ADDR=" + console.Addr(), "MC_0_RCON_PASSWORD=rcon-pw-secret",
 				"MC_0_GROUPS=" + strconv.Itoa(groupA), "HTTP_LISTEN=none", "REQUEST_TIMEOUT=2s",

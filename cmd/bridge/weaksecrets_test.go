@@ -17,16 +17,10 @@ import (
 // where it stands as a secret, and one warning line names the variables
 // whose secrets are short or common words.
 func TestWordLikeSecretsDoNotGarbleCheck(t *testing.T) {
-	bot := onebot.New(onebot.Options{})
-	must(t, bot.Start("127.0.0.1:0"))
-	t.Cleanup(bot.Stop)
+	bot := started(t, onebot.New(onebot.Options{}))
 	bot.SetGroupName(groupA, "MC服务器交流群")
-	mc := queqiao.New(queqiao.Options{ServerName: "survival", Token: "mc-token-secret"})
-	must(t, mc.Start("127.0.0.1:0"))
-	t.Cleanup(mc.Stop)
-	console := rcon.New("rcon-pw-secret", nil)
-	must(t, console.Start("127.0.0.1:0"))
-	t.Cleanup(console.Stop)
+	mc := started(t, queqiao.New(queqiao.Options{ServerName: "survival", Token: "mc-token-secret"}))
+	console := started(t, rcon.New("rcon-pw-secret", nil))
 
 	t.Chdir(t.TempDir())
 	var out, errOut bytes.Buffer

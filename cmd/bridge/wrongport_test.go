@@ -14,16 +14,10 @@ import (
 // as such, not blamed on a firewall: QueQiao's URL at the RCON port, RCON at
 // QueQiao's port, QQ_URL at QueQiao (which refuses with its own words).
 func TestCheckNamesAPortThatSpeaksAnotherProtocol(t *testing.T) {
-	bot := onebot.New(onebot.Options{})
-	must(t, bot.Start("127.0.0.1:0"))
-	t.Cleanup(bot.Stop)
+	bot := started(t, onebot.New(onebot.Options{}))
 	bot.SetGroupName(groupA, "MC服务器交流群")
-	mc := queqiao.New(queqiao.Options{ServerName: "survival"})
-	must(t, mc.Start("127.0.0.1:0"))
-	t.Cleanup(mc.Stop)
-	console := rcon.New("rcon-pw", nil)
-	must(t, console.Start("127.0.0.1:0"))
-	t.Cleanup(console.Stop)
+	mc := started(t, queqiao.New(queqiao.Options{ServerName: "survival"}))
+	console := started(t, rcon.New("rcon-pw", nil))
 	mcAddr := strings.TrimSuffix(strings.TrimPrefix(mc.URL(), "ws://"), "/")
 
 	env := func(qqURL, mcURL, rconAddr string) map[string]string {
