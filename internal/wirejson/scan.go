@@ -98,6 +98,25 @@ func (s *Scanner) skipString() {
 	}
 }
 
+// next reads what follows a member or element: a comma (more is true) or
+// the container's closing byte (more is false, ok true); ok is false for
+// anything else.
+func (s *Scanner) next(closing byte) (more, ok bool) {
+	s.skipSpace()
+	if s.i >= len(s.b) {
+		return false, false
+	}
+	switch s.b[s.i] {
+	case ',':
+		s.i++
+		return true, true
+	case closing:
+		s.i++
+		return false, true
+	}
+	return false, false
+}
+
 // Members calls each for every member of the object that is the next
 // value, with its key as written (without quotes, escapes not decoded) and
 // whether the key has escapes. It reports false when the value is not an
@@ -142,18 +161,8 @@ func (s *Scanner) Members(each func(key []byte, escaped bool, val []byte) bool) 
 		if val == nil || !each(key, escaped, val) {
 			return false
 		}
-		s.skipSpace()
-		if s.i >= len(s.b) {
-			return false
-		}
-		switch s.b[s.i] {
-		case ',':
-			s.i++
-		case '}':
-			s.i++
-			return true
-		default:
-			return false
+		if more, ok := s.next('}'); !more {
+			return ok
 		}
 	}
 }
@@ -179,18 +188,8 @@ func (s *Scanner) Elements(each func(val []byte) bool) bool {
 		if val == nil || !each(val) {
 			return false
 		}
-		s.skipSpace()
-		if s.i >= len(s.b) {
-			return false
-		}
-		switch s.b[s.i] {
-		case ',':
-			s.i++
-		case ']':
-			s.i++
-			return true
-		default:
-			return false
+		if more, ok := s.next(']'); !more {
+			return ok
 		}
 	}
 }
