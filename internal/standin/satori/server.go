@@ -76,13 +76,9 @@ func (b *Bot) serveStream(c *standin.Conn) error {
 				c.Close(closeBadToken, "invalid token")
 				return errors.New("invalid token")
 			}
-			ready := b.frame(opReady, map[string]any{"logins": []any{b.loginObject()}, "proxy_urls": []string{}})
-			if err := c.Write(ready); err != nil {
+			if err := b.identified(c); err != nil {
 				return err
 			}
-			b.mu.Lock()
-			b.streams[c] = struct{}{}
-			b.mu.Unlock()
 		case opPing:
 			b.mu.Lock()
 			b.pings++
@@ -92,6 +88,22 @@ func (b *Bot) serveStream(c *standin.Conn) error {
 			}
 		}
 	}
+}
+
+// identified sends READY and adds c to the streams that get events, with
+// no event emitted in between: a client that has READY gets every event
+// made after it, as from the servers, where both happen in one step.
+func (b *Bot) identified(c *standin.Conn) error {
+	b.emitMu.Lock()
+	defer b.emitMu.Unlock()
+	ready := b.frame(opReady, map[string]any{"logins": []any{b.loginObject()}, "proxy_urls": []string{}})
+	if err := c.Write(ready); err != nil {
+		return err
+	}
+	b.mu.Lock()
+	b.streams[c] = struct{}{}
+	b.mu.Unlock()
+	return nil
 }
 
 func tokenEqual(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
