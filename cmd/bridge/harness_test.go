@@ -199,7 +199,7 @@ func (w *world) runBridge(hooks ...func(*bridge)) {
 func (w *world) waitReady() {
 	w.t.Helper()
 	if w.env["MC_LISTEN"] == "" {
-		w.waitFor("every connection up", func() bool { ready, _ := w.bridge.readiness(); return ready })
+		w.waitFor("every connection up", w.bridge.everyConnectionUp)
 	} else {
 		w.waitListening(w.env["MC_LISTEN"])
 	}
@@ -222,11 +222,24 @@ func startWithBot(t testing.TB, qqEnv map[string]string) *world {
 	must(t, err)
 	testutil.RunInBackground(t, b.run, 10*time.Second)
 	w := &world{t: t, mc: map[string]*queqiao.Server{"survival": mc}, bridge: b, env: env}
-	w.waitFor("every connection up", func() bool { ready, _ := b.readiness(); return ready })
+	w.waitFor("every connection up", b.everyConnectionUp)
 	if env["QQ_LISTEN"] != "" {
 		w.waitListening(env["QQ_LISTEN"])
 	}
 	return w
+}
+
+// everyConnectionUp reports whether every connection is up, the RCON
+// consoles too: readiness counts only the QQ bot and the plugins, and a
+// command or /bind right after start would find a console still dialling.
+func (b *bridge) everyConnectionUp() bool {
+	_, body := b.readiness()
+	for _, c := range body.Connections {
+		if !c.Up {
+			return false
+		}
+	}
+	return true
 }
 
 // waitListening waits until addr accepts TCP connections.
