@@ -74,7 +74,11 @@ func TestHangingLookUpsHoldUpOnlyTheirMessage(t *testing.T) {
 	w := startWorld(t, []serverSpec{
 		{name: "survival", groups: []int64{groupA}},
 		{name: "creative", groups: []int64{groupB}},
-	}, nil) // REQUEST_TIMEOUT 2s
+	}, func(o *Options) {
+		// Long enough that the other group's message and the game's line
+		// are through before it is spent, on a loaded machine too.
+		o.RequestTimeout = 5 * time.Second
+	})
 	w.bot.SetSilent("get_group_member_info", true)
 	w.say(groupA, bob, mention("99999"), qq.Text(" 在吗"))
 	w.sayText(groupB, bob, "另一个群")

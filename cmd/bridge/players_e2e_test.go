@@ -52,7 +52,7 @@ func TestIgnoredPlayersAreNotRelayed(t *testing.T) {
 // JOIN_QUIT_DEBOUNCE over the real connections: a quick reconnect says
 // nothing, a quit alone comes after the window, a join alone at once.
 func TestQuickReconnectsAreNotRelayed(t *testing.T) {
-	const window = 300 * time.Millisecond
+	const window = time.Second // wide enough that a loaded machine handles the join inside it
 	w := startWorld(t, []serverSpec{{name: "survival", groups: strconv.Itoa(groupA)}},
 		map[string]string{"JOIN_QUIT_DEBOUNCE": window.String()})
 	mc := w.mc["survival"]

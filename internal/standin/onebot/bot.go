@@ -360,7 +360,9 @@ func signature(token string, body []byte) string {
 // DialReverse acts as a bot whose reverse WebSocket points at url (the
 // bridge's QQ_LISTEN), with the headers NapCat and LLBot send. It returns nil
 // when ctx ends, or an error when the handshake is refused (with the HTTP
-// status) or the connection drops.
+// status) or the connection drops. The bridge counts the link up once it
+// has accepted the connection, a moment before this side has it among the
+// connections that get events: wait for Connected before emitting.
 func (b *Bot) DialReverse(ctx context.Context, url string) error {
 	h := http.Header{}
 	h.Set("X-Self-ID", strconv.FormatInt(b.opts.SelfID, 10))

@@ -207,11 +207,18 @@ func (b *Bot) MemberLeaves(group, user int64) {
 	}
 	frame := b.frame(opEvent, body)
 	b.mu.Unlock()
-	b.Emit(frame)
+	b.emit(frame)
 }
 
 // Emit writes a raw frame (a fixture, garbage) to every identified stream.
 func (b *Bot) Emit(frame []byte) {
+	b.emitMu.Lock()
+	defer b.emitMu.Unlock()
+	b.emit(frame)
+}
+
+// emit is Emit for a caller holding emitMu.
+func (b *Bot) emit(frame []byte) {
 	if frame == nil {
 		return
 	}
@@ -253,6 +260,6 @@ func (b *Bot) receive(channel string, group int64, sender qq.Member, segs []qq.S
 	b.stored[id] = msg
 	frame := b.eventLocked(id, msg, group)
 	b.mu.Unlock()
-	b.Emit(frame)
+	b.emit(frame)
 	return id
 }

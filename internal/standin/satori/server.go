@@ -224,7 +224,7 @@ func (b *Bot) create(channel, content string) (any, error) {
 	}
 	b.mu.Unlock()
 	if echo != nil {
-		b.Emit(echo)
+		b.emit(echo)
 	}
 	return answer, nil
 }
