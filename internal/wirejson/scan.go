@@ -1,6 +1,7 @@
 package wirejson
 
 import (
+	"bytes"
 	"encoding/binary"
 	"unicode/utf8"
 )
@@ -122,20 +123,7 @@ func (s *Scanner) next(closing byte) (more, ok bool) {
 // whether the key has escapes. It reports false when the value is not an
 // object or each returned false.
 func (s *Scanner) Members(each func(key []byte, escaped bool, val []byte) bool) bool {
-	s.skipSpace()
-	if s.i >= len(s.b) || s.b[s.i] != '{' {
-		return false
-	}
-	s.i++
-	for first := true; ; first = false {
-		s.skipSpace()
-		if s.i >= len(s.b) {
-			return false
-		}
-		if s.b[s.i] == '}' && first {
-			s.i++
-			return true
-		}
+	return s.container('{', '}', func() bool {
 		if s.b[s.i] != '"' {
 			return false
 		}
@@ -145,33 +133,32 @@ func (s *Scanner) Members(each func(key []byte, escaped bool, val []byte) bool) 
 			return false // the input ends inside the key
 		}
 		key := s.b[start+1 : s.i-1]
-		escaped := false
-		for _, c := range key {
-			if c == '\\' {
-				escaped = true
-				break
-			}
-		}
 		s.skipSpace()
 		if s.i >= len(s.b) || s.b[s.i] != ':' {
 			return false
 		}
 		s.i++
 		val := s.Value()
-		if val == nil || !each(key, escaped, val) {
-			return false
-		}
-		if more, ok := s.next('}'); !more {
-			return ok
-		}
-	}
+		return val != nil && each(key, bytes.IndexByte(key, '\\') >= 0, val)
+	})
 }
 
 // Elements calls each for every element of the array that is the next
 // value; false when it is not an array or each returned false.
 func (s *Scanner) Elements(each func(val []byte) bool) bool {
+	return s.container('[', ']', func() bool {
+		val := s.Value()
+		return val != nil && each(val)
+	})
+}
+
+// container walks the object or array that is the next value, from open to
+// closing, calling item with the scanner at the start of each member or
+// element; item reads it and reports whether to go on. It reports false
+// when the value does not open with open, ends early, or item said stop.
+func (s *Scanner) container(open, closing byte, item func() bool) bool {
 	s.skipSpace()
-	if s.i >= len(s.b) || s.b[s.i] != '[' {
+	if s.i >= len(s.b) || s.b[s.i] != open {
 		return false
 	}
 	s.i++
@@ -180,15 +167,14 @@ func (s *Scanner) Elements(each func(val []byte) bool) bool {
 		if s.i >= len(s.b) {
 			return false
 		}
-		if s.b[s.i] == ']' && first {
+		if s.b[s.i] == closing && first {
 			s.i++
 			return true
 		}
-		val := s.Value()
-		if val == nil || !each(val) {
+		if !item() {
 			return false
 		}
-		if more, ok := s.next(']'); !more {
+		if more, ok := s.next(closing); !more {
 			return ok
 		}
 	}
