@@ -1,14 +1,17 @@
 // Package testutil holds the few helpers the packages' tests share: polling
 // for a condition with a deadline, a per-test goroutine leak check, a log
 // buffer safe for concurrent writers, running a component until the test
-// ends, and seeding a fuzz target with the package's fixtures.
+// ends, seeding a fuzz target with the package's fixtures, holding a fast
+// decoder to encoding/json, and counting.
 package testutil
 
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -104,4 +107,29 @@ func SeedFiles(f *testing.F, pattern string) {
 		}
 		f.Add(b)
 	}
+}
+
+// ReadsAsEncodingJSON fails t unless encoding/json reads input into a T
+// equal to fast, what a hand-written decoder made of it: the fuzz targets
+// of the fast decoders hold them to encoding/json with it.
+func ReadsAsEncodingJSON[T any](t testing.TB, input []byte, fast T) {
+	t.Helper()
+	var slow T
+	if err := json.Unmarshal(input, &slow); err != nil {
+		t.Fatalf("the scanner took input encoding/json refuses (%v): %s", err, input)
+	}
+	if !reflect.DeepEqual(fast, slow) {
+		t.Fatalf("input %s\n scanner %+v\nencoding/json %+v", input, fast, slow)
+	}
+}
+
+// Count is how many of items equal item.
+func Count[T comparable](items []T, item T) int {
+	n := 0
+	for _, it := range items {
+		if it == item {
+			n++
+		}
+	}
+	return n
 }

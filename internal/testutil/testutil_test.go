@@ -154,3 +154,38 @@ func TestRunInBackground(t *testing.T) {
 		})
 	}
 }
+
+// A fast decoder's result passes only when encoding/json reads the input to
+// the same value, and input encoding/json refuses fails.
+func TestReadsAsEncodingJSON(t *testing.T) {
+	type frame struct {
+		Echo string `json:"echo"`
+		Code int    `json:"code"`
+	}
+	for _, tc := range []struct {
+		input string
+		fast  frame
+		fails string
+	}{
+		{`{"echo":"q1","code":200}`, frame{"q1", 200}, ""},
+		{`{"ECHO":"q1","code":200}`, frame{"q1", 200}, ""}, // encoding/json ignores the key's case
+		{`{"echo":"q1","code":200}`, frame{"q1", 500}, "scanner {Echo:q1 Code:500}"},
+		{`{"echo":"q1","code":"200"}`, frame{"q1", 200}, "encoding/json refuses"},
+	} {
+		rec := &recorder{TB: t}
+		ReadsAsEncodingJSON(rec, []byte(tc.input), tc.fast)
+		failed := strings.Join(rec.failures, "\n")
+		if tc.fails == "" && failed != "" || !strings.Contains(failed, tc.fails) {
+			t.Errorf("%s read as %+v: failures %q, want one saying %q", tc.input, tc.fast, failed, tc.fails)
+		}
+	}
+}
+
+func TestCount(t *testing.T) {
+	if n := Count([]string{"get_login_info", "send_group_msg", "get_login_info"}, "get_login_info"); n != 2 {
+		t.Errorf("Count = %d, want 2", n)
+	}
+	if n := Count([]int{1, 2}, 3); n != 0 {
+		t.Errorf("Count = %d, want 0", n)
+	}
+}
