@@ -10,6 +10,7 @@ import (
 	"time"
 
 	botstandin "github.com/mcqq/bridge/internal/standin/onebot"
+	"github.com/mcqq/bridge/internal/testutil"
 	"github.com/mcqq/bridge/qq"
 )
 
@@ -40,13 +41,7 @@ func TestChatKeepsArrivalOrderWhileLookUpsOverlap(t *testing.T) {
 		w.bot.SetSilent("get_group_member_info", true)
 		sayAll(w)
 		w.waitFor("every member look-up asked while none is answered", func() bool {
-			asked := 0
-			for _, a := range w.bot.Actions() {
-				if a == "get_group_member_info" {
-					asked++
-				}
-			}
-			return asked == n
+			return testutil.Count(w.bot.Actions(), "get_group_member_info") == n
 		})
 	})
 

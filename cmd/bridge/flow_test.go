@@ -273,12 +273,7 @@ func TestShutdownAccountsForEverythingRead(t *testing.T) {
 	})
 	// Received by the silent peers and never answered: counted all the same.
 	inFlight := len(firstArrivals(w.arrivals("survival"))) - taken
-	unanswered := -bot.Served("send_group_msg")
-	for _, a := range bot.Actions() {
-		if a == "send_group_msg" {
-			unanswered++
-		}
-	}
+	unanswered := -bot.Served("send_group_msg") + testutil.Count(bot.Actions(), "send_group_msg")
 
 	must(t, p.cmd.Process.Signal(syscall.SIGTERM))
 	select {

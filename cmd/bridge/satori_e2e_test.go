@@ -9,6 +9,7 @@ import (
 
 	"github.com/mcqq/bridge/internal/standin/queqiao"
 	"github.com/mcqq/bridge/internal/standin/satori"
+	"github.com/mcqq/bridge/internal/testutil"
 	"github.com/mcqq/bridge/qq"
 )
 
@@ -187,7 +188,7 @@ func TestSatoriOutageLosesNothing(t *testing.T) {
 				t.Fatalf("QQ got\n%v\nwant\n%v", got, wantQQ)
 			}
 			for _, line := range wantQQ[20:] {
-				if n := occurrences(got, line); n != 1 {
+				if n := testutil.Count(got, line); n != 1 {
 					t.Errorf("QQ got %q %d times, want once: %v", line, n, got)
 				}
 			}
@@ -207,16 +208,6 @@ func firstSeen(lines []string) []string {
 		}
 	}
 	return out
-}
-
-func occurrences(lines []string, line string) int {
-	n := 0
-	for _, l := range lines {
-		if l == line {
-			n++
-		}
-	}
-	return n
 }
 
 // -check over Satori connects, asks for the group and says ok when the bot

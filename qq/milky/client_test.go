@@ -74,16 +74,6 @@ func nextEvent(t *testing.T, c *Client) qq.Event {
 	return ev
 }
 
-func countCalls(m *milkystandin.Bot, api string) int {
-	n := 0
-	for _, c := range m.Calls() {
-		if c == api {
-			n++
-		}
-	}
-	return n
-}
-
 func assertJSONEqual(t *testing.T, got, want []byte) {
 	t.Helper()
 	var g, w any
@@ -236,7 +226,7 @@ func TestLookupsAreCached(t *testing.T) {
 		}
 	}
 	for api, want := range map[string]int{"get_group_member_info": 1, "get_group_info": 1, "get_message": 1} {
-		if n := countCalls(m, api); n != want {
+		if n := testutil.Count(m.Calls(), api); n != want {
 			t.Errorf("%s reached the bot %d times, want %d", api, n, want)
 		}
 	}
@@ -279,7 +269,7 @@ func TestReceivedMessagesFillTheCaches(t *testing.T) {
 		t.Errorf("GroupName = %q, %v", name, err)
 	}
 	for _, api := range []string{"get_message", "get_group_member_info", "get_group_info"} {
-		if n := countCalls(m, api); n != 0 {
+		if n := testutil.Count(m.Calls(), api); n != 0 {
 			t.Errorf("%s reached the bot %d times; the event had the answer", api, n)
 		}
 	}

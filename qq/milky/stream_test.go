@@ -110,14 +110,7 @@ func TestQuietSSEStreamOfAHungBotGoesDown(t *testing.T) {
 	c.healthInterval = 50 * time.Millisecond
 	runClient(t, c)
 	testutil.WaitFor(t, "the stream to come up", c.State().Up, waitLimit)
-	logins := func() (n int) {
-		for _, call := range m.Calls() {
-			if call == "get_login_info" {
-				n++
-			}
-		}
-		return n
-	}
+	logins := func() int { return testutil.Count(m.Calls(), "get_login_info") }
 	before := logins() // one per connection attempt
 	testutil.WaitFor(t, "the quiet stream checked twice", func() bool { return logins() >= before+2 }, waitLimit)
 	if !c.State().Up() {

@@ -159,7 +159,7 @@ func TestLookupsAreCached(t *testing.T) {
 	}
 	actions := bot.Actions()
 	for _, action := range []string{"get_group_member_info", "get_group_info", "get_msg"} {
-		if n := count(actions, action); n != 1 {
+		if n := testutil.Count(actions, action); n != 1 {
 			t.Errorf("%s reached the bot %d times, want 1", action, n)
 		}
 	}
@@ -202,7 +202,7 @@ func TestFailedLookupIsAnAPIErrorAndNotCached(t *testing.T) {
 					t.Fatalf("Member of a stranger: %v; want an APIError with retcode 1200", err)
 				}
 			}
-			if n := count(bot.Actions(), "get_group_member_info"); n != 1 {
+			if n := testutil.Count(bot.Actions(), "get_group_member_info"); n != 1 {
 				t.Errorf("failed look-up reached the bot %d times, want 1 (a failure is remembered for a minute)", n)
 			}
 		})
@@ -238,7 +238,7 @@ func TestUnansweredRequestTimesOutAlone(t *testing.T) {
 	if _, err := c.GroupName(t.Context(), testGroup); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("GroupName right after a timeout: %v; want the remembered failure", err)
 	}
-	if n := count(bot.Actions(), "get_group_info"); n != 1 {
+	if n := testutil.Count(bot.Actions(), "get_group_info"); n != 1 {
 		t.Errorf("get_group_info reached the bot %d times, want 1", n)
 	}
 	if !c.State().Up() {

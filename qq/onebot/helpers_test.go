@@ -72,16 +72,6 @@ func nextEvent(t *testing.T, c *onebot.Client) qq.Event {
 	return ev
 }
 
-func count(items []string, item string) int {
-	n := 0
-	for _, s := range items {
-		if s == item {
-			n++
-		}
-	}
-	return n
-}
-
 // logRecorder is a slog.Handler keeping every record, for assertions on
 // what the client logs.
 type logRecorder struct {

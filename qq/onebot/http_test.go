@@ -77,7 +77,7 @@ func TestHTTPActions(t *testing.T) {
 				}
 			}
 			for _, action := range []string{"get_group_member_info", "get_group_info", "get_msg"} {
-				if n := count(bot.Actions(), action); n != 1 {
+				if n := testutil.Count(bot.Actions(), action); n != 1 {
 					t.Errorf("%s reached the bot %d times, want 1 (cached)", action, n)
 				}
 			}
@@ -118,7 +118,7 @@ func TestHTTPFailuresAreAPIErrors(t *testing.T) {
 					t.Fatalf("Member of a stranger: %v; want an APIError with retcode 200", err)
 				}
 			}
-			if n := count(bot.Actions(), "get_group_member_info"); n != 1 {
+			if n := testutil.Count(bot.Actions(), "get_group_member_info"); n != 1 {
 				t.Errorf("failed look-up reached the bot %d times, want 1 (a failure is remembered for a minute)", n)
 			}
 		})
@@ -372,14 +372,7 @@ func TestQuietSSEStreamOfAHungBotGoesDown(t *testing.T) {
 	testutil.RunInBackground(t, c.Run, waitLimit)
 	testutil.WaitFor(t, "SSE stream open", func() bool { return c.State().Up() && bot.Connected() == 1 }, waitLimit)
 
-	logins := func() (n int) {
-		for _, a := range bot.Actions() {
-			if a == "get_login_info" {
-				n++
-			}
-		}
-		return n
-	}
+	logins := func() int { return testutil.Count(bot.Actions(), "get_login_info") }
 	testutil.WaitFor(t, "the quiet stream checked twice", func() bool { return logins() >= 2 }, waitLimit)
 	if !c.State().Up() {
 		t.Fatalf("down while the bot answers: %s", c.State().Get().LastError)

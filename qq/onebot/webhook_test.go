@@ -207,7 +207,7 @@ func TestWebhookStateFollowsTheAPI(t *testing.T) {
 	bot := startBot(t, onebotstandin.Options{Token: testToken})
 	c, logs, _ := webhookClient(t, bot, testToken, 20*time.Millisecond)
 	testutil.WaitFor(t, "up after get_login_info", c.State().Up, waitLimit)
-	if count(bot.Actions(), "get_login_info") == 0 {
+	if testutil.Count(bot.Actions(), "get_login_info") == 0 {
 		t.Error("up without asking get_login_info")
 	}
 	if c.SelfID() != 2401234567 {

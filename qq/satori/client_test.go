@@ -89,16 +89,6 @@ func nextEvent(t *testing.T, c *satori.Client) qq.Event {
 	return ev
 }
 
-func count(calls []string, method string) int {
-	n := 0
-	for _, c := range calls {
-		if c == method {
-			n++
-		}
-	}
-	return n
-}
-
 // Over LLBot (no roles in messages) and Koishi (roles in messages, path
 // prefix /satori): messages arrive as the server sent them, without waiting
 // on any look-up, and the member look-up (cached) has the role LLBot leaves
@@ -122,7 +112,7 @@ func TestMessagesArriveWithRoles(t *testing.T) {
 			if want := map[bool]string{false: "", true: "admin"}[koishi]; ev.Message.Sender.Role != want {
 				t.Errorf("role in the message %q, want %q as the server sent it", ev.Message.Sender.Role, want)
 			}
-			if n := count(b.Calls(), "guild.member.get"); n != 0 {
+			if n := testutil.Count(b.Calls(), "guild.member.get"); n != 0 {
 				t.Errorf("%d member look-ups before the message was handed on", n)
 			}
 			for range 2 {
@@ -130,7 +120,7 @@ func TestMessagesArriveWithRoles(t *testing.T) {
 					t.Fatalf("Member = %+v, %v; want the admin role", m, err)
 				}
 			}
-			if n := count(b.Calls(), "guild.member.get"); !koishi && n != 1 || koishi && n > 1 {
+			if n := testutil.Count(b.Calls(), "guild.member.get"); !koishi && n != 1 || koishi && n > 1 {
 				t.Errorf("%d member look-ups, want at most one (cached)", n)
 			}
 
@@ -158,7 +148,7 @@ func TestLookups(t *testing.T) {
 			t.Fatalf("GroupName = %q, %v", name, err)
 		}
 	}
-	if calls := b.Calls(); count(calls, "guild.member.get") != 1 || count(calls, "guild.get") != 1 {
+	if calls := b.Calls(); testutil.Count(calls, "guild.member.get") != 1 || testutil.Count(calls, "guild.get") != 1 {
 		t.Errorf("calls %v, want one of each", calls)
 	}
 
@@ -178,7 +168,7 @@ func TestLookups(t *testing.T) {
 	if m, err := c.GetMessage(ctx, reply.ID); err != nil || m.Sender.UserID != bob.UserID {
 		t.Fatalf("the client that saw the quoted message: %+v, %v", m, err)
 	}
-	if n := count(b.Calls(), "message.get"); n != 0 {
+	if n := testutil.Count(b.Calls(), "message.get"); n != 0 {
 		t.Errorf("%d message.get calls for a message the client saw", n)
 	}
 	nextEvent(t, fresh)
@@ -186,7 +176,7 @@ func TestLookups(t *testing.T) {
 	if err != nil || m.PlainText() != "几点维护？" || m.Sender.UserID != bob.UserID || m.ID != reply.ID {
 		t.Errorf("GetMessage(%q) = %+v, %v", reply.ID, m, err)
 	}
-	if n := count(b.Calls(), "message.get"); n != 1 {
+	if n := testutil.Count(b.Calls(), "message.get"); n != 1 {
 		t.Errorf("%d message.get calls, want 1 (from the client that did not see the message)", n)
 	}
 

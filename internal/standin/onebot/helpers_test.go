@@ -98,16 +98,6 @@ func httpCall(t *testing.T, method, url, token, body string) (int, string) {
 	return resp.StatusCode, string(got)
 }
 
-func count(items []string, item string) int {
-	n := 0
-	for _, s := range items {
-		if s == item {
-			n++
-		}
-	}
-	return n
-}
-
 // openSSE opens the stand-in's event stream.
 func openSSE(t *testing.T, b *Bot, token string) *bufio.Reader {
 	t.Helper()

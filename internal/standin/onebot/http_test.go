@@ -82,7 +82,7 @@ func TestHTTPAPI(t *testing.T) {
 			if sent := b.Sent(); len(sent) != 1 || sent[0].GroupID != 712345678 || sent[0].Text != "over HTTP" {
 				t.Errorf("Sent() = %+v", sent)
 			}
-			if got := b.Actions(); count(got, "send_group_message") != 1 || count(got, "send_group_msg") != 2 {
+			if got := b.Actions(); testutil.Count(got, "send_group_message") != 1 || testutil.Count(got, "send_group_msg") != 2 {
 				t.Errorf("Actions() = %v", got)
 			}
 		})
