@@ -44,9 +44,9 @@ func (w *world) arrivals(server string) []int {
 func (w *world) waitBurst(server string, n int, limit time.Duration) {
 	w.t.Helper()
 	testutil.WaitFor(w.t, fmt.Sprintf("%d messages on %s", n, server), func() bool {
-		return len(firstArrivals(w.arrivals(server))) >= n
+		return len(firstSeen(w.arrivals(server))) >= n
 	}, limit)
-	first := firstArrivals(w.arrivals(server))
+	first := firstSeen(w.arrivals(server))
 	for i, got := range first {
 		if got != i {
 			w.t.Fatalf("first arrivals out of order at %d: got message %d (%v…)", i, got, first[max(0, i-3):min(len(first), i+3)])
@@ -54,38 +54,34 @@ func (w *world) waitBurst(server string, n int, limit time.Duration) {
 	}
 }
 
-// firstArrivals drops repeats (at-least-once delivery may resend what was in
-// flight during a reconnect).
-func firstArrivals(seq []int) []int {
-	seen := map[int]bool{}
-	var out []int
-	for _, n := range seq {
-		if !seen[n] {
-			seen[n] = true
-			out = append(out, n)
+// firstSeen is items without repeats, each where it first came
+// (at-least-once delivery may resend what was in flight during a reconnect).
+func firstSeen[T comparable](items []T) []T {
+	seen := map[T]bool{}
+	var out []T
+	for _, it := range items {
+		if !seen[it] {
+			seen[it] = true
+			out = append(out, it)
 		}
 	}
 	return out
 }
 
 // members adds n group members with distinct cards and returns them.
-func (w *world) members(n int) []qq.Member {
-	out := make([]qq.Member, n)
-	for i := range out {
-		out[i] = qq.Member{UserID: int64(3_000_000_000 + i), Nickname: "玩家" + strconv.Itoa(i),
-			Card: "群员" + strconv.Itoa(i), Role: "member"}
-		w.bot.AddMember(groupA, out[i])
-	}
-	return out
-}
+func (w *world) members(n int) []qq.Member { return w.addMembers(n, 3_000_000_000, "玩家", "群员") }
 
 // lurkers adds n group members who never say anything, so the bridge can
 // learn their names only by asking the bot (get_group_member_info).
-func (w *world) lurkers(n int) []qq.Member {
+func (w *world) lurkers(n int) []qq.Member { return w.addMembers(n, 3_100_000_000, "路人", "潜水") }
+
+// addMembers adds n members of groupA numbered from firstID, named
+// nickname and card followed by their index.
+func (w *world) addMembers(n int, firstID int64, nickname, card string) []qq.Member {
 	out := make([]qq.Member, n)
 	for i := range out {
-		out[i] = qq.Member{UserID: int64(3_100_000_000 + i), Nickname: "路人" + strconv.Itoa(i),
-			Card: "潜水" + strconv.Itoa(i), Role: "member"}
+		out[i] = qq.Member{UserID: firstID + int64(i), Nickname: nickname + strconv.Itoa(i),
+			Card: card + strconv.Itoa(i), Role: "member"}
 		w.bot.AddMember(groupA, out[i])
 	}
 	return out
@@ -206,7 +202,7 @@ func TestPluginErrorDoesNotStallTheQueue(t *testing.T) {
 		w.say(groupA, alice, qq.Text(numbered(i)))
 	}
 	testutil.WaitFor(t, "the 9 messages behind the refused one", func() bool {
-		return len(firstArrivals(w.arrivals("survival"))) >= 10
+		return len(firstSeen(w.arrivals("survival"))) >= 10
 	}, 3*time.Second)
 	if got := w.arrivals("survival"); len(got) != 10 {
 		t.Errorf("arrivals %v: the refused message was sent again", got)
@@ -256,7 +252,7 @@ func TestShutdownAccountsForEverythingRead(t *testing.T) {
 				out = append(out, n)
 			}
 		}
-		return firstArrivals(out)
+		return firstSeen(out)
 	}
 
 	send(0, taken)
@@ -272,7 +268,7 @@ func TestShutdownAccountsForEverythingRead(t *testing.T) {
 		return p.metric(queued["qq_to_mc"]) == read-taken && p.metric(queued["mc_to_qq"]) == read-taken
 	})
 	// Received by the silent peers and never answered: counted all the same.
-	inFlight := len(firstArrivals(w.arrivals("survival"))) - taken
+	inFlight := len(firstSeen(w.arrivals("survival"))) - taken
 	unanswered := -bot.Served("send_group_msg") + testutil.Count(bot.Actions(), "send_group_msg")
 
 	must(t, p.cmd.Process.Signal(syscall.SIGTERM))

@@ -199,17 +199,6 @@ func TestSatoriOutageLosesNothing(t *testing.T) {
 	}
 }
 
-// firstSeen is lines without repeats, each where it first came.
-func firstSeen(lines []string) []string {
-	var out []string
-	for _, l := range lines {
-		if !slices.Contains(out, l) {
-			out = append(out, l)
-		}
-	}
-	return out
-}
-
 // -check over Satori connects, asks for the group and says ok when the bot
 // is in it, and fails a group it is not in.
 func TestSatoriCheck(t *testing.T) {
