@@ -2,7 +2,7 @@
 // for a condition with a deadline, a per-test goroutine leak check, a log
 // buffer safe for concurrent writers, running a component until the test
 // ends, seeding a fuzz target with the package's fixtures, holding a fast
-// decoder to encoding/json, and counting.
+// decoder to encoding/json, counting, and taking the next item of an inbox.
 package testutil
 
 import (
@@ -132,4 +132,17 @@ func Count[T comparable](items []T, item T) int {
 		}
 	}
 	return n
+}
+
+// Next waits up to timeout for what next (an inbox's Next) gives, and fails
+// t when nothing comes.
+func Next[T any](t testing.TB, next func(context.Context) (T, error), timeout time.Duration) T {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), timeout)
+	defer cancel()
+	v, err := next(ctx)
+	if err != nil {
+		t.Fatalf("nothing arrived within %s: %v", timeout, err)
+	}
+	return v
 }

@@ -189,3 +189,16 @@ func TestCount(t *testing.T) {
 		t.Errorf("Count = %d, want 0", n)
 	}
 }
+
+// Next returns what comes in time and fails the test when nothing does.
+func TestNext(t *testing.T) {
+	rec := &recorder{TB: t}
+	if v := Next(rec, func(context.Context) (int, error) { return 7, nil }, time.Second); v != 7 || len(rec.failures) != 0 {
+		t.Errorf("Next = %d, failures %q; want 7 and none", v, rec.failures)
+	}
+	never := func(ctx context.Context) (int, error) { <-ctx.Done(); return 0, ctx.Err() }
+	Next(rec, never, 20*time.Millisecond)
+	if len(rec.failures) != 1 || !strings.Contains(rec.failures[0], "nothing arrived within 20ms") {
+		t.Errorf("failures %q; want one saying nothing arrived", rec.failures)
+	}
+}

@@ -54,13 +54,7 @@ func waitUp(t *testing.T, c *Client) {
 
 func nextEvent(t *testing.T, c *Client) minecraft.Event {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
-	defer cancel()
-	ev, err := c.Events().Next(ctx)
-	if err != nil {
-		t.Fatal("no event within 5s")
-	}
-	return ev
+	return testutil.Next(t, c.Events().Next, 5*time.Second)
 }
 
 // lastRequest returns the data of the last request for api.

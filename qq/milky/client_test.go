@@ -65,13 +65,7 @@ func runClient(t *testing.T, c *Client) {
 
 func nextEvent(t *testing.T, c *Client) qq.Event {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), waitLimit)
-	defer cancel()
-	ev, err := c.Events().Next(ctx)
-	if err != nil {
-		t.Fatal("no event arrived")
-	}
-	return ev
+	return testutil.Next(t, c.Events().Next, waitLimit)
 }
 
 func assertJSONEqual(t *testing.T, got, want []byte) {

@@ -63,13 +63,7 @@ func connectedPair(t *testing.T, o onebotstandin.Options, timeout time.Duration)
 
 func nextEvent(t *testing.T, c *onebot.Client) qq.Event {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), waitLimit)
-	defer cancel()
-	ev, err := c.Events().Next(ctx)
-	if err != nil {
-		t.Fatal("no event arrived")
-	}
-	return ev
+	return testutil.Next(t, c.Events().Next, waitLimit)
 }
 
 // logRecorder is a slog.Handler keeping every record, for assertions on

@@ -1,7 +1,6 @@
 package satori_test
 
 import (
-	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -80,13 +79,7 @@ func waitUp(t *testing.T, st *link.State, up bool) {
 
 func nextEvent(t *testing.T, c *satori.Client) qq.Event {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), waitLimit)
-	defer cancel()
-	ev, err := c.Events().Next(ctx)
-	if err != nil {
-		t.Fatal("no event arrived")
-	}
-	return ev
+	return testutil.Next(t, c.Events().Next, waitLimit)
 }
 
 // Over LLBot (no roles in messages) and Koishi (roles in messages, path
