@@ -243,21 +243,32 @@ var knownVars = sync.OnceValues(func() (top map[string]bool, server map[string]b
 // QQ_URL and MC_<n>_WS_URL.
 func (c *Config) Secrets() []string {
 	var out []string
-	add := func(v reflect.Value) {
+	c.eachSecret(func(_, value string) { out = append(out, value) })
+	return out
+}
+
+// eachSecret calls f with every secret Secrets lists and the variable it
+// comes from, in the same order.
+func (c *Config) eachSecret(f func(name, value string)) {
+	tagged := func(v reflect.Value, prefix string) {
 		t := v.Type()
 		for i := range t.NumField() {
 			if t.Field(i).Tag.Get("secret") == "true" {
-				out = append(out, v.Field(i).String())
+				f(prefix+strings.Split(t.Field(i).Tag.Get("env"), ",")[0], v.Field(i).String())
 			}
 		}
 	}
-	add(reflect.ValueOf(*c))
-	out = append(out, redact.URLSecrets(c.QQURL)...)
-	for _, s := range c.Servers {
-		add(reflect.ValueOf(s))
-		out = append(out, redact.URLSecrets(s.WSURL)...)
+	tagged(reflect.ValueOf(*c), "")
+	for _, s := range redact.URLSecrets(c.QQURL) {
+		f("QQ_URL", s)
 	}
-	return out
+	for _, srv := range c.Servers {
+		prefix := fmt.Sprintf("MC_%d_", srv.Index)
+		tagged(reflect.ValueOf(srv), prefix)
+		for _, s := range redact.URLSecrets(srv.WSURL) {
+			f(prefix+"WS_URL", s)
+		}
+	}
 }
 
 // Redactor hides the configuration's secrets (see Secrets) and any URL's

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"reflect"
 	"slices"
 	"strings"
 
@@ -15,30 +14,11 @@ import (
 // URL, an Authorization header, a whole value). "" when there is none.
 func weakSecretsWarning(cfg *Config) string {
 	var weak []string
-	check := func(name, value string) {
+	cfg.eachSecret(func(name, value string) {
 		if value != "" && redact.Weak(value) && !slices.Contains(weak, name) {
 			weak = append(weak, name)
 		}
-	}
-	tagged := func(v reflect.Value, prefix string) {
-		t := v.Type()
-		for i := range t.NumField() {
-			if t.Field(i).Tag.Get("secret") == "true" {
-				check(prefix+strings.Split(t.Field(i).Tag.Get("env"), ",")[0], v.Field(i).String())
-			}
-		}
-	}
-	tagged(reflect.ValueOf(*cfg), "")
-	for _, s := range redact.URLSecrets(cfg.QQURL) {
-		check("QQ_URL", s)
-	}
-	for _, srv := range cfg.Servers {
-		prefix := fmt.Sprintf("MC_%d_", srv.Index)
-		tagged(reflect.ValueOf(srv), prefix)
-		for _, s := range redact.URLSecrets(srv.WSURL) {
-			check(prefix+"WS_URL", s)
-		}
-	}
+	})
 	if len(weak) == 0 {
 		return ""
 	}
