@@ -26,16 +26,7 @@ type Scanner struct {
 	i int
 }
 
-func (s *Scanner) skipSpace() {
-	for s.i < len(s.b) {
-		switch s.b[s.i] {
-		case ' ', '\t', '\n', '\r':
-			s.i++
-		default:
-			return
-		}
-	}
-}
+func (s *Scanner) skipSpace() { s.i = skipBlanks(s.b, s.i) }
 
 // Value returns the next value and moves past it; nil at the end.
 func (s *Scanner) Value() []byte {

@@ -199,13 +199,13 @@ func numberEnd(b []byte, i int) int {
 	case b[i] == '0':
 		i++
 	case '1' <= b[i] && b[i] <= '9':
-		i = digitsEnd(b, i+1)
+		i = digits(b, i+1)
 	default:
 		return -1
 	}
 	if i < len(b) && b[i] == '.' {
 		start := i + 1
-		if i = digitsEnd(b, start); i == start {
+		if i = digits(b, start); i == start {
 			return -1
 		}
 	}
@@ -215,16 +215,9 @@ func numberEnd(b []byte, i int) int {
 			i++
 		}
 		start := i
-		if i = digitsEnd(b, start); i == start {
+		if i = digits(b, start); i == start {
 			return -1
 		}
-	}
-	return i
-}
-
-func digitsEnd(b []byte, i int) int {
-	for i < len(b) && '0' <= b[i] && b[i] <= '9' {
-		i++
 	}
 	return i
 }
