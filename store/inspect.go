@@ -32,7 +32,10 @@ type Inspection struct {
 // fails where Open would: a directory that cannot be created or written, a
 // file that is not a usable SQLite database, a schema from a newer bridge.
 func Inspect(ctx context.Context, dir string) (Inspection, error) {
-	path := filepath.Join(dir, FileName)
+	path, err := dbPath(dir)
+	if err != nil {
+		return Inspection{}, err
+	}
 	info, err := os.Stat(dir)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
@@ -65,8 +68,7 @@ func Inspect(ctx context.Context, dir string) (Inspection, error) {
 		return Inspection{}, fmt.Errorf("%s: not a usable SQLite database: %w", path, err)
 	}
 	if v > NewestSchema() {
-		return Inspection{}, fmt.Errorf("%s: %w: its schema version is %d, this bridge knows versions up to %d; run the newer bridge, or start with an empty DATA_DIR",
-			path, ErrNewerSchema, v, NewestSchema())
+		return Inspection{}, fmt.Errorf("%s: %w", path, newerSchema(v, NewestSchema()))
 	}
 	return Inspection{Exists: true, Version: v}, nil
 }

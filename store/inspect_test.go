@@ -122,6 +122,7 @@ func TestInspectRefusesWhatOpenRefuses(t *testing.T) {
 		"under a file":            {filepath.Join(aFile, "data"), "cannot create the directory"},
 		"not a database":          {garbage, "not a usable SQLite database"},
 		"newer schema":            {newer, "its schema version is 99"},
+		"'?' in the path":         {filepath.Join(base, "data?mode=ro"), "a path with '?' cannot be opened"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -131,6 +132,10 @@ func TestInspectRefusesWhatOpenRefuses(t *testing.T) {
 			}
 			if name == "newer schema" && !errors.Is(err, ErrNewerSchema) {
 				t.Errorf("not ErrNewerSchema: %v", err)
+			}
+			if db, err := Open(context.Background(), c.dir, Options{}); err == nil {
+				db.Close()
+				t.Errorf("Open took what Inspect refused")
 			}
 		})
 	}

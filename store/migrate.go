@@ -84,8 +84,7 @@ func migrate(ctx context.Context, db *sql.DB, steps []migration) error {
 		return fmt.Errorf("reading the schema version: %w", err)
 	}
 	if current > len(steps) {
-		return fmt.Errorf("%w: its schema version is %d, this bridge knows versions up to %d; run the newer bridge, or start with an empty DATA_DIR",
-			ErrNewerSchema, current, len(steps))
+		return newerSchema(current, len(steps))
 	}
 	for v := current + 1; v <= len(steps); v++ {
 		if err := applyStep(ctx, db, v, steps[v-1]); err != nil {

@@ -73,12 +73,12 @@ func Open(ctx context.Context, dir string, o Options) (*DB, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	if err := checkDir(dir); err != nil {
+	path, err := dbPath(dir)
+	if err != nil {
 		return nil, err
 	}
-	path := filepath.Join(dir, FileName)
-	if strings.ContainsRune(path, '?') {
-		return nil, fmt.Errorf("%s: a path with '?' cannot be opened", path)
+	if err := checkDir(dir); err != nil {
+		return nil, err
 	}
 	dsn := path + fmt.Sprintf("?_busy_timeout=%d&_journal_mode=WAL&_synchronous=NORMAL&_foreign_keys=1&_txlock=immediate",
 		busyTimeout.Milliseconds())
@@ -117,15 +117,27 @@ func (db *DB) start(ctx context.Context) error {
 // Path is the database file's path.
 func (db *DB) Path() string { return db.path }
 
-// SchemaVersion is the schema version the database is at.
-func (db *DB) SchemaVersion(ctx context.Context) (int, error) {
-	return userVersion(ctx, db.sql)
-}
-
 // Close closes the database; SQLite folds the WAL back into the file.
 func (db *DB) Close() error { return db.sql.Close() }
 
 func (db *DB) nowMillis() int64 { return db.o.Now().UnixMilli() }
+
+// dbPath is where dir's database lives; a path with '?' is refused, as the
+// driver would take what follows it for options.
+func dbPath(dir string) (string, error) {
+	path := filepath.Join(dir, FileName)
+	if strings.ContainsRune(path, '?') {
+		return "", fmt.Errorf("%s: a path with '?' cannot be opened", path)
+	}
+	return path, nil
+}
+
+// newerSchema is the error for a database at schema version v, above the
+// newest this bridge knows.
+func newerSchema(v, newest int) error {
+	return fmt.Errorf("%w: its schema version is %d, this bridge knows versions up to %d; run the newer bridge, or start with an empty DATA_DIR",
+		ErrNewerSchema, v, newest)
+}
 
 // ErrNewerSchema is wrapped by Open's error when the database was written by
 // a newer bridge.

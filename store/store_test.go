@@ -63,7 +63,7 @@ func TestOpenCreatesTheDatabase(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data", "nested")
 	db := open(t, dir, Options{})
 	ctx := context.Background()
-	if v, err := db.SchemaVersion(ctx); err != nil || v != len(migrations) {
+	if v, err := userVersion(ctx, db.sql); err != nil || v != len(migrations) {
 		t.Errorf("schema version %d, %v; want %d", v, err, len(migrations))
 	}
 	if db.Path() != filepath.Join(dir, "bridge.db") {
@@ -116,7 +116,7 @@ func TestReopenKeepsEverything(t *testing.T) {
 	if err != nil || len(list) != 1 || list[0].ID != id || string(list[0].Payload) != "hello" {
 		t.Errorf("queue after reopening: %+v, %v", list, err)
 	}
-	if v, _ := db.SchemaVersion(ctx); v != len(migrations) {
+	if v, _ := userVersion(ctx, db.sql); v != len(migrations) {
 		t.Errorf("schema version %d", v)
 	}
 }
