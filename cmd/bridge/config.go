@@ -140,9 +140,13 @@ func serverVar(name string) (index int, rest string, ok bool) {
 	return i, name[len(m[0]):], true
 }
 
-// isServerSetting reports whether name is a known variable of some server
-// block (MC_<n>_NAME, …).
-func isServerSetting(name string, server map[string]bool) bool {
+// isSetting reports whether name is one of the bridge's variables: a
+// top-level one or one of a server block (MC_<n>_NAME, …).
+func isSetting(name string) bool {
+	top, server := knownVars()
+	if top[name] {
+		return true
+	}
 	_, rest, ok := serverVar(name)
 	return ok && server[rest]
 }

@@ -109,14 +109,10 @@ func explainTypos(errs []error, environ map[string]string) ([]error, []string) {
 // typo such as MC_0_RCON_ADR), and other names one letter away from a
 // setting (COMMAND_PREFX). Sorted.
 func unknownVars(environ map[string]string) []string {
-	top, server := knownVars()
 	var out []string
 	for k := range environ {
 		upper := strings.ToUpper(k)
-		if top[k] {
-			continue
-		}
-		if isServerSetting(k, server) {
+		if isSetting(k) {
 			continue
 		}
 		ours := strings.HasPrefix(upper, "QQ_") || strings.HasPrefix(upper, "MC_")
@@ -209,11 +205,9 @@ func editDistance(a, b string) int {
 // is then not a URL and a quoted token never matches. The value itself is
 // not shown: it may be a secret.
 func quotedValues(environ map[string]string) []string {
-	top, server := knownVars()
 	var out []string
 	for k, v := range environ {
-		known := top[k] || isServerSetting(k, server)
-		if !known || len(v) < 2 {
+		if !isSetting(k) || len(v) < 2 {
 			continue
 		}
 		if q := v[0]; (q == '"' || q == '\'') && v[len(v)-1] == q {
@@ -231,11 +225,10 @@ func quotedValues(environ map[string]string) []string {
 // are meant (QQ_SYNC_PREFIX='mc '). A copy is changed, not environ. The
 // value is not shown: it may be a secret.
 func trimValues(environ map[string]string, keep map[string]bool) (map[string]string, []string) {
-	top, server := knownVars()
 	trimmed := maps.Clone(environ)
 	var out []string
 	for k, v := range environ {
-		if keep[k] || !top[k] && !isServerSetting(k, server) {
+		if keep[k] || !isSetting(k) {
 			continue
 		}
 		if t := strings.TrimSpace(v); t != v {
@@ -252,10 +245,9 @@ func trimValues(environ map[string]string, keep map[string]bool) (map[string]str
 // so does the bridge, so a comment after a token makes it a wrong token. The
 // value is not shown: it may be a secret.
 func hashInside(source envSource) []string {
-	top, server := knownVars()
 	var out []string
 	for k, inside := range source.hashInside {
-		if inside && (top[k] || isServerSetting(k, server)) {
+		if inside && isSetting(k) {
 			out = append(out, fmt.Sprintf("%s in %s holds \" #\", which is kept as part of the value (as docker --env-file keeps it): put a comment on a line of its own, or the value in quotes", k, source.name))
 		}
 	}
