@@ -15,7 +15,7 @@
 //
 // Unquote and Scalar serve decoders that walk raw values themselves; Valid,
 // Scanner and FieldKey are how the fast decoders of the busiest frames walk
-// them.
+// them, and Plain tells the fast encoders which strings they may copy.
 package wirejson
 
 import (
@@ -86,4 +86,16 @@ func hasControl(b []byte) bool {
 		}
 	}
 	return false
+}
+
+// Plain reports whether encoding/json writes s between quotes as it is (no
+// escapes): what lets the fast encoders of the busiest frames copy a string
+// in.
+func Plain(s string) bool {
+	for i := range len(s) {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return false
+		}
+	}
+	return true
 }

@@ -19,3 +19,27 @@ func FuzzUnquote(f *testing.F) {
 		}
 	})
 }
+
+// A string Plain passes is written by encoding/json between quotes as it
+// is; the bridge's own API names and echoes pass.
+func TestPlainIsWhatEncodingJSONLeavesAlone(t *testing.T) {
+	for c := range 256 {
+		s := "a" + string([]byte{byte(c)}) + "b"
+		if !Plain(s) {
+			continue
+		}
+		if got, _ := json.Marshal(s); string(got) != `"`+s+`"` {
+			t.Errorf("Plain(%q) but encoding/json writes %s", s, got)
+		}
+	}
+	for _, s := range []string{"broadcast", "send_actionbar", "mcb-17", ""} {
+		if !Plain(s) {
+			t.Errorf("Plain(%q) = false", s)
+		}
+	}
+	for _, s := range []string{`a"b`, `a\b`, "a<b", "a&b", "a\nb", "é"} {
+		if Plain(s) {
+			t.Errorf("Plain(%q) = true", s)
+		}
+	}
+}

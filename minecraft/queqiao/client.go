@@ -23,6 +23,7 @@ import (
 	"github.com/mcqq/bridge/internal/inbox"
 	"github.com/mcqq/bridge/internal/link"
 	"github.com/mcqq/bridge/internal/redact"
+	"github.com/mcqq/bridge/internal/safetext"
 	"github.com/mcqq/bridge/internal/wirejson"
 	"github.com/mcqq/bridge/internal/ws"
 	"github.com/mcqq/bridge/minecraft"
@@ -389,7 +390,7 @@ func (c *Client) handleFrame(cn *conn, frame []byte) {
 	}
 	f, err := DecodeFrame(frame)
 	if err != nil {
-		c.log.Warn("skipping frame", "err", err.Error(), "frame", excerpt(frame))
+		c.log.Warn("skipping frame", "err", err.Error(), "frame", safetext.Excerpt(frame, 200))
 		return
 	}
 	if f.Kind == ResponseFrame {

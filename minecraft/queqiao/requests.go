@@ -58,15 +58,6 @@ func quotedEcho(data json.RawMessage) string {
 	return string(req.Echo)
 }
 
-func excerpt(b []byte) string {
-	const limit = 200
-	if len(b) > limit {
-		return string(b[:limit]) + "…"
-	}
-	return string(b)
-}
-
-// request is the envelope of an API call (docs/protocols.md#queqiao-envelope).
 // requestFrame encodes a request. A message the bridge encoded itself
 // (minecraft.Marshal: compact, valid JSON) is written into the frame as it
 // is, rather than checked and compacted again by encoding/json; api and echo
@@ -74,7 +65,7 @@ func excerpt(b []byte) string {
 // way.
 func requestFrame(api string, data any, echo string) ([]byte, error) {
 	d, ok := data.(messageData)
-	if !ok || !plainASCII(api) || !plainASCII(echo) {
+	if !ok || !wirejson.Plain(api) || !wirejson.Plain(echo) {
 		return json.Marshal(request{API: api, Data: data, Echo: echo})
 	}
 	b := make([]byte, 0, len(d.Message)+len(api)+len(echo)+40)
@@ -87,16 +78,7 @@ func requestFrame(api string, data any, echo string) ([]byte, error) {
 	return append(b, `"}`...), nil
 }
 
-// plainASCII reports whether s needs no escaping in a JSON string.
-func plainASCII(s string) bool {
-	for i := range len(s) {
-		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			return false
-		}
-	}
-	return true
-}
-
+// request is the envelope of an API call (docs/protocols.md#queqiao-envelope).
 type request struct {
 	API  string `json:"api"`
 	Data any    `json:"data,omitempty"`

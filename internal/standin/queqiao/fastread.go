@@ -81,8 +81,8 @@ var messageKey = []string{"message"}
 // encodeAnswer is json.Marshal(r), written directly for an answer without
 // data whose texts need no escaping.
 func encodeAnswer(r response) ([]byte, error) {
-	if r.Data != nil || !plain(r.PostType) || !plain(r.Status) || !plain(r.Message) ||
-		r.API != nil && !plain(*r.API) || r.Echo != nil && !plain(*r.Echo) {
+	if r.Data != nil || !wirejson.Plain(r.PostType) || !wirejson.Plain(r.Status) || !wirejson.Plain(r.Message) ||
+		r.API != nil && !wirejson.Plain(*r.API) || r.Echo != nil && !wirejson.Plain(*r.Echo) {
 		return json.Marshal(r)
 	}
 	b := make([]byte, 0, 96+len(r.Message)+len(r.PostType)+len(r.Status)+
@@ -109,14 +109,4 @@ func appendNullable(b []byte, s *string) []byte {
 	b = append(b, '"')
 	b = append(b, *s...)
 	return append(b, '"')
-}
-
-// plain reports whether encoding/json writes s between quotes as it is.
-func plain(s string) bool {
-	for i := range len(s) {
-		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			return false
-		}
-	}
-	return true
 }
