@@ -348,7 +348,7 @@ func (r *Relay) handleQQ(in *intake, ev qq.Event) {
 		}
 		ev.Message.Segments = segs
 		in.addChat(servers, r.needsLookup(ev), func() []minecraft.Component {
-			return r.renderQQ(in.renderCtx, ev)
+			return r.renderQQ(r.lifeCtx(), ev)
 		})
 	case qq.PrivateMessage:
 		if !r.admins[ev.Message.Sender.UserID] {

@@ -64,7 +64,7 @@ func (r *Relay) Run(ctx context.Context) error {
 	var background sync.WaitGroup // whitelist sync, expiry of codes
 	r.startAccounts(ctx, &background)
 
-	in := &intake{cmdCtx: ctx, renderCtx: drainCtx, chats: map[*server]*chatPipeline{},
+	in := &intake{cmdCtx: ctx, chats: map[*server]*chatPipeline{},
 		rendering: make(chan struct{}, maxRendering)}
 	var committers sync.WaitGroup
 	for _, s := range r.servers {
@@ -170,8 +170,7 @@ func take[T any](ctx context.Context, in *inbox.Inbox[T], handle func(T)) {
 
 // intake is what one Run hands the event handlers.
 type intake struct {
-	cmdCtx    context.Context // commands: ends at shutdown
-	renderCtx context.Context // chat look-ups: end with the drain
+	cmdCtx    context.Context // commands: ends at shutdown; chat look-ups use r.lifeCtx(), which ends with the drain
 	chats     map[*server]*chatPipeline
 	rendering chan struct{} // one token per message whose look-ups are under way
 }
@@ -201,19 +200,18 @@ func (in *intake) addChat(servers []*server, async bool, render func() []minecra
 	for _, s := range servers {
 		in.chats[s].jobs <- j // waits while the server has maxPerServer messages in its pipeline
 	}
-	finish := func() {
+	fill := func() {
 		j.comps = render()
 		j.size = componentsSize(j.comps)
-		close(j.done)
 	}
 	if !async {
-		finish()
+		fill()
+		close(j.done)
 		return
 	}
 	go func() {
 		in.rendering <- struct{}{}
-		j.comps = render()
-		j.size = componentsSize(j.comps)
+		fill()
 		<-in.rendering // before done, so no goroutine is left once the committers are
 		close(j.done)
 	}()
