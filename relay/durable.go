@@ -201,11 +201,7 @@ func (o *outbox[T]) restore(ctx context.Context) {
 		o.keep.forget(o.name, bad)
 	}
 	o.mu.Lock()
-	o.items = append(restored, o.items...)
-	for i := range o.items { // restored ones first; numbered again in that order
-		o.nextSeq++
-		o.items[i].seq = o.nextSeq
-	}
+	o.items = append(restored, o.items...) // restored ones are saved, so they need no seq
 	for _, q := range restored {
 		o.bytes += q.size
 	}

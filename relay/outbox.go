@@ -60,7 +60,7 @@ type queued[T any] struct {
 	size     int64     // its share of the byte bound
 	attempts int       // failed deliveries so far (not counting lost connections)
 	saved    int64     // its id in the database; 0 while in memory alone
-	seq      uint64    // its place in the queue, for finding it again
+	seq      uint64    // which push made it, to find it again after a save; 0 for one restored (already saved)
 }
 
 // limits are an outbox's bounds.
