@@ -114,10 +114,13 @@ func (o *outbox[T]) saveWaiting() {
 	o.saveUnsaved()
 }
 
-// saveUnsaved writes the messages in memory alone, in queue order; the
+// saveUnsaved writes the messages in memory alone, in queue order, and
+// reports whether it wrote them all. It stops at the first it cannot
+// write, so the database never holds a message ahead of one queued before
+// it, and a failing database costs one attempt, not one per message. The
 // caller holds pushMu. The sender may deliver some meanwhile: they are
 // found by seq afterwards, and one already gone has its new row deleted.
-func (o *outbox[T]) saveUnsaved() {
+func (o *outbox[T]) saveUnsaved() (all bool) {
 	o.mu.Lock()
 	var todo []queued[T]
 	for _, q := range o.items {
@@ -127,13 +130,17 @@ func (o *outbox[T]) saveUnsaved() {
 	}
 	o.mu.Unlock()
 	if len(todo) == 0 {
-		return
+		return true
 	}
+	all = true
 	ids := make(map[uint64]int64, len(todo))
 	for _, q := range todo {
-		if id := o.keep.save(o.name, q.v, q.at); id != 0 {
-			ids[q.seq] = id
+		id := o.keep.save(o.name, q.v, q.at)
+		if id == 0 {
+			all = false
+			break
 		}
+		ids[q.seq] = id
 	}
 	o.mu.Lock()
 	for i := range o.items {
@@ -147,6 +154,7 @@ func (o *outbox[T]) saveUnsaved() {
 	}
 	o.mu.Unlock()
 	o.forgetGone()
+	return all
 }
 
 // watchDown writes what waits to the database each time the destination

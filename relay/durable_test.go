@@ -3,9 +3,11 @@ package relay
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -28,7 +30,7 @@ func openQueue(t *testing.T, dir string) *store.Queue {
 	return db.Queue()
 }
 
-func durableOutbox(q *store.Queue, st *link.State, size int, logs io.Writer) *outbox[string] {
+func durableOutbox(q Durable, st *link.State, size int, logs io.Writer) *outbox[string] {
 	log := slog.New(slog.NewTextHandler(logs, nil))
 	return newOutbox[string]("mc:test", limits{size: size, ttl: time.Hour}, st,
 		&keeper{q: q, log: log}, log, newRelayMetrics(metrics.NewSet()))
@@ -142,6 +144,47 @@ func TestDurableOutboxSurvivesAFailingDatabase(t *testing.T) {
 	}
 	if n := strings.Count(logs.String(), "cannot write a queued message to the database"); n != 1 {
 		t.Fatalf("logged the failure %d times, want once:\n%s", n, logs.String())
+	}
+}
+
+// faultyQueue is a real queue whose first failures appends fail, as a disk
+// that is full for a while would; it counts every append tried.
+type faultyQueue struct {
+	*store.Queue
+	failures, appends int
+}
+
+func (f *faultyQueue) Append(ctx context.Context, dest string, payload []byte, at time.Time) (int64, error) {
+	f.appends++
+	if f.appends <= f.failures {
+		return 0, errors.New("database or disk is full")
+	}
+	return f.Queue.Append(ctx, dest, payload, at)
+}
+
+// A database that fails for a while and recovers still holds the messages
+// in the order they were queued (a message is written only once every one
+// before it is), and one that keeps failing costs one write per message
+// pushed, not one per message waiting.
+func TestDurableOutboxKeepsOrderAcrossAFailingSpell(t *testing.T) {
+	q := &faultyQueue{Queue: openQueue(t, t.TempDir()), failures: 2}
+	var st link.State // down
+	ob := durableOutbox(q, &st, 100, io.Discard)
+	for _, m := range []string{"a", "b", "c", "d"} {
+		ob.push(m, time.Now(), 1)
+	}
+	if got := queuedIn(t, q.Queue); !slices.Equal(got, []string{`"a"`, `"b"`, `"c"`, `"d"`}) {
+		t.Errorf("the database holds %v, want a to d in order", got)
+	}
+
+	q.failures = 1 << 30
+	q.appends = 0
+	ob2 := durableOutbox(q, &st, 100, io.Discard)
+	for i := range 50 {
+		ob2.push(strconv.Itoa(i), time.Now(), 1)
+	}
+	if q.appends > 50 {
+		t.Errorf("50 pushes to a failing database tried %d writes, want at most one each", q.appends)
 	}
 }
 

@@ -90,8 +90,9 @@ func (o *outbox[T]) push(v T, at time.Time, size int) {
 	o.pushMu.Lock()
 	defer o.pushMu.Unlock()
 	var saved int64
-	if o.keep != nil && !o.st.Up() {
-		o.saveUnsaved() // those before it first, so the database keeps the order
+	// Those before it first, so the database keeps the order: it is
+	// written only when they all are.
+	if o.keep != nil && !o.st.Up() && o.saveUnsaved() {
 		saved = o.keep.save(o.name, v, at)
 	}
 	o.mu.Lock()
