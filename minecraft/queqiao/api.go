@@ -83,15 +83,13 @@ func (c *Client) Broadcasts(ctx context.Context, msgs [][]minecraft.Component) (
 		if r == nil {
 			continue
 		}
-		if stuck {
-			_, errs[i] = c.wait(doneContext, r, "broadcast") // an answer already here still counts
-			if errors.Is(errs[i], context.Canceled) {
+		// Behind a stuck one, an answer already here still counts; and one
+		// already answered needs no timer (in a blast most are in by now).
+		if stuck || r.Answered() {
+			_, errs[i] = c.wait(doneContext, r, "broadcast")
+			if stuck && errors.Is(errs[i], context.Canceled) {
 				errs[i] = fmt.Errorf("queqiao %s broadcast: %w", c.opts.Name, minecraft.ErrQueuedBehind)
 			}
-			continue
-		}
-		if r.Answered() { // no timer needed: in a blast most answers are in by now
-			_, errs[i] = c.wait(doneContext, r, "broadcast")
 			continue
 		}
 		rctx, cancel := c.withTimeout(ctx)
