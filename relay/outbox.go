@@ -225,6 +225,9 @@ func (o *outbox[T]) flushDropLogLocked() {
 	}
 }
 
+// queueName is the destination's name ("mc:survival", "qq:712345678").
+func (o *outbox[T]) queueName() string { return o.name }
+
 // Len is the number of queued messages, in flight included.
 func (o *outbox[T]) Len() int {
 	o.mu.Lock()

@@ -424,20 +424,13 @@ func hasAnyPrefix(s string, prefixes []string) bool {
 // Queued is the number of messages waiting for a destination: "qq:<group>",
 // "qq:private" or "mc:<server>"; -1 for an unknown one.
 func (r *Relay) Queued(dest string) int {
-	if dest == r.privOut.name {
-		return r.privOut.Len()
-	}
-	for _, ob := range r.qqOut {
-		if ob.name == dest {
-			return ob.Len()
+	n := -1
+	r.eachOutbox(func(ob anyOutbox) {
+		if ob.queueName() == dest {
+			n = ob.Len()
 		}
-	}
-	for _, s := range r.servers {
-		if s.out.name == dest {
-			return s.out.Len()
-		}
-	}
-	return -1
+	})
+	return n
 }
 
 func mapStrings(in []string, f func(string) string) []string {

@@ -58,7 +58,7 @@ func (r *Relay) Run(ctx context.Context) error {
 	// database at once.
 	var watchers sync.WaitGroup
 	stopWatching := make(chan struct{})
-	r.eachOutbox(func(ob outboxWatcher) { watchers.Go(func() { ob.watchDown(stopWatching) }) })
+	r.eachOutbox(func(ob anyOutbox) { watchers.Go(func() { ob.watchDown(stopWatching) }) })
 
 	r.life = drainCtx             // look-ups for what intake handles end with the drain
 	var background sync.WaitGroup // whitelist sync, expiry of codes
@@ -92,17 +92,22 @@ func (r *Relay) Run(ctx context.Context) error {
 	// Whatever is left (delivered no more within the drain, or queued by
 	// intake after a sender gave up) waits in the database for the next
 	// start.
-	r.eachOutbox(func(ob outboxWatcher) { ob.saveWaiting() })
+	r.eachOutbox(func(ob anyOutbox) { ob.saveWaiting() })
 	return nil
 }
 
-// outboxWatcher is what Run does with every outbox whatever it holds.
-type outboxWatcher interface {
+// anyOutbox is what is done with every outbox whatever it holds.
+type anyOutbox interface {
+	queueName() string
+	Len() int
+	restore(ctx context.Context)
 	watchDown(done <-chan struct{})
 	saveWaiting()
 }
 
-func (r *Relay) eachOutbox(f func(outboxWatcher)) {
+// eachOutbox calls f with every outbox: private messages, the groups', the
+// servers'.
+func (r *Relay) eachOutbox(f func(anyOutbox)) {
 	f(r.privOut)
 	for _, ob := range r.qqOut {
 		f(ob)
@@ -118,21 +123,10 @@ func (r *Relay) restoreQueues(ctx context.Context) {
 	if r.o.Durable == nil {
 		return
 	}
-	known := map[string]bool{r.privOut.name: true}
-	for _, ob := range r.qqOut {
-		known[ob.name] = true
-	}
-	for _, s := range r.servers {
-		known[s.out.name] = true
-	}
+	known := map[string]bool{}
+	r.eachOutbox(func(ob anyOutbox) { known[ob.queueName()] = true })
 	dropUnknownDestinations(ctx, r.o.Durable, known, r.log)
-	r.privOut.restore(ctx)
-	for _, ob := range r.qqOut {
-		ob.restore(ctx)
-	}
-	for _, s := range r.servers {
-		s.out.restore(ctx)
-	}
+	r.eachOutbox(func(ob anyOutbox) { ob.restore(ctx) })
 }
 
 // Undelivered is how many messages are still queued in each direction
