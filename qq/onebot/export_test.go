@@ -18,4 +18,10 @@ func SetHealthInterval(c *Client, d time.Duration) { c.healthInterval = d }
 
 // Accepting reports whether ServeHTTP takes posts and connections, which it
 // does from when Run has started until it ends.
-func Accepting(c *Client) bool { return c.gate.IsOpen() }
+func Accepting(c *Client) bool {
+	_, ok := c.gate.Enter()
+	if ok {
+		c.gate.Leave()
+	}
+	return ok
+}

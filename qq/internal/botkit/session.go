@@ -185,13 +185,6 @@ func (g *Gate) Enter() (context.Context, bool) {
 	return g.ctx, true
 }
 
-// IsOpen reports whether handlers may enter now.
-func (g *Gate) IsOpen() bool {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.ctx != nil && g.ctx.Err() == nil
-}
-
 // Leave marks a handler that entered as done.
 func (g *Gate) Leave() { g.handlers.Done() }
 
