@@ -62,9 +62,8 @@ func runCheck(ctx context.Context, cfg *Config, w io.Writer) int {
 		run          func(context.Context) error
 		state        *link.State
 		try          func(context.Context) error
-		listen       string             // the address a peer dials in to: checked by binding it
-		addr         string             // host:port dialled, to tell a silent port from an unreachable one
-		explain      func(error) string // the connection's hints
+		listen       string // the address a peer dials in to: checked by binding it
+		addr         string // host:port dialled, to tell a silent port from an unreachable one
 	}
 	var probes []probe
 	qqTarget := redactor.String(cfg.QQURL)
@@ -77,7 +76,7 @@ func runCheck(ctx context.Context, cfg *Config, w io.Writer) int {
 			var err error
 			groupHint, err = checkGroups(ctx, b.qq, cfg)
 			return err
-		}, addr: urlAddr(cfg.QQURL), explain: qqHint(cfg)}
+		}, addr: urlAddr(cfg.QQURL)}
 	if cfg.QQURL == "" {
 		qqProbe.listen = cfg.QQListen
 	}
@@ -92,7 +91,7 @@ func runCheck(ctx context.Context, cfg *Config, w io.Writer) int {
 					return nil // the plugin answered: the connection is accepted (older plugins lack get_status)
 				}
 				return err
-			}, addr: urlAddr(s.WSURL), explain: gameHint(s)}
+			}, addr: urlAddr(s.WSURL)}
 		if s.WSURL == "" {
 			p.target = "listen " + cfg.MCListen
 			p.listen = cfg.MCListen
@@ -100,7 +99,7 @@ func runCheck(ctx context.Context, cfg *Config, w io.Writer) int {
 		probes = append(probes, p)
 		if c := b.consoles[i]; c != nil {
 			probes = append(probes, probe{name: "rcon " + s.Name, target: s.RCONAddr, run: c.Run, state: c.State(),
-				addr: s.RCONAddr, explain: rconHint(s)})
+				addr: s.RCONAddr})
 		}
 	}
 
@@ -132,7 +131,7 @@ func runCheck(ctx context.Context, cfg *Config, w io.Writer) int {
 			}
 			if result == resultNoAnswer && rows[i].hint == "" {
 				// Out of time before the connection's own timeout said why.
-				rows[i].hint = p.explain(silence(parent, p.addr))
+				rows[i].hint = p.state.Explain(silence(parent, p.addr)) // the hints build installed
 			}
 		})
 	}

@@ -45,6 +45,17 @@ func (s *State) SetHint(explain func(error) string) {
 	s.explain = explain
 }
 
+// Explain is the advice SetHint's function gives for err, "" without one.
+func (s *State) Explain(err error) string {
+	s.mu.Lock()
+	explain := s.explain
+	s.mu.Unlock()
+	if explain == nil {
+		return ""
+	}
+	return explain(err)
+}
+
 func (s *State) ch() chan struct{} {
 	if s.changed == nil {
 		s.changed = make(chan struct{})

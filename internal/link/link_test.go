@@ -247,3 +247,25 @@ func TestSuperviseRemindsWhileDown(t *testing.T) {
 		<-done
 	})
 }
+
+// Explain gives the installed hint for an error without recording it, and
+// nothing before one is installed.
+func TestExplain(t *testing.T) {
+	var st State
+	refused := errors.New("dial tcp 127.0.0.1:3001: connection refused")
+	if got := st.Explain(refused); got != "" {
+		t.Errorf("Explain without a hint = %q", got)
+	}
+	st.SetHint(func(err error) string {
+		if strings.Contains(err.Error(), "refused") {
+			return "nothing listens there"
+		}
+		return ""
+	})
+	if got := st.Explain(refused); got != "nothing listens there" {
+		t.Errorf("Explain = %q", got)
+	}
+	if snap := st.Get(); snap.LastError != "" || snap.Hint != "" {
+		t.Errorf("Explain recorded the error: %+v", snap)
+	}
+}
