@@ -117,14 +117,10 @@ func dotenvValue(data []byte, name string) string {
 	}
 	value := ""
 	for _, line := range bytes.Split(data, []byte("\n")) {
-		l := strings.TrimLeft(string(line), " \t\ufeff")
-		l = strings.TrimLeft(strings.TrimPrefix(l, "export "), " \t")
-		rest, ok := strings.CutPrefix(l, name)
-		if !ok || !strings.HasPrefix(strings.TrimLeft(rest, " \t"), "=") {
-			continue
-		}
 		if file, err := readDotenv(line); err == nil {
-			value = file.vars[name]
+			if v, ok := file.vars[name]; ok {
+				value = v // the last line that sets it, as for the whole file
+			}
 		}
 	}
 	return value
