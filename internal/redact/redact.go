@@ -2,10 +2,10 @@
 // password of a URL ("user:password@" becomes "user:***@"), the values of
 // access_token and token query parameters, the credentials of an
 // Authorization header, and the configured secret values themselves: as a
-// whole value always, inside other text when they cannot be taken for a
-// word (see InText). One Redactor serves the logger
-// (Handler), -check's table and the start-up lines, so there is one rule
-// for what counts as a secret.
+// whole value always, and inside other text too unless they are a plain
+// common word or a short number. One Redactor serves the logger (Handler),
+// -check's table and the start-up lines, so there is one rule for what
+// counts as a secret.
 package redact
 
 import (
@@ -97,8 +97,8 @@ func Header(s string) string {
 
 // Redactor hides URL secrets (see URL), Authorization credentials (see
 // Header) and a fixed set of secret values in text: a value that makes up
-// the whole text, and, when it cannot be mistaken for a word (see InText),
-// wherever it appears. It is safe for concurrent use; the zero value and nil
+// the whole text, and, when it cannot be mistaken for a word (see
+// hiddenInText), wherever it appears. It is safe for concurrent use; the zero value and nil
 // hide URL secrets and headers only.
 type Redactor struct {
 	values *strings.Replacer // nil without secret values to find inside text
@@ -140,13 +140,13 @@ func Weak(secret string) bool {
 	return strings.Count(secret, secret[:1]) == len(secret)
 }
 
-// InText reports whether secret is hidden wherever it appears in text:
+// hiddenInText reports whether secret is hidden wherever it appears in text:
 // every secret of at least minValue characters but a plain common word
 // ("wrong", "minecraft") or a short number ("1234"), which would garble
 // ordinary log text ("Header is ***", "port ***") while protecting nothing
 // anyone could not guess. Those are hidden in URLs, headers, JSON token
 // fields and as a whole value only, and the start-up warning names them.
-func InText(secret string) bool {
+func hiddenInText(secret string) bool {
 	if len(secret) < minValue || commonSecrets[strings.ToLower(secret)] {
 		return false
 	}
@@ -168,7 +168,7 @@ func New(secrets ...string) *Redactor {
 		for _, sp := range spellings {
 			whole[sp] = true
 		}
-		if InText(s) {
+		if hiddenInText(s) {
 			inText = append(inText, spellings...)
 		}
 	}
