@@ -74,9 +74,7 @@ func TestUnknownVariablesGetASuggestion(t *testing.T) {
 		"MC_0_RCON_ADR is not a setting this bridge knows — did you mean MC_0_RCON_ADDR?",
 		"QQ_SOMETHING_ELSE is not a setting this bridge knows (typo?)",
 	}
-	if !slices.Equal(warnings, want) {
-		t.Fatalf("warnings:\n%s\nwant:\n%s", strings.Join(warnings, "\n"), strings.Join(want, "\n"))
-	}
+	wantWarnings(t, warnings, want)
 }
 
 // Values that cannot be read are explained in plain words, once per
@@ -308,9 +306,7 @@ func TestServerIndexMustBeCanonical(t *testing.T) {
 		"MC_01_NAME is not a setting this bridge knows — did you mean MC_1_NAME?",
 		"MC_99999999999999999999_NAME is not a setting this bridge knows (typo?)",
 	}
-	if !slices.Equal(warnings, want) {
-		t.Fatalf("warnings:\n%s\nwant:\n%s", strings.Join(warnings, "\n"), strings.Join(want, "\n"))
-	}
+	wantWarnings(t, warnings, want)
 
 	// Next to a block that lacks the name, the line about it says which
 	// variable was meant.
@@ -350,9 +346,7 @@ func TestSpacesAroundValuesAreRemovedWithAWarning(t *testing.T) {
 	for _, name := range []string{"JOIN_QUIT_DEBOUNCE", "MC_0_NAME", "MC_0_RCON_ADDR", "MC_0_RCON_PASSWORD", "MC_0_WS_URL", "QQ_SYNC_PREFIX", "SYNC_QQ_TO_MC"} {
 		want = append(want, name+" has spaces before or after its value, which docker --env-file keeps; they were removed: write "+name+"=value with nothing around the value")
 	}
-	if !slices.Equal(warnings, want) {
-		t.Fatalf("warnings:\n%s\nwant:\n%s", strings.Join(warnings, "\n"), strings.Join(want, "\n"))
-	}
+	wantWarnings(t, warnings, want)
 	if env["MC_0_RCON_ADDR"] != "127.0.0.1:25575 " {
 		t.Error("LoadConfig changed the caller's map")
 	}
@@ -391,5 +385,13 @@ func TestPortsAreNumbersInRange(t *testing.T) {
 	env["MC_0_WS_URL"] = "ws://mc.example"
 	if _, _, err := LoadConfig(env); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// wantWarnings fails the test unless the warnings are want, in order.
+func wantWarnings(t *testing.T, warnings, want []string) {
+	t.Helper()
+	if !slices.Equal(warnings, want) {
+		t.Fatalf("warnings:\n%s\nwant:\n%s", strings.Join(warnings, "\n"), strings.Join(want, "\n"))
 	}
 }
