@@ -98,8 +98,8 @@ func Header(s string) string {
 // Redactor hides URL secrets (see URL), Authorization credentials (see
 // Header) and a fixed set of secret values in text: a value that makes up
 // the whole text, and, when it cannot be mistaken for a word (see
-// hiddenInText), wherever it appears. It is safe for concurrent use; the zero value and nil
-// hide URL secrets and headers only.
+// hiddenInText), wherever it appears. It is safe for concurrent use; the
+// zero value and nil hide URL secrets and headers only.
 type Redactor struct {
 	values *strings.Replacer // nil without secret values to find inside text
 	whole  map[string]bool   // every secret value, to hide a text that is one
